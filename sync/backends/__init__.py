@@ -1,0 +1,1 @@
+"""Workbook backends: plain grids in, cell updates out."""

@@ -1,0 +1,509 @@
+"""Config: TOML read with ``tomllib`` and validated into frozen dataclasses.
+
+Validation collects every problem before failing, so that a user fixes a config in
+one edit rather than one run per typo. Nothing here touches a workbook or the network.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from sync.errors import ConfigError
+
+T = TypeVar("T")
+
+# Canonical column ids and their default header text (SPEC §2 and §4).
+KPI_COLUMNS: dict[str, str] = {
+    "kpi": "KPI",
+    "owner": "Owner",
+    "unit": "Unit",
+    "direction": "Direction",
+    "warning": "Warning",
+    "critical": "Critical",
+    "target": "Target",
+    "max_change": "Max change %",
+    "cadence": "Cadence",
+    "mute_until": "Mute until",
+    "current": "Current",
+}
+OKR_COLUMNS: dict[str, str] = {
+    "objective": "Objective",
+    "key_result": "Key result",
+    "owner": "Owner",
+    "start": "Start",
+    "target": "Target",
+    "current": "Current",
+    "weight": "Weight",
+    "due": "Due",
+    "kpi": "KPI",
+    "confidence": "Confidence",
+    "kind": "Kind",
+}
+LOG_COLUMNS: dict[str, str] = {"date": "Date", "kpi": "KPI", "value": "Value"}
+OWNED_COLUMNS: dict[str, str] = {
+    "status": "Status",
+    "note": "Note",
+    "since": "Since",
+    "last_alert": "Last alert",
+    "checked": "Checked",
+    "progress": "Progress",
+    "expected": "Expected",
+}
+ALL_COLUMNS = {**KPI_COLUMNS, **OKR_COLUMNS, **LOG_COLUMNS, **OWNED_COLUMNS}
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
+_DURATION_UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class Tabs:
+    kpis: str = "KPIs"
+    okrs: str = "OKRs"
+    kpi_log: str = "KPI log"
+    status: str = "Status"
+
+
+@dataclass(frozen=True)
+class WorkbookConfig:
+    """Where the workbook lives and how to reach it."""
+
+    backend: Literal["xlsx", "google"]
+    path: Path | None = None
+    spreadsheet: str | None = None
+    credentials: Path | None = None
+    endpoint: str | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class OkrConfig:
+    start: dt.date | None = None
+    end: dt.date | None = None
+    on_track_margin: float = 0.10
+    at_risk_margin: float = 0.25
+    aspirational_pace: float = 0.7
+
+
+@dataclass(frozen=True)
+class KpiConfig:
+    decimal_comma: bool = False
+    stale_factor: float = 1.5
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    recipients: tuple[str, ...] = ()
+    repeat_after: dt.timedelta = dt.timedelta(hours=24)
+    pending_runs: int = 1
+
+
+@dataclass(frozen=True)
+class EmailConfig:
+    host: str | None = None
+    port: int | None = None
+    starttls: bool = True
+    ssl: bool = False
+    username: str | None = None
+    password_env: str | None = None
+    sender: str = "metrics-sync@localhost"
+    outbox: Path = Path("outbox")
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    every: dt.timedelta | None = None
+    at: dt.time | None = None
+    timezone: str = "UTC"
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class DigestConfig:
+    weekday: str = "monday"
+    at: dt.time = dt.time(8, 0)
+    timezone: str = "UTC"
+    recipients: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MonitorConfig:
+    ping_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything one workbook's run needs: the workbook and the settings that apply to it."""
+
+    workbook: WorkbookConfig
+    tabs: Tabs = field(default_factory=Tabs)
+    columns: Mapping[str, str] = field(default_factory=lambda: dict(ALL_COLUMNS))
+    okr: OkrConfig = field(default_factory=OkrConfig)
+    kpi: KpiConfig = field(default_factory=KpiConfig)
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    timezone: str = "UTC"
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def header(self, column_id: str) -> str:
+        return self.columns[column_id]
+
+
+@dataclass(frozen=True)
+class Config:
+    source: Path
+    jobs: tuple[Job, ...]
+    email: EmailConfig = field(default_factory=EmailConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    digest: DigestConfig | None = None
+    monitor: MonitorConfig = field(default_factory=MonitorConfig)
+
+
+def load(path: Path | str) -> Config:
+    """Read and validate a config file; raise ``ConfigError`` listing every problem."""
+    source = Path(path)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(source), ["the file does not exist"]) from None
+    except OSError as err:
+        raise ConfigError(str(source), [f"cannot be read: {err.strerror}"]) from err
+    except UnicodeDecodeError:
+        raise ConfigError(str(source), ["is not UTF-8 text"]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(str(source), [f"is not valid TOML: {err}"]) from err
+    return parse(data, source)
+
+
+def parse(data: Mapping[str, Any], source: Path) -> Config:
+    """Validate an already-decoded TOML document (the seam the tests use)."""
+    v = _Validator(source.resolve().parent)
+    cfg = v.config(data, source)
+    if v.problems:
+        raise ConfigError(str(source), v.problems)
+    assert cfg is not None
+    return cfg
+
+
+class _Validator:
+    """Walks the document, records problems as ``key: value — expected`` lines."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.problems: list[str] = []
+
+    def fail(self, key: str, value: Any, expected: str) -> None:
+        self.problems.append(f"{key} = {value!r}: expected {expected}")
+
+    # -- sections -----------------------------------------------------------------
+    def config(self, data: Mapping[str, Any], source: Path) -> Config | None:
+        known = {"workbook", "workbooks", "tabs", "columns", "okr", "kpi", "alerts", "email",
+                 "schedule", "digest", "monitor"}
+        self.unknown_keys("", data, known)
+        schedule = self.schedule(self.section(data, "schedule"))
+        defaults = {k: self.section(data, k) for k in ("tabs", "columns", "okr", "kpi", "alerts")}
+        jobs = self.jobs(data, defaults, schedule.timezone)
+        email = self.email(self.section(data, "email"))
+        digest = self.digest(self.section(data, "digest")) if "digest" in data else None
+        monitor_data = self.section(data, "monitor")
+        self.unknown_keys("monitor", monitor_data, {"ping_url"})
+        ping = self.opt(monitor_data, "monitor.ping_url", str, "a URL")
+        if ping is not None and not re.match(r"^https?://", ping):
+            self.fail("monitor.ping_url", ping, "an http:// or https:// URL")
+        if self.problems:
+            return None
+        return Config(source=source, jobs=tuple(jobs), email=email, schedule=schedule,
+                      digest=digest, monitor=MonitorConfig(ping_url=ping))
+
+    def jobs(self, data: Mapping[str, Any], defaults: Mapping[str, Mapping[str, Any]],
+             timezone: str) -> list[Job]:
+        many = data.get("workbooks")
+        if "workbook" in data and many is not None:
+            self.fail("workbooks", "[[workbooks]]", "either [workbook] or [[workbooks]], not both")
+            return []
+        if many is None:
+            if "workbook" not in data:
+                self.problems.append("[workbook]: missing; expected a section naming the workbook")
+                return []
+            return [self.job("workbook", self.section(data, "workbook"), defaults, timezone)]
+        if not isinstance(many, list) or not many:
+            self.fail("workbooks", many, "a non-empty array of tables ([[workbooks]])")
+            return []
+        jobs = [self.job(f"workbooks[{i}]", w if isinstance(w, dict) else {}, defaults, timezone)
+                for i, w in enumerate(many)]
+        names = [j.workbook.name for j in jobs]
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            self.fail("workbooks.name", name, "a unique name for each workbook")
+        return jobs
+
+    def job(self, key: str, wb: Mapping[str, Any], defaults: Mapping[str, Mapping[str, Any]],
+            timezone: str) -> Job:
+        """One workbook; in [[workbooks]] it may override tabs/columns/okr/kpi/alerts."""
+        nested = ("tabs", "columns", "okr", "kpi", "alerts")
+        merged = {k: {**defaults[k], **self.section(wb, k, prefix=key)} for k in nested}
+        own = {k: val for k, val in wb.items() if k not in nested}
+        return Job(
+            workbook=self.workbook(key, own),
+            tabs=self.tabs(merged["tabs"]),
+            columns=self.columns(merged["columns"]),
+            okr=self.okr(merged["okr"]),
+            kpi=self.kpi(merged["kpi"]),
+            alerts=self.alerts(merged["alerts"]),
+            timezone=timezone,
+        )
+
+    def workbook(self, key: str, wb: Mapping[str, Any]) -> WorkbookConfig:
+        self.unknown_keys(key, wb, {"backend", "path", "spreadsheet", "credentials", "endpoint",
+                                    "name"})
+        backend = self.opt(wb, f"{key}.backend", str, '"xlsx" or "google"') or "xlsx"
+        if backend not in ("xlsx", "google"):
+            self.fail(f"{key}.backend", backend, '"xlsx" or "google"')
+        path = self.path(wb, f"{key}.path")
+        sheet = self.opt(wb, f"{key}.spreadsheet", str, "a spreadsheet key or URL")
+        creds = self.path(wb, f"{key}.credentials")
+        endpoint = self.opt(wb, f"{key}.endpoint", str, "a base URL")
+        if endpoint is not None and not re.match(r"^https?://[^/\s]+", endpoint):
+            self.fail(f"{key}.endpoint", endpoint, "a base URL such as https://sheets.googleapis.com")
+        if backend == "xlsx" and path is None:
+            self.problems.append(f'{key}.path: missing; expected the .xlsx file for backend "xlsx"')
+        if backend == "google" and not sheet:
+            self.problems.append(
+                f'{key}.spreadsheet: missing; expected a spreadsheet key or URL for backend "google"')
+        default_name = (path.stem if path else sheet) or "workbook"
+        name = self.opt(wb, f"{key}.name", str, "a short name") or default_name
+        return WorkbookConfig(backend=backend if backend in ("xlsx", "google") else "xlsx",  # type: ignore[arg-type]
+                              path=path, spreadsheet=sheet, credentials=creds,
+                              endpoint=endpoint.rstrip("/") if endpoint else None, name=name)
+
+    def tabs(self, data: Mapping[str, Any]) -> Tabs:
+        self.unknown_keys("tabs", data, set(Tabs.__dataclass_fields__))
+        values = {k: self.opt(data, f"tabs.{k}", str, "a tab name") for k in Tabs.__dataclass_fields__}
+        for k, name in values.items():
+            if name is not None and not name.strip():
+                self.fail(f"tabs.{k}", name, "a non-empty tab name")
+        return Tabs(**{k: val.strip() for k, val in values.items() if val})
+
+    def columns(self, data: Mapping[str, Any]) -> dict[str, str]:
+        self.unknown_keys("columns", data, set(ALL_COLUMNS))
+        columns = dict(ALL_COLUMNS)
+        for k, val in data.items():
+            if k not in ALL_COLUMNS:
+                continue
+            if not isinstance(val, str) or not val.strip():
+                self.fail(f"columns.{k}", val, "a non-empty header text")
+            else:
+                columns[k] = val.strip()
+        return columns
+
+    def okr(self, data: Mapping[str, Any]) -> OkrConfig:
+        self.unknown_keys("okr", data, {"start", "end", "on_track_margin", "at_risk_margin",
+                                        "aspirational_pace"})
+        start = self.date(data, "okr.start")
+        end = self.date(data, "okr.end")
+        if (start is None) != (end is None):
+            self.problems.append("okr: give both start and end, or neither (the current quarter)")
+        if start and end and end < start:
+            self.fail("okr.end", end.isoformat(), f"a date on or after okr.start ({start})")
+        on_track = self.fraction(data, "okr.on_track_margin", 0.10)
+        at_risk = self.fraction(data, "okr.at_risk_margin", 0.25)
+        if at_risk < on_track:
+            self.fail("okr.at_risk_margin", at_risk, f"at least okr.on_track_margin ({on_track})")
+        pace = self.fraction(data, "okr.aspirational_pace", 0.7)
+        if pace == 0:
+            self.fail("okr.aspirational_pace", pace, "a fraction above 0, such as 0.7")
+        return OkrConfig(start, end, on_track, at_risk, pace)
+
+    def kpi(self, data: Mapping[str, Any]) -> KpiConfig:
+        self.unknown_keys("kpi", data, {"decimal_comma", "stale_factor"})
+        comma = self.opt(data, "kpi.decimal_comma", bool, "true or false")
+        factor = self.opt(data, "kpi.stale_factor", (int, float), "a number such as 1.5")
+        if factor is not None and factor <= 0:
+            self.fail("kpi.stale_factor", factor, "a number above 0")
+        return KpiConfig(decimal_comma=bool(comma), stale_factor=float(factor or 1.5))
+
+    def alerts(self, data: Mapping[str, Any]) -> AlertsConfig:
+        self.unknown_keys("alerts", data, {"recipients", "repeat_after", "pending_runs"})
+        recipients = self.addresses(data, "alerts.recipients")
+        repeat = self.duration(data, "alerts.repeat_after") or dt.timedelta(hours=24)
+        pending = self.opt(data, "alerts.pending_runs", int, "a whole number of runs, 1 or more")
+        if pending is not None and pending < 1:
+            self.fail("alerts.pending_runs", pending, "a whole number of runs, 1 or more")
+        return AlertsConfig(recipients, repeat, max(1, pending or 1))
+
+    def email(self, data: Mapping[str, Any]) -> EmailConfig:
+        self.unknown_keys("email", data, {"host", "port", "starttls", "ssl", "username",
+                                          "password_env", "from", "outbox", "timeout"})
+        host = self.opt(data, "email.host", str, "an SMTP host name")
+        port = self.opt(data, "email.port", int, "a TCP port number")
+        if port is not None and not 0 < port < 65536:
+            self.fail("email.port", port, "a TCP port number from 1 to 65535")
+        ssl = bool(self.opt(data, "email.ssl", bool, "true or false"))
+        starttls = self.opt(data, "email.starttls", bool, "true or false")
+        if ssl and starttls:
+            self.fail("email.starttls", starttls, "false or absent when email.ssl = true")
+        password_env = self.opt(data, "email.password_env", str,
+                                "the NAME of an environment variable holding the password")
+        if password_env is not None and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", password_env):
+            self.fail("email.password_env", "<hidden>",
+                      "the NAME of an environment variable (letters, digits, _), not the password")
+        sender = self.opt(data, "email.from", str, "an e-mail address") or "metrics-sync@localhost"
+        if "from" in data and not _EMAIL.match(sender):
+            self.fail("email.from", sender, "an e-mail address")
+        timeout = self.opt(data, "email.timeout", (int, float), "seconds") or 30.0
+        outbox = self.path(data, "email.outbox") or self.base / "outbox"
+        return EmailConfig(host=host or None, port=port, starttls=not ssl if starttls is None else starttls,
+                           ssl=ssl, username=self.opt(data, "email.username", str, "a user name"),
+                           password_env=password_env, sender=sender, outbox=outbox,
+                           timeout=float(timeout))
+
+    def schedule(self, data: Mapping[str, Any]) -> ScheduleConfig:
+        self.unknown_keys("schedule", data, {"every", "at", "timezone"})
+        every = self.duration(data, "schedule.every")
+        at = self.time(data, "schedule.at")
+        if every is not None and at is not None:
+            self.fail("schedule.at", data["at"], "either schedule.every or schedule.at, not both")
+        if every is not None and every < dt.timedelta(minutes=1):
+            self.fail("schedule.every", data["every"], "at least 1 minute")
+        tz = self.timezone(data, "schedule.timezone")
+        if every is None and at is None:
+            every = dt.timedelta(minutes=15)
+        return ScheduleConfig(every=every, at=at, timezone=tz)
+
+    def digest(self, data: Mapping[str, Any]) -> DigestConfig:
+        self.unknown_keys("digest", data, {"weekday", "at", "time", "timezone", "recipients"})
+        weekday = (self.opt(data, "digest.weekday", str, "a weekday name") or "monday").lower()
+        if weekday not in WEEKDAYS:
+            self.fail("digest.weekday", weekday, "a weekday name such as monday")
+        at = self.time(data, "digest.at") or self.time(data, "digest.time") or dt.time(8, 0)
+        recipients = self.addresses(data, "digest.recipients")
+        if not recipients:
+            self.problems.append("digest.recipients: missing; expected the managers' addresses")
+        return DigestConfig(weekday, at, self.timezone(data, "digest.timezone"), recipients)
+
+    # -- values -------------------------------------------------------------------
+    def section(self, data: Mapping[str, Any], key: str, prefix: str = "") -> Mapping[str, Any]:
+        value = data.get(key, {})
+        if not isinstance(value, dict):
+            self.fail(f"{prefix}.{key}" if prefix else key, value, "a table ([section])")
+            return {}
+        return value
+
+    def unknown_keys(self, where: str, data: Mapping[str, Any], known: set[str]) -> None:
+        for k in sorted(set(data) - known):
+            name = f"{where}.{k}" if where else k
+            self.problems.append(f"{name}: unknown key; expected one of {', '.join(sorted(known))}")
+
+    def opt(self, data: Mapping[str, Any], key: str, kind: type[T] | tuple[type, ...],
+            expected: str) -> T | None:
+        name = key.rsplit(".", 1)[-1]
+        if name not in data:
+            return None
+        value = data[name]
+        bad_bool = isinstance(value, bool) and kind is not bool
+        if bad_bool or not isinstance(value, kind):
+            self.fail(key, value, expected)
+            return None
+        return value  # type: ignore[return-value]
+
+    def path(self, data: Mapping[str, Any], key: str) -> Path | None:
+        raw = self.opt(data, key, str, "a file path")
+        if raw is None or not raw.strip():
+            return None
+        p = Path(raw).expanduser()
+        return p if p.is_absolute() else self.base / p
+
+    def date(self, data: Mapping[str, Any], key: str) -> dt.date | None:
+        name = key.rsplit(".", 1)[-1]
+        value = data.get(name)
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        self.fail(key, value, "a date such as 2026-10-01")
+        return None
+
+    def time(self, data: Mapping[str, Any], key: str) -> dt.time | None:
+        name = key.rsplit(".", 1)[-1]
+        value = data.get(name)
+        if value is None:
+            return None
+        if isinstance(value, dt.time):
+            return value
+        if isinstance(value, str) and (m := _HHMM.match(value.strip())):
+            return dt.time(int(m.group(1)), int(m.group(2)))
+        self.fail(key, value, 'a time of day "HH:MM", such as "08:00"')
+        return None
+
+    def duration(self, data: Mapping[str, Any], key: str) -> dt.timedelta | None:
+        value = self.opt(data, key, str, 'a duration such as "15m", "1h" or "24h"')
+        if value is None:
+            return None
+        parsed = parse_duration(value)
+        if parsed is None or parsed <= dt.timedelta(0):
+            self.fail(key, value, 'a duration such as "15m", "1h", "24h" or "7d"')
+        return parsed
+
+    def fraction(self, data: Mapping[str, Any], key: str, default: float) -> float:
+        value = self.opt(data, key, (int, float), "a fraction from 0 to 1")
+        if value is None:
+            return default
+        if not 0 <= value <= 1:
+            self.fail(key, value, "a fraction from 0 to 1, such as 0.1")
+            return default
+        return float(value)
+
+    def addresses(self, data: Mapping[str, Any], key: str) -> tuple[str, ...]:
+        value = data.get(key.rsplit(".", 1)[-1])
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            self.fail(key, value, "a list of e-mail addresses")
+            return ()
+        good = tuple(a.strip() for a in value if isinstance(a, str) and _EMAIL.match(a.strip()))
+        for a in value:
+            if not isinstance(a, str) or not _EMAIL.match(a.strip()):
+                self.fail(key, a, "an e-mail address such as leads@example.com")
+        return good
+
+    def timezone(self, data: Mapping[str, Any], key: str) -> str:
+        value = self.opt(data, key, str, "an IANA time zone name such as Europe/Paris") or "UTC"
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            self.fail(key, value, "an IANA time zone name such as Europe/Paris")
+            return "UTC"
+        return value
+
+
+def parse_duration(text: str) -> dt.timedelta | None:
+    """``"15m"``, ``"1h"``, ``"24h"``, ``"7d"``, ``"2w"`` -> timedelta; None if unreadable."""
+    m = _DURATION.match(text)
+    if not m:
+        return None
+    return dt.timedelta(seconds=float(m.group(1)) * _DURATION_UNITS[m.group(2).lower()])

@@ -1,0 +1,59 @@
+"""The one exception tree of metrics-sync.
+
+Every fault a user can cause or fix is one of these; the CLI turns them into a
+single line and an exit code. Anything else escaping is a bug and shows a traceback.
+
+    SyncError                 exit 2 unless stated
+    ├── ConfigError           the config file is missing, unreadable or invalid
+    ├── WorkbookError         the workbook cannot be opened, read or written
+    │   ├── LayoutError       a tab or a required column is missing
+    │   └── ConcurrentEditError  rows moved under us and could not be re-mapped
+    ├── DeliveryError         a mail could not be sent (exit 1)
+    └── LockedError           another run of the same workbook holds the lock (exit 3)
+
+A bad *row* is never an exception: it becomes an ``ERROR`` status with a note.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class SyncError(Exception):
+    """Base of every expected fault; carries the process exit code."""
+
+    exit_code = 2
+
+
+class ConfigError(SyncError):
+    """Lists every problem of a config at once, so one edit fixes them all."""
+
+    def __init__(self, source: str, problems: Sequence[str]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{source}: {len(self.problems)} problem(s) in the config:\n{lines}")
+
+
+class WorkbookError(SyncError):
+    """The workbook could not be opened, read or written."""
+
+
+class LayoutError(WorkbookError):
+    """A tab or a required column is missing: nothing can be computed safely."""
+
+
+class ConcurrentEditError(WorkbookError):
+    """Rows changed between read and write and could not be matched again."""
+
+
+class DeliveryError(SyncError):
+    """At least one mail was not accepted; it is retried on the next run."""
+
+    exit_code = 1
+
+
+class LockedError(SyncError):
+    """Another run of the same workbook is in progress."""
+
+    exit_code = 3

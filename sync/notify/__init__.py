@@ -1,0 +1,1 @@
+"""Notifications: what to tell whom (compose) and getting it there (send)."""
