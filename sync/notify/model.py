@@ -31,6 +31,9 @@ class AlertItem:
     note: str = ""
     owner: str = ""
     since: dt.datetime | None = None  # when this status began
+    # When this row was last mailed ("Last alert"; None if never). With ``since`` it tells a
+    # retry (same values: same Message-ID) from a new episode or a repeat (new Message-ID).
+    last_alert: dt.datetime | None = None
     # For the chart of a KPI's recent history; empty for key results.
     history: tuple[tuple[dt.date, float], ...] = ()
     warning: float | None = None
