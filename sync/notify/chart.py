@@ -1,0 +1,92 @@
+"""A small PNG of a breached KPI's recent history, for the alert mail.
+
+matplotlib is the optional ``charts`` extra: it is imported here, lazily, and only here.
+Without it ``render_png`` returns None and the mail simply carries no chart. The import is
+attempted with ``import matplotlib`` first, so setting ``sys.modules["matplotlib"] = None``
+(Python's documented way to make an import fail) is the seam the tests use for that path.
+
+The Agg canvas is driven directly (no ``pyplot``): no global figure registry, no GUI
+backend chosen behind our back, safe in a long-running worker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+from typing import Any
+
+from sync.notify.model import AlertItem
+
+_LINE = "#1f5fa8"
+_WARNING = "#d08700"
+_CRITICAL = "#c62828"
+_SIZE_INCHES = (5.0, 1.8)
+_DPI = 100
+
+
+def available() -> bool:
+    """Whether charts can be drawn (matplotlib importable)."""
+    return _matplotlib() is not None
+
+
+def render_png(item: AlertItem) -> bytes | None:
+    """The item's history as PNG bytes, or None (no matplotlib, or under two points)."""
+    points = [(day, value) for day, value in item.history if math.isfinite(value)]
+    if len(points) < 2:
+        return None
+    mpl = _matplotlib()
+    if mpl is None:
+        return None
+    figure_cls, canvas_cls, dates = mpl
+    figure = figure_cls(figsize=_SIZE_INCHES, dpi=_DPI)
+    canvas_cls(figure)
+    axes = figure.add_subplot(1, 1, 1)
+    _draw(axes, sorted(points), item)
+    _date_axis(axes, dates)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    # No "Software" metadata: the bytes depend on the data only, not on the matplotlib build.
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _matplotlib() -> tuple[Any, Any, Any] | None:
+    """(Figure, FigureCanvasAgg, matplotlib.dates), or None when the extra is not installed.
+
+    Typed ``Any``: parts of matplotlib's API are untyped, and it is optional anyway.
+    """
+    try:
+        import matplotlib  # noqa: F401  (first, so a None in sys.modules stops it here)
+        from matplotlib import dates
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        return None
+    return Figure, FigureCanvasAgg, dates
+
+
+def _draw(axes: Any, points: list[tuple[dt.date, float]], item: AlertItem) -> None:
+    """History line, threshold lines, the newest point marked."""
+    days = [day for day, _ in points]
+    values = [value for _, value in points]
+    axes.plot(days, values, color=_LINE, linewidth=1.6, marker="o", markersize=3)
+    axes.plot(days[-1:], values[-1:], color=_LINE, marker="o", markersize=7)
+    for level, colour, label in ((item.warning, _WARNING, "warning"),
+                                 (item.critical, _CRITICAL, "critical")):
+        if level is not None and math.isfinite(level):
+            axes.axhline(level, color=colour, linestyle="--", linewidth=1.2, label=label)
+    if item.warning is not None or item.critical is not None:
+        axes.legend(loc="best", fontsize=7, frameon=False)
+    axes.tick_params(labelsize=7)
+    axes.grid(alpha=0.25)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+
+
+def _date_axis(axes: Any, dates: Any) -> None:
+    """A few short date labels (``Nov 09``) instead of a crowded row of ISO dates."""
+    locator = dates.AutoDateLocator(minticks=3, maxticks=6)
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(dates.ConciseDateFormatter(locator))
+    axes.xaxis.get_offset_text().set_fontsize(7)

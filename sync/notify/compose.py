@@ -1,0 +1,286 @@
+"""Digest -> e-mail message: what a recipient reads, built without any I/O or clock.
+
+``compose`` is pure: the same digest gives the same headers and text, so a retry after a
+lost SMTP reply carries the same Message-ID and mail systems drop the duplicate (delivery is
+at least once; see SPEC §5). Sheet text reaches the mail in three places, each guarded:
+the subject (only the workbook title, control characters stripped), the HTML part (Jinja2
+autoescaping) and the text part (control characters flattened to spaces).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+
+import jinja2
+
+from sync.notify import chart
+from sync.notify.model import AlertItem, Digest
+from sync.rules.status import KPI_ORDER, OKR_ORDER, SEVERITY
+
+MAX_DETAILED = 50  # items shown in full; the rest are counted ("+N more")
+MAX_CHARTS = 10  # inline PNGs per mail, to keep a bad day's mail small
+SUBJECT_TAG = "[metrics-sync]"
+_TITLE_LIMIT = 120
+_BREACHED = frozenset({"WARNING", "CRITICAL"})
+_COLOURS = {
+    "ERROR": "#c62828", "CRITICAL": "#c62828", "OFF TRACK": "#c62828",
+    "WARNING": "#d08700", "STALE": "#d08700", "AT RISK": "#d08700",
+    "OK": "#2e7d32", "DONE": "#2e7d32", "ON TRACK": "#2e7d32",
+}
+_GREY = "#757575"
+_STATUS_ORDER = KPI_ORDER + tuple(s for s in OKR_ORDER if s not in KPI_ORDER)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item as the templates show it: every field already a display string."""
+
+    name: str
+    status: str
+    previous: str
+    resolved: bool
+    value: str
+    threshold: str
+    change: str
+    owner: str
+    duration: str  # "for 3 days", or "" when unknown
+    note: str
+    where: str  # "KPIs row 5"
+    colour: str
+    chart_cid: str | None = None
+
+
+def compose(digest: Digest, sender: str, *, charts: bool = True) -> EmailMessage:
+    """The mail for one digest: text part first, then HTML (with inline charts if any).
+
+    ``charts=False`` leaves the charts out even when matplotlib is installed.
+    """
+    domain = _domain(sender)
+    digest_id = _digest_hash(digest)
+    items = _ordered(digest.summary or digest.items) if digest.weekly else _ordered(digest.items)
+    shown = items[:MAX_DETAILED]
+    pngs = _charts(shown, digest_id, domain) if charts and not digest.weekly else {}
+    cids = {index: cid for index, (cid, _) in pngs.items()}
+    entries = [_entry(item, digest, cids.get(i)) for i, item in enumerate(shown)]
+    context = {
+        "subject": subject(digest),
+        "headline": _headline(digest, items),
+        "workbook": _one_line(digest.workbook),
+        "url": _safe_url(digest.url),
+        "entries": entries,
+        "more": len(items) - len(shown),
+        "weekly": digest.weekly,
+    }
+    message = _headers(digest, sender, f"<{digest_id}@{domain}>")
+    message.set_content(_render("digest.txt", context), cte="quoted-printable")
+    message.add_alternative(_render("digest.html", context), subtype="html",
+                            cte="quoted-printable")
+    _attach_charts(message, [pngs[i] for i in sorted(pngs)])
+    return message
+
+
+def subject(digest: Digest) -> str:
+    """``[metrics-sync] 2 critical, 1 warning, 1 resolved — Title``: counts people filter on."""
+    title = _one_line(digest.workbook)[:_TITLE_LIMIT].strip() or "workbook"
+    if digest.weekly:
+        return f"{SUBJECT_TAG} Weekly summary — {title}"
+    return f"{SUBJECT_TAG} {_counts(digest.items) or 'nothing to report'} — {title}"
+
+
+def message_id_hash(digest: Digest) -> str:
+    """The Message-ID's local part (exposed for the outbox and the tests)."""
+    return _digest_hash(digest)
+
+
+# -- ordering and counting ------------------------------------------------------------
+
+
+def _rank(item: AlertItem) -> tuple[bool, int, int, str, str]:
+    """Firing before resolved, worst status first, then by name for a stable order."""
+    order = _STATUS_ORDER.index(item.status) if item.status in _STATUS_ORDER else 99
+    resolved = item.reason == "resolved"
+    return (resolved, -SEVERITY.get(item.status, 0), order, item.kind, item.name.casefold())
+
+
+def _ordered(items: Iterable[AlertItem]) -> list[AlertItem]:
+    return sorted(items, key=_rank)
+
+
+def _counts(items: Sequence[AlertItem]) -> str:
+    """``2 critical, 1 warning, 1 resolved``: status words in severity order, resolved last."""
+    tally: Counter[str] = Counter()
+    for item in _ordered(items):
+        tally["resolved" if item.reason == "resolved" else _one_line(item.status).lower()] += 1
+    return ", ".join(f"{n} {word}" for word, n in tally.items())
+
+
+def _headline(digest: Digest, items: Sequence[AlertItem]) -> str:
+    if not digest.weekly:
+        return _counts(items) or "nothing to report"
+    tally = Counter(_one_line(item.status).upper() for item in items)
+    return ", ".join(f"{n} {word}" for word, n in tally.items()) or "no rows"
+
+
+# -- entries ------------------------------------------------------------------------------
+
+
+def _entry(item: AlertItem, digest: Digest, chart_cid: str | None) -> Entry:
+    return Entry(
+        name=_one_line(item.name),
+        status=_one_line(item.status),
+        previous=_one_line(item.previous),
+        resolved=item.reason == "resolved",
+        value=_one_line(item.value),
+        threshold=_one_line(item.threshold),
+        change=_one_line(item.change),
+        owner=_one_line(item.owner),
+        duration=duration(item.since, digest.now),
+        note=_one_line(item.note),
+        where=f"{_one_line(item.tab)} row {item.row}" if item.row > 0 else _one_line(item.tab),
+        colour=_COLOURS.get(item.status, _GREY),
+        chart_cid=chart_cid,
+    )
+
+
+def duration(since: dt.datetime | None, now: dt.datetime) -> str:
+    """How long a status has held, in the largest whole unit: ``for 3 days``."""
+    if since is None:
+        return ""
+    seconds = (_aware(now) - _aware(since)).total_seconds()
+    if seconds < 0:
+        return ""
+    if seconds < 60:
+        return "for less than a minute"
+    for unit, size, above in (("day", 86400, 2 * 86400), ("hour", 3600, 3600)):
+        if seconds >= above:
+            return _plural(int(seconds // size), unit)
+    return _plural(int(seconds // 60), "minute")
+
+
+def _plural(n: int, unit: str) -> str:
+    return f"for {n} {unit}{'' if n == 1 else 's'}"
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """Naive datetimes are read as UTC, so a naive ``since`` never breaks a mail."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+# -- sanitising ---------------------------------------------------------------------------
+
+_SPACES = re.compile(r"\s+")
+
+
+def _one_line(text: str) -> str:
+    """Control and line-separator characters become spaces: no CR/LF ever leaves a cell."""
+    flat = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
+    return _SPACES.sub(" ", flat).strip()
+
+
+def _safe_url(url: str | None) -> str | None:
+    """Only http(s) links: a ``javascript:`` URL would survive autoescaping."""
+    if url and re.match(r"^https?://[^\s]+$", url.strip()):
+        return url.strip()
+    return None
+
+
+def _domain(sender: str) -> str:
+    """The Message-ID's right side: the sender's domain, reduced to a dot-atom."""
+    domain = parseaddr(sender)[1].rpartition("@")[2]
+    return re.sub(r"[^A-Za-z0-9.-]", "", domain).strip(".") or "metrics-sync.invalid"
+
+
+# -- headers and identity -----------------------------------------------------------------
+
+
+def _digest_hash(digest: Digest) -> str:
+    """What makes two mails "the same": recipient, workbook and the alert set — never the clock.
+
+    Each item contributes its key (kind, name, status, reason) plus ``since`` and
+    ``last_alert``: a retry of an unrecorded mail repeats them exactly, while a repeat
+    reminder (new ``last_alert``) or a new episode (new ``since``) must not be swallowed as a
+    duplicate by the receiving system. A weekly summary adds its ISO week, the coarsest
+    element that still tells one week's summary from the next.
+    """
+    parts = [_one_line(digest.recipient).lower(), _one_line(digest.workbook)]
+    parts += sorted(f"{i.key}|{_iso(i.since)}|{_iso(i.last_alert)}" for i in digest.items)
+    if digest.weekly:
+        year, week, _ = digest.now.isocalendar()
+        parts.append(f"weekly:{year}-W{week:02d}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+def _iso(moment: dt.datetime | None) -> str:
+    return _aware(moment).isoformat() if moment else ""
+
+
+def _headers(digest: Digest, sender: str, message_id: str) -> EmailMessage:
+    message = EmailMessage()
+    message["Subject"] = subject(digest)
+    message["From"] = _one_line(sender)
+    message["To"] = _one_line(digest.recipient)
+    message["Date"] = format_datetime(_aware(digest.now))
+    message["Message-ID"] = message_id
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: auto-responders stay quiet
+    message["X-Auto-Response-Suppress"] = "All"  # the same, for Exchange
+    message["Precedence"] = "bulk"
+    return message
+
+
+# -- rendering ----------------------------------------------------------------------------
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """Autoescape on for .html (sheet text is untrusted), off for the .txt part."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("sync.notify", "templates"),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html",), disabled_extensions=("txt",), default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _render(name: str, context: Mapping[str, object]) -> str:
+    return _environment().get_template(name).render(context)
+
+
+# -- charts -------------------------------------------------------------------------------
+
+
+def _charts(items: Sequence[AlertItem], digest_id: str,
+            domain: str) -> dict[int, tuple[str, bytes]]:
+    """Index of a breached KPI -> (Content-ID, PNG); empty without matplotlib."""
+    found: dict[int, tuple[str, bytes]] = {}
+    for index, item in enumerate(items):
+        if len(found) >= MAX_CHARTS:
+            break
+        if item.kind != "kpi" or item.reason == "resolved" or item.status not in _BREACHED:
+            continue
+        png = chart.render_png(item)
+        if png is not None:
+            found[index] = (f"chart{index}.{digest_id[:12]}@{domain}", png)
+    return found
+
+
+def _attach_charts(message: EmailMessage, pngs: Sequence[tuple[str, bytes]]) -> None:
+    """HTML and its images go in one multipart/related, referenced as ``cid:``."""
+    if not pngs:
+        return
+    html = message.get_body(("html",))
+    assert html is not None  # compose always adds it
+    for number, (cid, png) in enumerate(pngs, start=1):
+        html.add_related(png, "image", "png", cid=f"<{cid}>", disposition="inline",
+                         filename=f"chart-{number}.png")
