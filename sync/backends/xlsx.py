@@ -1,0 +1,162 @@
+"""The .xlsx backend: a workbook file on disk, read and written with openpyxl.
+
+Reads use openpyxl's read-only mode with cached formula results (what a person sees);
+writes reopen the file with its formulas intact, change only the cells asked for and
+replace the file atomically, so a crash never leaves a half-written workbook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import openpyxl
+from openpyxl.cell.cell import Cell as XlCell
+from openpyxl.styles import Font, PatternFill
+from openpyxl.workbook.workbook import Workbook as XlWorkbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from sync.backends.base import Cell, CellUpdate, Colour, Grid, OwnedTab, RowKey
+from sync.errors import ConcurrentEditError, WorkbookError
+
+FILLS: Mapping[Colour, str] = {"green": "C6EFCE", "amber": "FFEB9C", "red": "FFC7CE",
+                               "grey": "E7E6E6"}
+
+
+class XlsxWorkbook:
+    """A workbook file; every ``read`` and ``write`` opens it afresh, so edits between runs count."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @property
+    def title(self) -> str:
+        return self.path.stem
+
+    @property
+    def url(self) -> str | None:
+        return None
+
+    def read(self, tabs: Sequence[str]) -> dict[str, Grid | None]:
+        book = self._open(read_only=True)
+        try:
+            by_name = {name.strip().casefold(): name for name in book.sheetnames}
+            return {tab: _grid(book[by_name[tab.strip().casefold()]])
+                    if tab.strip().casefold() in by_name else None for tab in tabs}
+        finally:
+            book.close()
+
+    def write(self, updates: Sequence[CellUpdate], owned: Sequence[OwnedTab],
+              keys: Sequence[RowKey] = ()) -> None:
+        book = self._open(read_only=False)
+        by_name = {name.strip().casefold(): name for name in book.sheetnames}
+
+        def sheet(tab: str) -> Worksheet:
+            found = by_name.get(tab.strip().casefold())
+            if found is None:
+                raise WorkbookError(f"{self.path}: tab {tab!r} disappeared during the run")
+            ws = book[found]
+            assert isinstance(ws, Worksheet)
+            return ws
+
+        _check_keys(self.path, keys, sheet)
+        for u in updates:
+            _put(sheet(u.tab).cell(row=u.row, column=u.col), u.value)
+        for tab in owned:
+            _replace_tab(book, tab)
+        self._save(book)
+
+    # -- file handling -------------------------------------------------------------
+    def _open(self, *, read_only: bool) -> XlWorkbook:
+        try:
+            return openpyxl.load_workbook(self.path, read_only=read_only, data_only=read_only)
+        except FileNotFoundError:
+            raise WorkbookError(f"{self.path}: the workbook file does not exist") from None
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as err:
+            raise WorkbookError(f"{self.path}: not a readable .xlsx workbook ({err})") from err
+
+    def _save(self, book: XlWorkbook) -> None:
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
+                                   dir=self.path.parent)
+        os.close(fd)
+        try:
+            book.save(tmp)
+            os.replace(tmp, self.path)
+        except OSError as err:
+            Path(tmp).unlink(missing_ok=True)
+            raise WorkbookError(f"{self.path}: could not save the workbook ({err})") from err
+
+
+def _grid(ws: object) -> Grid:
+    rows: Grid = [list(r) for r in ws.iter_rows(values_only=True)]  # type: ignore[attr-defined]
+    while rows and all(v is None or v == "" for v in rows[-1]):
+        rows.pop()
+    return rows
+
+
+def _check_keys(path: Path, keys: Sequence[RowKey], sheet: object) -> None:
+    """Refuse to write when a key cell no longer holds what was read (rows moved)."""
+    for key in keys:
+        ws = sheet(key.tab)  # type: ignore[operator]
+        for col, expected in key.cells:
+            now = ws.cell(row=key.row, column=col).value
+            if isinstance(now, str) and now.startswith("="):
+                continue  # a formula's text is not its value; it cannot have moved rows
+            if _norm(now) != _norm(expected):
+                raise ConcurrentEditError(
+                    f"{path}: tab {key.tab!r} row {key.row} changed during the run "
+                    f"(expected {expected!r}, found {now!r})")
+
+
+def _norm(value: Cell) -> Cell:
+    if isinstance(value, str):
+        return value.strip() or None
+    return value
+
+
+def _put(cell: XlCell, value: Cell) -> None:
+    """Write a value as a value: text that looks like a formula stays text."""
+    cell.value = value
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
+    if isinstance(value, dt.datetime | dt.date):
+        cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(value, dt.datetime) else "yyyy-mm-dd"
+
+
+def _replace_tab(book: XlWorkbook, tab: OwnedTab) -> None:
+    existing = next((n for n in book.sheetnames if n.strip().casefold() == tab.name.casefold()),
+                    None)
+    if existing is not None:
+        index = book.sheetnames.index(existing)
+        book.remove(book[existing])
+        ws = book.create_sheet(tab.name, index)
+    else:
+        ws = book.create_sheet(tab.name)
+    for r, row in enumerate(tab.grid, start=1):
+        for c, value in enumerate(row, start=1):
+            if value is None or value == "":
+                continue
+            cell = ws.cell(row=r, column=c)
+            _put(cell, value)
+            colour = tab.colours.get(value) if isinstance(value, str) else None
+            if colour is not None:
+                cell.fill = PatternFill("solid", fgColor=FILLS[colour])
+                cell.font = Font(bold=True)
+    _fit_columns(ws, tab.grid)
+
+
+def _fit_columns(ws: Worksheet, grid: Grid) -> None:
+    """Widths that fit the text, so the Status tab reads without dragging column edges."""
+    from openpyxl.utils import get_column_letter
+
+    widths: dict[int, int] = {}
+    for row in grid:
+        for c, value in enumerate(row, start=1):
+            if value is not None:
+                widths[c] = max(widths.get(c, 0), min(len(str(value)), 80))
+    for c, width in widths.items():
+        ws.column_dimensions[get_column_letter(c)].width = max(8, width + 2)

@@ -1,0 +1,62 @@
+"""How the sync writes and reads back its own timestamps (``Since``, ``Last alert``, ``Checked``).
+
+State lives in the workbook so that a cron run needs nothing local; the text must
+therefore round-trip exactly and stay readable: ``2026-11-26 08:00+00:00`` (ISO 8601,
+minutes, with the offset so a change of time zone in the config cannot shift it).
+A person may also type a plain date or time there; that is read in the job's zone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+
+import numpy as np
+import pandas as pd
+
+_LAST_ALERT = re.compile(r"^\s*(?P<status>[A-Za-z][A-Za-z ]*?)\s+(?P<when>\d{4}-\d\d-\d\d.*)$")
+
+
+def stamp(when: dt.datetime, tz: zoneinfo.ZoneInfo) -> str:
+    return when.astimezone(tz).isoformat(sep=" ", timespec="minutes")
+
+
+def last_alert(status: str, when: dt.datetime, tz: zoneinfo.ZoneInfo) -> str:
+    """``Last alert`` holds the status mailed and when: ``CRITICAL 2026-11-26 08:00+00:00``."""
+    return f"{status} {stamp(when, tz)}"
+
+
+def parse_stamps(values: pd.Series, tz: zoneinfo.ZoneInfo) -> pd.Series:
+    """Cells written by ``stamp`` (or typed by a person) as UTC timestamps; NaT if unreadable."""
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    if values.empty:
+        return out
+    text = values.map(_as_text)
+    aware = text.str.contains(r"[+-]\d\d:\d\d$|Z$", regex=True, na=False)
+    out[aware] = pd.to_datetime(text[aware], errors="coerce", utc=True, format="mixed")
+    naive = ~aware & text.ne("")
+    if naive.any():
+        local = pd.to_datetime(text[naive], errors="coerce", format="mixed")
+        out[naive] = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert(
+            "UTC")
+    return out
+
+
+def parse_last_alerts(values: pd.Series, tz: zoneinfo.ZoneInfo) -> pd.DataFrame:
+    """Split ``Last alert`` cells into the status mailed and when ("" / NaT if none)."""
+    parts = values.map(_as_text).str.extract(_LAST_ALERT)
+    status = parts["status"].fillna("").str.strip().str.upper()
+    return pd.DataFrame({"status": status.astype(object),
+                         "when": parse_stamps(parts["when"].fillna(""), tz)},
+                        index=values.index)
+
+
+def _as_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()

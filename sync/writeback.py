@@ -1,0 +1,95 @@
+"""What the sync writes on the KPI and OKR tabs: its own columns, and nothing else (SPEC §4).
+
+Owned columns are found by name wherever a user moved them, and created after the
+last used column when missing. Only cells whose value changes are sent, so a run
+that changes nothing but ``Checked`` writes one column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sync.backends.base import Cell, CellUpdate, RowKey
+from sync.frames import Sheet, header_key
+
+KPI_OWNED = ("status", "note", "since", "last_alert", "checked")
+OKR_OWNED = ("progress", "expected", "status", "since", "last_alert", "checked")
+
+
+def owned_positions(sheet: Sheet, owned: Sequence[str], headers: Mapping[str, str]) -> tuple[
+        dict[str, int], list[Change]]:
+    """Where each owned column is, and the header cells to write for the missing ones."""
+    found = {header_key(cell): pos for pos, cell in reversed(list(enumerate(sheet.header, 1)))
+             if header_key(cell)}
+    next_free = max(sheet.width, sheet.body.shape[1] if sheet.body.size else 0) + 1
+    positions: dict[str, int] = {}
+    new_headers: list[Change] = []
+    for cid in owned:
+        pos = found.get(header_key(headers[cid]))
+        if pos is None:
+            pos = next_free
+            next_free += 1
+            new_headers.append(Change(CellUpdate(sheet.tab, 1, pos, headers[cid]), None))
+        positions[cid] = pos
+    return positions, new_headers
+
+
+@dataclass(frozen=True)
+class Change:
+    """A cell to write and what it held when read (for ``--dry-run`` and the logs)."""
+
+    update: CellUpdate
+    old: Cell
+
+
+def cell_updates(sheet: Sheet, positions: Mapping[str, int], values: pd.DataFrame) -> list[
+        Change]:
+    """Changes for the cells of ``values`` (sheet rows x owned column ids) that differ.
+
+    A missing value (``None``/NaN) means "leave that cell as it is", e.g. the ``Last
+    alert`` of a row whose mail was not accepted.
+    """
+    updates: list[Change] = []
+    row_pos = pd.Series(np.arange(len(sheet.rows)), index=sheet.rows.index)
+    for cid in values.columns:
+        col = positions[cid]
+        new = values[cid]
+        rows = new.index.to_numpy()
+        if col <= sheet.body.shape[1]:
+            old = sheet.body[row_pos.loc[rows].to_numpy(), col - 1]
+        else:
+            old = np.full(len(rows), None, dtype=object)
+        changed = [i for i, (o, n) in enumerate(zip(old, new, strict=True))
+                   if _cell(n) is not None and not _same(o, n)]
+        updates.extend(Change(CellUpdate(sheet.tab, int(rows[i]), col, _cell(new.iloc[i])),
+                              _cell(old[i])) for i in changed)
+    return updates
+
+
+def row_keys(sheet: Sheet, rows: pd.Index, key_ids: Sequence[str]) -> list[RowKey]:
+    """The key cells of every row written to, for the backend's check before writing."""
+    cols = [(sheet.positions[k], k) for k in key_ids if k in sheet.positions]
+    return [RowKey(sheet.tab, int(r), tuple((pos, _cell(sheet.rows.at[r, k])) for pos, k in cols))
+            for r in rows]
+
+
+def _cell(value: object) -> Cell:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()  # type: ignore[no-any-return]
+    return value  # type: ignore[return-value]
+
+
+def _same(old: object, new: object) -> bool:
+    old, new = _cell(old), _cell(new)
+    if old in (None, "") and new in (None, ""):
+        return True
+    if isinstance(old, int | float) and isinstance(new, int | float) and not isinstance(
+            old, bool):
+        return abs(float(old) - float(new)) < 1e-9
+    return old == new
