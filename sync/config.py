@@ -333,7 +333,7 @@ class _Validator:
     def kpi(self, data: Mapping[str, Any]) -> KpiConfig:
         self.unknown_keys("kpi", data, {"decimal_comma", "stale_factor"})
         comma = self.opt(data, "kpi.decimal_comma", bool, "true or false")
-        factor = self.opt(data, "kpi.stale_factor", (int, float), "a number such as 1.5")
+        factor = self.number(data, "kpi.stale_factor", "a number such as 1.5")
         if factor is not None and factor <= 0:
             self.fail("kpi.stale_factor", factor, "a number above 0")
         return KpiConfig(decimal_comma=bool(comma), stale_factor=float(factor or 1.5))
@@ -366,7 +366,7 @@ class _Validator:
         sender = self.opt(data, "email.from", str, "an e-mail address") or "metrics-sync@localhost"
         if "from" in data and not _EMAIL.match(sender):
             self.fail("email.from", sender, "an e-mail address")
-        timeout = self.opt(data, "email.timeout", (int, float), "seconds") or 30.0
+        timeout = self.number(data, "email.timeout", "seconds") or 30.0
         outbox = self.path(data, "email.outbox") or self.base / "outbox"
         return EmailConfig(host=host or None, port=port, starttls=not ssl if starttls is None else starttls,
                            ssl=ssl, username=self.opt(data, "email.username", str, "a user name"),
@@ -410,8 +410,17 @@ class _Validator:
             name = f"{where}.{k}" if where else k
             self.problems.append(f"{name}: unknown key; expected one of {', '.join(sorted(known))}")
 
-    def opt(self, data: Mapping[str, Any], key: str, kind: type[T] | tuple[type, ...],
-            expected: str) -> T | None:
+    def number(self, data: Mapping[str, Any], key: str, expected: str) -> float | None:
+        name = key.rsplit(".", 1)[-1]
+        if name not in data:
+            return None
+        value = data[name]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail(key, value, expected)
+            return None
+        return float(value)
+
+    def opt(self, data: Mapping[str, Any], key: str, kind: type[T], expected: str) -> T | None:
         name = key.rsplit(".", 1)[-1]
         if name not in data:
             return None
@@ -420,7 +429,7 @@ class _Validator:
         if bad_bool or not isinstance(value, kind):
             self.fail(key, value, expected)
             return None
-        return value  # type: ignore[return-value]
+        return value
 
     def path(self, data: Mapping[str, Any], key: str) -> Path | None:
         raw = self.opt(data, key, str, "a file path")
@@ -468,7 +477,7 @@ class _Validator:
         return parsed
 
     def fraction(self, data: Mapping[str, Any], key: str, default: float) -> float:
-        value = self.opt(data, key, (int, float), "a fraction from 0 to 1")
+        value = self.number(data, key, "a fraction from 0 to 1")
         if value is None:
             return default
         if not 0 <= value <= 1:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -82,7 +83,8 @@ def read_sheet(tab: str, grid: Grid | None, columns: Mapping[str, str], wanted: 
 
 def blank_mask(cells: np.ndarray) -> np.ndarray:
     """Empty cells: ``None`` or empty text (whitespace-only text is read as empty later)."""
-    return (cells == None) | (cells == "")  # noqa: E711 -- elementwise comparison on an array
+    empty: np.ndarray = (cells == None) | (cells == "")  # noqa: E711 -- elementwise on an array
+    return empty
 
 
 def _match_header(tab: str, header: Sequence[Cell], columns: Mapping[str, str],
@@ -133,3 +135,9 @@ def wide_history(sheet: Sheet) -> pd.DataFrame:
     })
     return flat[~blank_mask(block.ravel())].reset_index(drop=True)
 
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as plain dicts with the sheet row under ``"row"``: for the few places that build
+    one Python object per row (mail items, Status tab lines), never for computing."""
+    out: list[dict[str, Any]] = frame.rename_axis("row").reset_index().to_dict("records")  # type: ignore[assignment]
+    return out

@@ -12,6 +12,7 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from email.message import EmailMessage
 
 import pandas as pd
@@ -19,6 +20,7 @@ import pandas as pd
 from sync.backends.base import RowKey, Workbook
 from sync.config import Job
 from sync.evaluate import Evaluation, evaluate, tabs_to_read
+from sync.frames import records
 from sync.notify.compose import compose
 from sync.notify.email import Sender
 from sync.notify.model import AlertItem, DeliveryReport, Digest
@@ -119,32 +121,37 @@ def _decide(results: pd.DataFrame, rows: pd.DataFrame, now: dt.datetime, job: Jo
 def _kpi_items(ev: Evaluation, decisions: pd.DataFrame, job: Job) -> list[
         tuple[tuple[str, ...], AlertItem]]:
     k = ev.kpis.join(decisions[["reason", "since", "recipients", "last_when"]])
-    out = []
-    for r in k[k["reason"] != ""].itertuples():
-        threshold = (f"critical {fmt(r.critical, r.unit)}" if r.status == st.CRITICAL
-                     else f"warning {fmt(r.warning, r.unit)}" if r.status == st.WARNING else "")
-        out.append((r.recipients, AlertItem(
-            kind="kpi", name=r.name, status=r.status, previous="", reason=r.reason,
-            row=int(r.Index), tab=job.tabs.kpis, value=fmt(r.value, r.unit),
-            threshold=threshold.strip(), change="" if pd.isna(r.change) else f"{r.change:+.1%}",
-            note=r.note, owner=r.owner, since=_py(r.since), last_alert=_py(r.last_when),
-            warning=None if pd.isna(r.warning) else float(r.warning),
-            critical=None if pd.isna(r.critical) else float(r.critical))))
-    return out
+    return [(r["recipients"], _kpi_item(r, job)) for r in records(k[k["reason"] != ""])]
+
+
+def _kpi_item(r: dict[str, Any], job: Job) -> AlertItem:
+    unit = r["unit"]
+    threshold = (f"critical {fmt(r['critical'], unit)}" if r["status"] == st.CRITICAL
+                 else f"warning {fmt(r['warning'], unit)}" if r["status"] == st.WARNING else "")
+    return AlertItem(
+        kind="kpi", name=r["name"], status=r["status"], previous="", reason=r["reason"],
+        row=r["row"], tab=job.tabs.kpis, value=fmt(r["value"], unit), threshold=threshold,
+        change="" if pd.isna(r["change"]) else f"{r['change']:+.1%}", note=r["note"],
+        owner=r["owner"], since=_py(r["since"]), last_alert=_py(r["last_when"]),
+        warning=_float(r["warning"]), critical=_float(r["critical"]))
 
 
 def _kr_items(ev: Evaluation, decisions: pd.DataFrame, job: Job) -> list[
         tuple[tuple[str, ...], AlertItem]]:
     k = ev.okrs.key_results.join(decisions[["reason", "since", "recipients", "last_when"]])
-    return [(r.recipients, AlertItem(
-        kind="key_result", name=f"{r.objective} › {r.key_result}", status=r.status, previous="",
-        reason=r.reason, row=int(r.Index), tab=job.tabs.okrs, value=f"{r.progress:.0%}",
-        threshold=f"expected {r.expected:.0%}", note=r.note, owner=r.owner,
-        since=_py(r.since), last_alert=_py(r.last_when)))
-        for r in k[k["reason"] != ""].itertuples()]
+    return [(r["recipients"], AlertItem(
+        kind="key_result", name=f"{r['objective']} › {r['key_result']}", status=r["status"],
+        previous="", reason=r["reason"], row=r["row"], tab=job.tabs.okrs,
+        value=f"{r['progress']:.0%}", threshold=f"expected {r['expected']:.0%}", note=r["note"],
+        owner=r["owner"], since=_py(r["since"]), last_alert=_py(r["last_when"])))
+        for r in records(k[k["reason"] != ""])]
 
 
-def _py(value: object) -> dt.datetime | None:
+def _float(value: Any) -> float | None:
+    return None if pd.isna(value) else float(value)
+
+
+def _py(value: Any) -> dt.datetime | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).to_pydatetime()
 
 

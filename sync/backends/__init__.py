@@ -18,4 +18,5 @@ def open_workbook(cfg: WorkbookConfig) -> Workbook:
         return XlsxWorkbook(cfg.path)
     from sync.backends.google import open_google
 
-    return open_google(cfg)
+    workbook: Workbook = open_google(cfg)
+    return workbook
