@@ -1,0 +1,577 @@
+"""Reading cell values the way a person reads them: in one place, a whole column at a time.
+
+Every tab (KPIs, OKRs, the KPI log) holds numbers, dates and check marks typed by people, and
+the same text must mean the same thing everywhere: ``12%`` is 0.12 in a threshold and in a
+history column alike. So every reader lives here, and the rule modules never look at raw text.
+
+A parser takes a ``pd.Series`` of raw cells (None, str, bool, int, float, date, datetime: what
+the backends hand over) and returns a frame with the same index and two columns: ``value`` and
+``error``. A cell is *empty* (no value, no error), *readable* (a value, no error) or
+*unreadable* (no value, a short reason the rules put in the row's note, prefixed by its ``a1``).
+
+Decisions a user can see (repeated in the README):
+
+* Bools are checkboxes, never numbers: ``parse_numbers`` says "a checkbox, not a number";
+  ``parse_flags`` reads them as 1/0.
+* A float NaN is pandas' marker for a missing cell (a frame built from rows turns None into
+  NaN), so it is *empty*; a spreadsheet cannot hold NaN. Infinity is "not a finite number".
+* ``1,234.5`` is 1234.5. ``1,5`` is refused ("ambiguous decimal comma"): nobody means 15, and
+  guessing 1.5 would silently misread every ``1,234``. ``decimal_comma=True`` swaps the roles
+  (``1.234,5`` = 1234.5) and then refuses ``1.5`` the same way.
+* Spaces, no-break and thin spaces and apostrophes group thousands in both modes (``1 200``).
+* ``12%`` is 0.12 (Sheets stores percentages as fractions); ``k``, ``m``/``mn``, ``b``/``bn`` scale
+  by 10³, 10⁶, 10⁹. The scale is applied to the decimal text, so ``1.1k`` is exactly 1100.
+* Dates written ``a/b/yyyy`` are read day-first when ``a`` > 12, month-first when ``b`` > 12, and
+  otherwise as ``dayfirst`` says, default month-first (Sheets' US default), except that dotted
+  dates (``02.11.2026``) are day-first by default, as everywhere dots are used.
+* Number cells in a date column are Sheets serial days since 1899-12-30 (serials from 61 agree
+  with Excel's), from 1 (1899-12-31) to the last day pandas can hold (2262-04-11). Header cells
+  only count as dates in 20000..80000 (1954..2119), so a column titled ``5`` stays a column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+import numbers
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+__all__ = [
+    "a1",
+    "column_letter",
+    "is_flag_like",
+    "parse_dates",
+    "parse_flags",
+    "parse_header_date",
+    "parse_numbers",
+    "serial_to_date",
+]
+
+Floats = npt.NDArray[np.float64]
+Objects = npt.NDArray[np.object_]
+Bools = npt.NDArray[np.bool_]
+Stamps = npt.NDArray[np.datetime64]
+V = TypeVar("V", bound=np.generic)
+
+# What kind of Python value a cell holds (see _kinds).
+EMPTY, NUMBER, BOOL, TEXT, DATE, OTHER = range(6)
+
+SHEETS_EPOCH = dt.date(1899, 12, 30)
+_EPOCH = np.datetime64("1899-12-30", "ms")
+_FIRST_DAY = np.datetime64("1677-09-22", "s")  # inside pandas' datetime64[ns] range
+_LAST_DAY = np.datetime64("2262-04-10", "s")
+MAX_SERIAL = int((_LAST_DAY - np.datetime64("1899-12-30", "s")) // np.timedelta64(1, "D"))
+HEADER_SERIALS = (20_000, 80_000)
+
+NO_VALUE = frozenset({"", "n/a", "na", "-", "—", "–", "none", "null"})
+_FORMULA_ERROR = re.compile(r"#(?:N/A|GETTING_DATA|[A-Z0-9/_]+[!?])")  # matched upper-cased
+_DASHES = re.compile("[\u2212\u2013]")  # Unicode minus, and an en dash used as one
+
+NOT_A_NUMBER = "not a number"
+NOT_FINITE = "not a finite number"
+AMBIGUOUS = {
+    False: "ambiguous decimal comma; set kpi.decimal_comma",
+    True: "decimal point, but kpi.decimal_comma is set",
+}
+
+
+# --- shared plumbing -------------------------------------------------------------------------
+
+
+def _kind_of(kind: type) -> int:
+    """Classify one Python type; bool first, since bool is an int to Python but not to a person."""
+    if issubclass(kind, bool | np.bool_):
+        return BOOL
+    if issubclass(kind, str):
+        return TEXT
+    if issubclass(kind, dt.date | np.datetime64):  # datetime and pd.Timestamp are dates
+        return DATE
+    if issubclass(kind, numbers.Real | decimal.Decimal):
+        return NUMBER
+    return OTHER
+
+
+def _kinds(cells: Objects) -> npt.NDArray[np.int8]:
+    """One kind code per cell, classifying each distinct *type* once (a handful), not each cell."""
+    types: Objects = np.asarray(np.frompyfunc(type, 1, 1)(cells), dtype=object)
+    codes, uniques = pd.factorize(types)
+    table = np.array([_kind_of(t) for t in uniques] + [OTHER], dtype=np.int8)
+    kinds = table[codes]
+    kinds[pd.isna(cells)] = EMPTY
+    return kinds
+
+
+def _by_unique(
+    cells: Objects, parse: Callable[[pd.Series], tuple[npt.NDArray[V], Objects]]
+) -> tuple[npt.NDArray[V], Objects]:
+    """Parse each distinct cell once: sheets repeat themselves (``n/a``, ``Done``, dates)."""
+    codes, uniques = pd.factorize(cells)
+    value, error = parse(pd.Series(uniques, dtype=object))
+    return value[codes], error[codes]
+
+
+def _frame(index: pd.Index, value: npt.NDArray[Any], error: Objects) -> pd.DataFrame:
+    """The shape every parser returns: the caller's index, ``value`` and an object ``error``."""
+    return pd.DataFrame(
+        {"value": value, "error": pd.Series(error, index=index, dtype=object)}, index=index
+    )
+
+
+def _notes(mask: Bools, note: str) -> Objects:
+    """An error column: ``note`` where ``mask`` holds, None elsewhere."""
+    error = np.full(len(mask), None, dtype=object)
+    error[mask] = note
+    return error
+
+
+def _squash(texts: pd.Series) -> pd.Series:
+    """Text as a person sees it: no surrounding spaces, typographic minus signs as ``-``."""
+    return texts.str.strip().str.replace(_DASHES, "-", regex=True)
+
+
+def _blank_or_formula(texts: pd.Series, errors: Objects) -> Bools:
+    """Mark ``n/a``-like text as empty and ``#REF!``-like text as a formula error, in place.
+
+    Returns the mask of cells settled here, so the caller reads only the rest.
+    """
+    blank = texts.str.lower().isin(NO_VALUE).to_numpy(dtype=bool)
+    upper = texts.str.upper()
+    formula = upper.str.fullmatch(_FORMULA_ERROR).to_numpy(dtype=bool, na_value=False)
+    errors[blank] = None
+    errors[formula] = ("formula error " + upper[formula]).to_numpy(dtype=object)
+    return blank | formula
+
+
+def _plain_numeric(values: pd.Series) -> bool:
+    """Is the column already numbers (not bools), so no cell needs looking at one by one?"""
+    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+
+
+# --- numbers ---------------------------------------------------------------------------------
+
+_SPACES = " \u00a0\u2009\u202f'’"  # thousands grouping accepted in both modes
+_SCALE = {"%": -2, "k": 3, "m": 6, "mn": 6, "b": 9, "bn": 9}  # powers of ten
+
+
+def _number_pattern(point: str, group: str) -> re.Pattern[str]:
+    """The grammar of a number as people type it, for one choice of decimal mark."""
+    body = (
+        rf"(?:[0-9]{{1,3}}(?:{group}[0-9]{{3}})+|[0-9]{{1,3}}(?:[{_SPACES}][0-9]{{3}})+|[0-9]+)"
+        rf"(?:{point}[0-9]*)?|{point}[0-9]+"
+    )
+    return re.compile(
+        rf"\A(?P<sign>[+-])?(?P<open>\()?\s*(?P<sign2>[+-])?\s*(?P<cur>[$€£¥])?\s*"
+        rf"(?P<sign3>[+-])?\s*(?P<num>{body})(?P<exp>e[+-]?[0-9]{{1,4}})?\s*"
+        rf"(?P<scale>%|k|mn|m|bn|b)?\s*(?P<cur2>[$€£¥])?\s*(?P<close>\))?\Z",
+        re.IGNORECASE,
+    )
+
+
+_NUMBER = {False: _number_pattern(r"\.", ","), True: _number_pattern(",", r"\.")}
+_PLAIN = {
+    False: re.compile(
+        r"[-+]?(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+)(?:e[-+]?[0-9]{1,4})?",
+        re.IGNORECASE,
+    ),
+    True: re.compile(
+        r"[-+]?(?:(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,[0-9]*)?|,[0-9]+)(?:e[-+]?[0-9]{1,4})?",
+        re.IGNORECASE,
+    ),
+}
+_GROUPING = {False: re.compile(rf"[,{_SPACES}]"), True: re.compile(rf"[.{_SPACES}]")}
+
+
+def _well_formed(parts: pd.DataFrame) -> pd.Series:
+    """Rules the regex leaves out: one sign at most, balanced brackets, not both $ and %."""
+    signs = parts[["sign", "sign2", "sign3", "open"]].notna().sum(axis=1)
+    bracketed = parts["open"].notna() == parts["close"].notna()
+    money = parts["cur"].notna().astype(int) + parts["cur2"].notna().astype(int)
+    percent = parts["scale"].eq("%")
+    sensible = (money == 0) | ((money == 1) & ~percent)
+    return parts["num"].notna() & (signs <= 1) & bracketed & sensible
+
+
+def _to_number(texts: pd.Series, decimal_comma: bool) -> Floats:
+    """Text already known to be a well-formed number (grouping allowed) as float64."""
+    digits = texts.str.replace(_GROUPING[decimal_comma], "", regex=True)
+    if decimal_comma:
+        digits = digits.str.replace(",", ".", regex=False)
+    return pd.to_numeric(digits, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _read_numbers(texts: pd.Series, decimal_comma: bool) -> tuple[Bools, Floats]:
+    """Which texts are numbers in this mode, and their values (NaN elsewhere).
+
+    A scale (``%``, ``k``...) moves the decimal exponent of the text rather than multiplying
+    the float, so ``12.3%`` is the float nearest 0.123 and ``1.1k`` is exactly 1100.
+    """
+    parts = texts.str.extract(_NUMBER[decimal_comma])
+    ok = _well_formed(parts)
+    power = pd.to_numeric(parts["exp"].str[1:]).fillna(0)
+    power += parts["scale"].str.lower().map(_SCALE).fillna(0)
+    number = _to_number(parts["num"].where(ok) + "e" + power.astype(int).astype(str), decimal_comma)
+    negative = parts[["sign", "sign2", "sign3"]].isin(["-"]).any(axis=1) | parts["open"].notna()
+    return ok.to_numpy(dtype=bool), np.where(negative.to_numpy(dtype=bool), -number, number)
+
+
+def _odd_number_texts(texts: pd.Series, decimal_comma: bool) -> tuple[Floats, Objects]:
+    """Texts that are not plain numbers: blanks, formula errors, $, %, k, (300), or nonsense."""
+    value = np.full(len(texts), np.nan)
+    error = np.full(len(texts), NOT_A_NUMBER, dtype=object)
+    settled = _blank_or_formula(texts, error)
+    ok, number = _read_numbers(texts, decimal_comma)
+    ok = ok & ~settled
+    value[ok], error[ok] = number[ok], None
+    doubt = np.flatnonzero(~ok & ~settled)
+    other, _ = _read_numbers(texts.iloc[doubt], not decimal_comma)
+    error[doubt[other]] = AMBIGUOUS[decimal_comma]
+    return value, error
+
+
+def _number_texts(texts: pd.Series, decimal_comma: bool) -> tuple[Floats, Objects]:
+    """Read distinct texts as numbers; each gets a value, an error, or neither (empty).
+
+    Plain numbers (``1234.5``, ``1,234``) take a cheap path; only the rest meet the full grammar.
+    """
+    texts = _squash(texts)
+    plain = texts.str.fullmatch(_PLAIN[decimal_comma]).to_numpy(dtype=bool)
+    value = np.full(len(texts), np.nan)
+    error = np.full(len(texts), None, dtype=object)
+    value[plain] = _to_number(texts[plain], decimal_comma)
+    value[~plain], error[~plain] = _odd_number_texts(texts[~plain], decimal_comma)
+    infinite = np.isinf(value)
+    value[infinite], error[infinite] = np.nan, NOT_FINITE
+    return value, error
+
+
+def _float_or_inf(cell: object) -> float:
+    """One odd number (a huge int, a signalling Decimal) as a float; inf/NaN get reported."""
+    try:
+        return float(cell)  # type: ignore[arg-type]
+    except OverflowError:
+        return math.inf
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _to_floats(cells: Objects) -> Floats:
+    """Python numbers to float64 in one go, cell by cell only if one of them cannot convert."""
+    try:
+        return cells.astype(np.float64)
+    except (OverflowError, TypeError, ValueError):
+        return np.array([_float_or_inf(c) for c in cells], dtype=np.float64)
+
+
+def parse_numbers(values: pd.Series, *, decimal_comma: bool = False) -> pd.DataFrame:
+    """Read a column of cells as numbers: ``value`` float64 (NaN if empty or unreadable), ``error``.
+
+    Numbers pass as they are; text is read as a person reads it (``$1,200``, ``12%``, ``(300)``,
+    ``1.2k``, ``−5``); ``n/a``, ``-`` and blanks are empty; ``#REF!`` is a formula error.
+    """
+    if _plain_numeric(values):
+        number = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        inf = np.isinf(number)
+        return _frame(values.index, np.where(inf, np.nan, number), _notes(inf, NOT_FINITE))
+    cells = values.to_numpy(dtype=object)
+    kinds = _kinds(cells)
+    value = np.full(len(cells), np.nan)
+    error = np.full(len(cells), None, dtype=object)
+    error[kinds == BOOL] = "a checkbox, not a number"
+    error[kinds == DATE] = "a date, not a number"
+    error[kinds == OTHER] = NOT_A_NUMBER
+    num = kinds == NUMBER
+    number = _to_floats(cells[num])
+    value[num] = np.where(np.isfinite(number), number, np.nan)
+    error[np.flatnonzero(num)[~np.isfinite(number)]] = NOT_FINITE
+    text = kinds == TEXT
+    value[text], error[text] = _by_unique(cells[text], lambda t: _number_texts(t, decimal_comma))
+    return _frame(values.index, value, error)
+
+
+# --- dates -----------------------------------------------------------------------------------
+
+_TIME = (
+    r"(?:(?:T|\s+)(?P<H>[0-9]{1,2}):(?P<M>[0-9]{2})(?::(?P<S>[0-9]{2})(?:\.(?P<f>[0-9]{1,6})"
+    r"[0-9]*)?)?\s*(?P<ampm>[ap]\.?m\.?)?)?"
+)
+_ISO = re.compile(
+    rf"\A(?P<y>[0-9]{{4}})(?P<sep>[-/.])(?P<m>[0-9]{{1,2}})(?P=sep)(?P<d>[0-9]{{1,2}}){_TIME}\Z",
+    re.IGNORECASE,
+)
+_DMY = re.compile(
+    rf"\A(?P<a>[0-9]{{1,2}})(?P<sep>[-/.])(?P<b>[0-9]{{1,2}})(?P=sep)(?P<y>[0-9]{{4}}|[0-9]{{2}})"
+    rf"{_TIME}\Z",
+    re.IGNORECASE,
+)
+_MONTHS = {
+    name: number
+    for number, full in enumerate(
+        ["january", "february", "march", "april", "may", "june", "july", "august",
+         "september", "october", "november", "december"], start=1)
+    for name in (full, full[:3], "sept" if number == 9 else full)
+}
+_ORDINAL = r"(?:st|nd|rd|th)?"
+_NAMED = [  # "2 Nov 2026", "2-Nov-2026", "Nov 2, 2026", "November 2nd 2026"
+    re.compile(rf"\A(?P<d>[0-9]{{1,2}}){_ORDINAL}[\s-]+(?P<mon>[a-z]+)\.?,?[\s-]+(?P<y>[0-9]{{4}})\Z",
+               re.IGNORECASE),
+    re.compile(rf"\A(?P<mon>[a-z]+)\.?\s+(?P<d>[0-9]{{1,2}}){_ORDINAL},?\s+(?P<y>[0-9]{{4}})\Z",
+               re.IGNORECASE),
+]
+_PARTS = ["year", "month", "day", "hour", "minute", "second", "us"]
+
+
+def _clock(parts: pd.DataFrame) -> pd.DataFrame:
+    """The optional time of day (12-hour clock included); NaN throughout when it is no time."""
+    hour = pd.to_numeric(parts["H"]).fillna(0)
+    half = parts["ampm"].str.lower().str[0]  # "a", "p" or NaN
+    twelve = half.notna()
+    hour = hour.where(~twelve | ((hour >= 1) & (hour <= 12)))
+    hour = hour.where(~twelve, hour % 12 + half.eq("p") * 12)
+    clock = pd.DataFrame({
+        "hour": hour,
+        "minute": pd.to_numeric(parts["M"]).fillna(0),
+        "second": pd.to_numeric(parts["S"]).fillna(0),
+        "us": pd.to_numeric(parts["f"].str.ljust(6, "0")).fillna(0),
+    })  # fmt: skip
+    return clock.where((clock["hour"] < 24) & (clock["minute"] < 60) & (clock["second"] < 60))
+
+
+def _iso_parts(texts: pd.Series) -> pd.DataFrame:
+    """Year-first dates: 2026-11-02, 2026/11/02, with an optional time (2026-11-02T08:00)."""
+    parts = texts.str.extract(_ISO)
+    ymd = parts[["y", "m", "d"]].apply(pd.to_numeric).set_axis(_PARTS[:3], axis=1)
+    return _only_dates(pd.concat([ymd, _clock(parts)], axis=1))
+
+
+def _dmy_parts(texts: pd.Series, dayfirst: bool | None) -> pd.DataFrame:
+    """m/d/Y or d/m/Y: an unambiguous day (> 12) decides, else ``dayfirst``, else the separator."""
+    parts = texts.str.extract(_DMY)
+    a, b, year = (pd.to_numeric(parts[k]) for k in ("a", "b", "y"))
+    prefer = parts["sep"].eq(".") if dayfirst is None else pd.Series(dayfirst, index=parts.index)
+    day_first = (a > 12) | ((b <= 12) & prefer)
+    year = year.where(year >= 100, year + np.where(year <= 68, 2000, 1900))
+    ymd = pd.DataFrame({"year": year, "month": b.where(day_first, a), "day": a.where(day_first, b)})
+    return _only_dates(pd.concat([ymd, _clock(parts)], axis=1))
+
+
+def _named_parts(texts: pd.Series) -> pd.DataFrame:
+    """Dates with the month in words: 2 Nov 2026, Nov 2, 2026 (English names only)."""
+    found = pd.DataFrame(index=texts.index, columns=["d", "mon", "y"], dtype=object)
+    for pattern in _NAMED:
+        found = found.combine_first(texts.str.extract(pattern)[["d", "mon", "y"]])
+    return _only_dates(pd.DataFrame({
+        "year": pd.to_numeric(found["y"]),
+        "month": found["mon"].str.lower().map(_MONTHS),
+        "day": pd.to_numeric(found["d"]),
+        "hour": 0, "minute": 0, "second": 0, "us": 0,
+    }))  # fmt: skip
+
+
+def _only_dates(parts: pd.DataFrame) -> pd.DataFrame:
+    """Blank the rows one format did not match, so another format's parts can fill them."""
+    return parts.where(parts["day"].notna())
+
+
+def _to_ns(stamps: Stamps) -> tuple[Stamps, Bools]:
+    """Stamps of any unit as datetime64[ns], and which fell outside what that unit can hold."""
+    seconds = stamps.astype("datetime64[s]")
+    outside = (seconds < _FIRST_DAY) | (seconds > _LAST_DAY)
+    kept = np.where(outside, np.datetime64("NaT"), stamps)
+    return kept.astype("datetime64[ns]"), outside
+
+
+def _date_texts(texts: pd.Series, dayfirst: bool | None) -> tuple[Stamps, Objects]:
+    """Read distinct texts as dates (ISO, m/d/Y or d/m/Y, month names); NaT when not."""
+    texts = _squash(texts)
+    error = np.full(len(texts), "not a date", dtype=object)
+    settled = _blank_or_formula(texts, error)
+    parts = _iso_parts(texts).combine_first(_dmy_parts(texts, dayfirst))
+    parts = parts.combine_first(_named_parts(texts))[_PARTS]
+    matched = parts["day"].notna().to_numpy(dtype=bool) & ~settled
+    stamps = pd.to_datetime(parts[matched].reindex(parts.index), errors="coerce").to_numpy()
+    stamps, outside = _to_ns(stamps)
+    read = matched & ~np.isnat(stamps)
+    error[read] = None
+    error[matched & ~read] = "no such date"
+    error[matched & outside] = "date out of range"
+    return stamps, error
+
+
+def _naive(cell: object) -> object:
+    """A timezone-aware datetime as its wall-clock time: the sheet showed that time."""
+    if isinstance(cell, dt.datetime) and cell.tzinfo is not None:
+        return cell.replace(tzinfo=None)
+    return cell
+
+
+def _date_objects(cells: pd.Series) -> tuple[Stamps, Objects]:
+    """Distinct date/datetime/Timestamp objects as datetime64[ns]."""
+    naive = pd.Series([_naive(c) for c in cells], dtype=object)  # distinct values only
+    stamps, outside = _to_ns(pd.to_datetime(naive, errors="coerce").to_numpy())
+    return stamps, _notes(outside, "date out of range")
+
+
+def _serials(serial: Floats) -> tuple[Stamps, Objects]:
+    """Sheets serial days (fractions are the time of day, to the millisecond) as datetime64[ns]."""
+    usable = np.isfinite(serial) & (serial >= 1) & (serial <= MAX_SERIAL)
+    millis = np.round(np.where(usable, serial, 0) * 86_400_000).astype(np.int64)
+    stamps = (_EPOCH + millis.astype("timedelta64[ms]")).astype("datetime64[ns]")
+    stamps[~usable] = np.datetime64("NaT")
+    return stamps, _notes(~usable, f"a number, not a date serial (1..{MAX_SERIAL})")
+
+
+def parse_dates(values: pd.Series, *, dayfirst: bool | None = None) -> pd.DataFrame:
+    """Read a column of cells as dates: ``value`` datetime64[ns], NaT if empty/unreadable.
+
+    Real dates pass (timezone-aware ones as their wall-clock time); numbers are Sheets serials;
+    text is ISO, m/d/Y or d/m/Y (see the module notes on ambiguity) or has the month in words.
+    """
+    if pd.api.types.is_datetime64_any_dtype(values):
+        naive = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) else values
+        stamps, outside = _to_ns(naive.to_numpy())
+        return _frame(values.index, stamps, _notes(outside, "date out of range"))
+    cells = values.to_numpy(dtype=object)
+    kinds = np.full(len(cells), NUMBER, np.int8) if _plain_numeric(values) else _kinds(cells)
+    kinds[pd.isna(cells)] = EMPTY
+    value = np.full(len(cells), np.datetime64("NaT"), dtype="datetime64[ns]")
+    error = np.full(len(cells), None, dtype=object)
+    error[kinds == BOOL] = "a checkbox, not a date"
+    error[kinds == OTHER] = "not a date"
+    for kind, parse in (
+        (NUMBER, lambda c: _serials(_to_floats(c.to_numpy(dtype=object)))),
+        (DATE, _date_objects),
+        (TEXT, lambda t: _date_texts(t, dayfirst)),
+    ):
+        mask = kinds == kind
+        value[mask], error[mask] = _by_unique(cells[mask], parse)
+    return _frame(values.index, value, error)
+
+
+def parse_header_date(cell: object, *, dayfirst: bool | None = None) -> dt.date | None:
+    """The date a header cell names, if it names one: the wide layout's history columns.
+
+    Stricter than ``parse_dates`` for numbers: only serials in 20000..80000 (1954..2119) count,
+    so headers like ``5`` or ``2026`` stay ordinary columns. Anything unreadable is None.
+    """
+    kind = _kind_of(type(cell))
+    if kind in (BOOL, OTHER) or (kind == NUMBER and not _header_serial(cell)):
+        return None
+    stamp = parse_dates(pd.Series([cell], dtype=object), dayfirst=dayfirst)["value"].iloc[0]
+    return None if pd.isna(stamp) else pd.Timestamp(stamp).date()
+
+
+def _header_serial(cell: object) -> bool:
+    """Is this number in the serial range a date header plausibly holds?"""
+    low, high = HEADER_SERIALS
+    return bool(low <= cell <= high)  # type: ignore[operator]
+
+
+def serial_to_date(serial: float) -> dt.date:
+    """The calendar day of a Sheets/Excel serial number (days since 1899-12-30; time dropped).
+
+    Raises ValueError for NaN, infinity, or a day outside Python's calendar.
+    """
+    if not math.isfinite(serial):
+        raise ValueError(f"not a date serial: {serial!r}")
+    try:
+        return SHEETS_EPOCH + dt.timedelta(days=math.floor(serial))
+    except OverflowError as err:
+        raise ValueError(f"date serial out of range: {serial!r}") from err
+
+
+# --- check marks -----------------------------------------------------------------------------
+
+_DONE = frozenset({"yes", "y", "true", "done", "complete", "completed", "✓", "✔", "☑", "✅", "x"})
+_NOT_DONE = frozenset({
+    "no", "n", "false", "not done", "not complete", "not completed", "incomplete",
+    "✗", "✘", "☐", "❌",
+})  # fmt: skip
+_FLAG_WORDS = {**dict.fromkeys(_DONE, 1.0), **dict.fromkeys(_NOT_DONE, 0.0)}
+_FLAGS = {**_FLAG_WORDS, "1": 1.0, "0": 0.0}
+NOT_A_FLAG = "not a yes/no value"
+
+
+def _flag_tokens(texts: pd.Series) -> pd.Series:
+    """Text reduced to what tells one check mark from another: case and spacing do not."""
+    return _squash(texts).str.lower().str.replace(r"\s+", " ", regex=True)
+
+
+def _flag_texts(texts: pd.Series) -> tuple[Floats, Objects]:
+    """Read distinct texts as milestones: 1.0 done, 0.0 not done, NaN empty or unreadable."""
+    tokens = _flag_tokens(texts)
+    error = np.full(len(texts), NOT_A_FLAG, dtype=object)
+    settled = _blank_or_formula(_squash(texts), error)
+    value = np.array(tokens.map(_FLAGS), dtype=np.float64)  # a writable copy
+    error[~np.isnan(value)] = None
+    value[settled] = np.nan
+    return value, error
+
+
+def parse_flags(values: pd.Series) -> pd.DataFrame:
+    """Read milestone cells: Yes/No, Done/Not done, TRUE/FALSE, checkboxes, ✓/✗, 1/0.
+
+    ``value`` is 1.0 (done), 0.0 (not done) or NaN (empty or unreadable, then ``error`` says why).
+    """
+    cells = values.to_numpy(dtype=object)
+    kinds = _kinds(cells)
+    value = np.full(len(cells), np.nan)
+    error = np.full(len(cells), NOT_A_FLAG, dtype=object)
+    error[kinds == EMPTY] = None
+    flag = kinds == BOOL
+    value[flag], error[flag] = cells[flag].astype(np.float64), None
+    num = kinds == NUMBER
+    number = _to_floats(cells[num])
+    binary = (number == 0) | (number == 1)
+    value[np.flatnonzero(num)[binary]] = number[binary]
+    error[np.flatnonzero(num)[binary]] = None
+    text = kinds == TEXT
+    value[text], error[text] = _by_unique(cells[text], _flag_texts)
+    return _frame(values.index, value, error)
+
+
+def is_flag_like(values: pd.Series) -> pd.Series:
+    """Per cell: is it a milestone-style value (a checkbox, Yes/No, Done, ✓), not a plain number?
+
+    The OKR rules use this to tell a milestone key result from a numeric one; ``1``/``0`` alone
+    are numbers, so they say nothing either way and are False here.
+    """
+    cells = values.to_numpy(dtype=object)
+    kinds = _kinds(cells)
+    like = kinds == BOOL
+    text = kinds == TEXT
+    like[text] = _by_unique(cells[text], _flag_word_mask)[0]
+    return pd.Series(like, index=values.index, dtype=bool)
+
+
+def _flag_word_mask(texts: pd.Series) -> tuple[Bools, Objects]:
+    """Which distinct texts are check-mark words or symbols (shaped for ``_by_unique``)."""
+    like = _flag_tokens(texts).isin(_FLAG_WORDS.keys()).to_numpy(dtype=bool)
+    return like, np.full(len(texts), None, dtype=object)
+
+
+# --- addresses -------------------------------------------------------------------------------
+
+
+def column_letter(col: int) -> str:
+    """The letters of a 1-based column number: 1 -> A, 26 -> Z, 27 -> AA, 703 -> AAA."""
+    if col < 1:
+        raise ValueError(f"columns are numbered from 1, got {col}")
+    letters = ""
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def a1(row: int, col: int) -> str:
+    """The A1 address of a 1-based (row, column), as a note names a cell: a1(7, 2) -> "B7"."""
+    if row < 1:
+        raise ValueError(f"rows are numbered from 1, got {row}")
+    return f"{column_letter(col)}{row}"
