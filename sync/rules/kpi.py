@@ -83,11 +83,12 @@ class _Columns:
     def __call__(self, column_id: str) -> pd.Series:
         if column_id in self.kpis.columns:
             return self.kpis[column_id]
-        return pd.Series(None, index=self.kpis.index, dtype=object)
+        return pd.Series([None] * len(self.kpis), index=self.kpis.index, dtype=object)
 
 
 def _text(value: object) -> str:
-    return "" if value is None else str(value).strip()
+    """A cell as trimmed text; empty and NaN (pandas' missing value) read as ""."""
+    return "" if value is None or value != value else str(value).strip()
 
 
 def _numbers(raw: pd.Series, column_id: str, errors: pd.Series, where: Where,

@@ -101,12 +101,13 @@ def _col(frame: pd.DataFrame) -> Callable[[str], pd.Series]:
     def get(column_id: str) -> pd.Series:
         if column_id in frame.columns:
             return frame[column_id]
-        return pd.Series(None, index=frame.index, dtype=object)
+        return pd.Series([None] * len(frame), index=frame.index, dtype=object)
     return get
 
 
 def _text(value: object) -> str:
-    return "" if value is None else str(value).strip()
+    """A cell as trimmed text; empty and NaN (pandas' missing value) read as ""."""
+    return "" if value is None or value != value else str(value).strip()
 
 
 class _Cells:
