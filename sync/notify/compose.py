@@ -17,6 +17,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
@@ -37,6 +38,10 @@ _COLOURS = {
     "OK": "#2e7d32", "DONE": "#2e7d32", "ON TRACK": "#2e7d32",
 }
 _GREY = "#757575"
+# Headers are written unfolded (up to RFC 5322's hard limit of 998): Python's folder leaves a
+# space at the end of a line before an encoded word, so a folded subject read back shows
+# "resolved  — Title" with two spaces. Bodies are already encoded when this applies.
+HEADER_POLICY = policy.default.clone(max_line_length=998)
 _STATUS_ORDER = KPI_ORDER + tuple(s for s in OKR_ORDER if s not in KPI_ORDER)
 
 
@@ -85,6 +90,7 @@ def compose(digest: Digest, sender: str, *, charts: bool = True) -> EmailMessage
     message.add_alternative(_render("digest.html", context), subtype="html",
                             cte="quoted-printable")
     _attach_charts(message, [pngs[i] for i in sorted(pngs)])
+    message.policy = HEADER_POLICY
     return message
 
 
