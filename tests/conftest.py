@@ -66,7 +66,8 @@ class SmtpServerHandler:
             server.transport.close()  # the client never sees a reply to its DATA
             return "421 closing"
         assert isinstance(envelope.content, bytes)
-        login = session.auth_data.login.decode() if session.authenticated else None
+        auth = session.auth_data
+        login = auth.login.decode() if isinstance(auth, LoginPassword) else None
         assert server.transport is not None
         tls = server.transport.get_extra_info("ssl_object") is not None  # STARTTLS or implicit
         self.received.append(SmtpServerEnvelope(
@@ -86,7 +87,7 @@ class SmtpServerHandler:
         return [e.message for e in self.received]
 
 
-class SmtpServerController(Controller):  # type: ignore[misc]
+class SmtpServerController(Controller):
     """A Controller on a socket bound to port 0 first: a free port, without a race."""
 
     def __init__(self, handler: SmtpServerHandler, **kwargs: Any) -> None:

@@ -74,17 +74,7 @@ def compose(digest: Digest, sender: str, *, charts: bool = True) -> EmailMessage
     items = _ordered(digest.summary or digest.items) if digest.weekly else _ordered(digest.items)
     shown = items[:MAX_DETAILED]
     pngs = _charts(shown, digest_id, domain) if charts and not digest.weekly else {}
-    cids = {index: cid for index, (cid, _) in pngs.items()}
-    entries = [_entry(item, digest, cids.get(i)) for i, item in enumerate(shown)]
-    context = {
-        "subject": subject(digest),
-        "headline": _headline(digest, items),
-        "workbook": _one_line(digest.workbook),
-        "url": _safe_url(digest.url),
-        "entries": entries,
-        "more": len(items) - len(shown),
-        "weekly": digest.weekly,
-    }
+    context = _context(digest, items, shown, {i: cid for i, (cid, _) in pngs.items()})
     message = _headers(digest, sender, f"<{digest_id}@{domain}>")
     message.set_content(_render("digest.txt", context), cte="quoted-printable")
     message.add_alternative(_render("digest.html", context), subtype="html",
@@ -94,17 +84,26 @@ def compose(digest: Digest, sender: str, *, charts: bool = True) -> EmailMessage
     return message
 
 
+def _context(digest: Digest, items: Sequence[AlertItem], shown: Sequence[AlertItem],
+             cids: Mapping[int, str]) -> dict[str, object]:
+    """What both templates see: display strings only, sheet text already on one line."""
+    return {
+        "subject": subject(digest),
+        "headline": _headline(digest, items),
+        "workbook": _one_line(digest.workbook),
+        "url": _safe_url(digest.url),
+        "entries": [_entry(item, digest, cids.get(i)) for i, item in enumerate(shown)],
+        "more": len(items) - len(shown),
+        "weekly": digest.weekly,
+    }
+
+
 def subject(digest: Digest) -> str:
     """``[metrics-sync] 2 critical, 1 warning, 1 resolved — Title``: counts people filter on."""
     title = _one_line(digest.workbook)[:_TITLE_LIMIT].strip() or "workbook"
     if digest.weekly:
         return f"{SUBJECT_TAG} Weekly summary — {title}"
     return f"{SUBJECT_TAG} {_counts(digest.items) or 'nothing to report'} — {title}"
-
-
-def message_id_hash(digest: Digest) -> str:
-    """The Message-ID's local part (exposed for the outbox and the tests)."""
-    return _digest_hash(digest)
 
 
 # -- ordering and counting ------------------------------------------------------------
