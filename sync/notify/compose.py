@@ -143,7 +143,7 @@ def _entry(item: AlertItem, digest: Digest, chart_cid: str | None) -> Entry:
         name=_one_line(item.name),
         status=_one_line(item.status),
         previous=_one_line(item.previous),
-        resolved=item.reason == "resolved",
+        resolved=item.reason == "resolved" and not digest.weekly,  # a summary shows states
         value=_one_line(item.value),
         threshold=_one_line(item.threshold),
         change=_one_line(item.change),
