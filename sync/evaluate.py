@@ -54,7 +54,9 @@ def evaluate(grids: dict[str, Grid | None], now: dt.datetime, job: Job) -> Evalu
     kpis = _duplicates(kpis)
     okr_rows = okr_sheet.rows
     kpi_values = dict(zip(kpis["name"].str.casefold(), kpis["value"], strict=True))
-    okrs = evaluate_okrs(okr_rows, kpi_values, now, job, okr_sheet.positions)
+    directions = dict(zip(kpis["name"].str.casefold(), kpis["direction"], strict=True))
+    okrs = evaluate_okrs(okr_rows, kpi_values, now, job, okr_sheet.positions,
+                         kpi_directions=directions)
     return Evaluation(kpi_sheet, okr_sheet, kpis, okrs, cycle_for(job, now), tuple(problems))
 
 
