@@ -169,3 +169,20 @@ def smtp_server_factory(
 def smtp_server(smtp_server_factory: SmtpServerFactory) -> SmtpServer:
     """The usual server: STARTTLS offered, no AUTH, accepts everyone."""
     return smtp_server_factory()
+
+
+# -- sheets_emulator ------------------------------------------------------------------------
+from sheets_emulator import SheetsEmulator  # noqa: E402 - kept beside its fixture, additively
+
+
+@pytest.fixture
+def sheets_emulator() -> Iterator[SheetsEmulator]:
+    """A Google Sheets API v4 emulator on a free loopback port (see tests/sheets_emulator).
+
+    Fails the test at teardown if any request broke Google's published schema or used
+    something the emulator does not model: a passing test never relied on leniency.
+    """
+    with SheetsEmulator() as emulator:
+        yield emulator
+        violations = emulator.take_violations()
+    assert not violations, "requests Google would refuse:\n" + "\n".join(violations)

@@ -1,0 +1,185 @@
+"""A Google Sheets API v4 emulator for tests: real HTTP on a loopback port, state in memory.
+
+No maintained, writable Sheets emulator exists, and recorded cassettes cannot answer
+requests nobody recorded, so this one serves what gspread 6 calls, with Google's
+value semantics (see ``model``), error shapes, grid limits and atomic batches.
+
+It is strict where a fake would be lenient: every request is checked against
+Google's discovery document, and anything invalid *or not modelled here* is answered
+with a 400 and recorded in ``violations`` (the ``sheets_emulator`` fixture fails the
+test at teardown if any remain). Faults (429 with Retry-After, 5xx, HTML bodies,
+connection resets, slow answers) are armed with :meth:`SheetsEmulator.fail`.
+
+Typical use::
+
+    key = emulator.create({"KPIs": [["KPI", "Value"], ["Uptime", 99.9]]})
+    cfg = WorkbookConfig(backend="google", spreadsheet=key, endpoint=emulator.url)
+    ...
+    assert emulator.count("values.batchGet") == 1
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from collections.abc import Mapping, Sequence
+
+from .a1 import format_range
+from .discovery import Discovery
+from .model import Formula, Sheet, Spreadsheet, build, put_python, python_grid
+from .server import Fault, LoggedRequest, Router, _Armed, _Handler, _Server
+
+__all__ = ["Fault", "Formula", "LoggedRequest", "Sheet", "SheetsEmulator", "Spreadsheet"]
+
+_DISCOVERY: Discovery | None = None
+
+
+def _discovery() -> Discovery:
+    global _DISCOVERY  # noqa: PLW0603 - parsed once per test session: it is 1 MB of JSON
+    if _DISCOVERY is None:
+        _DISCOVERY = Discovery()
+    return _DISCOVERY
+
+
+class SheetsEmulator:
+    """Start with :meth:`start` (or ``with``); point a client at :attr:`url`."""
+
+    def __init__(self) -> None:
+        self.router = Router(_discovery())
+        self.requests: list[LoggedRequest] = []
+        self.stopping = threading.Event()
+        self._faults: list[_Armed] = []
+        self._lock = threading.Lock()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._next_sheet_id = 1000
+
+    # -- life cycle -------------------------------------------------------------------
+    def start(self) -> SheetsEmulator:
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.emulator = self
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={
+            "poll_interval": 0.05}, name="sheets-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> SheetsEmulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """The base URL to use as ``[workbook] endpoint`` (no ``/v4``)."""
+        assert self._server is not None, "start() the emulator first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    # -- spreadsheets -----------------------------------------------------------------
+    def create(self, tabs: Mapping[str, Sequence[Sequence[object]]], *, title: str = "Team metrics",
+               key: str | None = None, rows: int | None = None, cols: int | None = None) -> str:
+        """A spreadsheet with one sheet per grid (dates become serial numbers); returns its key."""
+        key = key or uuid.uuid4().hex + "x" * 12
+        with self.router.lock:
+            self.router.books[key] = build(key, title, tabs, rows=rows, cols=cols,
+                                           first_id=self._next_sheet_id)
+            self._next_sheet_id += len(tabs)
+        return key
+
+    def spreadsheet(self, key: str) -> Spreadsheet:
+        return self.router.books[key]
+
+    def sheet(self, key: str, tab: str) -> Sheet:
+        sheet = self.spreadsheet(key).find(tab)
+        if sheet is None:
+            raise KeyError(f"no tab {tab!r} in {key}")
+        return sheet
+
+    def tabs(self, key: str) -> list[str]:
+        return [s.title for s in sorted(self.spreadsheet(key).sheets, key=lambda s: s.index)]
+
+    def grid(self, key: str, tab: str) -> list[list[object]]:
+        """What the tab holds, ragged as Google returns it; formulas as :class:`Formula`."""
+        return python_grid(self.sheet(key, tab))
+
+    def formulas(self, key: str) -> list[tuple[str, str, str]]:
+        """Every formula cell as (tab, A1 cell, text): empty unless something was injected."""
+        return [(s.title, format_range(s.title, r, c, r + 1, c + 1).rpartition("!")[2],
+                 cell.formula)
+                for s in self.spreadsheet(key).sheets for (r, c), cell in sorted(s.cells.items())
+                if cell.formula is not None]
+
+    def put(self, key: str, tab: str, row: int, col: int, grid: Sequence[Sequence[object]]) -> None:
+        """Edit cells as a person would, starting at 1-based (row, col)."""
+        with self.router.lock:
+            put_python(self.sheet(key, tab), row - 1, col - 1, grid)
+
+    def insert_rows(self, key: str, tab: str, before: int, grid: Sequence[Sequence[object]]
+                    ) -> None:
+        """Insert rows above 1-based row ``before``, as a person does in the UI."""
+        with self.router.lock:
+            sheet = self.sheet(key, tab)
+            n = len(grid)
+            sheet.cells = {((r + n, c) if r >= before - 1 else (r, c)): v
+                           for (r, c), v in sheet.cells.items()}
+            sheet.row_count += n
+            put_python(sheet, before - 1, 0, grid)
+
+    def deny(self, key: str) -> None:
+        """From now on this spreadsheet answers 403, as one not shared with the caller does."""
+        self.spreadsheet(key).denied = True
+
+    # -- faults and the log ---------------------------------------------------------------
+    def fail(self, fault: Fault, *, times: int = 1, method: str | None = None,
+             path: str | None = None) -> None:
+        """Apply ``fault`` to the next ``times`` requests (matching ``method``/``path`` regex)."""
+        with self._lock:
+            self._faults.append(_Armed(fault, times, method,
+                                       re.compile(path) if path is not None else None))
+
+    def next_fault(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for armed in self._faults:
+                if armed.matches(method, path):
+                    armed.remaining -= 1
+                    return armed.fault
+        return None
+
+    def log(self, entry: LoggedRequest) -> None:
+        with self._lock:
+            self.requests.append(entry)
+
+    def count(self, api: str | None = None) -> int:
+        """Requests served so far (faulted ones included), optionally of one method only."""
+        return sum(1 for r in self.requests if api is None or r.api == api)
+
+    def apis(self) -> list[str]:
+        return [r.api for r in self.requests]
+
+    def clear_log(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    @property
+    def violations(self) -> list[str]:
+        return self.router.violations
+
+    def take_violations(self) -> list[str]:
+        """Return and forget the violations (for a test that provokes one on purpose)."""
+        with self.router.lock:
+            taken = list(self.router.violations)
+            self.router.violations.clear()
+        return taken
+
+    def __repr__(self) -> str:
+        return f"<SheetsEmulator {self.url if self._server else '(stopped)'}>"

@@ -1,0 +1,268 @@
+"""The HTTP side: routing, validation, fault injection and the request log.
+
+A stdlib ``ThreadingHTTPServer`` on a free loopback port speaks HTTP/1.1 with
+keep-alive, as Google's front end does, so connection reuse and resets behave as
+they would in production.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import struct
+import sys
+import threading
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from . import api, model, structure
+from .discovery import Discovery, MaskError, apply_mask, parse_mask
+
+_ID = r"(?P<id>[^/:]+)"
+ROUTES: list[tuple[re.Pattern[str], dict[str, str]]] = [
+    (re.compile(rf"^/v4/spreadsheets/{_ID}$"), {"GET": "get"}),
+    (re.compile(rf"^/v4/spreadsheets/{_ID}:batchUpdate$"), {"POST": "batchUpdate"}),
+    (re.compile(rf"^/v4/spreadsheets/{_ID}/values:batchGet$"), {"GET": "values.batchGet"}),
+    (re.compile(rf"^/v4/spreadsheets/{_ID}/values:batchUpdate$"), {"POST": "values.batchUpdate"}),
+    (re.compile(rf"^/v4/spreadsheets/{_ID}/values:batchClear$"), {"POST": "values.batchClear"}),
+    (re.compile(rf"^/v4/spreadsheets/{_ID}/values/(?P<range>[^/]+?):clear$"),
+     {"POST": "values.clear"}),
+    (re.compile(rf"^/v4/spreadsheets/{_ID}/values/(?P<range>[^/]+?):append$"),
+     {"POST": "values.append"}),
+    (re.compile(rf"^/v4/spreadsheets/{_ID}/values/(?P<range>[^/]+)$"),
+     {"GET": "values.get", "PUT": "values.update"}),
+]
+_STATUS_WORDS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
+                 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL",
+                 502: "UNAVAILABLE", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
+_MESSAGES = {429: "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per "
+                  "minute per user' of service 'sheets.googleapis.com' for consumer "
+                  "'project_number:000000000000'.",
+             500: "Internal error encountered.", 502: "Bad Gateway",
+             503: "The service is currently unavailable.", 504: "Deadline expired."}
+_HTML = ("<!DOCTYPE html>\n<html lang=en>\n  <meta charset=utf-8>\n  <title>Error {code} "
+         "(Server Error)!!1</title>\n  <p><b>{code}.</b> <ins>That’s an error.</ins>\n  <p>The "
+         "server encountered a temporary error and could not complete your request.<p>Please try "
+         "again in 30 seconds.  <ins>That’s all we know.</ins>\n")
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What to do to a request instead of (or before) serving it."""
+
+    status: int | None = None
+    retry_after: str | None = None
+    html: bool = False
+    reset: bool = False
+    delay: float = 0.0
+
+    @classmethod
+    def quota(cls, retry_after: str | None = "0") -> Fault:
+        return cls(429, retry_after=retry_after)
+
+    @classmethod
+    def error(cls, status: int = 500, *, html: bool = False) -> Fault:
+        return cls(status, html=html)
+
+    @classmethod
+    def connection_reset(cls) -> Fault:
+        return cls(reset=True)
+
+    @classmethod
+    def slow(cls, seconds: float) -> Fault:
+        """Answer normally, but only after ``seconds``: longer than a read timeout, it times out."""
+        return cls(delay=seconds)
+
+
+@dataclass
+class _Armed:
+    fault: Fault
+    remaining: int
+    method: str | None
+    path: re.Pattern[str] | None
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.remaining > 0 and (self.method is None or self.method == method)
+                and (self.path is None or bool(self.path.search(path))))
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    method: str
+    path: str  # decoded
+    api: str  # "values.batchGet", "batchUpdate", ... ("?" when no route matched)
+    params: Mapping[str, list[str]]
+    body_size: int
+    response_size: int
+    status: int  # 0: the connection was reset
+    body: Any = None
+
+
+@dataclass
+class _Reply:
+    status: int
+    body: bytes
+    content_type: str = "application/json; charset=UTF-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def error_reply(code: int, message: str, status: str | None = None) -> _Reply:
+    payload = {"error": {"code": code, "message": message,
+                         "status": status or _STATUS_WORDS.get(code, "UNKNOWN")}}
+    return _Reply(code, json.dumps(payload).encode())
+
+
+class Router:
+    """Validates a request, finds its spreadsheet and runs the method: all but the socket."""
+
+    def __init__(self, discovery: Discovery) -> None:
+        self.discovery = discovery
+        self.books: dict[str, model.Spreadsheet] = {}
+        self.violations: list[str] = []
+        self.lock = threading.RLock()
+
+    def route(self, method: str, raw_path: str) -> tuple[str, str | None, str | None]:
+        for pattern, methods in ROUTES:
+            m = pattern.match(raw_path)
+            if m and method in methods:
+                rng = m.groupdict().get("range")
+                return methods[method], unquote(m.group("id")), unquote(rng) if rng else None
+        return "?", None, None
+
+    def serve(self, method: str, raw_path: str, params: Mapping[str, list[str]], raw: bytes
+              ) -> tuple[str, _Reply, Any]:
+        name, key, rng = self.route(method, raw_path)
+        if key is None:
+            self._violate(f"{method} {raw_path}: no such Sheets v4 method")
+            return name, _Reply(404, b"<html><body>Not Found</body></html>", "text/html"), None
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            return name, self._bad(method, raw_path, ["Invalid JSON payload received."]), None
+        problems = self._validate(f"sheets.spreadsheets.{name}", params, body)
+        if problems:
+            return name, self._bad(method, raw_path, problems), body
+        return name, self._run(f"sheets.spreadsheets.{name}", key, rng, params, body), body
+
+    def _validate(self, method_id: str, params: Mapping[str, list[str]], body: Any) -> list[str]:
+        if method_id not in api.METHODS:
+            return [f"unsupported by the emulator: {method_id}"]
+        problems = self.discovery.check_query(method_id, params)
+        problems += self.discovery.check_body(method_id, body)
+        for mask in params.get("fields", []):
+            try:
+                problems += self.discovery.check_mask(method_id, parse_mask(mask))
+            except MaskError:
+                problems.append(f"Invalid field selection {mask}")
+        return problems
+
+    def _bad(self, method: str, path: str, problems: Sequence[str]) -> _Reply:
+        for p in problems:
+            self._violate(f"{method} {unquote(path)}: {p}")
+        return error_reply(400, problems[0])
+
+    def _violate(self, text: str) -> None:
+        with self.lock:
+            self.violations.append(text)
+
+    def _run(self, method_id: str, key: str, rng: str | None, params: Mapping[str, list[str]],
+             body: Any) -> _Reply:
+        with self.lock:
+            book = self.books.get(key)
+            if book is None:
+                return error_reply(404, "Requested entity was not found.")
+            if book.denied:
+                return error_reply(403, "The caller does not have permission")
+            try:
+                result, updated = api.METHODS[method_id](book, params, body, rng)
+            except api.ClientBug as err:
+                self._violate(f"{method_id}: {err.message}")
+                return error_reply(err.code, err.message, err.status)
+            except model.ApiError as err:
+                return error_reply(err.code, err.message, err.status)
+            except structure.Unsupported as err:
+                self._violate(f"unsupported by the emulator: {err}")
+                return error_reply(400, f"unsupported by the emulator: {err}")
+            if updated is not None:
+                self.books[key] = updated
+        for mask in params.get("fields", []):
+            result = apply_mask(result, parse_mask(mask))
+        return _Reply(200, json.dumps(result).encode())
+
+
+def fault_reply(fault: Fault) -> _Reply:
+    code = fault.status or 500
+    if fault.html:
+        reply = _Reply(code, _HTML.format(code=code).encode(), "text/html; charset=UTF-8")
+    else:
+        reply = error_reply(code, _MESSAGES.get(code, "Error"))
+    if fault.retry_after is not None:
+        reply.headers["Retry-After"] = fault.retry_after
+    return reply
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    do_PUT = do_POST = do_PATCH = do_DELETE = do_GET
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # the request log is the record; stderr stays quiet
+
+    def _handle(self) -> None:
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        split = urlsplit(self.path)
+        params = parse_qs(split.query, keep_blank_values=True)
+        emulator = self.server.emulator
+        fault = emulator.next_fault(self.command, unquote(split.path))
+        if fault is not None and fault.delay:
+            emulator.stopping.wait(fault.delay)
+        if fault is not None and fault.reset:
+            emulator.log(LoggedRequest(self.command, unquote(split.path), "?", params, len(raw),
+                                       0, 0))
+            self._reset()
+            return
+        if fault is not None and fault.status:
+            name, reply, body = emulator.router.route(self.command, split.path)[0], fault_reply(
+                fault), None
+        else:
+            name, reply, body = emulator.router.serve(self.command, split.path, params, raw)
+        emulator.log(LoggedRequest(self.command, unquote(split.path), name, params, len(raw),
+                                   len(reply.body), reply.status, body))
+        self._send(reply)
+
+    def _send(self, reply: _Reply) -> None:
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(reply.body)
+
+    def _reset(self) -> None:
+        """Close with RST and no response, as a dropped connection looks to the client."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    emulator: Any
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (timeout, reset) is expected; anything else is an emulator bug."""
+        err = sys.exc_info()[1]
+        if not isinstance(err, OSError):
+            self.emulator.router.violations.append(
+                "emulator crashed: " + "".join(traceback.format_exception(err)))
