@@ -2,7 +2,10 @@
 
 Exit codes (SPEC §7): 0 all done; 1 ran but some rows are ERROR or a mail was not
 sent; 2 bad config or the workbook could not be opened; 3 skipped, another run of
-the same workbook holds the lock. Expected faults print one line, never a traceback.
+the same workbook holds the lock. With several workbooks the worst wins, in the order
+0 < 3 < 1 < 2 (a skip means another run is doing the work; a failure needs a person).
+Expected faults log one line, never a traceback. Results (dry run, check, status)
+go to stdout, logs to stderr; neither ever shows a secret.
 """
 
 from __future__ import annotations
@@ -10,56 +13,77 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
 import sys
+import time
+from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from sync import __version__
+from sync import __version__, checks, logs, starter
 from sync.backends import open_workbook
 from sync.config import Config, Job, load
-from sync.errors import SyncError
+from sync.errors import ConfigError, LockedError, SyncError
 from sync.evaluate import evaluate, tabs_to_read
 from sync.job import RunReport, run_once
 from sync.lock import workbook_lock
+from sync.monitor import Heartbeat
 from sync.notify.email import make_sender
+from sync.terminal import Output, print_dry_run, print_status
 
-log = logging.getLogger("metrics_sync")
+log = logging.getLogger(logs.LOGGER)
 DEFAULT_CONFIG = "metrics-sync.toml"
+SEVERITY = {0: 0, 3: 1, 1: 2, 2: 3}  # exit codes, least to most severe
+Command = Callable[[argparse.Namespace, Output], int]
+
+
+def worst(codes: Sequence[int]) -> int:
+    return max(codes, key=lambda c: SEVERITY.get(c, 3), default=0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    _setup_logging(args.verbose)
+    redactor = logs.Redactor()
+    logs.setup(args.log_format, verbose=args.verbose, redactor=redactor)
+    out = Output(redactor)
     try:
-        cfg = load(args.config)
-        command: Callable[[argparse.Namespace, Config], int] = args.command
-        return command(args, cfg)
+        command: Command = args.command
+        return command(args, out)
     except SyncError as err:
-        print(f"metrics-sync: {err}", file=sys.stderr)
+        log.error("%s", err, extra={"fields": {"event": "error", "exit_code": err.exit_code}})
         return err.exit_code
     except KeyboardInterrupt:
         return 130
 
 
 def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", "-c", type=Path, default=Path(DEFAULT_CONFIG),
+                        help=f"config file (default: {DEFAULT_CONFIG})")
+    common.add_argument("--verbose", "-v", action="store_true", help="log debug detail")
+    common.add_argument("--log-format", choices=("human", "json"), default="human",
+                        help="stderr log lines: human (default) or JSON, one object a line")
     p = argparse.ArgumentParser(prog="metrics-sync", description=(
         "KPI thresholds and OKR progress from your spreadsheet: statuses written back, "
-        "alerts mailed."))
+        "alerts mailed."), epilog="exit codes: 0 done; 1 rows in ERROR or a mail not sent; "
+        "2 bad config or workbook not opened; 3 skipped, another run holds the lock")
     p.add_argument("--version", action="version", version=f"metrics-sync {__version__}")
     sub = p.add_subparsers(required=True, metavar="COMMAND")
-    run = sub.add_parser("run", help="sync now (--once) or forever on the schedule")
+    run = sub.add_parser("run", parents=[common], help="sync now (--once) or forever on the "
+                         "[schedule]")
     run.add_argument("--once", action="store_true", help="one run, then exit (for cron)")
-    run.add_argument("--dry-run", action="store_true",
-                     help="print the cells it would change and the mails it would send")
+    run.add_argument("--dry-run", action="store_true", help="one run that prints the cells it "
+                     "would change and the mails it would send; writes and sends nothing")
     run.add_argument("--as-of", type=_as_of, metavar="TIME",
-                     help="evaluate as if the clock read TIME (ISO 8601, e.g. 2026-11-26T08:00)")
+                     help="evaluate as if the clock read TIME (ISO 8601, e.g. 2026-11-26T08:00);"
+                          " with --once or --dry-run")
     run.set_defaults(command=_run)
-    check = sub.add_parser("check", help="validate the config, open the workbook, report layout")
-    check.set_defaults(command=_check)
-    for sp in (run, check):
-        sp.add_argument("--config", "-c", type=Path, default=Path(DEFAULT_CONFIG),
-                        help=f"config file (default: {DEFAULT_CONFIG})")
-        sp.add_argument("--verbose", "-v", action="store_true", help="log debug detail")
+    for name, command, text in (
+            ("check", _check, "validate the config, credentials and workbook layout"),
+            ("status", _status, "print the current statuses as a table (read-only)"),
+            ("init", _init, "add KPIs and OKRs tabs with example rows to an empty workbook")):
+        sub.add_parser(name, parents=[common], help=text).set_defaults(command=command)
     return p
 
 
@@ -72,88 +96,195 @@ def _as_of(text: str) -> dt.datetime:
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(message)s")
+def _load(args: argparse.Namespace, out: Output) -> Config:
+    """The config, with the SMTP password it names added to the secrets to mask."""
+    cfg = load(args.config)
+    if cfg.email.password_env:
+        out.redactor.add(os.environ.get(cfg.email.password_env))
+    return cfg
 
 
-def _run(args: argparse.Namespace, cfg: Config) -> int:
-    if not args.once and not args.dry_run:
-        from sync.scheduler import run_forever
-
-        return run_forever(cfg, lambda now: _run_all(cfg, now, dry_run=False))
-    now = args.as_of or dt.datetime.now(dt.UTC)
-    return _run_all(cfg, now, dry_run=args.dry_run)
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
-def _run_all(cfg: Config, now: dt.datetime, *, dry_run: bool) -> int:
-    """Every workbook in turn; one failing does not stop the others; the worst code wins."""
-    worst = 0
-    for job in cfg.jobs:
+# -- run ----------------------------------------------------------------------------------
+
+
+def _run(args: argparse.Namespace, out: Output) -> int:
+    if args.as_of and not (args.once or args.dry_run):
+        log.error("--as-of needs --once or --dry-run (the worker always runs on the clock)")
+        return 2
+    cfg = _load(args, out)
+    runner = Runner(cfg, out, Heartbeat(cfg.monitor.ping_url))
+    if args.once or args.dry_run:
+        return runner.run_all(args.as_of or _now(), dry_run=args.dry_run)
+    from sync.scheduler import run_forever
+
+    return run_forever(cfg.schedule, lambda: runner.run_all(_now(), dry_run=False))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One workbook's part of a run: its exit code, and whether ops should be told."""
+
+    code: int
+    healthy: bool  # False: the run failed or a mail was not sent (rows in ERROR are data)
+    line: str
+
+
+class Runner:
+    """A run of every workbook: locks, heartbeat, one summary line each and one overall."""
+
+    def __init__(self, cfg: Config, out: Output, heartbeat: Heartbeat) -> None:
+        self.cfg = cfg
+        self.out = out
+        self.heartbeat = heartbeat
+
+    def run_all(self, now: dt.datetime, *, dry_run: bool) -> int:
+        started = time.monotonic()
+        log.info("run started%s: %d workbook(s), as of %s", " (dry run)" if dry_run else "",
+                 len(self.cfg.jobs), now.isoformat(timespec="seconds"),
+                 extra={"fields": {"event": "run_started", "dry_run": dry_run}})
+        if not dry_run:
+            self.heartbeat.start()
+        outcomes = [self._one(job, now, dry_run) for job in self.cfg.jobs]
+        code = worst([o.code for o in outcomes])
+        seconds = time.monotonic() - started
+        log.info("run finished: %d workbook(s), exit %d, %.2fs", len(outcomes), code, seconds,
+                 extra={"fields": {"event": "run_finished", "exit_code": code,
+                                   "workbooks": len(outcomes), "duration_s": round(seconds, 3),
+                                   "dry_run": dry_run}})
+        if not dry_run:
+            body = "\n".join(self.out.redactor.redact(o.line) for o in outcomes)
+            if all(o.healthy for o in outcomes):
+                self.heartbeat.success(body)
+            else:
+                self.heartbeat.fail(body)
+        return code
+
+    def _one(self, job: Job, now: dt.datetime, dry_run: bool) -> Outcome:
+        """One workbook; whatever happens, the others still run."""
+        name = job.workbook.name
         try:
+            if dry_run:  # reads only, so it does not wait for (or block) a real run
+                return self._sync(job, now, dry_run=True)
             with workbook_lock(job.workbook):
-                report = _run_job(cfg, job, now, dry_run)
-            code = report.exit_code
+                return self._sync(job, now, dry_run=False)
+        except LockedError as err:
+            log.warning("%s", err, extra={"fields": _fields(job, "skipped", err.exit_code)})
+            return Outcome(err.exit_code, True, f"{name}: skipped, another run holds the lock")
         except SyncError as err:
-            print(f"metrics-sync: {job.workbook.name}: {err}", file=sys.stderr)
-            code = err.exit_code
-        worst = max(worst, code)
-    return worst
+            log.error("%s: %s", name, err, extra={"fields": _fields(job, "failed", err.exit_code)})
+            return Outcome(err.exit_code, False, f"{name}: {err}")
+        except Exception:
+            log.exception("%s: unexpected error (a bug: please report it with this trace)", name,
+                          extra={"fields": _fields(job, "crashed", 2)})
+            return Outcome(2, False, f"{name}: unexpected error, see the log")
+
+    def _sync(self, job: Job, now: dt.datetime, *, dry_run: bool) -> Outcome:
+        started = time.monotonic()
+        workbook = open_workbook(job.workbook)
+        sender = make_sender(self.cfg.email)
+        report = run_once(job, workbook, sender, self.cfg.email.sender, now, dry_run=dry_run)
+        requests = getattr(workbook, "request_count", None)
+        seconds = time.monotonic() - started
+        if dry_run:
+            print_dry_run(report, job.tabs.status, self.out)
+        line = summary(report, requests if isinstance(requests, int) else None, seconds,
+                       dry_run=dry_run)
+        log.info("%s", line, extra={"fields": {
+            **_fields(job, "done", report.exit_code), "dry_run": dry_run,
+            "kpis": dict(report.kpis), "objectives": dict(report.objectives),
+            "key_results": dict(report.key_results), "cells": len(report.changes),
+            "mails_sent": len(report.mails) - len(report.failed),
+            "mails_failed": len(report.failed), "rows_in_error": report.errors,
+            "requests": requests, "duration_s": round(seconds, 3)}})
+        return Outcome(report.exit_code, not report.failed, line)
 
 
-def _run_job(cfg: Config, job: Job, now: dt.datetime, dry_run: bool) -> RunReport:
-    workbook = open_workbook(job.workbook)
-    sender = make_sender(cfg.email)
-    report = run_once(job, workbook, sender, cfg.email.sender, now, dry_run=dry_run)
-    if dry_run:
-        _print_dry_run(report)
-    log.info("%s: KPIs %s; objectives %s; %d mail(s) sent, %d failed; %d cell(s) %s",
-             report.workbook, _fmt(report.kpis), _fmt(report.objectives),
-             len(report.mails) - len(report.failed), len(report.failed), len(report.changes),
-             "would change" if dry_run else "written")
-    return report
+def _fields(job: Job, outcome: str, code: int) -> dict[str, object]:
+    return {"event": "workbook_run", "workbook": job.workbook.name, "outcome": outcome,
+            "exit_code": code}
 
 
-def _fmt(counts: object) -> str:
-    items = getattr(counts, "most_common", lambda: [])()
-    return ", ".join(f"{n} {s}" for s, n in items) or "none"
+def summary(report: RunReport, requests: int | None, seconds: float, *, dry_run: bool) -> str:
+    """The one line a run leaves per workbook: counts, cells, mails, requests, duration."""
+    mails, failed = len(report.mails), len(report.failed)
+    cells = f"{len(report.changes)} cell(s) " + ("would change" if dry_run else "written")
+    sent = (f"{mails} mail(s) would be sent" if dry_run
+            else f"{mails - failed} mail(s) sent, {failed} failed")
+    calls = "requests n/a" if requests is None else f"{requests} request(s)"
+    return (f"{report.workbook}: KPIs {_counts(report.kpis)}; objectives "
+            f"{_counts(report.objectives)}; key results {_counts(report.key_results)}; "
+            f"{cells}; {sent}; {calls}; {report.errors} row(s) in ERROR; {seconds:.2f}s; "
+            f"exit {report.exit_code}")
 
 
-def _print_dry_run(report: RunReport) -> None:
-    print(f"# {report.workbook}: {len(report.changes)} cell(s) would change")
-    for c in report.changes:
-        print(f"{c.update.tab}!{_a1(c.update.row, c.update.col)}: {c.old!r} -> {c.update.value!r}")
-    print(f"# {len(report.mails)} mail(s) would be sent")
-    for m in report.mails:
-        print(f"to {m.recipient}: {m.subject} ({m.items} item(s))")
+def _counts(counts: Counter[str]) -> str:
+    return ", ".join(f"{n} {s}" for s, n in counts.most_common()) or "none"
 
 
-def _a1(row: int, col: int) -> str:
-    from sync.cells import a1
-
-    return a1(row, col)
+# -- check, status, init --------------------------------------------------------------------
 
 
-def _check(args: argparse.Namespace, cfg: Config) -> int:
-    """Config sound, workbook reachable, tabs and columns present; unreadable cells warned."""
-    del args
-    worst = 0
+def _check(args: argparse.Namespace, out: Output) -> int:
+    out.say(f"metrics-sync check: {args.config}")
+    try:
+        cfg = _load(args, out)
+    except ConfigError as err:
+        findings = checks.config_problems(err)
+    else:
+        findings = checks.check_config(cfg)
+        now = _now()
+        for job in cfg.jobs:
+            findings += checks.check_job(job, now)
+    for f in findings:
+        for line in f.lines():
+            out.say(line)
+    failed = sum(f.level == "FAIL" for f in findings)
+    warned = sum(f.level == "warn" for f in findings)
+    out.say(f"{failed} problem(s), {warned} warning(s): "
+            + ("fix the problems above" if failed else "ready to run"))
+    return checks.worst(findings)
+
+
+def _status(args: argparse.Namespace, out: Output) -> int:
+    cfg = _load(args, out)
+    now = _now()
+    codes = []
     for job in cfg.jobs:
         try:
             workbook = open_workbook(job.workbook)
-            ev = evaluate(workbook.read(tabs_to_read(job)), dt.datetime.now(dt.UTC), job)
+            ev = evaluate(workbook.read(tabs_to_read(job)), now, job)
         except SyncError as err:
-            print(f"FAIL {job.workbook.name}: {err}")
-            worst = max(worst, err.exit_code)
+            log.error("%s: %s", job.workbook.name, err)
+            codes.append(err.exit_code)
             continue
-        errors = ev.kpis[ev.kpis["status"] == "ERROR"]
-        kr_errors = ev.okrs.key_results[ev.okrs.key_results["status"] == "ERROR"]
-        for row in errors.itertuples():
-            print(f"warning {job.tabs.kpis} row {row.Index}: {row.note}")
-        for row in kr_errors.itertuples():
-            print(f"warning {job.tabs.okrs} row {row.Index}: {row.note}")
-        for problem in ev.problems:
-            print(f"warning {problem}")
-        print(f"OK {job.workbook.name}: {len(ev.kpis)} KPIs, {len(ev.okrs.objectives)} "
-              f"objectives, {len(ev.okrs.key_results)} key results")
-    return worst
+        local = now.astimezone(job.tz)
+        print_status(workbook.title, f"{local:%Y-%m-%d %H:%M} {job.timezone}", ev, local.date(),
+                     out)
+        codes.append(1 if (ev.kpis["status"] == "ERROR").any()
+                     or (ev.okrs.key_results["status"] == "ERROR").any() else 0)
+    return worst(codes)
+
+
+def _init(args: argparse.Namespace, out: Output) -> int:
+    cfg = _load(args, out)
+    codes = []
+    for job in cfg.jobs:
+        try:
+            workbook = open_workbook(job.workbook)
+            added = starter.init_workbook(job, workbook, _now().astimezone(job.tz).date())
+        except SyncError as err:
+            log.error("%s", err)
+            codes.append(err.exit_code)
+            continue
+        out.say(f"{job.workbook.name}: added the tabs {' and '.join(map(repr, added))} with "
+                "example rows; replace them with yours, then `metrics-sync check`")
+        codes.append(0)
+    return worst(codes)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

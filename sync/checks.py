@@ -1,0 +1,219 @@
+"""``metrics-sync check``: is this config ready to run unattended? Each problem with its fix.
+
+Checks, in order: the config, the mail settings, each workbook's credentials, that the
+workbook opens, that its tabs and required columns are there; then the rows it cannot
+read, as warnings. Read-only: it writes nothing and sends nothing. Never prints a secret:
+of a credentials file it shows only the service account's address.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from sync.backends import open_workbook
+from sync.backends.base import Grid
+from sync.config import Config, EmailConfig, Job, WorkbookConfig
+from sync.errors import ConfigError, SyncError, WorkbookError
+from sync.evaluate import evaluate, tabs_to_read
+from sync.frames import header_key
+from sync.notify.email import password_from_env
+from sync.scheduler import describe
+
+Level = Literal["ok", "warn", "FAIL"]
+
+# The columns without which a tab cannot be read at all (as sync.evaluate requires them).
+REQUIRED: Mapping[str, tuple[str, ...]] = {
+    "kpis": ("kpi",), "okrs": ("objective", "key_result"), "kpi_log": ("date", "kpi", "value")}
+INIT_HINT = "`metrics-sync init` adds both tabs, with their headers, to an empty workbook"
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: Level
+    what: str
+    fix: str = ""
+
+    def lines(self) -> list[str]:
+        head = f"{self.level:<4} {self.what}"
+        return [head, f"     fix: {self.fix}"] if self.fix else [head]
+
+
+def config_problems(err: ConfigError) -> list[Finding]:
+    """A refused config: one finding per problem (each says what is expected)."""
+    return [Finding("FAIL", f"config {err.source}: {p}",
+                    "edit the config; config.example.toml documents every key")
+            for p in err.problems]
+
+
+def check_config(cfg: Config) -> list[Finding]:
+    names = ", ".join(j.workbook.name for j in cfg.jobs)
+    return [Finding("ok", f"config {cfg.source}: {len(cfg.jobs)} workbook(s) ({names}); "
+                          f"the worker runs {describe(cfg.schedule)}"),
+            *check_email(cfg.email)]
+
+
+def check_email(email: EmailConfig, environ: Mapping[str, str] | None = None) -> list[Finding]:
+    if email.host is None:
+        return [_outbox(email.outbox)]
+    try:
+        password_from_env(email, environ)
+    except ConfigError as err:
+        return [Finding("FAIL", err.problems[0], f"export {email.password_env}=... in the "
+                        "environment that runs metrics-sync (a systemd EnvironmentFile, a "
+                        "Kubernetes Secret)")]
+    if email.username and not email.password_env:
+        return [Finding("FAIL", f"email.username = {email.username!r} but no email.password_env",
+                        "set email.password_env to the NAME of the variable holding the password")]
+    return [Finding("ok", f"mail: SMTP {email.host} as {email.sender} "
+                          "(not contacted by check)")]
+
+
+def _outbox(folder: Path) -> Finding:
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if existing is None or not os.access(existing, os.W_OK):
+        return Finding("FAIL", f"mail: the outbox folder {folder} cannot be created",
+                       "set [email] outbox to a writable folder, or [email] host to send mail")
+    return Finding("ok", f"mail: no [email] host, mails are written to {folder}")
+
+
+def check_job(job: Job, now: dt.datetime) -> list[Finding]:
+    """Credentials, reachability, layout, then unreadable rows as warnings."""
+    name = job.workbook.name
+    found = check_credentials(job.workbook)
+    if any(f.level == "FAIL" for f in found):
+        return found
+    try:
+        workbook = open_workbook(job.workbook)
+        grids = workbook.read(tabs_to_read(job))
+    except WorkbookError as err:
+        return [*found, Finding("FAIL", f"{name}: {err}", _reach_fix(job.workbook))]
+    found.append(Finding("ok", f"{name}: workbook {workbook.title!r} opened"))
+    layout = check_layout(job, grids)
+    found.extend(layout)
+    if not any(f.level == "FAIL" for f in layout):
+        found.extend(_rows(job, grids, now))
+    return found
+
+
+def check_credentials(wb: WorkbookConfig) -> list[Finding]:
+    if wb.backend == "xlsx":
+        return []
+    if wb.endpoint and _loopback(wb.endpoint):
+        return [Finding("ok", f"{wb.name}: endpoint {wb.endpoint} is a loopback address; "
+                              "no credentials needed")]
+    if wb.credentials is None:
+        return [Finding("warn", f"{wb.name}: no [workbook] credentials file",
+                        'set credentials = "service-account.json", the JSON key of a service '
+                        "account the spreadsheet is shared with")]
+    return [_credentials_file(wb.name, wb.credentials)]
+
+
+def _credentials_file(name: str, path: Path) -> Finding:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Finding("FAIL", f"{name}: credentials file {path} does not exist",
+                       "download a JSON key (Google Cloud console > IAM > Service accounts > "
+                       "Keys) and point [workbook] credentials at it")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        return Finding("FAIL", f"{name}: credentials file {path} is not readable JSON "
+                               f"({type(err).__name__})", "download the JSON key again")
+    if not isinstance(data, dict):
+        return Finding("FAIL", f"{name}: credentials file {path} is not a JSON object",
+                       "download the JSON key again")
+    return _credentials_kind(name, path, data)
+
+
+def _credentials_kind(name: str, path: Path, data: Mapping[str, Any]) -> Finding:
+    kind = data.get("type")
+    needed = {"service_account": ("client_email", "private_key", "token_uri"),
+              "authorized_user": ("client_id", "client_secret", "refresh_token")}.get(str(kind))
+    if needed is None:
+        return Finding("FAIL", f"{name}: credentials file {path} has type {kind!r}",
+                       'use a service-account key (its "type" is "service_account")')
+    missing = [k for k in needed if not data.get(k)]
+    if missing:
+        return Finding("FAIL", f"{name}: credentials file {path} lacks {', '.join(missing)}",
+                       "download the JSON key again; the file is incomplete")
+    if path.stat().st_mode & 0o077:
+        return Finding("warn", f"{name}: credentials file {path} is readable by other users",
+                       f"chmod 600 {path}")
+    who = data.get("client_email", "your Google account")
+    return Finding("ok", f"{name}: credentials for {who} (share the spreadsheet with it as Editor)")
+
+
+def _loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _reach_fix(wb: WorkbookConfig) -> str:
+    if wb.backend == "xlsx":
+        return "check [workbook] path (relative paths are relative to the config file)"
+    return ("check [workbook] spreadsheet (the key or URL), that the spreadsheet is shared with "
+            "the service account, and that the network reaches the Sheets API")
+
+
+def check_layout(job: Job, grids: Mapping[str, Grid | None]) -> list[Finding]:
+    """Every required tab and column, all listed at once rather than the first one only."""
+    t = job.tabs
+    tabs = [("kpis", t.kpis), ("okrs", t.okrs)]
+    if grids.get(t.kpi_log):
+        tabs.append(("kpi_log", t.kpi_log))
+    return [_tab(job, key, tab, grids.get(tab)) for key, tab in tabs]
+
+
+def _tab(job: Job, key: str, tab: str, grid: Grid | None) -> Finding:
+    name = job.workbook.name
+    wanted = [job.columns[c] for c in REQUIRED[key]]
+    listed = " and ".join(repr(w) for w in wanted)
+    if grid is None:
+        return Finding("FAIL", f"{name}: no tab {tab!r}",
+                       f"add a tab named {tab!r} with {listed} in row 1, or set [tabs] {key} "
+                       f"to the name of yours; {INIT_HINT}")
+    header = {header_key(c) for c in grid[0]} if grid else set()
+    missing = [(cid, job.columns[cid]) for cid in REQUIRED[key]
+               if header_key(job.columns[cid]) not in header]
+    if missing:
+        cols = ", ".join(repr(h) for _, h in missing)
+        renames = ", ".join(f'{cid} = "<your header>"' for cid, _ in missing)
+        return Finding("FAIL", f"{name}: tab {tab!r} has no column {cols} in row 1",
+                       f"add the header to row 1, or map your own with [columns] {renames}")
+    return Finding("ok", f"{name}: tab {tab!r}: {len(grid) - 1} row(s) below the header")
+
+
+def _rows(job: Job, grids: dict[str, Grid | None], now: dt.datetime) -> list[Finding]:
+    name = job.workbook.name
+    try:
+        ev = evaluate(grids, now, job)
+    except SyncError as err:
+        return [Finding("FAIL", f"{name}: {err}", "fix the tab it names")]
+    kpis, krs = ev.kpis, ev.okrs.key_results
+    found = [Finding("warn", f"{name}: {job.tabs.kpis} row {r.Index}: {r.note}",
+                     "fix the cell it names; the row shows ERROR until then")
+             for r in kpis[kpis["status"] == "ERROR"].itertuples()]
+    found += [Finding("warn", f"{name}: {job.tabs.okrs} row {r.Index}: {r.note}",
+                      "fix the cell it names; the row shows ERROR until then")
+              for r in krs[krs["status"] == "ERROR"].itertuples()]
+    found += [Finding("warn", f"{name}: {p}", "") for p in ev.problems]
+    found.append(Finding("ok", f"{name}: {len(kpis)} KPI(s), {len(ev.okrs.objectives)} "
+                               f"objective(s), {len(krs)} key result(s) read"))
+    return found
+
+
+def worst(findings: Sequence[Finding]) -> int:
+    """``check`` exits 2 on any failure; warnings (unreadable cells) leave it at 0."""
+    return 2 if any(f.level == "FAIL" for f in findings) else 0

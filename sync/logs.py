@@ -1,0 +1,124 @@
+"""Logging for unattended runs: one line per event on stderr, secrets never shown.
+
+Two formats: ``human`` (the default, ``2026-11-26T08:00:01Z INFO message``) and ``json``
+(one JSON object per line, for log shippers). A ``Redactor`` removes the SMTP password
+and anything that looks like a private key from every record before it is formatted,
+and the CLI passes its own output (dry run, check) through the same redactor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+import sys
+import urllib.parse
+from collections.abc import Iterable
+from typing import Any, Literal, TextIO
+
+LogFormat = Literal["human", "json"]
+LOGGER = "metrics_sync"
+MASK = "[redacted]"
+
+# A PEM block (also with literal "\n" as in a service-account JSON file), or its start when
+# the end was cut off, and a bare base64 key body (PKCS#8/RSA keys start with "MII").
+_PRIVATE_KEY = re.compile(
+    r"-----BEGIN[A-Z ]*PRIVATE KEY-----.*?(?:-----END[A-Z ]*PRIVATE KEY-----|\Z)", re.DOTALL)
+_KEY_BODY = re.compile(r"MII[A-Za-z0-9+/=]{60,}(?:(?:\\n|\s)+[A-Za-z0-9+/=]{16,})*")
+
+
+class Redactor:
+    """Replaces known secret values, and private keys wherever they appear, with a mask."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets: list[str] = []
+        for s in secrets:
+            self.add(s)
+
+    def add(self, secret: str | None) -> None:
+        """Also hide ``secret`` as repr, JSON and URL encoding would spell it."""
+        if not secret:
+            return
+        forms = {secret, repr(secret)[1:-1], json.dumps(secret)[1:-1],
+                 urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}
+        self._secrets = sorted({*self._secrets, *forms}, key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        text = _PRIVATE_KEY.sub(MASK, text)
+        text = _KEY_BODY.sub(MASK, text)
+        for secret in self._secrets:
+            text = text.replace(secret, MASK)
+        return text
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites each record's message (and traceback) with the secrets masked."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.redactor.redact(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redactor.redact(record.exc_text)
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            record.fields = {k: self._value(v) for k, v in fields.items()}
+        return True
+
+    def _value(self, value: object) -> object:
+        return self.redactor.redact(value) if isinstance(value, str) else value
+
+
+def _utc(record: logging.LogRecord) -> str:
+    when = dt.datetime.fromtimestamp(record.created, dt.UTC)
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class HumanFormatter(logging.Formatter):
+    """``2026-11-26T08:00:01.123Z INFO team-metrics: 119 cells written``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = f"{_utc(record)} {record.levelname} {record.getMessage()}"
+        if record.exc_text:
+            line = f"{line}\n{record.exc_text}"
+        return line
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, the record's ``fields``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {"time": _utc(record), "level": record.levelname,
+                                "logger": record.name, "message": record.getMessage()}
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            data.update(fields)
+        if record.exc_text:
+            data["exc"] = record.exc_text
+        return json.dumps(data, default=str, ensure_ascii=False)
+
+
+def setup(fmt: LogFormat, *, verbose: bool, redactor: Redactor,
+          stream: TextIO | None = None) -> logging.Handler:
+    """Install the one stderr handler on the root logger (replacing one installed before).
+
+    Our own logger logs at INFO (DEBUG with ``--verbose``); libraries only from WARNING,
+    so a verbose run does not print request URLs or headers of the HTTP libraries.
+    """
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "metrics_sync", False)]:
+        root.removeHandler(old)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.metrics_sync = True  # type: ignore[attr-defined]
+    handler.addFilter(RedactingFilter(redactor))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else HumanFormatter())
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.getLogger(LOGGER).setLevel(logging.DEBUG if verbose else logging.INFO)
+    return handler

@@ -1,0 +1,79 @@
+"""The heartbeat: a dead-man's switch, so a cron job that stops running is noticed.
+
+``[monitor] ping_url`` follows the healthchecks.io convention: ``<url>/start`` when a
+run begins, ``<url>`` when it succeeded and ``<url>/fail`` when it failed, each with a
+run id (``?rid=``) that pairs the start with its end, and a short text body (the run
+summary) that the monitoring service shows. A ping never fails a run: it has a timeout,
+and any problem is logged and forgotten. Log lines never show the URL, whose path is
+the check's secret token.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+log = logging.getLogger("metrics_sync")
+
+MAX_BODY = 10_000  # characters; healthchecks.io keeps the first 100 kB of a ping's body
+
+
+class Heartbeat:
+    """Pings ``url`` (or does nothing when it is None). Never raises."""
+
+    def __init__(self, url: str | None, *, timeout: tuple[float, float] = (5.0, 10.0),
+                 retries: int = 2, session: requests.Session | None = None) -> None:
+        self.url = url.rstrip("/") if url else None
+        self.timeout = timeout
+        self.session = session or _session(retries)
+        self.rid = ""
+
+    def start(self) -> None:
+        """A run begins: a new run id, and ``/start``."""
+        self.rid = str(uuid.uuid4())
+        self._ping("/start", "")
+
+    def success(self, body: str = "") -> None:
+        self._ping("", body)
+
+    def fail(self, body: str = "") -> None:
+        self._ping("/fail", body)
+
+    def _ping(self, suffix: str, body: str) -> None:
+        if self.url is None:
+            return
+        where = urlsplit(self.url).netloc
+        params = {"rid": self.rid} if self.rid else {}
+        try:
+            response = self.session.post(self.url + suffix, params=params, timeout=self.timeout,
+                                         data=body[:MAX_BODY].encode())
+        except requests.Timeout:
+            log.warning("heartbeat%s: %s did not answer within %gs; the run goes on",
+                        suffix, where, sum(self.timeout))
+        except requests.RequestException as err:
+            log.warning("heartbeat%s: could not reach %s (%s); the run goes on",
+                        suffix, where, type(err).__name__)
+        else:
+            if response.ok:
+                log.debug("heartbeat%s: %s answered %d", suffix, where, response.status_code)
+            else:
+                log.warning("heartbeat%s: %s answered HTTP %d; check [monitor] ping_url",
+                            suffix, where, response.status_code)
+
+
+def _session(retries: int) -> requests.Session:
+    """Bounded retries on connection errors and 5xx answers, POSTs included (a ping is safe
+    to repeat); the environment's proxy settings are honoured."""
+    session = requests.Session()
+    retry = Retry(total=retries, connect=retries, read=retries, status=retries,
+                  backoff_factor=0.5, status_forcelist=(500, 502, 503, 504),
+                  allowed_methods=None, raise_on_status=False)
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session

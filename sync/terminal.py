@@ -1,0 +1,141 @@
+"""What a person reads in the terminal: the dry-run listing and the ``status`` tables.
+
+The only module that imports rich. Plain text goes through ``Output``, which masks
+secrets like the logs do, so nothing printed can leak the SMTP password or a key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from typing import Any, TextIO
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from sync.backends.base import Cell
+from sync.cells import a1
+from sync.evaluate import Evaluation
+from sync.job import RunReport
+from sync.logs import Redactor
+from sync.rules import status as st
+from sync.rules.kpi import fmt
+from sync.status_tab import bar
+
+NO_WRAP = {"Progress", "Expected", "Status", "Current", "Change"}
+STYLES = {"green": "green", "amber": "yellow", "red": "bold red", "grey": "dim"}
+
+
+class Output:
+    """stdout for results (dry run, check, status), with secrets masked."""
+
+    def __init__(self, redactor: Redactor, stream: TextIO | None = None) -> None:
+        self.redactor = redactor
+        self.stream = stream or sys.stdout
+        self.closed = False
+
+    def say(self, text: str = "") -> None:
+        """One line; if the reader went away (``| head``), the rest is dropped quietly."""
+        if self.closed:
+            return
+        try:
+            self.stream.write(self.redactor.redact(text) + "\n")
+            self.stream.flush()
+        except BrokenPipeError:
+            self.closed = True
+            devnull = os.open(os.devnull, os.O_WRONLY)  # so the exit-time flush cannot fail
+            os.dup2(devnull, self.stream.fileno())
+
+    def console(self) -> Console:
+        return Console(file=self.stream, highlight=False, soft_wrap=False)
+
+
+# -- dry run ------------------------------------------------------------------------------
+
+
+def print_dry_run(report: RunReport, status_tab: str, out: Output) -> None:
+    """Every cell it would change (tab, cell, old -> new) and every mail (to, subject, items)."""
+    out.say(f"# {report.workbook}: {len(report.changes)} cell(s) would change "
+            "(nothing is written)")
+    for c in report.changes:
+        u = c.update
+        out.say(f"{_tab_ref(u.tab)}!{a1(u.row, u.col)}: {_show(c.old)} -> {_show(u.value)}")
+    out.say(f"# {report.workbook}: the {status_tab!r} tab would be rewritten whole")
+    out.say(f"# {report.workbook}: {len(report.mails)} mail(s) would be sent (none is sent)")
+    for m in report.mails:
+        out.say(f"to {m.recipient}: {m.subject!r} ({m.items} item(s))")
+
+
+def _tab_ref(tab: str) -> str:
+    """``KPIs`` or ``'KPI log'``: tab names quoted as in a spreadsheet formula when needed."""
+    return tab if tab.replace("_", "").isalnum() else "'" + tab.replace("'", "''") + "'"
+
+
+def _show(value: Cell) -> str:
+    if value is None or value == "":
+        return "(empty)"
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return repr(value)
+
+
+# -- status -------------------------------------------------------------------------------
+
+
+def print_status(title: str, when: str, ev: Evaluation, today: dt.date, out: Output) -> None:
+    """The current statuses as tables: objectives and key results, then KPIs worst first."""
+    console = out.console()
+    c = ev.cycle
+    console.print(Text(f"{title} — as of {when} — cycle {c.start} to {c.end} "
+                       f"(day {c.day_of(today)} of {c.days})", style="bold"))
+    console.print(_okr_table(ev))
+    console.print(_kpi_table(ev.kpis))
+    for problem in ev.problems:
+        console.print(Text(f"note: {problem}", style="dim"))
+
+
+def _status(word: str) -> Text:
+    return Text(word, style=STYLES.get(st.COLOURS.get(word, "grey"), ""))
+
+
+def _okr_table(ev: Evaluation) -> Table:
+    table = Table(title="Objectives and key results", title_justify="left")
+    for name in ("Objective / key result", "Progress", "Expected", "Status", "Note"):
+        table.add_column(name, overflow="fold", no_wrap=name in NO_WRAP)
+    krs = ev.okrs.key_results
+    for obj in _records(ev.okrs.objectives):
+        table.add_row(Text(str(obj["objective"]), style="bold"), *_progress(obj))
+        for kr in _records(krs[krs["objective"] == obj["objective"]]):
+            table.add_row(f"  {kr['key_result']}", *_progress(kr))
+    return table
+
+
+def _progress(row: dict[str, Any]) -> tuple[str, str, Text, str]:
+    return (bar(row["progress"]), f"{row['expected']:.0%}", _status(row["status"]),
+            _text(row["note"]))
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = frame.to_dict("records")  # type: ignore[assignment]
+    return rows
+
+
+def _text(value: object) -> str:
+    return "" if value is None or value != value else str(value)  # noqa: PLR0124 -- NaN
+
+
+def _kpi_table(kpis: pd.DataFrame) -> Table:
+    table = Table(title="KPIs, worst first", title_justify="left")
+    for name in ("KPI", "Current", "Change", "Status", "Note"):
+        table.add_column(name, overflow="fold", no_wrap=name in NO_WRAP)
+    if kpis.empty:
+        return table
+    order = kpis.assign(_rank=kpis["status"].map(lambda s: st.rank(st.KPI_ORDER, s)))
+    for k in _records(order.sort_values("_rank", kind="stable")):
+        change = "" if pd.isna(k["change"]) else f"{k['change']:+.1%}"
+        table.add_row(str(k["name"]), fmt(k["value"], k["unit"]), change, _status(k["status"]),
+                      _text(k["note"]))
+    return table
