@@ -2,7 +2,10 @@
 
 A realistic team sheet as people keep it: KPIs in the wide layout (a column per
 week, real date cells), a user column of comments, a text cell with a currency, a
-gap in a history, objectives merged down the rows of their key results.
+gap in a history; on the OKRs tab, objectives merged down the rows of their key
+results, a blank row between objectives, a user column (Team) among the known ones,
+milestones as text (Done) and as a checkbox, a key result that takes its value from
+a KPI and one that keeps a KPI at its target.
 Run it again to regenerate the file: ``python examples/make_example.py``.
 """
 
@@ -58,30 +61,35 @@ KPIS: list[tuple[list[object], list[object]]] = [
      []),
 ]
 
-OKR_HEAD = ["Objective", "Key result", "Owner", "Start", "Target", "Current", "Weight", "Due",
-            "KPI", "Kind", "Confidence", "Notes"]
-OKRS: list[list[object]] = [
+OKR_HEAD = ["Objective", "Key result", "Owner", "Team", "Start", "Target", "Current", "Weight",
+            "Due", "KPI", "Kind", "Confidence", "Notes"]
+OKRS: list[list[object]] = [  # [] is a blank row: people leave gaps between objectives
     ["Make onboarding effortless", "Raise activation rate from 35 % to 50 %",
-     "maria@example.com", 0.35, 0.5, 0.44, 2, None, "", "aspirational", "7/10", ""],
-    [None, "Cut time to first dashboard from 30 to 10 minutes", "maria@example.com", 30, 10, 22,
-     1, None, "", "aspirational", "6/10", ""],
-    [None, "Ship the guided setup wizard", "dev@example.com", None, "Done", "Done", 1, None, "",
-     "committed", "", "Shipped Nov 12"],
+     "maria@example.com", "Product", 0.35, 0.5, 0.44, 2, None, "", "aspirational", "7/10", ""],
+    [None, "Cut time to first dashboard from 30 to 10 minutes", "maria@example.com", "Product",
+     30, 10, 22, 1, None, "", "aspirational", "6/10", ""],
+    [None, "Ship the guided setup wizard", "dev@example.com", "Engineering", None, "Done",
+     "Done", 1, None, "", "committed", "", "Shipped Nov 12"],
+    [],
     ["Grow a predictable pipeline", "Qualified leads per week from 400 to 600",
-     "sam@example.com", 400, 600, None, 2, None, "Qualified leads", "committed", "4/10",
-     "Current comes from the KPI"],
-    [None, "Close 12 new enterprise deals", "sam@example.com", 0, 12, 5, 1, None, "",
+     "sam@example.com", "Sales", 400, 600, None, 2, None, "Qualified leads", "committed",
+     "4/10", "Current comes from the KPI"],
+    [None, "Close 12 new enterprise deals", "sam@example.com", "Sales", 0, 12, 5, 1, None, "",
      "committed", "5/10", ""],
+    [None, "Launch the partner referral program", "sam@example.com", "Sales", None, True,
+     True, 1, dt.date(2026, 11, 20), "", "aspirational", "", "A checkbox"],
+    [],
     ["Be the most reliable tool in our category", "Keep uptime at 99.95 %", "ops@example.com",
-     0.9995, 0.9995, None, 1, None, "Uptime", "committed", "9/10", ""],
-    [None, "Bring p95 API latency from 400 to 250 ms", "ops@example.com", 400, 250, 240, 1, None,
-     "", "aspirational", "8/10", ""],
-    [None, "No open P1 bugs by December 15", "eng-leads@example.com", 9, 0, 2, 1,
-     dt.date(2026, 12, 15), "", "committed", "7/10", ""],
-    ["Grow a team people want to join", "Hire 4 engineers", "eng-leads@example.com", 0, 4, 1, 2,
-     None, "", "aspirational", "5/10", ""],
-    [None, "Publish 6 engineering blog posts", "dev@example.com", 0, 6, 0, 1, None, "",
-     "aspirational", "3/10", "Nobody has time"],
+     "Engineering", 0.9995, 0.9995, None, 1, None, "Uptime", "committed", "9/10", ""],
+    [None, "Bring p95 API latency from 400 to 250 ms", "ops@example.com", "Engineering", 400,
+     250, 240, 1, None, "", "aspirational", "8/10", ""],
+    [None, "No open P1 bugs by December 15", "eng-leads@example.com", "Engineering", 9, 0, 2,
+     1, dt.date(2026, 12, 15), "", "committed", "7/10", ""],
+    [],
+    ["Grow a team people want to join", "Hire 4 engineers", "eng-leads@example.com", "People",
+     0, 4, 1, 2, None, "", "aspirational", "5/10", ""],
+    [None, "Publish 6 engineering blog posts", "dev@example.com", "Engineering", 0, 6, 0, 1,
+     None, "", "aspirational", "3/10", "Nobody has time"],
 ]
 
 
@@ -104,17 +112,21 @@ def build(path: Path) -> None:
     for cell in okrs[1]:
         cell.font = Font(bold=True)
     _merge_objectives(okrs)
-    for row in okrs.iter_rows(min_row=2, min_col=8, max_col=8):
+    due = OKR_HEAD.index("Due") + 1
+    for row in okrs.iter_rows(min_row=2, min_col=due, max_col=due):
         row[0].number_format = "yyyy-mm-dd"
     book.save(path)
 
 
 def _merge_objectives(ws: object) -> None:
-    """Objectives merged down their key results, as people lay them out."""
-    starts = [i for i, row in enumerate(OKRS, start=2) if row[0]] + [len(OKRS) + 2]
-    for first, nxt in zip(starts, starts[1:], strict=False):
-        if nxt - 1 > first:
-            ws.merge_cells(start_row=first, start_column=1, end_row=nxt - 1, end_column=1)  # type: ignore[attr-defined]
+    """Objectives merged down their key results (not the blank row after), as people do."""
+    rows = dict(enumerate(OKRS, start=2))  # sheet row -> its cells
+    for first in [r for r, cells in rows.items() if cells and cells[0]]:
+        last = first
+        while rows.get(last + 1) and not rows[last + 1][0]:
+            last += 1
+        if last > first:
+            ws.merge_cells(start_row=first, start_column=1, end_row=last, end_column=1)  # type: ignore[attr-defined]
         ws.cell(row=first, column=1).alignment = Alignment(vertical="top", wrap_text=True)  # type: ignore[attr-defined]
 
 

@@ -1,25 +1,40 @@
 """The Status tab: the page a manager opens on Monday morning (SPEC §4).
 
-Rendered whole from the run's results as a plain grid: heading, counts, objectives
-with a text progress bar and their key results beneath, KPIs worst first, then the
-rows the sync could not read. The backend colours the status cells.
+Rendered whole from the run's results as a plain grid, top to bottom:
+
+* a heading: the workbook, the run time, the cycle (day N of M, or "ended: final scores");
+* counts by status for objectives, key results and KPIs (rows 4-6, label in A, counts in B),
+  then focus notes (more than 5 objectives, 5 key results in one objective, 10 KPIs);
+* objectives with a text progress bar (``▓▓▓▓▓░░░░░ 52 %``) and status, their key results
+  indented beneath; after the cycle the Expected column becomes the final Score;
+* KPIs worst first, with current value, change, target and note;
+* the rows it could not read, with where they are and why.
+
+Every table keeps the same columns (name, Status, figures, Owner, Note), so the status cells
+line up in column B and the notes in column G. The backend colours status cells by
+``OwnedTab.colours``. Rows are built from whole columns and one pass over the key results
+(grouped by objective in a dict), so 10,000 KPIs render in well under a second.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from sync.backends.base import Grid, OwnedTab, Row
+from sync.backends.base import Cell, Grid, OwnedTab, Row
 from sync.rules import status as st
 from sync.rules.kpi import fmt
 from sync.rules.okr import Cycle, OkrResult
 
 BAR_WIDTH = 10
 FOCUS_OBJECTIVES, FOCUS_KRS, FOCUS_KPIS = 5, 5, 10
+INDENT = "    "  # key results sit beneath their objective
 
 
 @dataclass(frozen=True)
@@ -31,78 +46,152 @@ class StatusPage:
     kpis: pd.DataFrame
     okrs: OkrResult
     problems: Sequence[str] = ()
+    kpi_tab: str = "KPIs"  # for "where" in the rows it could not read
+    okr_tab: str = "OKRs"
 
 
 def bar(progress: float) -> str:
-    """``▓▓▓▓▓░░░░░ 52 %``: readable in any font, on any backend, without charts."""
-    clamped = min(max(progress, 0.0), 1.0)
-    filled = round(clamped * BAR_WIDTH)
-    return "▓" * filled + "░" * (BAR_WIDTH - filled) + f" {progress:.0%}"
+    """``▓▓▓▓▓░░░░░ 52 %``: readable in any font, on any backend, without charts.
+
+    The bar is clamped to 0..100 %; the figure is the raw progress (``▓▓▓▓▓▓▓▓▓▓ 107 %``).
+    """
+    if math.isnan(progress):
+        return ""
+    filled = round(min(max(progress, 0.0), 1.0) * BAR_WIDTH)
+    return "▓" * filled + "░" * (BAR_WIDTH - filled) + " " + percent(progress)
+
+
+def percent(fraction: float) -> str:
+    return "" if math.isnan(fraction) else f"{fraction * 100:.0f} %"
 
 
 def render(page: StatusPage, name: str) -> OwnedTab:
     grid: Grid = [
-        [f"metrics-sync — {page.title}"],
-        ["Last run", page.now],
-        ["Cycle", f"{page.cycle.start} to {page.cycle.end} "
-                  f"(day {page.cycle.day_of(page.today)} of {page.cycle.days})"],
-        ["KPIs", _counts(page.kpis["status"] if len(page.kpis) else pd.Series(dtype=object),
-                         st.KPI_ORDER)],
-        ["Objectives", _counts(page.okrs.objectives["status"], st.OKR_ORDER)],
-        ["Key results", _counts(page.okrs.key_results["status"], st.OKR_ORDER)],
+        *_heading(page),
+        *_focus(page),
         [],
         *_objectives(page.okrs),
         [],
         *_kpis(page.kpis),
         [],
-        *_problems(page),
+        *_unreadable(page),
     ]
     return OwnedTab(name, grid, st.COLOURS)
 
 
-def _counts(statuses: pd.Series, order: tuple[str, ...]) -> str:
-    counts = statuses.value_counts()
+def _heading(page: StatusPage) -> list[Row]:
+    okrs = page.okrs
+    return [
+        [f"metrics-sync — {page.title}"],
+        ["Last run", page.now],
+        ["Cycle", _cycle(page.cycle, page.today)],
+        ["Objectives", _counts(okrs.objectives, st.OKR_ORDER)],
+        ["Key results", _counts(okrs.key_results, st.OKR_ORDER)],
+        ["KPIs", _counts(page.kpis, st.KPI_ORDER)],
+    ]
+
+
+def _cycle(cycle: Cycle, today: dt.date) -> str:
+    span = f"{cycle.start} to {cycle.end}"
+    if cycle.ended(today):
+        return f"{span}, ended: final scores"
+    if today < cycle.start:
+        days = (cycle.start - today).days
+        return f"{span}, starts in {days} day{'s' if days != 1 else ''}"
+    return f"{span}, day {cycle.day_of(today)} of {cycle.days}"
+
+
+def _counts(frame: pd.DataFrame, order: tuple[str, ...]) -> str:
+    if "status" not in frame or frame.empty:
+        return "none"
+    counts = frame["status"].value_counts()
     return ", ".join(f"{counts[s]} {s}" for s in order if s in counts) or "none"
 
 
+def _focus(page: StatusPage) -> list[Row]:
+    """Focus lint: a few objectives, a few key results each, the KPIs that matter."""
+    objs, rows = page.okrs.objectives, []
+    if len(objs) > FOCUS_OBJECTIVES:
+        rows.append(f"{len(objs)} objectives: more than {FOCUS_OBJECTIVES} dilutes focus")
+    for o in objs[objs["count"] > FOCUS_KRS].to_dict("records") if len(objs) else ():
+        rows.append(f"{o['objective']}: {o['count']} key results (at most {FOCUS_KRS} keeps it "
+                    "measurable)")
+    if len(page.kpis) > FOCUS_KPIS:
+        rows.append(f"{len(page.kpis)} KPIs: more than {FOCUS_KPIS} is hard to watch; keep the "
+                    "few that drive decisions")
+    return [["Focus", text] for text in rows]
+
+
 def _objectives(okrs: OkrResult) -> list[Row]:
-    rows: list[Row] = [["Objective / key result", "Progress", "Expected", "Status", "Owner",
-                        "Note"]]
+    last = "Score" if okrs.ended else "Expected"
+    rows: list[Row] = [["Objective / key result", "Status", "Progress", last, "Confidence",
+                        "Owner", "Note"]]
     krs = okrs.key_results
-    for obj in okrs.objectives.itertuples():
-        rows.append([obj.objective, bar(obj.progress), f"{obj.expected:.0%}", obj.status, "",
-                     obj.note])
-        for kr in krs[krs["objective"] == obj.objective].itertuples():
-            rows.append([f"    {kr.key_result}", bar(kr.progress), f"{kr.expected:.0%}",
-                         kr.status, kr.owner, kr.note])
+    beneath: dict[str, list[Row]] = {}
+    if len(krs):
+        names = INDENT + krs["key_result"].replace("", "(unnamed)")
+        cells = zip(krs["objective"], names, krs["status"], krs["progress"].map(bar),
+                    _last(krs, okrs.ended), krs["confidence"], krs["owner"], krs["note"],
+                    strict=True)
+        for objective, *row in cells:
+            beneath.setdefault(objective, []).append(row)
+    objs = okrs.objectives
+    if objs.empty:
+        return [*rows, ["(no key results on the OKRs tab)"]]
+    for objective, status, progress, figure, note in zip(
+            objs["objective"], objs["status"], objs["progress"].map(bar),
+            _last(objs, okrs.ended), objs["note"], strict=True):
+        rows.append([])  # a gap before each objective: it reads as a group (bold on .xlsx)
+        rows.append([objective, status, progress, figure, "", "", note])
+        rows.extend(beneath.get(objective, []))
     return rows
+
+
+def _last(frame: pd.DataFrame, ended: bool) -> pd.Series:
+    """Expected progress while the cycle runs; the final score (0.0-1.0) after it."""
+    if ended:
+        return frame["score"].map(lambda s: "" if pd.isna(s) else f"{s:.1f}")
+    return frame["expected"].map(percent)
 
 
 def _kpis(kpis: pd.DataFrame) -> list[Row]:
-    rows: list[Row] = [["KPI", "Current", "Change", "Status", "Owner", "Note"]]
+    rows: list[Row] = [["KPI", "Status", "Current", "Change", "Target", "Owner", "Note"]]
     if kpis.empty:
-        return rows
-    order = kpis.assign(_rank=kpis["status"].map(lambda s: st.rank(st.KPI_ORDER, s)))
-    for k in order.sort_values("_rank", kind="stable").itertuples():
-        change = "" if pd.isna(k.change) else f"{k.change:+.1%}"
-        rows.append([k.name, fmt(k.value, k.unit), change, k.status, k.owner, k.note])
+        return [*rows, ["(no KPIs on the KPIs tab)"]]
+    rank = {s: i for i, s in enumerate(st.KPI_ORDER)}
+    k = kpis.assign(_rank=kpis["status"].map(rank).fillna(len(rank))).sort_values(
+        "_rank", kind="stable")
+    units = k["unit"].tolist()
+    current = [fmt(v, u) for v, u in zip(k["value"], units, strict=True)]
+    target = [fmt(v, u) for v, u in zip(k["target"], units, strict=True)]
+    change = k["change"].map(lambda c: "" if pd.isna(c) else f"{c * 100:+.1f} %")
+    rows.extend([list(r) for r in zip(k["name"], k["status"], current, change, target,
+                                      k["owner"], k["note"], strict=True)])
     return rows
 
 
-def _problems(page: StatusPage) -> list[Row]:
+def _unreadable(page: StatusPage) -> list[Row]:
+    """Every ERROR row, where it is and why, then the layout problems."""
+    head: Row = ["Could not read", "Status", "Where", "", "", "", "Why"]
+    k, krs = page.kpis, page.okrs.key_results
     rows: list[Row] = []
-    k, krs, objs = page.kpis, page.okrs.key_results, page.okrs.objectives
-    for r in k[k["status"] == st.ERROR].itertuples() if len(k) else ():
-        rows.append([f"KPIs row {r.Index}", r.name, r.note])
-    for r in krs[krs["status"] == st.ERROR].itertuples():
-        rows.append([f"OKRs row {r.Index}", r.key_result, r.note])
-    rows.extend([["Layout", p] for p in page.problems])
-    if len(objs) > FOCUS_OBJECTIVES:
-        rows.append(["Focus", f"{len(objs)} objectives: more than {FOCUS_OBJECTIVES} dilutes focus"])
-    for o in objs[objs["count"] > FOCUS_KRS].itertuples():
-        rows.append(["Focus", f"{o.objective!s}: {o.count} key results (at most {FOCUS_KRS} "
-                              "keeps it measurable)"])
-    if len(k) > FOCUS_KPIS:
-        rows.append(["Focus", f"{len(k)} KPIs: the few that matter (about {FOCUS_KPIS}) are "
-                              "easier to watch"])
-    return [["Could not read / notes", "", ""], *rows] if rows else []
+    if len(k):
+        bad = k[k["status"] == st.ERROR]
+        rows.extend(_where(bad["name"], page.kpi_tab, bad))
+    if len(krs):
+        bad = krs[krs["status"] == st.ERROR]
+        names = np.where(bad["objective"] != "", bad["objective"] + " › ", "") + bad[
+            "key_result"].replace("", "(unnamed)")
+        rows.extend(_where(pd.Series(names, index=bad.index), page.okr_tab, bad))
+    rows.extend(["Layout", "", "", "", "", "", problem] for problem in page.problems)
+    return [head, *(rows or [["nothing: every row was read"]])]
+
+
+def _where(names: pd.Series, tab: str, bad: pd.DataFrame) -> list[Row]:
+    cells: list[tuple[Any, ...]] = list(zip(names, bad.index, bad["note"], strict=True))
+    return [_cells(name, st.ERROR, f"{tab} row {row}", "", "", "", note)
+            for name, row, note in cells]
+
+
+def _cells(*values: Cell) -> Row:
+    return list(values)

@@ -128,6 +128,11 @@ def _put(cell: XlCell, value: Cell) -> None:
 
 
 def _replace_tab(book: XlWorkbook, tab: OwnedTab) -> None:
+    """Rewrite an owned tab whole, in place in the tab order.
+
+    Status cells (values in ``tab.colours``) get a solid fill and bold text; row 1 and every
+    row right after an empty row (the section headings) are bold; columns are sized to fit.
+    """
     existing = next((n for n in book.sheetnames if n.strip().casefold() == tab.name.casefold()),
                     None)
     if existing is not None:
@@ -136,27 +141,51 @@ def _replace_tab(book: XlWorkbook, tab: OwnedTab) -> None:
         ws = book.create_sheet(tab.name, index)
     else:
         ws = book.create_sheet(tab.name)
+    fills = {word: PatternFill("solid", fgColor=FILLS[colour])
+             for word, colour in tab.colours.items()}
+    after_blank = True
     for r, row in enumerate(tab.grid, start=1):
+        heading = after_blank
+        after_blank = not any(_filled(v) for v in row)
         for c, value in enumerate(row, start=1):
-            if value is None or value == "":
+            if not _filled(value):
                 continue
             cell = ws.cell(row=r, column=c)
             _put(cell, value)
-            colour = tab.colours.get(value) if isinstance(value, str) else None
-            if colour is not None:
-                cell.fill = PatternFill("solid", fgColor=FILLS[colour])
-                cell.font = Font(bold=True)
+            fill = fills.get(value) if isinstance(value, str) else None
+            if fill is not None:
+                cell.fill = fill
+            if fill is not None or heading:  # the workbook's font, in bold
+                cell.font = Font(name=cell.font.name, size=14 if r == 1 else cell.font.size,
+                                 bold=True)
     _fit_columns(ws, tab.grid)
 
 
+def _filled(value: Cell) -> bool:
+    return value is not None and value != ""
+
+
 def _fit_columns(ws: Worksheet, grid: Grid) -> None:
-    """Widths that fit the text, so the Status tab reads without dragging column edges."""
+    """Widths that fit the text, so the Status tab reads without dragging column edges.
+
+    The last filled cell of a row overflows into the empty cells to its right (the title,
+    the counts, a long note), so it widens its column only in the grid's last column. Widths
+    allow for bold text and for the bar glyphs, which are wider than a digit.
+    """
     from openpyxl.utils import get_column_letter
 
-    widths: dict[int, int] = {}
+    last_column = max((len(row) for row in grid), default=0)
+    widths: dict[int, float] = {}
     for row in grid:
-        for c, value in enumerate(row, start=1):
-            if value is not None:
-                widths[c] = max(widths.get(c, 0), min(len(str(value)), 80))
+        filled = [c for c, value in enumerate(row, start=1) if _filled(value)]
+        for c in filled:
+            if c == filled[-1] and c != last_column:
+                continue
+            widths[c] = max(widths.get(c, 0.0), min(_text_width(str(row[c - 1])), 80.0))
     for c, width in widths.items():
-        ws.column_dimensions[get_column_letter(c)].width = max(8, width + 2)
+        ws.column_dimensions[get_column_letter(c)].width = max(8.0, round(width * 1.1 + 2, 1))
+
+
+def _text_width(text: str) -> float:
+    """Width in digits: block glyphs (the progress bar) count one and a half."""
+    return len(text) + 0.5 * sum(ch in "▓░█▒" for ch in text)

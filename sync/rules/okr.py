@@ -87,11 +87,13 @@ def evaluate_okrs(krs: pd.DataFrame, kpi_values: Mapping[str, float], now: dt.da
                   kpi_directions: Mapping[str, str] | None = None) -> OkrResult:
     """Progress, expected progress, status (and, after the cycle, score) of every key result
     and objective. ``kpi_values`` and ``kpi_directions`` (``higher``/``lower``) are keyed by
-    the KPI name case-folded; ``positions`` are the tab's 1-based columns, for the notes."""
+    KPI name (matched ignoring case and spacing); ``positions`` are the tab's 1-based
+    columns, so that a note can name the cell to fix."""
     cycle = cycle_for(job, now)
     local = now.astimezone(job.tz)
     notes = _Notes(krs.index, positions, job.columns)
-    kpis = _Kpis(kpi_values, kpi_directions or {})
+    kpis = _Kpis({_name_key(k): v for k, v in kpi_values.items()},
+                 {_name_key(k): v for k, v in (kpi_directions or {}).items()})
     frame = _progress(_read(krs, notes, kpis, job, cycle), notes)
     frame = _judge(frame, notes.errors.reindex(frame.index), job, cycle, local)
     ended = cycle.ended(local.date())
@@ -178,7 +180,7 @@ def _current(col: Callable[[str], pd.Series], notes: _Notes, milestone: pd.Serie
     flags = parse_flags(raw.where(milestone))
     notes.add(flags["error"].notna() & milestone, "current", flags["error"], raw)
     value = numbers.where(~milestone, flags["value"].astype("float64"))
-    key = linked.str.casefold()
+    key = linked.map(_name_key)
     notes.add((linked != "") & ~key.isin(list(kpis.values)), "kpi",
               "no such KPI on the KPIs tab", col("kpi"))
     from_kpi = key.map(lambda k: kpis.values.get(k, np.nan)).astype("float64")
@@ -374,6 +376,11 @@ def _text(value: object) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     return str(value).strip()
+
+
+def _name_key(name: object) -> str:
+    """KPI names match case-insensitively, ignoring surrounding and repeated spaces."""
+    return " ".join(_text(name).split()).casefold()
 
 
 def _shown(value: object) -> str:
