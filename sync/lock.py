@@ -5,9 +5,9 @@ behind, which matters for a job run unattended from cron for months. The lock fi
 named for the workbook (a hash of its path or spreadsheet key), in ``$METRICS_SYNC_LOCK_DIR``
 or the system's temporary folder; it holds the PID of the run that has it.
 
-If a temp cleaner deletes the lock file while a run holds it, the next run would lock a
-new file of the same name and overlap; so after locking we check that the file we hold
-is still the one at the path, and otherwise lock again.
+The file is rewritten by every run, so a temp cleaner (which removes files unused for
+days) leaves it alone; should it vanish between our open and our lock all the same, we
+notice that the file we locked is no longer the one at the path, and lock the new one.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import uuid
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -52,18 +53,24 @@ class Heartbeat:
         try:
             response = self.session.post(self.url + suffix, params=params, timeout=self.timeout,
                                          data=body[:MAX_BODY].encode())
-        except requests.Timeout:
-            log.warning("heartbeat%s: %s did not answer within %gs; the run goes on",
-                        suffix, where, sum(self.timeout))
         except requests.RequestException as err:
-            log.warning("heartbeat%s: could not reach %s (%s); the run goes on",
-                        suffix, where, type(err).__name__)
+            log.warning("heartbeat%s: %s %s; the run goes on", suffix, where, self._why(err))
         else:
             if response.ok:
                 log.debug("heartbeat%s: %s answered %d", suffix, where, response.status_code)
             else:
                 log.warning("heartbeat%s: %s answered HTTP %d; check [monitor] ping_url",
                             suffix, where, response.status_code)
+
+
+    def _why(self, err: requests.RequestException) -> str:
+        """What went wrong, without the URL (requests puts it in every message)."""
+        reason = getattr(err.args[0], "reason", None) if err.args else None
+        if isinstance(reason, urllib3.exceptions.NewConnectionError):  # before: a subclass
+            return "refused the connection or could not be reached"  # of TimeoutError
+        if isinstance(err, requests.Timeout) or isinstance(reason, urllib3.exceptions.TimeoutError):
+            return f"did not answer within {self.timeout[1]:g}s"
+        return f"could not be reached ({type(reason or err).__name__})"
 
 
 def _session(retries: int) -> requests.Session:

@@ -1,0 +1,80 @@
+"""Real .xlsx workbooks and configs on disk, for the tests of the commands and the worker.
+
+``demo_workbook`` is the bundled example (examples/make_example.py), whose alerting rows
+mail on a first run; ``write_config`` writes a config beside it. Plain functions, so a
+subprocess test and an in-process test see the very same files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+
+ROOT = Path(__file__).resolve().parents[1]
+AS_OF = "2026-11-26T08:00"  # the example's "today"
+
+
+def demo_workbook(path: Path) -> Path:
+    spec = importlib.util.spec_from_file_location("make_example",
+                                                  ROOT / "examples" / "make_example.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.build(path)
+    return path
+
+
+def empty_workbook(path: Path) -> Path:
+    book = openpyxl.Workbook()
+    book.save(path)
+    return path
+
+
+def write_config(folder: Path, workbooks: str = '[workbook]\npath = "team-metrics.xlsx"\n',
+                 extra: str = "") -> Path:
+    """A config in ``folder``: the given workbook section(s), the example's cycle, an outbox."""
+    cfg = folder / "metrics-sync.toml"
+    cfg.write_text(f"""{workbooks}
+[okr]
+start = 2026-10-01
+end = 2026-12-31
+
+[alerts]
+recipients = ["leads@example.com"]
+
+[email]
+outbox = "outbox"
+from = "metrics-sync@example.com"
+{extra}""", encoding="utf-8")
+    return cfg
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def tabs(path: Path) -> list[str]:
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return list(book.sheetnames)
+    finally:
+        book.close()
+
+
+def cli_env(lock_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment for a ``metrics-sync`` subprocess: our locks in ``lock_dir``."""
+    return {**os.environ, "METRICS_SYNC_LOCK_DIR": str(lock_dir), **extra}
+
+
+def metrics_sync(*args: str, env: dict[str, str], **kwargs: object) -> subprocess.Popen[str]:
+    """The real command in a child process (``python -m sync``), stdout and stderr piped."""
+    return subprocess.Popen([sys.executable, "-m", "sync", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            **kwargs)  # type: ignore[call-overload]
