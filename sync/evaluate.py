@@ -15,8 +15,8 @@ import pandas as pd
 from sync.backends.base import Grid
 from sync.cells import parse_dates
 from sync.config import KPI_COLUMNS, LOG_COLUMNS, OKR_COLUMNS, OWNED_COLUMNS, Job
-from sync.frames import Sheet, read_sheet, wide_history
-from sync.rules.kpi import Where, evaluate_kpis
+from sync.frames import Sheet, blank_mask, read_sheet, sheet_dayfirst, wide_history
+from sync.rules.kpi import Where, duplicate_names, evaluate_kpis, name_key
 from sync.rules.okr import Cycle, OkrResult, cycle_for, evaluate_okrs
 from sync.writeback import KPI_OWNED, OKR_OWNED
 
@@ -69,37 +69,59 @@ def _filled(value: object) -> bool:
 
 
 def _duplicates(kpis: pd.DataFrame) -> pd.DataFrame:
-    """A KPI name used twice makes every later row with it an ERROR; the first is kept."""
-    key = kpis["name"].str.casefold()
-    dup = key.duplicated(keep="first")
-    if not dup.any():
-        return kpis
-    first_row = pd.Series(kpis.index, index=kpis.index).groupby(key).transform("first")
-    notes = "KPI name " + kpis["name"] + " is also on row " + first_row.astype(str)
-    return kpis.assign(status=kpis["status"].where(~dup, "ERROR"),
-                       note=kpis["note"].where(~dup, notes))
+    """A KPI name on several rows makes each of those rows an ERROR ("also on row N")."""
+    return duplicate_names(kpis)
 
 
 def _with_log(history: pd.DataFrame, kpi_rows: pd.DataFrame, tab: str, grid: Grid,
               job: Job) -> tuple[pd.DataFrame, list[str]]:
-    """Add the long ``KPI log`` tab to the wide history; the log wins on the same date."""
+    """Add the long ``KPI log`` tab to the wide history (docs/kpi-rules.md, "Two layouts").
+
+    On the same KPI and day the KPIs tab wins over the log, and within the log the later
+    entry (later time, then lower row) wins; the log's entries go first so that the rules,
+    which let the last entry for a day win, see the KPIs tab last. Log rows with no value
+    are skipped; a row with a value but no readable date is an ERROR on its KPI; names not on
+    the KPIs tab are layout problems.
+    """
     log = read_sheet(tab, grid, job.columns, list(LOG_COLUMNS), ["date", "kpi", "value"])
-    names = pd.Series(kpi_rows.index, index=kpi_rows["kpi"].map(lambda v: str(v).strip().casefold()))
-    names = names[~names.index.duplicated()]
-    keys = log.rows["kpi"].map(lambda v: str(v).strip().casefold() if v is not None else "")
-    dates = parse_dates(log.rows["date"])
-    known = keys.isin(names.index) & dates["value"].notna()
-    problems = [f"tab {tab!r} row {r}: KPI {log.rows.at[r, 'kpi']!r} is not on the KPIs tab"
-                for r in log.rows.index[~keys.isin(names.index) & keys.ne("")][:20]]
+    rows = log.rows
+    keys = rows["kpi"].map(name_key)
+    kpi_keys = kpi_rows["kpi"].map(name_key)
+    first_row = pd.Series(kpi_rows.index, index=kpi_keys)
+    first_row = first_row[~first_row.index.duplicated()]
+    filled = ~pd.Series(blank_mask(rows["value"].to_numpy(dtype=object)), index=rows.index)
+    filled &= rows["value"].map(lambda v: not isinstance(v, str) or bool(v.strip()))
+    known = keys.isin(first_row.index) & keys.ne("")
+    problems = _log_problems(tab, rows, keys, known, filled=filled)
+    dayfirst, date_problems = sheet_dayfirst(tab, f"column {job.columns['date']!r}", rows["date"])
+    problems[:0] = date_problems
+    use = rows.index[known & filled]
+    dates = parse_dates(rows.loc[use, "date"], dayfirst=dayfirst)
+    no_date = dates["value"].isna()
+    reason = dates["error"].where(dates["error"].notna(), "no date")
     entries = pd.DataFrame({
-        "row": names.reindex(keys[known]).to_numpy(),
-        "date": dates["value"][known].to_numpy(),
-        "col": np.full(int(known.sum()), log.positions["value"]),
-        "raw": log.rows["value"][known].to_numpy(),
+        "row": first_row.reindex(keys[use]).to_numpy(),
+        "date": dates["value"].dt.floor("D"),
+        "col": np.where(no_date, log.positions["date"], log.positions["value"]),
+        "raw": rows.loc[use, "value"].where(~no_date, rows.loc[use, "date"]),
         "tab": tab,
-        "src_row": log.rows.index[known].to_numpy(),
-    })
-    wide = history.assign(tab="", src_row=history["row"])
-    merged = pd.concat([wide, entries], ignore_index=True)
-    merged = merged.drop_duplicates(["row", "date"], keep="last")
+        "src_row": use.to_numpy(),
+        "error": reason.where(no_date, None),
+        "_when": dates["value"],
+    }, index=use).sort_values("_when", kind="stable", na_position="first")
+    merged = pd.concat([entries.drop(columns="_when"), history], ignore_index=True)
     return merged, problems
+
+
+def _log_problems(tab: str, rows: pd.DataFrame, keys: pd.Series, known: pd.Series, *,
+                  filled: pd.Series, shown: int = 20) -> list[str]:
+    """Log rows whose value belongs to no KPI: named on no KPIs row, or not named at all."""
+    nameless = rows.index[filled & keys.eq("")]
+    strangers = rows.index[filled & keys.ne("") & ~known]
+    problems = [f"tab {tab!r} row {r}: KPI {rows.at[r, 'kpi']!r} is not on the KPIs tab"
+                for r in strangers[:shown]]
+    problems += [f"tab {tab!r} row {r}: a value with no KPI name" for r in nameless[:shown]]
+    hidden = max(len(strangers) - shown, 0) + max(len(nameless) - shown, 0)
+    if hidden:
+        problems.append(f"tab {tab!r}: {hidden} more rows like these")
+    return problems

@@ -4,21 +4,33 @@ A grid is what a backend returns; a ``Sheet`` is the same tab with its header ma
 to the configured column names, its blank rows dropped and every row keeping its
 1-based sheet row number as the index, so that results find their way back to the
 right cells. The rules only ever see these frames.
+
+The wide layout's dated columns are found here too: a header is a history column when it
+names a day (a real date cell, ISO text, ``m/d/Y`` or ``d/m/Y`` text, a Sheets serial). Slashed
+dates are read the way the sheet itself writes them: one header such as ``16/11/2026`` shows
+the tab is day-first, so ``02/11/2026`` beside it is 2 November, not 11 February.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from sync.backends.base import Cell, Grid
-from sync.cells import parse_header_date
+from sync.cells import HEADER_SERIALS, column_letter, parse_dates
 from sync.errors import LayoutError
+
+Bools = npt.NDArray[np.bool_]
+
+# ``a/b/yyyy`` with any one separator: only to tell which way round a sheet writes its dates.
+_SLASHED = re.compile(r"\A\s*(?P<a>[0-9]{1,2})(?P<sep>[/.-])(?P<b>[0-9]{1,2})(?P=sep)[0-9]{2,4}\b")
 
 
 @dataclass(frozen=True)
@@ -27,7 +39,8 @@ class Sheet:
 
     ``rows`` holds the raw cell values of the known columns (canonical column ids as
     column names, sheet row numbers as the index); ``positions`` maps each column id
-    found to its 1-based column; ``dates`` lists the wide layout's dated columns.
+    found to its 1-based column; ``dates`` lists the wide layout's dated columns, left
+    to right; ``body`` is every kept row's cells, full width, in the order of ``rows``.
     """
 
     tab: str
@@ -37,6 +50,7 @@ class Sheet:
     dates: tuple[tuple[int, dt.date], ...] = ()
     body: np.ndarray = field(default_factory=lambda: np.empty((0, 0), dtype=object), repr=False)
     problems: tuple[str, ...] = ()
+    blank: np.ndarray | None = field(default=None, repr=False)  # blank_mask(body), computed once
 
     @property
     def width(self) -> int:
@@ -67,23 +81,35 @@ def read_sheet(tab: str, grid: Grid | None, columns: Mapping[str, str], wanted: 
         found = ", ".join(repr(str(h)) for h in header if h not in (None, "")) or "nothing"
         raise LayoutError(f"tab {tab!r}: no column {' or '.join(repr(m) for m in missing)} "
                           f"in row 1 (found {found})")
-    width = max(len(header), max((len(r) for r in grid), default=0))
+    body, blank, index = _body(grid)
+    rows = pd.DataFrame({cid: body[:, pos - 1] for cid, pos in positions.items()},
+                        index=index, dtype=object)
+    dates: tuple[tuple[int, dt.date], ...] = ()
+    if dated:
+        dates, date_problems = dated_columns(tab, header, positions)
+        problems.extend(date_problems)
+    return Sheet(tab=tab, header=header, rows=rows, positions=positions, dates=dates,
+                 body=body, problems=tuple(problems), blank=blank)
+
+
+def _body(grid: Grid) -> tuple[np.ndarray, Bools, pd.Index]:
+    """Rows 2.. as one full-width object block, blank rows dropped, its blank cells, and
+    the kept rows' sheet row numbers."""
+    width = max(len(grid[0]), max((len(r) for r in grid), default=0))
     body = np.full((len(grid) - 1, width), None, dtype=object)
     for i, row in enumerate(grid[1:]):
         body[i, : len(row)] = row
-    keep = ~blank_mask(body).all(axis=1)
-    body = body[keep]
+    blank = blank_mask(body)
+    keep = ~blank.all(axis=1)
     index = pd.Index(np.arange(2, len(grid) + 1)[keep], name="row")
-    rows = pd.DataFrame({cid: body[:, pos - 1] for cid, pos in positions.items()},
-                        index=index, dtype=object)
-    dates = _dated_columns(header, positions) if dated else ()
-    return Sheet(tab=tab, header=header, rows=rows, positions=positions, dates=dates,
-                 body=body, problems=tuple(problems))
+    if keep.all():
+        return body, blank, index
+    return body[keep], blank[keep], index
 
 
-def blank_mask(cells: np.ndarray) -> np.ndarray:
-    """Empty cells: ``None`` or empty text (whitespace-only text is read as empty later)."""
-    empty: np.ndarray = (cells == None) | (cells == "")  # noqa: E711 -- elementwise on an array
+def blank_mask(cells: np.ndarray) -> Bools:
+    """Empty cells: ``None``, NaN or empty text (whitespace-only text is read as empty later)."""
+    empty: Bools = pd.isna(cells) | (cells == "")
     return empty
 
 
@@ -105,35 +131,106 @@ def _match_header(tab: str, header: Sequence[Cell], columns: Mapping[str, str],
     return positions, problems
 
 
-def _dated_columns(header: Sequence[Cell], positions: Mapping[str, int]) -> tuple[
-        tuple[int, dt.date], ...]:
+# --- the wide layout -------------------------------------------------------------------------
+
+
+def dated_columns(tab: str, header: Sequence[Cell], positions: Mapping[str, int]) -> tuple[
+        tuple[tuple[int, dt.date], ...], list[str]]:
+    """The header cells that name a day, as (1-based column, day), and what looked doubtful.
+
+    Known columns (``Current``, ``Warning``...) never count. All candidates are read in one
+    call; numbers count only as serials in ``HEADER_SERIALS``, so a header ``5`` stays a column.
+    """
     taken = set(positions.values())
-    found = [(pos, parse_header_date(cell)) for pos, cell in enumerate(header, start=1)
-             if pos not in taken]
-    return tuple((pos, d) for pos, d in found if d is not None)
+    found = [(pos, cell) for pos, cell in enumerate(header, start=1)
+             if pos not in taken and _may_be_date(cell)]
+    if not found:
+        return (), []
+    cells = pd.Series([cell for _, cell in found], dtype=object)
+    dayfirst, problems = sheet_dayfirst(tab, "row 1", cells)
+    stamps = parse_dates(cells, dayfirst=dayfirst)["value"]
+    dates = tuple((pos, pd.Timestamp(s).date()) for (pos, _), s in zip(found, stamps, strict=True)
+                  if not pd.isna(s))
+    return dates, problems + _repeated_dates(tab, dates)
+
+
+def _may_be_date(cell: Cell) -> bool:
+    """Could this header be a date? Text and date cells yes; numbers only in the serial range."""
+    if cell is None or isinstance(cell, bool):
+        return False
+    if isinstance(cell, int | float):
+        low, high = HEADER_SERIALS
+        return bool(low <= float(cell) <= high)
+    return isinstance(cell, str | dt.date)
+
+
+def sheet_dayfirst(tab: str, where: str, cells: pd.Series) -> tuple[bool | None, list[str]]:
+    """Which way round a tab writes ``a/b/yyyy`` dates, from the dates that can only be one way.
+
+    True when some date has a day above 12 in front (``16/11/2026``), False when one has it
+    second (``11/16/2026``), None (the readers' default: month-first, dotted day-first) when no
+    date settles it or the tab mixes both, which is then reported.
+    """
+    texts = pd.Series(cells[cells.map(lambda c: isinstance(c, str))].unique(), dtype=object)
+    parts = texts.str.match(_SLASHED), texts.str.extract(_SLASHED)
+    a, b = pd.to_numeric(parts[1]["a"]), pd.to_numeric(parts[1]["b"])
+    day_first, month_first = bool((a > 12).any()), bool((b > 12).any())
+    ambiguous = parts[0].fillna(False).astype(bool) & (a <= 12) & (b <= 12) & (a != b)
+    if day_first and month_first:
+        return None, [f"tab {tab!r} {where}: dates are written both day-first and month-first "
+                      f"({_first(texts[a > 12])}, {_first(texts[b > 12])}); write them as "
+                      "yyyy-mm-dd to be sure"]
+    if day_first or month_first:
+        return day_first, []
+    if ambiguous.any():
+        return None, [f"tab {tab!r} {where}: no date shows whether {_first(texts[ambiguous])} "
+                      "is day-first or month-first; read month-first (dotted: day-first), "
+                      "write dates as yyyy-mm-dd to be sure"]
+    return None, []
+
+
+def _first(texts: pd.Series) -> str:
+    return repr(str(texts.iloc[0]).strip())
+
+
+def _repeated_dates(tab: str, dates: Iterable[tuple[int, dt.date]]) -> list[str]:
+    """Two dated columns for the same day: the right-most value wins, and the user is told."""
+    seen: dict[dt.date, int] = {}
+    problems = []
+    for pos, day in dates:
+        if day in seen:
+            problems.append(f"tab {tab!r}: columns {column_letter(seen[day])} and "
+                            f"{column_letter(pos)} are both dated {day:%Y-%m-%d}; for each KPI "
+                            "the right-most value is used")
+        seen[day] = pos
+    return problems
 
 
 def wide_history(sheet: Sheet) -> pd.DataFrame:
     """The dated columns as a long frame: one row per (KPI row, date) cell that is not blank.
 
-    Columns: ``row`` (sheet row), ``date`` (datetime64), ``col`` (1-based), ``raw``.
-    Built with one reshape of the whole block, so a million cells cost one pass.
+    Columns: ``row`` (sheet row), ``date`` (datetime64[ns], a day), ``col`` (1-based), ``raw``.
+    Entries are in sheet order (row by row, left to right), so for a day named by two columns
+    the right-most comes last; the KPI rules let the last entry for a (row, day) win.
+    Built with one reshape of the whole block, filtered before any frame is made, so a
+    million cells cost a few array passes.
     """
     if not sheet.dates or sheet.rows.empty:
         return pd.DataFrame({"row": pd.Series(dtype="int64"),
                              "date": pd.Series(dtype="datetime64[ns]"),
                              "col": pd.Series(dtype="int64"), "raw": pd.Series(dtype=object)})
-    cols = np.array([pos for pos, _ in sheet.dates])
-    dates = np.array([np.datetime64(d, "ns") for _, d in sheet.dates])
-    block = sheet.body[:, cols - 1]
-    n_rows, n_cols = block.shape
-    flat = pd.DataFrame({
-        "row": np.repeat(sheet.rows.index.to_numpy(), n_cols),
-        "date": np.tile(dates, n_rows),
-        "col": np.tile(cols, n_rows),
-        "raw": block.ravel(),
+    cols = np.array([pos for pos, _ in sheet.dates], dtype=np.int64)
+    days = np.array([np.datetime64(d, "D") for _, d in sheet.dates]).astype("datetime64[ns]")
+    raw = sheet.body[:, cols - 1].ravel()
+    blank = sheet.blank[:, cols - 1].ravel() if sheet.blank is not None else blank_mask(raw)
+    filled = np.flatnonzero(~blank)
+    row_of, col_of = np.divmod(filled, len(cols))
+    return pd.DataFrame({
+        "row": sheet.rows.index.to_numpy(dtype=np.int64)[row_of],
+        "date": days[col_of],
+        "col": cols[col_of],
+        "raw": raw[filled],
     })
-    return flat[~blank_mask(block.ravel())].reset_index(drop=True)
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

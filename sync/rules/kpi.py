@@ -1,27 +1,53 @@
-"""KPI rules: thresholds, direction, sudden change, staleness (SPEC §3).
+"""KPI rules: thresholds, direction, sudden change, staleness (SPEC §2-§3, docs/kpi-rules.md).
 
 ``evaluate_kpis`` is a pure function of the KPI rows, their history, ``now`` and the
-config. Every step is a whole-column operation, so 10,000 KPIs with two years of
-weekly history cost a handful of vectorised passes, not a Python loop per cell.
+config. Every step is a whole-column operation: 10,000 KPIs with two years of weekly
+history cost a handful of array passes, never a Python loop over history. Python loops
+remain only to word the notes of rows that need one (one string per KPI) and to name
+unreadable cells (one string per bad cell).
+
+The history frame (``sync.frames.wide_history``, plus the ``KPI log`` in ``sync.evaluate``)
+has one row per observation: ``row`` (the KPI's sheet row), ``date`` (a day), ``col``
+(1-based column of the cell), ``raw`` (the cell), and optionally ``tab`` (the tab holding
+the cell when it is not the KPIs tab), ``src_row`` (its row there) and ``error`` (a reason
+known before the rules run, such as an unreadable log date). When several entries give a
+value for the same KPI and day, the last one wins.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from sync.cells import a1, parse_dates, parse_numbers
 from sync.config import Job
 from sync.rules import status as st
 
-CADENCE_DAYS: Mapping[str, float] = {"daily": 1, "weekly": 7, "monthly": 30, "day": 1,
-                                     "week": 7, "month": 30, "quarterly": 91}
-HIGHER = frozenset({"higher", "high", "up", "increase", "max", "↑", "higher is better"})
-LOWER = frozenset({"lower", "low", "down", "decrease", "min", "↓", "lower is better"})
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+
+CADENCE_DAYS: Final[Mapping[str, float]] = {
+    "daily": 1, "day": 1, "weekly": 7, "week": 7, "biweekly": 14, "fortnightly": 14,
+    "monthly": 30, "month": 30, "quarterly": 91, "quarter": 91,
+}  # fmt: skip
+_CADENCE_UNITS: Final[Mapping[str, float]] = {
+    "": 1, "d": 1, "day": 1, "days": 1, "w": 7, "week": 7, "weeks": 7, "month": 30, "months": 30,
+}  # fmt: skip
+_CADENCE = re.compile(r"(?:every\s+)?(?P<n>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>[a-z]*)", re.I)
+HIGHER: Final = frozenset({"higher", "high", "up", "increase", "max", "↑", "higher is better"})
+LOWER: Final = frozenset({"lower", "low", "down", "decrease", "min", "↓", "lower is better"})
+NUMERIC: Final = ("warning", "critical", "target", "max_change", "current")
+CELLS_PER_NOTE: Final = 3  # unreadable history cells named in one note; the rest are counted
+CHANGE_TOLERANCE: Final = 1e-9  # a move equal to Max change % is no breach, float noise aside
+_NO_DATE = np.datetime64("NaT", "ns")
 
 
 @dataclass(frozen=True)
@@ -33,26 +59,34 @@ class Where:
     headers: Mapping[str, str]
 
     def cell(self, column_id: str, rows: pd.Series | pd.Index) -> pd.Series:
-        pos = self.positions[column_id]
+        """The A1 address of ``column_id`` on each of ``rows`` ("" if the tab lacks it)."""
         index = rows if isinstance(rows, pd.Index) else pd.Index(rows)
-        return pd.Series([a1(int(r), pos) for r in index], index=index, dtype=object)
+        pos = self.positions.get(column_id)
+        cells = [a1(int(r), pos) if pos else "" for r in index]
+        return pd.Series(cells, index=index, dtype=object)
+
+    def named(self, column_id: str, rows: pd.Index) -> pd.Series:
+        """``Warning E5``: a column's header and the cell's address, as a note names it."""
+        return self.headers[column_id] + (" " + self.cell(column_id, rows)).str.rstrip()
+
+
+def name_key(name: object) -> str:
+    """KPI names match case-insensitively, ignoring surrounding and repeated spaces."""
+    return " ".join(_text(name).split()).casefold()
 
 
 def evaluate_kpis(kpis: pd.DataFrame, history: pd.DataFrame, now: dt.datetime, job: Job,
                   where: Where) -> pd.DataFrame:
     """One result row per KPI row (same index): status, note and the figures behind them."""
-    errors = pd.Series("", index=kpis.index, dtype=object)
+    errors = _Errors(kpis.index)
     col = _Columns(kpis)
-    nums = {c: _numbers(col(c), c, errors, where, job) for c in
-            ("warning", "critical", "target", "max_change", "current")}
-    direction = _direction(col("direction"), nums["warning"], nums["critical"], nums["target"],
-                           errors, where)
-    cadence = _cadence(col("cadence"), errors, where)
-    mute = parse_dates(col("mute_until"))
-    _add_errors(errors, mute["error"], "mute_until", col("mute_until"), where)
-    points = _points(history, kpis.index, errors, job)
-    current = nums["current"].fillna(points["value"])
-    from_column = nums["current"].notna()
+    nums = {c: _numbers(col(c), c, errors, where, job) for c in NUMERIC}
+    max_change = _max_change(nums["max_change"], col("max_change"), errors, where)
+    direction = _direction(col("direction"), nums, errors, where)
+    _needs_direction(direction, col("direction"), nums, max_change=max_change, errors=errors,
+                     where=where)
+    today = _today(now, job)
+    points = _points(history, kpis.index, today, errors, job)
     frame = pd.DataFrame({
         "name": col("kpi").map(_text),
         "owner": col("owner").map(_text),
@@ -61,17 +95,65 @@ def evaluate_kpis(kpis: pd.DataFrame, history: pd.DataFrame, now: dt.datetime, j
         "warning": nums["warning"],
         "critical": nums["critical"],
         "target": nums["target"],
-        "max_change": _as_fraction(nums["max_change"]),
-        "cadence_days": cadence,
-        "mute_until": mute["value"],
-        "value": current,
-        "date": points["date"],
-        "previous": np.where(from_column, points["value"], points["previous"]),
-        "previous_date": np.where(from_column, points["date"], points["previous_date"]),
-        "error": errors,
-    }, index=kpis.index)
-    frame["previous_date"] = pd.to_datetime(frame["previous_date"])
-    return _judge(frame, now, job)
+        "max_change": max_change,
+        "cadence_days": _cadence(col("cadence"), errors, where),
+        "mute_until": _mute(col("mute_until"), errors, where),
+        **_current(nums["current"], points),
+        "error": errors.joined(),
+    }, index=kpis.index)  # fmt: skip
+    return _judge(frame, today, job, where)
+
+
+def duplicate_names(results: pd.DataFrame) -> pd.DataFrame:
+    """Every row whose KPI name another row also uses is an ERROR naming the other rows.
+
+    All of them, the first included: the name is the key the log, the OKRs and the alerts
+    use, and nothing tells which row is meant. Rows with a unique name are untouched.
+    """
+    keys = results["name"].map(name_key)
+    dup = keys.ne("") & keys.duplicated(keep=False)
+    if not dup.any():
+        return results
+    rows_of = pd.Series(results.index[dup], index=keys[dup]).groupby(level=0).agg(list)
+    notes = [f"KPI name {results.at[r, 'name']!r} is also on {_rows_text(rows_of[k], r)}"
+             for r, k in keys[dup].items()]
+    note = pd.Series(notes, index=results.index[dup], dtype=object)
+    own = results["note"].where(results["status"] == st.ERROR, "")[dup]
+    note = note.where(own == "", note + "; " + own)
+    return results.assign(status=results["status"].where(~dup, st.ERROR),
+                          note=results["note"].where(~dup, note))
+
+
+def _rows_text(rows: list[int], but: object) -> str:
+    others = [str(r) for r in rows if r != but]
+    if len(others) == 1:
+        return f"row {others[0]}"
+    return f"rows {', '.join(others[:-1])} and {others[-1]}"
+
+
+# --- reading the KPI's own cells -------------------------------------------------------------
+
+
+class _Errors:
+    """Why each row cannot be read, in the order found; a row with any reason is an ERROR."""
+
+    def __init__(self, index: pd.Index) -> None:
+        self.index = index
+        self.parts: list[pd.Series] = []
+
+    def add(self, notes: pd.Series) -> None:
+        if len(notes):
+            self.parts.append(notes.astype(object))
+
+    def joined(self) -> pd.Series:
+        empty = pd.Series([""] * len(self.index), index=self.index, dtype=object)
+        if not self.parts:
+            return empty
+        found = pd.concat(self.parts)
+        if not found.index.is_unique:  # several reasons on one row: joined in the order found
+            found = found.groupby(level=0, sort=False).agg("; ".join)
+        joined: pd.Series = found.reindex(self.index).fillna(empty).astype(object)
+        return joined
 
 
 class _Columns:
@@ -88,151 +170,305 @@ class _Columns:
 
 def _text(value: object) -> str:
     """A cell as trimmed text; empty and NaN (pandas' missing value) read as ""."""
-    return "" if value is None or value != value else str(value).strip()
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
 
 
-def _numbers(raw: pd.Series, column_id: str, errors: pd.Series, where: Where,
+def _shown(value: object) -> str:
+    """A cell's content as a note quotes it: text in quotes, cut short if long."""
+    if isinstance(value, str):
+        return repr(value if len(value) <= 40 else value[:37] + "...")
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _cell_notes(where: Where, column_id: str, raw: pd.Series, reasons: pd.Series,
+                bad: pd.Series) -> pd.Series:
+    """``Warning E5 'abc': not a number`` for each bad cell of one column."""
+    rows = raw.index[bad]
+    named = where.named(column_id, rows)
+    texts = [f"{n} {_shown(v)}: {r}" for n, v, r in
+             zip(named, raw[bad], reasons[bad], strict=True)]
+    return pd.Series(texts, index=rows, dtype=object)
+
+
+def _numbers(raw: pd.Series, column_id: str, errors: _Errors, where: Where,
              job: Job) -> pd.Series:
     parsed = parse_numbers(raw, decimal_comma=job.kpi.decimal_comma)
-    _add_errors(errors, parsed["error"], column_id, raw, where)
+    bad = parsed["error"].notna()
+    if bad.any():
+        errors.add(_cell_notes(where, column_id, raw, parsed["error"], bad))
     return parsed["value"].astype("float64")
 
 
-def _add_errors(errors: pd.Series, reasons: pd.Series, column_id: str, raw: pd.Series,
-                where: Where) -> None:
-    bad = reasons.notna()
-    if not bad.any():
-        return
-    rows = reasons.index[bad]
-    cells = where.cell(column_id, rows)
-    header = where.headers[column_id]
-    text = [f"{header} {c} {v!r}: {r}" for c, v, r in
-            zip(cells, raw[bad], reasons[bad], strict=True)]
-    _append(errors, pd.Series(text, index=rows, dtype=object))
+def _max_change(number: pd.Series, raw: pd.Series, errors: _Errors, where: Where) -> pd.Series:
+    """``Max change %`` as a fraction: ``15`` and ``15%`` (text) are 0.15.
 
-
-def _append(errors: pd.Series, notes: pd.Series) -> None:
-    current = errors.reindex(notes.index)
-    errors.loc[notes.index] = np.where(current == "", notes, current + "; " + notes)
-
-
-def _direction(raw: pd.Series, warning: pd.Series, critical: pd.Series, target: pd.Series,
-               errors: pd.Series, where: Where) -> pd.Series:
-    """Explicit ``higher``/``lower`` wins; otherwise inferred from the thresholds.
-
-    Critical below warning means higher is better; with a single threshold, a target
-    above it means the same. An explicit direction the thresholds contradict is an
-    error naming both cells, since one of them must be a typo.
+    A number below 1 is already a fraction (a Sheets percent cell showing 15 % holds 0.15);
+    text with a ``%`` sign was made a fraction when read. Below zero is an error.
     """
-    text = raw.map(_text).str.casefold()
+    percent_text = raw.map(lambda v: isinstance(v, str) and "%" in v).astype(bool)
+    fraction = number.where(percent_text | (number.abs() < 1), number / 100)
+    negative = fraction < 0
+    if negative.any():
+        reason = pd.Series("expected a percentage of 0 or more", index=raw.index)
+        errors.add(_cell_notes(where, "max_change", raw, reason, negative))
+    return fraction.where(~negative)
+
+
+def _direction(raw: pd.Series, nums: Mapping[str, pd.Series], errors: _Errors,
+               where: Where) -> pd.Series:
+    """``higher`` or ``lower`` (or "" when unknown): the Direction cell, else inferred.
+
+    An explicit direction the thresholds contradict (higher is better, yet Critical above
+    Warning) is an error naming both cells: one of them must be a typo.
+    """
+    text = _folded(raw)
     explicit = pd.Series(np.select([text.isin(HIGHER), text.isin(LOWER)], ["higher", "lower"],
-                                   default=""), index=raw.index)
-    unknown = (text != "") & (explicit == "")
+                                   default=""), index=raw.index, dtype=object)
+    unknown = text.ne("") & explicit.eq("")
     if unknown.any():
-        bad = text.index[unknown]
-        cells = where.cell("direction", bad)
-        _append(errors, pd.Series([f"{where.headers['direction']} {c} {v!r}: expected higher "
-                                   "or lower" for c, v in zip(cells, raw[bad], strict=True)],
-                                  index=bad, dtype=object))
-    threshold = warning.fillna(critical)
-    inferred = np.select(
-        [critical < warning, critical > warning, target > threshold, target < threshold],
-        ["higher", "higher", "higher", "lower"], default="")
-    inferred = np.where(critical > warning, "lower", inferred)
-    inferred_s = pd.Series(inferred, index=raw.index)
-    contradiction = (explicit != "") & (critical.notna() & warning.notna()) & (
-        ((explicit == "higher") & (critical > warning)) | ((explicit == "lower") & (critical < warning)))
+        reason = pd.Series("expected higher or lower", index=raw.index)
+        errors.add(_cell_notes(where, "direction", raw, reason, unknown))
+    warning, critical = nums["warning"], nums["critical"]
+    contradiction = ((explicit == "higher") & (critical > warning)) | (
+        (explicit == "lower") & (critical < warning))
     if contradiction.any():
-        bad = raw.index[contradiction]
-        w, c = where.cell("warning", bad), where.cell("critical", bad)
-        d = where.cell("direction", bad)
-        notes = [f"{where.headers['direction']} {dc} says {e} is better but critical {cc} "
-                 f"is {'above' if e == 'higher' else 'below'} warning {wc}"
-                 for dc, e, cc, wc in zip(d, explicit[bad], c, w, strict=True)]
-        _append(errors, pd.Series(notes, index=bad, dtype=object))
-    return explicit.where(explicit != "", inferred_s)
+        errors.add(_contradictions(raw.index[contradiction], explicit, nums, where))
+    return explicit.where(explicit != "", _inferred(warning, critical, nums["target"]))
 
 
-def _cadence(raw: pd.Series, errors: pd.Series, where: Where) -> pd.Series:
-    text = raw.map(_text).str.casefold()
-    named = text.map(CADENCE_DAYS)
-    numeric = pd.to_numeric(text.str.removesuffix("days").str.removesuffix("d").str.strip(),
-                            errors="coerce")
-    numeric = numeric.where(numeric > 0)
-    days = named.fillna(numeric).astype("float64")
-    bad = (text != "") & days.isna()
+def _inferred(warning: pd.Series, critical: pd.Series, target: pd.Series) -> pd.Series:
+    """Critical below Warning: higher is better (and above: lower); else the Target decides.
+
+    With one threshold, or two equal ones, a Target above it means higher is better. One
+    vote is computed per rule and the first that speaks wins: no overwriting of choices.
+    """
+    by_pair = (warning - critical).map(np.sign)
+    by_target = (target - warning.fillna(critical)).map(np.sign)
+    vote = by_pair.where(by_pair.fillna(0) != 0, by_target)
+    return pd.Series(np.select([vote > 0, vote < 0], ["higher", "lower"], default=""),
+                     index=warning.index, dtype=object)
+
+
+def _contradictions(rows: pd.Index, explicit: pd.Series, nums: Mapping[str, pd.Series],
+                    where: Where) -> pd.Series:
+    d, w, c = (where.named(cid, rows) for cid in ("direction", "warning", "critical"))
+    texts = [f"{dn} says {e} is better, but {cn} ({fmt(cv)}) is {side} {wn} ({fmt(wv)}), "
+             f"which means {other} is better: fix one of them"
+             for dn, e, cn, cv, wn, wv, side, other in zip(
+                 d, explicit[rows], c, nums["critical"][rows], w, nums["warning"][rows],
+                 np.where(explicit[rows] == "higher", "above", "below"),
+                 np.where(explicit[rows] == "higher", "lower", "higher"), strict=True)]
+    return pd.Series(texts, index=rows, dtype=object)
+
+
+def _needs_direction(direction: pd.Series, raw: pd.Series, nums: Mapping[str, pd.Series], *,
+                     max_change: pd.Series, errors: _Errors, where: Where) -> None:
+    """A threshold or change rule without a direction cannot be judged: an ERROR, not OK."""
+    rule = nums["warning"].notna() | nums["critical"].notna() | max_change.notna()
+    missing = rule & direction.eq("") & _folded(raw).eq("")
+    if not missing.any():
+        return
+    rows = raw.index[missing]
+    cell = where.cell("direction", rows)
+    say = np.where(cell == "", f"add a {where.headers['direction']} column",
+                   "set " + where.headers["direction"] + " " + cell)
+    errors.add(pd.Series(say + " to higher or lower: the thresholds do not say which way is "
+                         "better", index=rows, dtype=object))
+
+
+def _cadence(raw: pd.Series, errors: _Errors, where: Where) -> pd.Series:
+    """Days between expected values: daily, weekly, monthly, or a number (of days, weeks...).
+
+    Sheets repeat a handful of cadences, so each distinct text is read once.
+    """
+    folded = _folded(raw)
+    codes, texts = pd.factorize(folded)
+    days = pd.Series(_cadence_days(pd.Series(texts, dtype=object))[codes], index=raw.index)
+    bad = folded.ne("") & days.isna()
     if bad.any():
-        rows = text.index[bad]
-        cells = where.cell("cadence", rows)
-        _append(errors, pd.Series(
-            [f"{where.headers['cadence']} {c} {v!r}: expected daily, weekly, monthly or a "
-             "number of days" for c, v in zip(cells, raw[bad], strict=True)],
-            index=rows, dtype=object))
+        reason = pd.Series("expected daily, weekly, monthly or a number of days", index=raw.index)
+        errors.add(_cell_notes(where, "cadence", raw, reason, bad))
     return days
 
 
-def _points(history: pd.DataFrame, index: pd.Index, errors: pd.Series, job: Job) -> pd.DataFrame:
-    """The newest value and the one before it, per KPI row, blanks skipped."""
-    empty = pd.DataFrame({"value": np.nan, "date": pd.NaT, "previous": np.nan,
-                          "previous_date": pd.NaT}, index=index)
-    if history.empty:
-        return empty
-    parsed = parse_numbers(history["raw"], decimal_comma=job.kpi.decimal_comma)
-    bad = parsed["error"].notna()
-    if bad.any():
-        h = history[bad]
-        notes = [f"{a1(int(r), int(c)) if t == '' else f'{t}!{a1(int(r), int(c))}'} {v!r}: {e}"
-                 for t, r, c, v, e in zip(h.get("tab", pd.Series("", index=h.index)),
-                                          h.get("src_row", h["row"]), h["col"], h["raw"],
-                                          parsed["error"][bad], strict=True)]
-        grouped = pd.Series(notes, index=h["row"].to_numpy()).groupby(level=0).agg("; ".join)
-        _append(errors, grouped.reindex(index).dropna())
-    good = pd.DataFrame({"row": history["row"], "date": history["date"],
-                         "value": parsed["value"]})[parsed["value"].notna()]
-    good = good.sort_values(["row", "date"], kind="stable")
-    newest = good.groupby("row").tail(2)
-    last = newest.groupby("row").nth(-1).set_index("row")
-    before = newest[newest.duplicated("row", keep="last")].set_index("row")
-    out = empty.copy()
-    out.loc[last.index.intersection(index), ["value", "date"]] = last[["value", "date"]]
-    prev = before.index.intersection(index)
-    out.loc[prev, "previous"] = before.loc[prev, "value"]
-    out.loc[prev, "previous_date"] = before.loc[prev, "date"]
-    out["date"] = pd.to_datetime(out["date"])
-    out["previous_date"] = pd.to_datetime(out["previous_date"])
+def _cadence_days(texts: pd.Series) -> Floats:
+    named = texts.map(CADENCE_DAYS)
+    parts = texts.str.extract(r"\A" + _CADENCE.pattern + r"\Z", flags=re.IGNORECASE)
+    counted = pd.to_numeric(parts["n"]) * parts["unit"].fillna("").map(_CADENCE_UNITS)
+    days = named.fillna(counted).astype("float64")
+    out: Floats = np.asarray(days.where(days > 0).to_numpy(na_value=np.nan), dtype=np.float64)
     return out
 
 
-def _as_fraction(change: pd.Series) -> pd.Series:
-    """``Max change %`` of 20 means 20 %; 0.2 (a Sheets percent cell) means the same."""
-    return change.where(change.abs() <= 1, change / 100)
+def _folded(raw: pd.Series) -> pd.Series:
+    """Cells as trimmed, case-folded text; each distinct cell converted once."""
+    codes, uniques = pd.factorize(raw.to_numpy(dtype=object))
+    texts = np.array([_text(u).casefold() for u in uniques] + [""], dtype=object)
+    return pd.Series(texts[codes], index=raw.index, dtype=object)
 
 
-def _judge(f: pd.DataFrame, now: dt.datetime, job: Job) -> pd.DataFrame:
-    higher = f["direction"] == "higher"
-    lower = f["direction"] == "lower"
+def _mute(raw: pd.Series, errors: _Errors, where: Where) -> pd.Series:
+    parsed = parse_dates(raw)
+    bad = parsed["error"].notna()
+    if bad.any():
+        errors.add(_cell_notes(where, "mute_until", raw, parsed["error"], bad))
+    return parsed["value"]
+
+
+def _today(now: dt.datetime, job: Job) -> np.datetime64:
+    """The workbook's calendar day at ``now`` (a naive ``now`` is taken as its wall clock)."""
+    local = now.astimezone(job.tz) if now.tzinfo is not None else now
+    return np.datetime64(local.date(), "D")
+
+
+# --- history ---------------------------------------------------------------------------------
+
+
+def _points(history: pd.DataFrame, index: pd.Index, today: np.datetime64, errors: _Errors,
+            job: Job) -> pd.DataFrame:
+    """Per KPI row: the newest value on or before today and the one before it (another day).
+
+    Blanks are skipped; unreadable cells make the row an ERROR. Values dated after today do
+    not count yet (so ``--as-of`` replays a past day as it was).
+    """
+    out = pd.DataFrame({"value": np.full(len(index), np.nan),
+                        "date": np.full(len(index), _NO_DATE),
+                        "previous": np.full(len(index), np.nan),
+                        "previous_date": np.full(len(index), _NO_DATE)}, index=index)
+    if history.empty:
+        return out
+    value, reason = _history_values(history, job)
+    if reason.notna().any():
+        errors.add(_history_notes(history, reason, index))
+    day = history["date"].to_numpy().astype("datetime64[D]")
+    code = index.get_indexer(pd.Index(history["row"]))
+    usable = np.flatnonzero(~np.isnan(value) & ~np.isnat(day) & (day <= today) & (code >= 0))
+    last = _newest(code[usable], usable, day[usable], len(index), len(history))
+    before = day[usable] != _at(day, last)[code[usable]]
+    prior = _newest(code[usable][before], usable[before], day[usable][before], len(index),
+                    len(history))
+    out["value"], out["date"] = _at(value, last), _at(day, last).astype("datetime64[ns]")
+    out["previous"] = _at(value, prior)
+    out["previous_date"] = _at(day, prior).astype("datetime64[ns]")
+    return out
+
+
+def _history_values(history: pd.DataFrame, job: Job) -> tuple[Floats, pd.Series]:
+    """Every history cell as a number, and why a cell could not be read (None if it could)."""
+    parsed = parse_numbers(history["raw"], decimal_comma=job.kpi.decimal_comma)
+    value = parsed["value"].to_numpy(dtype=np.float64, copy=True)
+    reason = parsed["error"]
+    if "error" in history.columns:
+        known = history["error"].notna()
+        reason = history["error"].where(known, reason)
+        value[known.to_numpy(dtype=bool)] = np.nan
+    return value, reason
+
+
+def _newest(code: Ints, pos: Ints, day: npt.NDArray[np.datetime64], rows: int,
+            entries: int) -> Ints:
+    """Per KPI row, the position of its newest entry (latest day, then last in the frame).
+
+    One key orders day then position, and a scatter-max finds each row's largest: no sort,
+    no group-by. -1 for rows without entries.
+    """
+    key = day.astype(np.int64) * entries + pos
+    best = np.full(rows, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(best, code, key)
+    found = best != np.iinfo(np.int64).min
+    return np.where(found, np.mod(best, entries), -1)
+
+
+def _at(values: npt.NDArray[np.generic], positions: Ints) -> npt.NDArray[np.generic]:
+    """``values[positions]`` with -1 meaning "none" (NaN or NaT)."""
+    missing: np.generic = np.datetime64("NaT") if values.dtype.kind == "M" else np.float64(np.nan)
+    picked = values[np.maximum(positions, 0)]
+    return np.where(positions >= 0, picked, missing)
+
+
+def _history_notes(history: pd.DataFrame, reason: pd.Series, index: pd.Index) -> pd.Series:
+    """``J5 (2026-11-09) 'abc': not a number`` per bad cell, at most a few per KPI row."""
+    bad = history[reason.notna() & history["row"].isin(index)].assign(reason=reason)
+    if bad.empty:
+        return pd.Series(dtype=object)
+    named = bad[bad.groupby("row").cumcount() < CELLS_PER_NOTE]
+    tabs = named["tab"] if "tab" in named.columns else pd.Series(None, index=named.index)
+    rows = named["src_row"].fillna(named["row"]) if "src_row" in named.columns else named["row"]
+    days = named["date"].dt.strftime("%Y-%m-%d").fillna("")
+    texts = [f"{_address(t, int(r), int(c), d)} {_shown(v)}: {e}" for t, r, c, d, v, e in zip(
+        tabs, rows, named["col"], days, named["raw"], named["reason"], strict=True)]
+    notes = pd.Series(texts, index=named["row"].to_numpy(), dtype=object)
+    notes = notes.groupby(level=0, sort=False).agg("; ".join)
+    more = bad.groupby("row").size() - CELLS_PER_NOTE
+    more = more[more > 0]
+    notes.loc[more.index] = notes[more.index] + [f"; and {n} more unreadable cells" for n in more]
+    return notes
+
+
+def _address(tab: object, row: int, col: int, day: str) -> str:
+    """Where a history cell is: ``J5 (2026-11-09)`` on the KPIs tab, ``'KPI log'!C17`` else."""
+    if isinstance(tab, str) and tab:
+        return "'" + tab.replace("'", "''") + "'!" + a1(row, col)
+    return f"{a1(row, col)} ({day})" if day else a1(row, col)
+
+
+def _current(current: pd.Series, points: pd.DataFrame) -> dict[str, pd.Series]:
+    """The value judged, its day, and the point it is compared with.
+
+    Without ``Current`` it is the newest dated value, against the one before. ``Current``
+    equal to the newest dated value is that same observation. A different ``Current`` is
+    newer than every dated value: it is compared with the newest of them, and since it has
+    no date of its own, staleness is still measured from that newest dated value.
+    """
+    newest, given = points["value"], current.notna()
+    same = given & np.isclose(current, newest, rtol=1e-12, atol=0)
+    newer = given & ~same & newest.notna()
+    return {
+        "value": current.where(given, newest),
+        "date": points["date"],
+        "previous": newest.where(newer, points["previous"]),
+        "previous_date": points["date"].where(newer, points["previous_date"]),
+    }
+
+
+# --- judging ---------------------------------------------------------------------------------
+
+
+def _judge(f: pd.DataFrame, today: np.datetime64, job: Job, where: Where) -> pd.DataFrame:
+    """Statuses worst first (SPEC §3), the figures behind them, and a note in plain words."""
+    better = f["direction"].map({"higher": 1.0, "lower": -1.0}).astype("float64")  # NaN unknown
     v = f["value"]
-    crit = (higher & (v < f["critical"])) | (lower & (v > f["critical"]))
-    warn = (higher & (v < f["warning"])) | (lower & (v > f["warning"]))
-    change = (v - f["previous"]) / f["previous"].abs()
-    change = change.where(f["previous"] != 0)
-    bad_move = (higher & (change < 0)) | (lower & (change > 0))
-    sudden = bad_move & (change.abs() > f["max_change"])
-    today = pd.Timestamp(now.astimezone(job.tz).replace(tzinfo=None))
-    age_days = (today - f["date"]).dt.total_seconds() / 86400
-    stale = age_days > f["cadence_days"] * job.kpi.stale_factor
+    crit = better * v < better * f["critical"]
+    warn = better * v < better * f["warning"]
+    change, sudden = _change(v, f["previous"], better, f["max_change"])
+    age = (pd.Timestamp(today) - f["date"]).dt.days.astype("float64")
+    stale = age > f["cadence_days"] * job.kpi.stale_factor
     has_rule = f["warning"].notna() | f["critical"].notna() | f["max_change"].notna()
-    no_direction = has_rule & (f["warning"].notna() | f["critical"].notna()) & (
-        f["direction"] == "")
-    f["error"] = f["error"].where(~no_direction | (f["error"] != ""),
-                                  "direction unknown: set Direction to higher or lower")
     status = np.select(
-        [f["error"] != "", v.isna(), crit, warn | sudden, stale, ~has_rule],
-        [st.ERROR, st.NO_DATA, st.CRITICAL, st.WARNING, st.STALE, st.NO_THRESHOLD],
+        [f["error"] != "", crit, warn | sudden, stale, v.isna(), ~has_rule],
+        [st.ERROR, st.CRITICAL, st.WARNING, st.STALE, st.NO_DATA, st.NO_THRESHOLD],
         default=st.OK)
-    f = f.assign(status=status, change=change, sudden=sudden, stale=stale, age_days=age_days)
-    f["note"] = _notes(f, crit, warn)
-    return f
+    f = f.assign(status=status, change=change, sudden=sudden, stale=stale, age_days=age,
+                 breach=np.select([crit, warn], ["critical", "warning"], default=""))
+    return f.assign(note=_notes(f, better, job, where))
+
+
+def _change(value: pd.Series, previous: pd.Series, better: pd.Series,
+            max_change: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Relative change against the previous point, and whether it is a sudden-change breach.
+
+    From 0 the relative change is undefined (NaN; 0 if still 0), and any move the bad way
+    counts as larger than every Max change %. Only moves the bad way breach.
+    """
+    change = (value - previous) / previous.abs()
+    change = change.where(previous != 0, np.where(value == 0, 0.0, np.nan))
+    bad_way = better * (value - previous) < 0
+    beyond = (previous == 0) | (change.abs() > max_change + CHANGE_TOLERANCE)
+    return change.astype("float64"), (bad_way & max_change.notna() & beyond).astype(bool)
 
 
 def fmt(value: float, unit: str = "") -> str:
@@ -240,7 +476,7 @@ def fmt(value: float, unit: str = "") -> str:
 
     A ``%`` KPI holds fractions, as Sheets stores percentages (``12%`` is 0.12).
     """
-    if value is None or pd.isna(value):
+    if value is None or math.isnan(value):
         return ""
     if unit == "%":
         return f"{_number(value * 100)} %"
@@ -258,40 +494,90 @@ def _number(value: float) -> str:
     return f"{value:.4g}"
 
 
-def _notes(f: pd.DataFrame, crit: pd.Series, warn: pd.Series) -> pd.Series:
-    """Plain-word notes: ``412 < critical 450; -17.6 % since 2026-11-09``."""
-    out = []
-    for r in f.itertuples():  # one string per KPI: formatting, not computation
-        out.append(_note(r, bool(crit.get(r.Index, False)), bool(warn.get(r.Index, False))))
-    return pd.Series(out, index=f.index, dtype=object)
+def _fmt(values: pd.Series, units: pd.Series) -> pd.Series:
+    return pd.Series([fmt(v, u) for v, u in zip(values, units, strict=True)],
+                     index=values.index, dtype=object)
 
 
-def _note(r: object, crit: bool, warn: bool) -> str:  # noqa: PLR0911 -- one branch per status
-    g = r.__getattribute__
-    status, unit = g("status"), g("unit")
-    value = fmt(g("value"), unit)
-    sign = "<" if g("direction") == "higher" else ">"
-    parts: list[str] = []
-    if status == st.ERROR:
-        return str(g("error"))
-    if status == st.NO_DATA:
-        return "no value yet: add one in the newest dated column or in Current"
-    if crit:
-        parts.append(f"{value} {sign} critical {fmt(g('critical'), unit)}")
-    elif warn:
-        parts.append(f"{value} {sign} warning {fmt(g('warning'), unit)}")
-    if g("sudden"):
-        parts.append(f"moved {g('change'):+.1%} against max {g('max_change'):.0%}")
-    if g("stale"):
-        parts.append(f"no new value since {g('date'):%Y-%m-%d} ({g('age_days'):.0f} days)")
-    if status == st.NO_THRESHOLD:
-        parts.append(f"{value}; no Warning, Critical or Max change % set")
-    if not parts:
-        parts.append(value)
-    if not pd.isna(g("change")) and not g("sudden"):
-        parts.append(f"{g('change'):+.1%} since {g('previous_date'):%Y-%m-%d}")
-    if not pd.isna(g("target")):
-        met = (g("value") >= g("target")) if g("direction") != "lower" else (
-            g("value") <= g("target"))
-        parts.append(f"target {fmt(g('target'), unit)} {'met' if met else 'not met'}")
-    return "; ".join(parts)
+def _percent(fraction: float) -> str:
+    return f"{fraction * 100:+.1f} %"
+
+
+def _notes(f: pd.DataFrame, better: pd.Series, job: Job, where: Where) -> pd.Series:
+    """Plain-word notes: ``412 < critical 450; -17.6 % since 2026-11-09; target 500 not met``.
+
+    Built column by column: each part is text where it applies and "" elsewhere, then the
+    parts are joined with "; ". ERROR rows say what to fix, NO DATA rows where to add a value.
+    """
+    value = _fmt(f["value"], f["unit"])
+    parts = [
+        _head(f, value),
+        _change_note(f),
+        _stale_note(f, job.kpi.stale_factor),
+        pd.Series(np.where(f["status"] == st.NO_THRESHOLD,
+                           "no Warning, Critical or Max change % set", ""), index=f.index),
+        _target_note(f, better),
+        pd.Series(np.where(f["cadence_days"].notna() & f["date"].isna() & f["value"].notna(),
+                           "no dated value, so staleness is not checked", ""), index=f.index),
+    ]
+    note = parts[0]
+    for part in parts[1:]:
+        note = note.where(part == "", note.where(note == "", note + "; ") + part)
+    no_data = (f"no value yet: add one in a dated column, in {where.headers['current']} "
+               f"or in the {job.tabs.kpi_log!r} tab")
+    note = note.where(f["status"] != st.NO_DATA, no_data)
+    return note.where(f["status"] != st.ERROR, f["error"]).astype(object)
+
+
+def _head(f: pd.DataFrame, value: pd.Series) -> pd.Series:
+    """The value, and the threshold it breaks: ``412 < critical 450``."""
+    breach = f["breach"] != ""
+    if not breach.any():
+        return value
+    sign = np.where(f["direction"] == "lower", " > ", " < ")
+    limit = np.where(f["breach"] == "critical", f["critical"], f["warning"])
+    shown = _fmt(pd.Series(limit, index=f.index), f["unit"])
+    return value.where(~breach, value + sign + f["breach"] + " " + shown)
+
+
+def _change_note(f: pd.DataFrame) -> pd.Series:
+    """``-17.6 % since 2026-11-09``; a sudden change adds the figures and the limit."""
+    has = f["previous"].notna() & f["value"].notna()
+    s = f[has]
+    texts = [_moved(v, p, since=d, change=c, sudden=b, max_change=m, unit=u)
+             for v, p, d, c, b, m, u in zip(
+        s["value"], s["previous"], s["previous_date"].dt.strftime("%Y-%m-%d"), s["change"],
+        s["sudden"], s["max_change"], s["unit"], strict=True)]
+    return pd.Series(texts, index=s.index, dtype=object).reindex(f.index, fill_value="")
+
+
+def _moved(value: float, previous: float, *, since: str, change: float, sudden: bool,
+           max_change: float, unit: str) -> str:
+    """One KPI's move against its previous point, in words."""
+    if previous == 0 and value != 0:
+        text = f"{'up' if value > 0 else 'down'} from 0 on {since}"
+    else:
+        text = f"{_percent(change)} since {since}"
+    if sudden:
+        was = f" (was {fmt(previous, unit)})" if previous != 0 else ""
+        text += f"{was}, more than the {max_change * 100:g} % max change"
+    return text
+
+
+def _stale_note(f: pd.DataFrame, factor: float) -> pd.Series:
+    """``no new value for 24 days (since 2026-11-02; stale after 10.5)``."""
+    s = f[f["stale"].astype(bool)]
+    texts = [f"no new value for {age:.0f} days (since {day}; stale after {days * factor:g})"
+             for age, day, days in zip(s["age_days"], s["date"].dt.strftime("%Y-%m-%d"),
+                                       s["cadence_days"], strict=True)]
+    return pd.Series(texts, index=s.index, dtype=object).reindex(f.index, fill_value="")
+
+
+def _target_note(f: pd.DataFrame, better: pd.Series) -> pd.Series:
+    """``target 500 met`` / ``not met``; with no direction, the target alone."""
+    has = f["target"].notna() & f["value"].notna()
+    target = _fmt(f["target"], f["unit"])
+    met = better * f["value"] >= better * f["target"]
+    verdict = np.select([better.isna(), met], ["", " met"], default=" not met")
+    note: pd.Series = ("target " + target + verdict).where(has, "")
+    return note
