@@ -37,7 +37,7 @@ import math
 import numbers
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -58,15 +58,15 @@ Floats = npt.NDArray[np.float64]
 Objects = npt.NDArray[np.object_]
 Bools = npt.NDArray[np.bool_]
 Stamps = npt.NDArray[np.datetime64]
-V = TypeVar("V", bound=np.generic)
 
-# What kind of Python value a cell holds (see _kinds).
+# What kind of Python value a cell holds (see _classify).
 EMPTY, NUMBER, BOOL, TEXT, DATE, OTHER = range(6)
 
 SHEETS_EPOCH = dt.date(1899, 12, 30)
 _EPOCH = np.datetime64("1899-12-30", "ms")
 _FIRST_DAY = np.datetime64("1677-09-22", "s")  # inside pandas' datetime64[ns] range
 _LAST_DAY = np.datetime64("2262-04-10", "s")
+FIRST_DATE, LAST_DATE = dt.date(1677, 9, 22), dt.date(2262, 4, 10)
 MAX_SERIAL = int((_LAST_DAY - np.datetime64("1899-12-30", "s")) // np.timedelta64(1, "D"))
 HEADER_SERIALS = (20_000, 80_000)
 
@@ -98,23 +98,53 @@ def _kind_of(kind: type) -> int:
     return OTHER
 
 
-def _kinds(cells: Objects) -> npt.NDArray[np.int8]:
-    """One kind code per cell, classifying each distinct *type* once (a handful), not each cell."""
+def _float_or_inf(cell: object) -> float:
+    """One odd number (a huge int, a signalling Decimal) as a float; inf/NaN get reported."""
+    try:
+        return float(cell)  # type: ignore[arg-type]
+    except OverflowError:
+        return math.inf
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _classify(values: pd.Series) -> tuple[Objects, npt.NDArray[np.int8]]:
+    """The cells as an object array, and one kind code per cell.
+
+    Each distinct *type* is classified once (a handful), not each cell. Decimals become floats
+    first: pandas' missing-value check raises on a signalling NaN, and floats are what we want.
+    """
+    cells = values.to_numpy(dtype=object)
     types: Objects = np.asarray(np.frompyfunc(type, 1, 1)(cells), dtype=object)
     codes, uniques = pd.factorize(types)
+    decimals = [i for i, t in enumerate(uniques) if issubclass(t, decimal.Decimal)]
+    if decimals:
+        cells = cells.copy()
+        exact = np.isin(codes, decimals)
+        cells[exact] = np.array([_float_or_inf(c) for c in cells[exact]], dtype=np.float64)
     table = np.array([_kind_of(t) for t in uniques] + [OTHER], dtype=np.int8)
     kinds = table[codes]
     kinds[pd.isna(cells)] = EMPTY
-    return kinds
+    return cells, kinds
 
 
-def _by_unique(
-    cells: Objects, parse: Callable[[pd.Series], tuple[npt.NDArray[V], Objects]]
-) -> tuple[npt.NDArray[V], Objects]:
-    """Parse each distinct cell once: sheets repeat themselves (``n/a``, ``Done``, dates)."""
-    codes, uniques = pd.factorize(cells)
-    value, error = parse(pd.Series(uniques, dtype=object))
-    return value[codes], error[codes]
+def _fill_by_unique(
+    mask: Bools,
+    cells: Objects,
+    value: npt.NDArray[Any],
+    error: Objects,
+    parse: Callable[[pd.Series], tuple[npt.NDArray[Any], Objects]],
+) -> None:
+    """Parse the cells under ``mask``, each distinct one once, into ``value`` and ``error``.
+
+    Sheets repeat themselves (``n/a``, ``Done``, dates), and a column with no text at all
+    costs nothing here.
+    """
+    if not mask.any():
+        return
+    codes, uniques = pd.factorize(cells[mask])
+    parsed, notes = parse(pd.Series(uniques, dtype=object))
+    value[mask], error[mask] = parsed[codes], notes[codes]
 
 
 def _frame(index: pd.Index, value: npt.NDArray[Any], error: Objects) -> pd.DataFrame:
@@ -142,10 +172,14 @@ def _blank_or_formula(texts: pd.Series, errors: Objects) -> Bools:
     Returns the mask of cells settled here, so the caller reads only the rest.
     """
     blank = texts.str.lower().isin(NO_VALUE).to_numpy(dtype=bool)
-    upper = texts.str.upper()
-    formula = upper.str.fullmatch(_FORMULA_ERROR).to_numpy(dtype=bool, na_value=False)
     errors[blank] = None
-    errors[formula] = ("formula error " + upper[formula]).to_numpy(dtype=object)
+    hashed = texts.str.startswith("#").to_numpy(dtype=bool)
+    if not hashed.any():
+        return blank
+    upper = texts[hashed].str.upper()
+    formula = np.zeros(len(texts), dtype=bool)
+    formula[hashed] = upper.str.fullmatch(_FORMULA_ERROR).to_numpy(dtype=bool)
+    errors[formula] = ("formula error " + upper[formula[hashed]]).to_numpy(dtype=object)
     return blank | formula
 
 
@@ -168,7 +202,7 @@ def _number_pattern(point: str, group: str) -> re.Pattern[str]:
     )
     return re.compile(
         rf"\A(?P<sign>[+-])?(?P<open>\()?\s*(?P<sign2>[+-])?\s*(?P<cur>[$€£¥])?\s*"
-        rf"(?P<sign3>[+-])?\s*(?P<num>{body})(?P<exp>e[+-]?[0-9]{{1,4}})?\s*"
+        rf"(?P<sign3>[+-])?\s*(?P<num>{body})(?:e(?P<exp>[+-]?[0-9]{{1,4}}))?\s*"
         rf"(?P<scale>%|k|mn|m|bn|b)?\s*(?P<cur2>[$€£¥])?\s*(?P<close>\))?\Z",
         re.IGNORECASE,
     )
@@ -188,14 +222,18 @@ _PLAIN = {
 _GROUPING = {False: re.compile(rf"[,{_SPACES}]"), True: re.compile(rf"[.{_SPACES}]")}
 
 
-def _well_formed(parts: pd.DataFrame) -> pd.Series:
+# Columns of the number pattern's groups, in order.
+SIGN, OPEN, SIGN2, CUR, SIGN3, NUM, EXP, SCALE, CUR2, CLOSE = range(10)
+
+
+def _well_formed(found: Bools, scale: Objects) -> Bools:
     """Rules the regex leaves out: one sign at most, balanced brackets, not both $ and %."""
-    signs = parts[["sign", "sign2", "sign3", "open"]].notna().sum(axis=1)
-    bracketed = parts["open"].notna() == parts["close"].notna()
-    money = parts["cur"].notna().astype(int) + parts["cur2"].notna().astype(int)
-    percent = parts["scale"].eq("%")
-    sensible = (money == 0) | ((money == 1) & ~percent)
-    return parts["num"].notna() & (signs <= 1) & bracketed & sensible
+    signs = found[:, [SIGN, SIGN2, SIGN3, OPEN]].sum(axis=1)
+    money = found[:, CUR].astype(int) + found[:, CUR2]
+    sensible = (money == 0) | ((money == 1) & (scale != "%"))
+    return np.asarray(
+        found[:, NUM] & (signs <= 1) & (found[:, OPEN] == found[:, CLOSE]) & sensible, dtype=bool
+    )
 
 
 def _to_number(texts: pd.Series, decimal_comma: bool) -> Floats:
@@ -212,13 +250,16 @@ def _read_numbers(texts: pd.Series, decimal_comma: bool) -> tuple[Bools, Floats]
     A scale (``%``, ``k``...) moves the decimal exponent of the text rather than multiplying
     the float, so ``12.3%`` is the float nearest 0.123 and ``1.1k`` is exactly 1100.
     """
-    parts = texts.str.extract(_NUMBER[decimal_comma])
-    ok = _well_formed(parts)
-    power = pd.to_numeric(parts["exp"].str[1:]).fillna(0)
-    power += parts["scale"].str.lower().map(_SCALE).fillna(0)
-    number = _to_number(parts["num"].where(ok) + "e" + power.astype(int).astype(str), decimal_comma)
-    negative = parts[["sign", "sign2", "sign3"]].isin(["-"]).any(axis=1) | parts["open"].notna()
-    return ok.to_numpy(dtype=bool), np.where(negative.to_numpy(dtype=bool), -number, number)
+    parts = texts.str.extract(_NUMBER[decimal_comma]).to_numpy(dtype=object)
+    found = ~pd.isna(parts)
+    ok = _well_formed(found, parts[:, SCALE])
+    scale = pd.Series(parts[ok, SCALE], dtype=object).str.lower().map(_SCALE).fillna(0)
+    exponent = pd.to_numeric(pd.Series(parts[ok, EXP], dtype=object)).fillna(0)
+    powers = (scale + exponent).astype(int).astype(str).to_numpy(dtype=object)
+    number = np.full(len(parts), np.nan)
+    number[ok] = _to_number(pd.Series(parts[ok, NUM] + "e" + powers, dtype=object), decimal_comma)
+    negative = (parts[:, [SIGN, SIGN2, SIGN3]] == "-").any(axis=1) | found[:, OPEN]
+    return ok, np.where(negative, -number, number)
 
 
 def _odd_number_texts(texts: pd.Series, decimal_comma: bool) -> tuple[Floats, Objects]:
@@ -230,8 +271,9 @@ def _odd_number_texts(texts: pd.Series, decimal_comma: bool) -> tuple[Floats, Ob
     ok = ok & ~settled
     value[ok], error[ok] = number[ok], None
     doubt = np.flatnonzero(~ok & ~settled)
-    other, _ = _read_numbers(texts.iloc[doubt], not decimal_comma)
-    error[doubt[other]] = AMBIGUOUS[decimal_comma]
+    if len(doubt):
+        other, _ = _read_numbers(texts.iloc[doubt], not decimal_comma)
+        error[doubt[other]] = AMBIGUOUS[decimal_comma]
     return value, error
 
 
@@ -244,21 +286,13 @@ def _number_texts(texts: pd.Series, decimal_comma: bool) -> tuple[Floats, Object
     plain = texts.str.fullmatch(_PLAIN[decimal_comma]).to_numpy(dtype=bool)
     value = np.full(len(texts), np.nan)
     error = np.full(len(texts), None, dtype=object)
-    value[plain] = _to_number(texts[plain], decimal_comma)
-    value[~plain], error[~plain] = _odd_number_texts(texts[~plain], decimal_comma)
+    if plain.any():
+        value[plain] = _to_number(texts[plain], decimal_comma)
+    if not plain.all():
+        value[~plain], error[~plain] = _odd_number_texts(texts[~plain], decimal_comma)
     infinite = np.isinf(value)
     value[infinite], error[infinite] = np.nan, NOT_FINITE
     return value, error
-
-
-def _float_or_inf(cell: object) -> float:
-    """One odd number (a huge int, a signalling Decimal) as a float; inf/NaN get reported."""
-    try:
-        return float(cell)  # type: ignore[arg-type]
-    except OverflowError:
-        return math.inf
-    except (TypeError, ValueError):
-        return math.nan
 
 
 def _to_floats(cells: Objects) -> Floats:
@@ -279,8 +313,7 @@ def parse_numbers(values: pd.Series, *, decimal_comma: bool = False) -> pd.DataF
         number = values.to_numpy(dtype=np.float64, na_value=np.nan)
         inf = np.isinf(number)
         return _frame(values.index, np.where(inf, np.nan, number), _notes(inf, NOT_FINITE))
-    cells = values.to_numpy(dtype=object)
-    kinds = _kinds(cells)
+    cells, kinds = _classify(values)
     value = np.full(len(cells), np.nan)
     error = np.full(len(cells), None, dtype=object)
     error[kinds == BOOL] = "a checkbox, not a number"
@@ -291,25 +324,12 @@ def parse_numbers(values: pd.Series, *, decimal_comma: bool = False) -> pd.DataF
     value[num] = np.where(np.isfinite(number), number, np.nan)
     error[np.flatnonzero(num)[~np.isfinite(number)]] = NOT_FINITE
     text = kinds == TEXT
-    value[text], error[text] = _by_unique(cells[text], lambda t: _number_texts(t, decimal_comma))
+    _fill_by_unique(text, cells, value, error, lambda t: _number_texts(t, decimal_comma))
     return _frame(values.index, value, error)
 
 
 # --- dates -----------------------------------------------------------------------------------
 
-_TIME = (
-    r"(?:(?:T|\s+)(?P<H>[0-9]{1,2}):(?P<M>[0-9]{2})(?::(?P<S>[0-9]{2})(?:\.(?P<f>[0-9]{1,6})"
-    r"[0-9]*)?)?\s*(?P<ampm>[ap]\.?m\.?)?)?"
-)
-_ISO = re.compile(
-    rf"\A(?P<y>[0-9]{{4}})(?P<sep>[-/.])(?P<m>[0-9]{{1,2}})(?P=sep)(?P<d>[0-9]{{1,2}}){_TIME}\Z",
-    re.IGNORECASE,
-)
-_DMY = re.compile(
-    rf"\A(?P<a>[0-9]{{1,2}})(?P<sep>[-/.])(?P<b>[0-9]{{1,2}})(?P=sep)(?P<y>[0-9]{{4}}|[0-9]{{2}})"
-    rf"{_TIME}\Z",
-    re.IGNORECASE,
-)
 _MONTHS = {
     name: number
     for number, full in enumerate(
@@ -318,65 +338,69 @@ _MONTHS = {
     for name in (full, full[:3], "sept" if number == 9 else full)
 }
 _ORDINAL = r"(?:st|nd|rd|th)?"
-_NAMED = [  # "2 Nov 2026", "2-Nov-2026", "Nov 2, 2026", "November 2nd 2026"
-    re.compile(rf"\A(?P<d>[0-9]{{1,2}}){_ORDINAL}[\s-]+(?P<mon>[a-z]+)\.?,?[\s-]+(?P<y>[0-9]{{4}})\Z",
-               re.IGNORECASE),
-    re.compile(rf"\A(?P<mon>[a-z]+)\.?\s+(?P<d>[0-9]{{1,2}}){_ORDINAL},?\s+(?P<y>[0-9]{{4}})\Z",
-               re.IGNORECASE),
-]
-_PARTS = ["year", "month", "day", "hour", "minute", "second", "us"]
+_DATE = re.compile(  # one pattern, one pass: each format fills its own groups
+    r"\A(?:(?P<iy>[0-9]{4})(?P<isep>[-/.])(?P<im>[0-9]{1,2})(?P=isep)(?P<id>[0-9]{1,2})"  # ISO
+    r"|(?P<a>[0-9]{1,2})(?P<sep>[-/.])(?P<b>[0-9]{1,2})(?P=sep)(?P<y>[0-9]{4}|[0-9]{2})"  # m/d/Y
+    rf"|(?P<nd>[0-9]{{1,2}}){_ORDINAL}[\s-]+(?P<nmon>[a-z]+)\.?,?[\s-]+(?P<ny>[0-9]{{4}})"
+    rf"|(?P<mmon>[a-z]+)\.?\s+(?P<md>[0-9]{{1,2}}){_ORDINAL},?\s+(?P<my>[0-9]{{4}}))"
+    r"(?:(?:T|\s+)(?P<H>[0-9]{1,2}):(?P<M>[0-9]{2})(?::(?P<S>[0-9]{2})(?:\.(?P<f>[0-9]{1,6})"
+    r"[0-9]*)?)?(?:\s*(?P<half>[ap])\.?m\.?)?)?\Z",
+    re.IGNORECASE,
+)
+_DATE_NUMBERS = ["iy", "im", "id", "a", "b", "y", "nd", "ny", "md", "my", "H", "M", "S"]
 
 
-def _clock(parts: pd.DataFrame) -> pd.DataFrame:
-    """The optional time of day (12-hour clock included); NaN throughout when it is no time."""
-    hour = pd.to_numeric(parts["H"]).fillna(0)
-    half = parts["ampm"].str.lower().str[0]  # "a", "p" or NaN
-    twelve = half.notna()
-    hour = hour.where(~twelve | ((hour >= 1) & (hour <= 12)))
-    hour = hour.where(~twelve, hour % 12 + half.eq("p") * 12)
-    clock = pd.DataFrame({
-        "hour": hour,
-        "minute": pd.to_numeric(parts["M"]).fillna(0),
-        "second": pd.to_numeric(parts["S"]).fillna(0),
-        "us": pd.to_numeric(parts["f"].str.ljust(6, "0")).fillna(0),
-    })  # fmt: skip
-    return clock.where((clock["hour"] < 24) & (clock["minute"] < 60) & (clock["second"] < 60))
+def _numbers_of(parts: pd.DataFrame) -> dict[str, Floats]:
+    """The digit groups of matched dates as floats (NaN where a format did not match)."""
+    table = parts[_DATE_NUMBERS].astype(np.float64).to_numpy()
+    return {name: table[:, i] for i, name in enumerate(_DATE_NUMBERS)}
 
 
-def _iso_parts(texts: pd.Series) -> pd.DataFrame:
-    """Year-first dates: 2026-11-02, 2026/11/02, with an optional time (2026-11-02T08:00)."""
-    parts = texts.str.extract(_ISO)
-    ymd = parts[["y", "m", "d"]].apply(pd.to_numeric).set_axis(_PARTS[:3], axis=1)
-    return _only_dates(pd.concat([ymd, _clock(parts)], axis=1))
+def _day_first(parts: pd.DataFrame, n: dict[str, Floats], dayfirst: bool | None) -> Bools:
+    """For a/b/Y: a day above 12 decides; else ``dayfirst``; else dots mean d.m, slashes m/d."""
+    prefer = parts["sep"].eq(".").to_numpy(dtype=bool) if dayfirst is None else dayfirst
+    return np.asarray((n["a"] > 12) | ((n["b"] <= 12) & prefer), dtype=bool)
 
 
-def _dmy_parts(texts: pd.Series, dayfirst: bool | None) -> pd.DataFrame:
-    """m/d/Y or d/m/Y: an unambiguous day (> 12) decides, else ``dayfirst``, else the separator."""
-    parts = texts.str.extract(_DMY)
-    a, b, year = (pd.to_numeric(parts[k]) for k in ("a", "b", "y"))
-    prefer = parts["sep"].eq(".") if dayfirst is None else pd.Series(dayfirst, index=parts.index)
-    day_first = (a > 12) | ((b <= 12) & prefer)
-    year = year.where(year >= 100, year + np.where(year <= 68, 2000, 1900))
-    ymd = pd.DataFrame({"year": year, "month": b.where(day_first, a), "day": a.where(day_first, b)})
-    return _only_dates(pd.concat([ymd, _clock(parts)], axis=1))
+def _calendar(
+    parts: pd.DataFrame, n: dict[str, Floats], dayfirst: bool | None
+) -> tuple[Floats, Floats, Floats]:
+    """Year, month and day of each text, whichever format it was written in."""
+    first = _day_first(parts, n, dayfirst)
+    two_digits = parts["y"].str.len().eq(2).to_numpy(dtype=bool)
+    century = np.where(n["y"] <= 68, 2000, 1900)
+    short_year = np.where(two_digits, n["y"] + century, n["y"])
+    named = parts["nmon"].fillna(parts["mmon"]).str.lower().map(_MONTHS)
+    formats = [~np.isnan(n["iy"]), ~np.isnan(n["a"]), ~np.isnan(n["nd"]), ~np.isnan(n["md"])]
+    month_name = named.to_numpy(dtype=np.float64, na_value=np.nan)
+    year = np.select(formats, [n["iy"], short_year, n["ny"], n["my"]], np.nan)
+    month = np.select(formats, [n["im"], np.where(first, n["b"], n["a"]), month_name, month_name],
+                      np.nan)  # fmt: skip
+    day = np.select(formats, [n["id"], np.where(first, n["a"], n["b"]), n["nd"], n["md"]], np.nan)
+    return year, month, day
 
 
-def _named_parts(texts: pd.Series) -> pd.DataFrame:
-    """Dates with the month in words: 2 Nov 2026, Nov 2, 2026 (English names only)."""
-    found = pd.DataFrame(index=texts.index, columns=["d", "mon", "y"], dtype=object)
-    for pattern in _NAMED:
-        found = found.combine_first(texts.str.extract(pattern)[["d", "mon", "y"]])
-    return _only_dates(pd.DataFrame({
-        "year": pd.to_numeric(found["y"]),
-        "month": found["mon"].str.lower().map(_MONTHS),
-        "day": pd.to_numeric(found["d"]),
-        "hour": 0, "minute": 0, "second": 0, "us": 0,
-    }))  # fmt: skip
+def _clock(parts: pd.DataFrame, n: dict[str, Floats]) -> tuple[npt.NDArray[np.int64], Bools]:
+    """Microseconds into the day of the optional time (12-hour clock included), and validity."""
+    hour, minute, second = (np.nan_to_num(n[k]) for k in ("H", "M", "S"))
+    half = parts["half"].str.lower().to_numpy(dtype=object, na_value="")
+    twelve = half != ""
+    ok = ~twelve | ((hour >= 1) & (hour <= 12))
+    hour = np.where(twelve, hour % 12 + (half == "p") * 12, hour)
+    ok &= (hour < 24) & (minute < 60) & (second < 60)
+    micro = pd.to_numeric(parts["f"].str.ljust(6, "0")).fillna(0).to_numpy(dtype=np.float64)
+    total = ((hour * 60 + minute) * 60 + second) * 1_000_000 + micro
+    return np.where(ok, total, 0).astype(np.int64), np.asarray(ok, dtype=bool)
 
 
-def _only_dates(parts: pd.DataFrame) -> pd.DataFrame:
-    """Blank the rows one format did not match, so another format's parts can fill them."""
-    return parts.where(parts["day"].notna())
+def _assemble(year: Floats, month: Floats, day: Floats) -> tuple[Stamps, Bools]:
+    """Calendar parts to datetime64[D] with numpy, and which were a real day (no 30 February)."""
+    ok = (month >= 1) & (month <= 12) & (day >= 1) & (day <= 31)  # False where NaN
+    y, m, d = (np.where(ok, part, 1).astype(np.int64) for part in (year, month, day))
+    first = ((y - 1970) * 12 + m - 1).astype("datetime64[M]")
+    stamps = first.astype("datetime64[D]") + (d - 1).astype("timedelta64[D]")
+    ok &= stamps.astype("datetime64[M]") == first
+    return stamps, np.asarray(ok, dtype=bool)
 
 
 def _to_ns(stamps: Stamps) -> tuple[Stamps, Bools]:
@@ -392,15 +416,18 @@ def _date_texts(texts: pd.Series, dayfirst: bool | None) -> tuple[Stamps, Object
     texts = _squash(texts)
     error = np.full(len(texts), "not a date", dtype=object)
     settled = _blank_or_formula(texts, error)
-    parts = _iso_parts(texts).combine_first(_dmy_parts(texts, dayfirst))
-    parts = parts.combine_first(_named_parts(texts))[_PARTS]
-    matched = parts["day"].notna().to_numpy(dtype=bool) & ~settled
-    stamps = pd.to_datetime(parts[matched].reindex(parts.index), errors="coerce").to_numpy()
-    stamps, outside = _to_ns(stamps)
-    read = matched & ~np.isnat(stamps)
+    parts = texts.str.extract(_DATE)
+    n = _numbers_of(parts)
+    year, month, day = _calendar(parts, n, dayfirst)
+    days, real = _assemble(year, month, day)
+    micros, on_clock = _clock(parts, n)
+    stamps, outside = _to_ns(days.astype("datetime64[us]") + micros.astype("timedelta64[us]"))
+    matched = ~np.isnan(year) & ~settled
+    read = matched & real & on_clock & ~outside
+    stamps[~read] = np.datetime64("NaT")
     error[read] = None
-    error[matched & ~read] = "no such date"
-    error[matched & outside] = "date out of range"
+    error[matched & ~(real & on_clock)] = "no such date"
+    error[matched & real & on_clock & outside] = "date out of range"
     return stamps, error
 
 
@@ -437,9 +464,12 @@ def parse_dates(values: pd.Series, *, dayfirst: bool | None = None) -> pd.DataFr
         naive = values.dt.tz_localize(None) if getattr(values.dt, "tz", None) else values
         stamps, outside = _to_ns(naive.to_numpy())
         return _frame(values.index, stamps, _notes(outside, "date out of range"))
-    cells = values.to_numpy(dtype=object)
-    kinds = np.full(len(cells), NUMBER, np.int8) if _plain_numeric(values) else _kinds(cells)
-    kinds[pd.isna(cells)] = EMPTY
+    if _plain_numeric(values):
+        serial = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        stamps, error = _serials(serial)
+        error[np.isnan(serial)] = None
+        return _frame(values.index, stamps, error)
+    cells, kinds = _classify(values)
     value = np.full(len(cells), np.datetime64("NaT"), dtype="datetime64[ns]")
     error = np.full(len(cells), None, dtype=object)
     error[kinds == BOOL] = "a checkbox, not a date"
@@ -449,8 +479,7 @@ def parse_dates(values: pd.Series, *, dayfirst: bool | None = None) -> pd.DataFr
         (DATE, _date_objects),
         (TEXT, lambda t: _date_texts(t, dayfirst)),
     ):
-        mask = kinds == kind
-        value[mask], error[mask] = _by_unique(cells[mask], parse)
+        _fill_by_unique(kinds == kind, cells, value, error, parse)
     return _frame(values.index, value, error)
 
 
@@ -459,18 +488,25 @@ def parse_header_date(cell: object, *, dayfirst: bool | None = None) -> dt.date 
 
     Stricter than ``parse_dates`` for numbers: only serials in 20000..80000 (1954..2119) count,
     so headers like ``5`` or ``2026`` stay ordinary columns. Anything unreadable is None.
+    Called once per header cell, so the common cases skip the column machinery.
     """
     kind = _kind_of(type(cell))
-    if kind in (BOOL, OTHER) or (kind == NUMBER and not _header_serial(cell)):
+    if kind == NUMBER:
+        serial = _float_or_inf(cell)
+        return serial_to_date(serial) if _header_serial(serial) else None
+    if kind == DATE and isinstance(cell, dt.date) and not pd.isna(cell):
+        day = cell.date() if isinstance(cell, dt.datetime) else cell
+        return day if FIRST_DATE <= day <= LAST_DATE else None
+    if kind != DATE and not (kind == TEXT and _DATE.fullmatch(_DASHES.sub("-", str(cell).strip()))):
         return None
     stamp = parse_dates(pd.Series([cell], dtype=object), dayfirst=dayfirst)["value"].iloc[0]
     return None if pd.isna(stamp) else pd.Timestamp(stamp).date()
 
 
-def _header_serial(cell: object) -> bool:
+def _header_serial(serial: float) -> bool:
     """Is this number in the serial range a date header plausibly holds?"""
     low, high = HEADER_SERIALS
-    return bool(low <= cell <= high)  # type: ignore[operator]
+    return low <= serial <= high
 
 
 def serial_to_date(serial: float) -> dt.date:
@@ -519,8 +555,7 @@ def parse_flags(values: pd.Series) -> pd.DataFrame:
 
     ``value`` is 1.0 (done), 0.0 (not done) or NaN (empty or unreadable, then ``error`` says why).
     """
-    cells = values.to_numpy(dtype=object)
-    kinds = _kinds(cells)
+    cells, kinds = _classify(values)
     value = np.full(len(cells), np.nan)
     error = np.full(len(cells), NOT_A_FLAG, dtype=object)
     error[kinds == EMPTY] = None
@@ -532,7 +567,7 @@ def parse_flags(values: pd.Series) -> pd.DataFrame:
     value[np.flatnonzero(num)[binary]] = number[binary]
     error[np.flatnonzero(num)[binary]] = None
     text = kinds == TEXT
-    value[text], error[text] = _by_unique(cells[text], _flag_texts)
+    _fill_by_unique(text, cells, value, error, _flag_texts)
     return _frame(values.index, value, error)
 
 
@@ -542,11 +577,10 @@ def is_flag_like(values: pd.Series) -> pd.Series:
     The OKR rules use this to tell a milestone key result from a numeric one; ``1``/``0`` alone
     are numbers, so they say nothing either way and are False here.
     """
-    cells = values.to_numpy(dtype=object)
-    kinds = _kinds(cells)
+    cells, kinds = _classify(values)
     like = kinds == BOOL
     text = kinds == TEXT
-    like[text] = _by_unique(cells[text], _flag_word_mask)[0]
+    _fill_by_unique(text, cells, like, np.empty(len(cells), dtype=object), _flag_word_mask)
     return pd.Series(like, index=values.index, dtype=bool)
 
 
