@@ -116,26 +116,25 @@ def _read(krs: pd.DataFrame, notes: _Notes, kpis: _Kpis, job: Job,
     """The key-result rows with every cell read; unreadable cells noted, row by row."""
     col = _columns(krs)
     objective, key_result, keep = _layout(col, notes)
-    milestone = is_flag_like(col("current")) | is_flag_like(col("target")) | is_flag_like(
-        col("start"))
-    linked = col("kpi").map(_text)
-    value, higher = _current(col, notes, milestone, kpis, job)
+    milestone = (is_flag_like(col("current")) | is_flag_like(col("target"))
+                 | is_flag_like(col("start"))).to_numpy(dtype=bool)
+    value, higher, linked = _current(col, notes, milestone, kpis, job)
     weight = notes.numbers(col("weight"), "weight", job)
-    notes.add(weight < 0, "weight", "expected zero or more", col("weight"))
+    notes.add(weight.to_numpy() < 0, "weight", "expected zero or more", col("weight"))
     due = parse_dates(col("due"))
     notes.add(due["error"].notna(), "due", due["error"], col("due"))
     due_date = due["value"].dt.normalize()
     notes.add(due_date < pd.Timestamp(cycle.start), "due",
               f"before the cycle starts ({cycle.start})", col("due"))
-    kind_text = col("kind").map(_text)
-    kind = kind_text.str.casefold().map(KINDS)
+    kind = pd.Series(_texts(col("kind")), index=krs.index).str.casefold().map(KINDS)
     notes.add(kind.isna(), "kind", "expected committed or aspirational", col("kind"))
+    number_cells = ~pd.Series(milestone, index=krs.index)
     frame = pd.DataFrame({
-        "objective": objective.fillna(""), "key_result": key_result,
-        "owner": col("owner").map(_text), "confidence": col("confidence").map(_shown),
+        "objective": objective, "key_result": key_result, "owner": _texts(col("owner")),
+        "confidence": [_shown(c) for c in col("confidence")],
         "kind": kind.fillna("aspirational"),
-        "start": notes.numbers(col("start").where(~milestone), "start", job),
-        "target": notes.numbers(col("target").where(~milestone), "target", job),
+        "start": notes.numbers(col("start").where(number_cells), "start", job),
+        "target": notes.numbers(col("target").where(number_cells), "target", job),
         "value": value, "milestone": milestone, "kpi": linked, "higher": higher,
         "weight": weight.fillna(1.0).clip(lower=0), "due": due_date,
     }, index=krs.index)
@@ -143,50 +142,55 @@ def _read(krs: pd.DataFrame, notes: _Notes, kpis: _Kpis, job: Job,
 
 
 def _layout(col: Callable[[str], pd.Series], notes: _Notes) -> tuple[
-        pd.Series, pd.Series, pd.Series]:
+        np.ndarray, np.ndarray, np.ndarray]:
     """Objectives filled down (blank or merged cells), and which rows are key results.
 
     A row with an objective and no key result is the objective's heading: skipped, as is a
     row with neither and no figures (user notes). A key result with no objective above it,
     a nameless row with figures and a key result repeated within its objective are ERRORs.
     """
-    own = col("objective").map(_text)
-    objective = own.where(own != "").ffill()
-    key_result = col("key_result").map(_text)
-    figures = pd.concat([col(c).map(_text) != "" for c in FIGURES], axis=1).any(axis=1)
+    own = _texts(col("objective"))
+    objective = pd.Series(own).where(own != "").ffill().fillna("").to_numpy(dtype=object)
+    key_result = _texts(col("key_result"))
+    figures = np.logical_or.reduce([_texts(col(c)) != "" for c in FIGURES])
     nameless = (key_result == "") & (own == "") & figures
     keep = (key_result != "") | nameless
-    notes.add(keep & objective.isna(), "key_result", "no objective above it",
+    notes.add(keep & (objective == ""), "key_result", "no objective above it",
               col("key_result"))
     notes.add(nameless, "key_result", "empty, but the row has figures: name the key result",
               None)
-    named = keep & (key_result != "") & objective.notna()
-    key = objective.str.casefold() + "\n" + key_result.str.casefold()
-    first = pd.Series(key.index, index=key.index)[named].groupby(key[named]).transform("first")
-    repeated = named & (first.reindex(key.index) != key.index)
-    notes.add(repeated, "key_result", "also on row " + first.reindex(key.index).map(
-        lambda r: "" if pd.isna(r) else str(int(r))) + " of the same objective",
-              col("key_result"))
+    named = keep & (key_result != "") & (objective != "")
+    key = pd.Series([f"{o.casefold()}\n{k.casefold()}" for o, k in zip(objective, key_result,
+                                                                          strict=True)])[named]
+    repeated = key.duplicated()
+    if repeated.any():
+        rows = notes.errors.index
+        first = pd.Series(rows[key.index], index=key.to_numpy()).groupby(level=0).first()
+        again = pd.Series(False, index=rows)
+        again.iloc[key.index[repeated.to_numpy()]] = True
+        where = "also on row " + key[repeated].map(first).astype(str) + " of its objective"
+        notes.add(again, "key_result", pd.Series(where.to_numpy(), index=rows[again]),
+                  col("key_result"))
     return objective, key_result, keep
 
 
-def _current(col: Callable[[str], pd.Series], notes: _Notes, milestone: pd.Series,
-             kpis: _Kpis, job: Job) -> tuple[pd.Series, pd.Series]:
-    """The current value (typed, a milestone's 0/1, or the linked KPI's) and whether higher is
-    better (the linked KPI's direction, else higher)."""
-    linked = col("kpi").map(_text)
+def _current(col: Callable[[str], pd.Series], notes: _Notes, milestone: np.ndarray,
+             kpis: _Kpis, job: Job) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """The current value (typed, a milestone's 0/1, or the linked KPI's), whether higher is
+    better (the linked KPI's direction, else higher) and the linked KPI's name."""
+    linked = _texts(col("kpi"))
+    key = [_name_key(k) if k else "" for k in linked]
     raw = col("current").where(linked == "")
     numbers = notes.numbers(raw.where(~milestone), "current", job)
     flags = parse_flags(raw.where(milestone))
     notes.add(flags["error"].notna() & milestone, "current", flags["error"], raw)
     value = numbers.where(~milestone, flags["value"].astype("float64"))
-    key = linked.map(_name_key)
-    notes.add((linked != "") & ~key.isin(list(kpis.values)), "kpi",
-              "no such KPI on the KPIs tab", col("kpi"))
-    from_kpi = key.map(lambda k: kpis.values.get(k, np.nan)).astype("float64")
+    known = np.array([k in kpis.values for k in key], dtype=bool)
+    notes.add((linked != "") & ~known, "kpi", "no such KPI on the KPIs tab", col("kpi"))
+    from_kpi = np.array([kpis.values.get(k, np.nan) for k in key], dtype=np.float64)
     value = value.where(linked == "", from_kpi)
-    higher = key.map(lambda k: kpis.directions.get(k, "") != "lower").astype(bool)
-    return value, higher
+    higher = np.array([kpis.directions.get(k, "") != "lower" for k in key], dtype=bool)
+    return value, higher, linked
 
 
 # -- progress, pace and status ----------------------------------------------------------------
@@ -196,167 +200,189 @@ def _progress(f: pd.DataFrame, notes: _Notes) -> pd.DataFrame:
     """Raw progress; ``maintain`` marks start == target. An empty start is 0 unless the key
     result looks decreasing (its KPI is lower-is-better, the target is 0 or below, or the
     current value is past the target), which is an ERROR: it cannot be told from the sheet."""
-    numeric = ~f["milestone"]
-    no_start = numeric & f["start"].isna()
-    decreasing = no_start & f["target"].notna() & (
-        ~f["higher"] | (f["target"] <= 0) | (f["value"] > f["target"]))
-    notes.add(decreasing, "start", "empty, and the key result looks decreasing (target below "
-              "its current value or its KPI's direction): fill in Start", None)
-    notes.add(numeric & f["target"].isna(), "target", "empty: a key result needs a target",
+    numeric = ~f["milestone"].to_numpy(dtype=bool)
+    s, t, v = (f[c].to_numpy(dtype=np.float64) for c in ("start", "target", "value"))
+    higher = f["higher"].to_numpy(dtype=bool)
+    no_start = numeric & np.isnan(s)
+    decreasing = no_start & ~np.isnan(t) & (~higher | (t <= 0) | (v > t))
+    notes.add(_on(f, decreasing), "start", "empty, and the key result looks decreasing "
+              "(target below its current value or its KPI's direction): fill in Start", None)
+    notes.add(_on(f, numeric & np.isnan(t)), "target", "empty: a key result needs a target",
               None)
-    start = f["start"].where(~no_start, 0.0).where(numeric)
-    span = f["target"] - start
-    maintain = numeric & f["start"].notna() & (span == 0)
-    held = f["value"].where(f["higher"]) >= f["target"]
-    held |= f["value"].where(~f["higher"]) <= f["target"]
-    raw = ((f["value"] - start) / span.where(span != 0)).where(numeric & ~maintain, f["value"])
-    raw = raw.where(~maintain, held.astype("float64"))
-    return f.assign(start=start, maintain=maintain, progress=raw.fillna(0.0),
-                    clamped=raw.fillna(0.0).clip(0.0, 1.0))
+    start = np.where(numeric, np.where(no_start, 0.0, s), np.nan)
+    span = t - start
+    maintain = numeric & ~np.isnan(s) & (span == 0)
+    held = np.where(higher, v >= t, v <= t)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = (v - start) / np.where(span != 0, span, np.nan)
+    raw = np.where(maintain, held.astype(np.float64), np.where(numeric, ratio, v))
+    raw = np.where(np.isnan(raw), 0.0, raw)
+    return f.assign(start=start, maintain=maintain, progress=raw, clamped=raw.clip(0.0, 1.0))
 
 
 def _judge(f: pd.DataFrame, errors: pd.Series, job: Job, cycle: Cycle,
            now: dt.datetime) -> pd.DataFrame:
     """Expected progress and status; after the cycle, the score and its band instead."""
-    ended = cycle.ended(now.date())
+    error = (errors != "").to_numpy(dtype=bool)
+    maintain = f["maintain"].to_numpy(dtype=bool)
+    progress, clamped = f["progress"].to_numpy(), f["clamped"].to_numpy()
     elapsed = _elapsed(f["due"], cycle, now)
-    pace = pd.Series(np.where(f["kind"] == "committed", 1.0, job.okr.aspirational_pace),
-                     index=f.index)
-    expected = (elapsed * pace).where(~f["maintain"], pace)
-    if ended:
-        score = _score(f["clamped"])
-        status = _banded(score, errors != "")
+    pace = np.where(f["kind"].to_numpy() == "committed", 1.0, job.okr.aspirational_pace)
+    expected = np.where(maintain, pace, elapsed * pace)
+    if cycle.ended(now.date()):
+        score = _score(clamped)
+        status = _banded(score, error)
     else:
-        score = pd.Series(np.nan, index=f.index)
-        status = _paced(f["progress"], expected, errors != "", job)
-        held = f["progress"] >= 1
-        status = status.where(~f["maintain"], np.select(
-            [errors != "", held & (elapsed >= 1), held], [st.ERROR, st.DONE, st.ON_TRACK],
-            default=st.OFF_TRACK))
-    f = f.assign(expected=expected, score=score, status=status, error=errors)
+        score = np.full(len(f), np.nan)
+        status = _paced(progress, expected, error, job)
+        held = progress >= 1
+        status = np.where(maintain, np.select(
+            [error, held & (elapsed >= 1), held], [st.ERROR, st.DONE, st.ON_TRACK],
+            default=st.OFF_TRACK), status)
+    f = f.assign(expected=expected, score=score, status=status.astype(object), error=errors)
     return f.assign(note=_kr_notes(f))
 
 
-def _elapsed(due: pd.Series, cycle: Cycle, now: dt.datetime) -> pd.Series:
+def _elapsed(due: pd.Series, cycle: Cycle, now: dt.datetime) -> np.ndarray:
     """The share of cycle start .. due (inclusive; default the cycle's end) gone by ``now``."""
-    start = pd.Timestamp(cycle.start)
-    until = due.fillna(pd.Timestamp(cycle.end)) + pd.Timedelta(days=1)
-    gone = (pd.Timestamp(now.replace(tzinfo=None)) - start) / (until - start)
-    return gone.clip(0.0, 1.0).astype("float64")
+    start = np.datetime64(cycle.start, "ns")
+    until = due.fillna(pd.Timestamp(cycle.end)).to_numpy(dtype="datetime64[ns]")
+    until = until + np.timedelta64(1, "D")
+    gone = (np.datetime64(now.replace(tzinfo=None), "ns") - start) / (until - start)
+    return np.clip(gone.astype(np.float64), 0.0, 1.0)
 
 
-def _paced(progress: pd.Series, expected: pd.Series, error: pd.Series, job: Job) -> pd.Series:
+def _paced(progress: np.ndarray, expected: np.ndarray, error: np.ndarray,
+           job: Job) -> np.ndarray:
     """SPEC §3: DONE at 100 %, else ON TRACK / AT RISK / OFF TRACK by the margin behind pace."""
-    return pd.Series(np.select(
+    return np.select(
         [error, progress >= 1 - EPS, progress >= expected - job.okr.on_track_margin - EPS,
          progress >= expected - job.okr.at_risk_margin - EPS],
-        [st.ERROR, st.DONE, st.ON_TRACK, st.AT_RISK], default=st.OFF_TRACK),
-        index=progress.index, dtype=object)
+        [st.ERROR, st.DONE, st.ON_TRACK, st.AT_RISK], default=st.OFF_TRACK).astype(object)
 
 
-def _score(clamped: pd.Series) -> pd.Series:
+def _score(clamped: np.ndarray) -> np.ndarray:
     """Google grades in tenths: the clamped progress rounded half up (0.65 -> 0.7)."""
-    return pd.Series(np.floor(clamped.to_numpy() * 10 + 0.5 + EPS) / 10, index=clamped.index)
+    return np.floor(clamped * 10 + 0.5 + EPS) / 10
 
 
-def _banded(score: pd.Series, error: pd.Series) -> pd.Series:
+def _banded(score: np.ndarray, error: np.ndarray) -> np.ndarray:
     """After the cycle: 1.0 DONE, 0.7-0.9 ON TRACK (green), 0.4-0.6 AT RISK (yellow),
     0.0-0.3 OFF TRACK (red)."""
-    return pd.Series(np.select(
+    return np.select(
         [error, score >= 1, score >= GREEN_BAND - EPS, score >= YELLOW_BAND - EPS],
-        [st.ERROR, st.DONE, st.ON_TRACK, st.AT_RISK], default=st.OFF_TRACK),
-        index=score.index, dtype=object)
+        [st.ERROR, st.DONE, st.ON_TRACK, st.AT_RISK], default=st.OFF_TRACK).astype(object)
 
 
 # -- notes ------------------------------------------------------------------------------------
 
 
-def _kr_notes(f: pd.DataFrame) -> pd.Series:
-    """What a manager needs beside the progress bar: the figures, the due date, the score."""
-    value = f["value"].map(_figure)
-    has = f["value"].notna()
-    numeric = value + " (from " + f["start"].map(_figure) + " to " + f["target"].map(
-        _figure) + ")"
-    kept = np.where(f["higher"], "at or above ", "at or below ")
-    maintain = value + np.where(f["progress"] >= 1, ", held ", ", not held ") + kept + f[
-        "target"].map(_figure)
-    text = pd.Series(np.select(
-        [f["milestone"] & has, f["maintain"] & has, has],
-        [np.where(f["value"] >= 1, "done", "not done yet"), maintain, numeric],
-        default="no current value yet"), index=f.index, dtype=object)
-    linked = f["kpi"] != ""
-    text = text.where(~linked, text.where(~has, "KPI " + f["kpi"] + ": " + text).where(
-        has, "KPI " + f["kpi"] + " has no current value yet"))
-    due = f["due"].map(lambda d: "" if pd.isna(d) else f"; due {d:%Y-%m-%d}")
-    score = f["score"].map(lambda s: "" if pd.isna(s) else f"; final score {s:.1f}")
-    return (text + due + score).where(f["status"] != st.ERROR, f["error"])
+def _kr_notes(f: pd.DataFrame) -> list[str]:
+    """What a manager needs beside the progress bar: the figures, the due date, the score.
+
+    One string per key result (formatting, not computing: a plain pass over the rows)."""
+    columns = ["value", "start", "target", "milestone", "maintain", "higher", "kpi", "due",
+               "score", "status", "error"]
+    return [_kr_note({str(k): v for k, v in r.items()})
+            for r in f[columns].to_dict("records")]
+
+
+def _kr_note(r: Mapping[str, Any]) -> str:
+    if r["status"] == st.ERROR:
+        return str(r["error"])
+    value, target, kpi = float(r["value"]), float(r["target"]), str(r["kpi"])
+    if np.isnan(value):
+        text = f"KPI {kpi} has no current value yet" if kpi else "no current value yet"
+    elif r["milestone"]:
+        text = "done" if value >= 1 else "not done yet"
+    elif r["maintain"]:
+        higher = bool(r["higher"])
+        held = "held" if (value >= target if higher else value <= target) else "not held"
+        text = (f"{_figure(value)}, {held} at or {'above' if higher else 'below'} "
+                f"{_figure(target)}")
+    else:
+        text = f"{_figure(value)} (from {_figure(float(r['start']))} to {_figure(target)})"
+    if kpi and not np.isnan(value):
+        text = f"KPI {kpi}: {text}"
+    if isinstance(r["due"], pd.Timestamp):  # NaT is no Timestamp (though it is a datetime)
+        text += f"; due {r['due']:%Y-%m-%d}"
+    if not np.isnan(float(r["score"])):
+        text += f"; final score {float(r['score']):.1f}"
+    return text
 
 
 def _objectives(krs: pd.DataFrame, job: Job, ended: bool) -> pd.DataFrame:
     """Weighted means over each objective's readable key results (clamped progress).
 
     ERROR key results are left out (and named in the note); if every remaining weight is 0
-    the key results count equally. DONE only when every readable key result is DONE.
+    the key results count equally. DONE only when every readable key result is DONE. One
+    ``bincount`` per figure: no filtering of key results per objective.
     """
     named = krs[krs["objective"] != ""]
-    ok = named["status"] != st.ERROR
-    w = named["weight"].where(ok, 0.0)
-    g = pd.DataFrame({
-        "objective": named["objective"], "row": named.index, "one": 1, "w": w,
-        "ok": ok.astype(int), "p": named["clamped"] * w, "e": named["expected"] * w,
-        "p1": named["clamped"].where(ok, 0.0), "e1": named["expected"].where(ok, 0.0),
-        "not_done": (ok & (named["status"] != st.DONE)).astype(int),
-    }).groupby("objective", sort=False).agg(
-        row=("row", "first"), count=("one", "sum"), readable=("ok", "sum"), w=("w", "sum"),
-        p=("p", "sum"), e=("e", "sum"), p1=("p1", "sum"), e1=("e1", "sum"),
-        not_done=("not_done", "sum"))
-    weighted = g["w"] > 0
-    n = g["readable"].where(g["readable"] > 0)
-    progress = (g["p"] / g["w"]).where(weighted, g["p1"] / n).fillna(0.0)
-    expected = (g["e"] / g["w"]).where(weighted, g["e1"] / n).fillna(0.0)
-    none_ok = g["readable"] == 0
+    codes, names = pd.factorize(named["objective"])
+    n = len(names)
+    status = named["status"].to_numpy()
+    ok = status != st.ERROR
+    w = np.where(ok, named["weight"].to_numpy(dtype=np.float64), 0.0)
+    clamped, expected_kr = named["clamped"].to_numpy(), named["expected"].to_numpy()
+
+    def total(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(codes, weights=weights, minlength=n).astype(np.float64)
+
+    count, readable, w_sum = total(np.ones(len(codes))), total(ok * 1.0), total(w)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        progress = np.where(w_sum > 0, total(clamped * w) / w_sum,
+                            total(clamped * ok) / readable)
+        expected = np.where(w_sum > 0, total(expected_kr * w) / w_sum,
+                            total(expected_kr * ok) / readable)
+    progress, expected = np.nan_to_num(progress), np.nan_to_num(expected)
+    none_ok = readable == 0
     if ended:
         score = _score(progress)
-        status = _banded(score, none_ok)
+        verdict = _banded(score, none_ok)
     else:
-        score = pd.Series(np.nan, index=g.index)
-        status = _paced(progress, expected, none_ok, job)
-        status = status.where((status != st.DONE) | (g["not_done"] == 0), st.ON_TRACK)
-    out = pd.DataFrame({"objective": g.index, "row": g["row"].astype(int),
-                        "count": g["count"].astype(int),
-                        "errors": (g["count"] - g["readable"]).astype(int),
+        score = np.full(n, np.nan)
+        verdict = _paced(progress, expected, none_ok, job)
+        not_done = total((ok & (status != st.DONE)) * 1.0) > 0
+        verdict = np.where((verdict == st.DONE) & not_done, st.ON_TRACK, verdict)
+    first = np.unique(codes, return_index=True)[1] if n else np.array([], dtype=int)
+    out = pd.DataFrame({"objective": np.asarray(names, dtype=object),
+                        "row": named.index.to_numpy()[first].astype(int),
+                        "count": count.astype(int), "errors": (count - readable).astype(int),
                         "progress": progress, "expected": expected, "score": score,
-                        "status": status}).reset_index(drop=True)
-    return out.assign(note=_objective_notes(out, named))
+                        "status": verdict.astype(object)})
+    return out.assign(note=_objective_notes(out, codes, named))
 
 
-def _objective_notes(objs: pd.DataFrame, krs: pd.DataFrame) -> list[str]:
+def _objective_notes(objs: pd.DataFrame, codes: np.ndarray, krs: pd.DataFrame) -> list[str]:
     """One line per objective: key results left out, the final score, the weakest link."""
-    ranked = krs.assign(_rank=krs["status"].map(lambda s: st.rank(st.OKR_ORDER, s)))
-    worst = ranked[ranked["status"] != st.ERROR].sort_values("_rank", kind="stable")
-    weakest = worst.groupby("objective", sort=False).first()
-    left_out = krs[krs["status"] == st.ERROR].groupby("objective", sort=False)["key_result"].agg(
-        lambda names: ", ".join(n or "(unnamed)" for n in names))
-    notes: list[str] = []
-    for o in objs.to_dict("records"):
-        notes.append(_objective_note({str(k): v for k, v in o.items()}, weakest, left_out))
-    return notes
+    weakest: dict[int, tuple[int, str, str]] = {}
+    left_out: dict[int, list[str]] = {}
+    for code, name, status in zip(codes, krs["key_result"], krs["status"], strict=True):
+        if status == st.ERROR:
+            left_out.setdefault(int(code), []).append(name or "(unnamed)")
+            continue
+        rank = st.rank(st.OKR_ORDER, status)
+        if int(code) not in weakest or rank < weakest[int(code)][0]:
+            weakest[int(code)] = (rank, name, status)
+    return [_objective_note(int(count), int(errors), float(score), left_out.get(i, []),
+                            weakest.get(i))
+            for i, (count, errors, score) in enumerate(zip(
+                objs["count"], objs["errors"], objs["score"], strict=True))]
 
 
-def _objective_note(o: Mapping[str, Any], weakest: pd.DataFrame, left_out: pd.Series) -> str:
-    name, count, errors = o["objective"], int(o["count"]), int(o["errors"])
-    names = str(left_out.get(name, ""))
-    parts: list[str] = []
+def _objective_note(count: int, errors: int, score: float, left_out: list[str],
+                    weakest: tuple[int, str, str] | None) -> str:
+    names = ", ".join(left_out)
     if errors == count:
         return f"every key result is ERROR, nothing to roll up: {names}"
+    parts: list[str] = []
     if errors:
         parts.append(f"{errors} of {count} key results left out of the roll-up (ERROR): {names}")
-    if not pd.isna(o["score"]):
-        parts.append(f"final score {o['score']:.1f}")
-    if name in weakest.index:
-        kr, status = str(weakest.at[name, "key_result"]), str(weakest.at[name, "status"])
-        if status in (st.OFF_TRACK, st.AT_RISK):
-            parts.append(f"weakest: {kr} ({status})")
+    if not np.isnan(score):
+        parts.append(f"final score {score:.1f}")
+    if weakest is not None and weakest[2] in (st.OFF_TRACK, st.AT_RISK):
+        parts.append(f"weakest: {weakest[1]} ({weakest[2]})")
     return "; ".join(parts) or f"{count} key result{'s' if count != 1 else ''}"
 
 
@@ -370,6 +396,11 @@ def _columns(frame: pd.DataFrame) -> Callable[[str], pd.Series]:
             return frame[column_id]
         return pd.Series(None, index=frame.index, dtype=object)
     return get
+
+
+def _texts(cells: pd.Series) -> np.ndarray:
+    """Cells as stripped text ("" for empty), an object array for whole-column comparisons."""
+    return np.array([_text(v) for v in cells.to_numpy(dtype=object)] or [], dtype=object)
 
 
 def _text(value: object) -> str:
@@ -399,6 +430,11 @@ def _figure(value: float) -> str:
     return f"{value:,.6g}" if abs(value) < 1e6 else f"{value:,.0f}"
 
 
+def _on(frame: pd.DataFrame, mask: np.ndarray) -> pd.Series:
+    """A mask over some of the rows, as a Series on their sheet rows."""
+    return pd.Series(mask, index=frame.index, dtype=bool)
+
+
 class _Notes:
     """Per-row ERROR notes that name the cell to fix: ``Current F7 'about 30': not a number``."""
 
@@ -412,10 +448,14 @@ class _Notes:
         self.add(parsed["error"].notna(), column_id, parsed["error"], raw)
         return parsed["value"].astype("float64")
 
-    def add(self, mask: pd.Series, column_id: str, why: str | pd.Series,
+    def add(self, mask: pd.Series | np.ndarray, column_id: str, why: str | pd.Series,
             raw: pd.Series | None) -> None:
-        """Note ``why`` on every row of ``mask``; only those rows are looped over."""
-        rows = mask.index[mask.fillna(False).to_numpy(dtype=bool)]
+        """Note ``why`` on every row of ``mask`` (a Series, or an array over every row);
+        only those rows are looped over."""
+        if isinstance(mask, np.ndarray):
+            rows = self.errors.index[mask]
+        else:
+            rows = mask.index[mask.fillna(False).to_numpy(dtype=bool)]
         if rows.empty:
             return
         header = self.headers.get(column_id, column_id)
