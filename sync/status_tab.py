@@ -48,6 +48,9 @@ class StatusPage:
     problems: Sequence[str] = ()
     kpi_tab: str = "KPIs"  # for "where" in the rows it could not read
     okr_tab: str = "OKRs"
+    # Rows other parts of the run keep here, after the counts (e.g. "Last weekly digest",
+    # sync/digest.py, which finds its row by its label when the tab is read back).
+    extra: Sequence[Row] = ()
 
 
 def bar(progress: float) -> str:
@@ -88,6 +91,7 @@ def _heading(page: StatusPage) -> list[Row]:
         ["Objectives", _counts(okrs.objectives, st.OKR_ORDER)],
         ["Key results", _counts(okrs.key_results, st.OKR_ORDER)],
         ["KPIs", _counts(page.kpis, st.KPI_ORDER)],
+        *page.extra,
     ]
 
 
