@@ -9,7 +9,7 @@ the backends hand over) and returns a frame with the same index and two columns:
 ``error``. A cell is *empty* (no value, no error), *readable* (a value, no error) or
 *unreadable* (no value, a short reason the rules put in the row's note, prefixed by its ``a1``).
 
-Decisions a user can see (repeated in the README):
+Decisions a user can see (for the README):
 
 * Bools are checkboxes, never numbers: ``parse_numbers`` says "a checkbox, not a number";
   ``parse_flags`` reads them as 1/0.
@@ -27,6 +27,10 @@ Decisions a user can see (repeated in the README):
 * Number cells in a date column are Sheets serial days since 1899-12-30 (serials from 61 agree
   with Excel's), from 1 (1899-12-31) to the last day pandas can hold (2262-04-11). Header cells
   only count as dates in 20000..80000 (1954..2119), so a column titled ``5`` stays a column.
+* Check marks: Yes/No, Y/N, Done/Not done, Complete/Incomplete, TRUE/FALSE, 1/0, ✓ ✔ ☑ ✅ and
+  ``x`` (a box marked with an x) are done; ✗ ✘ ☐ ❌ are not done. Case and spacing do not matter.
+* ``n/a``, ``NA``, ``-``, ``—``, ``–``, ``none``, ``null`` and blank text are empty everywhere;
+  ``#REF!``, ``#N/A`` and the other error values are "formula error #REF!" everywhere.
 """
 
 from __future__ import annotations
@@ -64,9 +68,8 @@ EMPTY, NUMBER, BOOL, TEXT, DATE, OTHER = range(6)
 
 SHEETS_EPOCH = dt.date(1899, 12, 30)
 _EPOCH = np.datetime64("1899-12-30", "ms")
-_FIRST_DAY = np.datetime64("1677-09-22", "s")  # inside pandas' datetime64[ns] range
-_LAST_DAY = np.datetime64("2262-04-10", "s")
-FIRST_DATE, LAST_DATE = dt.date(1677, 9, 22), dt.date(2262, 4, 10)
+FIRST_DATE, LAST_DATE = dt.date(1677, 9, 22), dt.date(2262, 4, 10)  # what datetime64[ns] holds
+_FIRST_DAY, _LAST_DAY = np.datetime64(FIRST_DATE, "s"), np.datetime64(LAST_DATE, "s")
 MAX_SERIAL = int((_LAST_DAY - np.datetime64("1899-12-30", "s")) // np.timedelta64(1, "D"))
 HEADER_SERIALS = (20_000, 80_000)
 
@@ -307,7 +310,9 @@ def parse_numbers(values: pd.Series, *, decimal_comma: bool = False) -> pd.DataF
     """Read a column of cells as numbers: ``value`` float64 (NaN if empty or unreadable), ``error``.
 
     Numbers pass as they are; text is read as a person reads it (``$1,200``, ``12%``, ``(300)``,
-    ``1.2k``, ``−5``); ``n/a``, ``-`` and blanks are empty; ``#REF!`` is a formula error.
+    ``1.2k``, ``−5``); ``n/a``, ``-`` and blanks are empty. Reasons: "not a number",
+    "formula error #REF!", "a checkbox, not a number", "a date, not a number",
+    "not a finite number", and the two decimal-mark ones in ``AMBIGUOUS``.
     """
     if _plain_numeric(values):
         number = values.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -340,56 +345,63 @@ _MONTHS = {
 _ORDINAL = r"(?:st|nd|rd|th)?"
 _DATE = re.compile(  # one pattern, one pass: each format fills its own groups
     r"\A(?:(?P<iy>[0-9]{4})(?P<isep>[-/.])(?P<im>[0-9]{1,2})(?P=isep)(?P<id>[0-9]{1,2})"  # ISO
-    r"|(?P<a>[0-9]{1,2})(?P<sep>[-/.])(?P<b>[0-9]{1,2})(?P=sep)(?P<y>[0-9]{4}|[0-9]{2})"  # m/d/Y
+    r"|(?P<a>[0-9]{1,2})(?P<sep>[-/.])(?P<b>[0-9]{1,2})(?P=sep)"  # m/d/Y or d/m/Y
+    r"(?:(?P<y>[0-9]{4})|(?P<yy>[0-9]{2}))"
     rf"|(?P<nd>[0-9]{{1,2}}){_ORDINAL}[\s-]+(?P<nmon>[a-z]+)\.?,?[\s-]+(?P<ny>[0-9]{{4}})"
     rf"|(?P<mmon>[a-z]+)\.?\s+(?P<md>[0-9]{{1,2}}){_ORDINAL},?\s+(?P<my>[0-9]{{4}}))"
     r"(?:(?:T|\s+)(?P<H>[0-9]{1,2}):(?P<M>[0-9]{2})(?::(?P<S>[0-9]{2})(?:\.(?P<f>[0-9]{1,6})"
     r"[0-9]*)?)?(?:\s*(?P<half>[ap])\.?m\.?)?)?\Z",
     re.IGNORECASE,
 )
-_DATE_NUMBERS = ["iy", "im", "id", "a", "b", "y", "nd", "ny", "md", "my", "H", "M", "S"]
+_DATE_NUMBERS = ["iy", "im", "id", "a", "b", "y", "yy", "nd", "ny", "md", "my", "H", "M", "S"]
 
 
-def _numbers_of(parts: pd.DataFrame) -> dict[str, Floats]:
-    """The digit groups of matched dates as floats (NaN where a format did not match)."""
-    table = parts[_DATE_NUMBERS].astype(np.float64).to_numpy()
-    return {name: table[:, i] for i, name in enumerate(_DATE_NUMBERS)}
+def _groups(pattern: re.Pattern[str], texts: pd.Series) -> dict[str, Objects]:
+    """Each named group of ``pattern`` over ``texts``: the matched text, or NaN."""
+    parts = texts.str.extract(pattern).to_numpy(dtype=object)
+    return {name: parts[:, i - 1] for name, i in pattern.groupindex.items()}
 
 
-def _day_first(parts: pd.DataFrame, n: dict[str, Floats], dayfirst: bool | None) -> Bools:
-    """For a/b/Y: a day above 12 decides; else ``dayfirst``; else dots mean d.m, slashes m/d."""
-    prefer = parts["sep"].eq(".").to_numpy(dtype=bool) if dayfirst is None else dayfirst
-    return np.asarray((n["a"] > 12) | ((n["b"] <= 12) & prefer), dtype=bool)
+def _month_names(g: dict[str, Objects]) -> Floats:
+    """The month of ``2 Nov 2026`` / ``Nov 2, 2026`` (English names), NaN elsewhere."""
+    names = pd.Series(np.where(pd.isna(g["nmon"]), g["mmon"], g["nmon"]), dtype=object)
+    if names.isna().all():
+        return np.full(len(names), np.nan)
+    return np.array(names.str.lower().map(_MONTHS), dtype=np.float64)
 
 
-def _calendar(
-    parts: pd.DataFrame, n: dict[str, Floats], dayfirst: bool | None
-) -> tuple[Floats, Floats, Floats]:
-    """Year, month and day of each text, whichever format it was written in."""
-    first = _day_first(parts, n, dayfirst)
-    two_digits = parts["y"].str.len().eq(2).to_numpy(dtype=bool)
-    century = np.where(n["y"] <= 68, 2000, 1900)
-    short_year = np.where(two_digits, n["y"] + century, n["y"])
-    named = parts["nmon"].fillna(parts["mmon"]).str.lower().map(_MONTHS)
-    formats = [~np.isnan(n["iy"]), ~np.isnan(n["a"]), ~np.isnan(n["nd"]), ~np.isnan(n["md"])]
-    month_name = named.to_numpy(dtype=np.float64, na_value=np.nan)
-    year = np.select(formats, [n["iy"], short_year, n["ny"], n["my"]], np.nan)
-    month = np.select(formats, [n["im"], np.where(first, n["b"], n["a"]), month_name, month_name],
-                      np.nan)  # fmt: skip
-    day = np.select(formats, [n["id"], np.where(first, n["a"], n["b"]), n["nd"], n["md"]], np.nan)
-    return year, month, day
+def _calendar(g: dict[str, Objects], dayfirst: bool | None) -> tuple[Floats, Floats, Floats]:
+    """Year, month and day of each text, whichever format it was written in.
+
+    For a/b/Y a day above 12 decides; else ``dayfirst``; else dots mean d.m, slashes m/d.
+    """
+    n = {k: g[k].astype(np.float64) for k in _DATE_NUMBERS}
+    prefer = g["sep"] == "." if dayfirst is None else dayfirst
+    first = (n["a"] > 12) | ((n["b"] <= 12) & prefer)
+    year = np.where(np.isnan(n["yy"]), n["y"], n["yy"] + np.where(n["yy"] <= 68, 2000, 1900))
+    month_name = _month_names(g)
+    known = ~np.isnan(month_name)  # "Week 45 2026" has the shape of "Nov 2 2026", not a month
+    formats = [~np.isnan(n["iy"]), ~np.isnan(n["a"]), ~np.isnan(n["nd"]) & known,
+               ~np.isnan(n["md"]) & known]  # fmt: skip
+    day, month = np.where(first, n["a"], n["b"]), np.where(first, n["b"], n["a"])
+    return (
+        np.select(formats, [n["iy"], year, n["ny"], n["my"]], np.nan),
+        np.select(formats, [n["im"], month, month_name, month_name], np.nan),
+        np.select(formats, [n["id"], day, n["nd"], n["md"]], np.nan),
+    )
 
 
-def _clock(parts: pd.DataFrame, n: dict[str, Floats]) -> tuple[npt.NDArray[np.int64], Bools]:
+def _clock(g: dict[str, Objects]) -> tuple[npt.NDArray[np.int64], Bools]:
     """Microseconds into the day of the optional time (12-hour clock included), and validity."""
-    hour, minute, second = (np.nan_to_num(n[k]) for k in ("H", "M", "S"))
-    half = parts["half"].str.lower().to_numpy(dtype=object, na_value="")
-    twelve = half != ""
+    hour, minute, second = (np.nan_to_num(g[k].astype(np.float64)) for k in ("H", "M", "S"))
+    twelve = ~pd.isna(g["half"])
     ok = ~twelve | ((hour >= 1) & (hour <= 12))
-    hour = np.where(twelve, hour % 12 + (half == "p") * 12, hour)
+    hour = np.where(twelve, hour % 12 + np.isin(g["half"], ["p", "P"]) * 12, hour)
     ok &= (hour < 24) & (minute < 60) & (second < 60)
-    micro = pd.to_numeric(parts["f"].str.ljust(6, "0")).fillna(0).to_numpy(dtype=np.float64)
-    total = ((hour * 60 + minute) * 60 + second) * 1_000_000 + micro
+    total = ((hour * 60 + minute) * 60 + second) * 1_000_000
+    fraction = ~pd.isna(g["f"])
+    if fraction.any():  # ".5" is 500000 microseconds
+        total[fraction] += [int(f.ljust(6, "0")) for f in g["f"][fraction]]
     return np.where(ok, total, 0).astype(np.int64), np.asarray(ok, dtype=bool)
 
 
@@ -416,11 +428,10 @@ def _date_texts(texts: pd.Series, dayfirst: bool | None) -> tuple[Stamps, Object
     texts = _squash(texts)
     error = np.full(len(texts), "not a date", dtype=object)
     settled = _blank_or_formula(texts, error)
-    parts = texts.str.extract(_DATE)
-    n = _numbers_of(parts)
-    year, month, day = _calendar(parts, n, dayfirst)
+    g = _groups(_DATE, texts)
+    year, month, day = _calendar(g, dayfirst)
     days, real = _assemble(year, month, day)
-    micros, on_clock = _clock(parts, n)
+    micros, on_clock = _clock(g)
     stamps, outside = _to_ns(days.astype("datetime64[us]") + micros.astype("timedelta64[us]"))
     matched = ~np.isnan(year) & ~settled
     read = matched & real & on_clock & ~outside
@@ -497,7 +508,8 @@ def parse_header_date(cell: object, *, dayfirst: bool | None = None) -> dt.date 
     if kind == DATE and isinstance(cell, dt.date) and not pd.isna(cell):
         day = cell.date() if isinstance(cell, dt.datetime) else cell
         return day if FIRST_DATE <= day <= LAST_DATE else None
-    if kind != DATE and not (kind == TEXT and _DATE.fullmatch(_DASHES.sub("-", str(cell).strip()))):
+    looks_like_a_date = kind == TEXT and _DATE.fullmatch(_DASHES.sub("-", str(cell).strip()))
+    if not (looks_like_a_date or kind == DATE):  # "KPI", "Q3", a list: no column machinery
         return None
     stamp = parse_dates(pd.Series([cell], dtype=object), dayfirst=dayfirst)["value"].iloc[0]
     return None if pd.isna(stamp) else pd.Timestamp(stamp).date()
@@ -541,10 +553,9 @@ def _flag_tokens(texts: pd.Series) -> pd.Series:
 
 def _flag_texts(texts: pd.Series) -> tuple[Floats, Objects]:
     """Read distinct texts as milestones: 1.0 done, 0.0 not done, NaN empty or unreadable."""
-    tokens = _flag_tokens(texts)
     error = np.full(len(texts), NOT_A_FLAG, dtype=object)
     settled = _blank_or_formula(_squash(texts), error)
-    value = np.array(tokens.map(_FLAGS), dtype=np.float64)  # a writable copy
+    value = np.array(_flag_tokens(texts).map(_FLAGS), dtype=np.float64)  # a writable copy
     error[~np.isnan(value)] = None
     value[settled] = np.nan
     return value, error
@@ -585,7 +596,7 @@ def is_flag_like(values: pd.Series) -> pd.Series:
 
 
 def _flag_word_mask(texts: pd.Series) -> tuple[Bools, Objects]:
-    """Which distinct texts are check-mark words or symbols (shaped for ``_by_unique``)."""
+    """Which distinct texts are check-mark words or symbols (shaped for ``_fill_by_unique``)."""
     like = _flag_tokens(texts).isin(_FLAG_WORDS.keys()).to_numpy(dtype=bool)
     return like, np.full(len(texts), None, dtype=object)
 

@@ -275,6 +275,7 @@ def test_an_empty_date_cell_is_nat_without_an_error(cell: object) -> None:
         pytest.param("next week", "not a date", id="words"),
         pytest.param("46000", "not a date", id="a serial typed as text"),
         pytest.param("2026-11-02Z", "not a date", id="a trailing letter"),
+        pytest.param("Week 45 2026", "not a date", id="a week number is no month name"),
         pytest.param(True, "a checkbox, not a date", id="a checkbox"),
         pytest.param(object(), "not a date", id="an unknown object"),
     ],
@@ -441,6 +442,13 @@ def test_flag_like_cells_are_milestone_style_not_plain_numbers(
     cell: object, expected: bool
 ) -> None:
     assert is_flag_like(cells(cell)).tolist() == [expected]
+
+
+def test_a_column_of_checkboxes_reads_as_milestones_not_numbers() -> None:
+    checkboxes = pd.Series([True, False])
+    assert parse_flags(checkboxes)["value"].tolist() == [1.0, 0.0]
+    assert is_flag_like(checkboxes).tolist() == [True, True]
+    assert parse_numbers(checkboxes)["error"].tolist() == ["a checkbox, not a number"] * 2
 
 
 def test_is_flag_like_keeps_the_index() -> None:
