@@ -56,6 +56,7 @@ from google.auth.credentials import Credentials
 from google.auth.exceptions import DefaultCredentialsError
 from google.auth.transport.requests import AuthorizedSession
 from gspread.exceptions import APIError
+from gspread.http_client import ParamsType
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.response import BaseHTTPResponse
@@ -79,9 +80,14 @@ COLOURS: Mapping[Colour, Mapping[str, float]] = {
 }
 _METADATA_FIELDS = ("properties.title,sheets(properties(sheetId,title,gridProperties("
                     "rowCount,columnCount)),conditionalFormats(ranges(sheetId)))")
+_READ_FIELDS = _METADATA_FIELDS[:-1] + ",data(startRow,startColumn,rowData.values.effectiveValue))"
+ERROR_TEXT = {"NULL_VALUE": "#NULL!", "DIVIDE_BY_ZERO": "#DIV/0!", "VALUE": "#VALUE!",
+              "REF": "#REF!", "NAME": "#NAME?", "NUM": "#NUM!", "N_A": "#N/A",
+              "ERROR": "#ERROR!", "LOADING": "Loading..."}
 _KEY_IN_URL = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
 _KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
+_UNPARSABLE = "Unable to parse range: "
 
 
 class RowsMovedError(ConcurrentEditError):
@@ -336,7 +342,11 @@ class _Tab:
 
 
 class _MissingRange(WorkbookError):
-    """Google could not resolve a range: a tab is missing (or, for a write, too small)."""
+    """Google could not resolve a range (``range_text``): its tab is missing."""
+
+    def __init__(self, message: str, range_text: str) -> None:
+        super().__init__(message)
+        self.range_text = range_text
 
 
 class GoogleWorkbook:
@@ -379,19 +389,58 @@ class GoogleWorkbook:
 
     # -- read ---------------------------------------------------------------------------
     def read(self, tabs: Sequence[str]) -> dict[str, Grid | None]:
-        """Every tab asked for, in one ``values.batchGet``; a missing tab reads as ``None``."""
+        """Every tab asked for in one ``spreadsheets.get``; a missing tab reads as ``None``.
+
+        The same answer carries the title, each tab's grid size and id and whether it has
+        conditional formats, so nothing else needs asking in a steady run. A tab Google
+        cannot find fails the whole request: the tab it names is dropped and the read
+        retried once; a second miss falls back to the tab list (one more request).
+        """
         names = list(dict.fromkeys(tabs))
         result: dict[str, Grid | None] = dict.fromkeys(names)
-        try:
-            found = self._batch_get([quote_tab(n) for n in names], names) if names else []
-        except _MissingRange:
-            self._fetch_metadata()
-            names = [n for n in names if self._lookup(n) is not None]
-            titles = [self._known(n).title for n in names]
-            found = self._batch_get([quote_tab(t) for t in titles], names) if names else []
-        for name, value_range in zip(names, found, strict=True):
-            result[name] = self._remember(name, value_range)
+        for name, sheet in self._read_sheets(names).items():
+            result[name] = self._remember_sheet(name, sheet)
         return result
+
+    def _read_sheets(self, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+        wanted = {quote_tab(n): n for n in names}
+        for attempt in range(2):
+            if not wanted:
+                return {}
+            try:
+                return self._get_sheets(wanted)
+            except _MissingRange as err:
+                missing = wanted.pop(err.range_text, None)
+                if missing is None or attempt:
+                    break
+                self._tabs[missing] = None
+        self._fetch_metadata()
+        wanted = {quote_tab(tab.title): n for n in names if (tab := self._lookup(n))}
+        return self._get_sheets(wanted) if wanted else {}
+
+    def _get_sheets(self, wanted: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+        """One ``spreadsheets.get`` of whole tabs (``ranges``), their cells' effective values."""
+        what = "reading " + ", ".join(repr(n) for n in wanted.values())
+        params: ParamsType = {"ranges": list(wanted), "fields": _READ_FIELDS}
+        meta = self._call(what, lambda: self.client.http_client.fetch_sheet_metadata(
+            self.key, params=params))
+        self._title = str(meta.get("properties", {}).get("title", ""))
+        sheets = {str(s.get("properties", {}).get("title", "")): s for s in meta.get("sheets", [])}
+        found = {}
+        for name in wanted.values():
+            title = name if name in sheets else next(
+                (t for t in sheets if t.casefold() == name.casefold()), None)
+            if title is None:
+                raise WorkbookError(f"{what}: Google's answer has no tab {name!r}")
+            found[name] = sheets[title]
+        return found
+
+    def _remember_sheet(self, name: str, sheet: Mapping[str, Any]) -> Grid:
+        grid = grid_from_data(sheet.get("data", []))
+        tab = tab_from(sheet)
+        tab.extent = (len(grid), max(map(len, grid), default=0))
+        self._tabs[name] = tab
+        return grid
 
     def _remember(self, name: str, value_range: Mapping[str, Any]) -> Grid:
         grid: Grid = [[_from_json(v) for v in row] for row in value_range.get("values", [])]
@@ -420,14 +469,7 @@ class GoogleWorkbook:
         meta = self._call("reading the list of tabs", lambda: self.client.http_client
                           .fetch_sheet_metadata(self.key, params={"fields": _METADATA_FIELDS}))
         self._title = str(meta.get("properties", {}).get("title", ""))
-        listing: dict[str, _Tab] = {}
-        for sheet in meta.get("sheets", []):
-            props = sheet.get("properties", {})
-            grid = props.get("gridProperties", {})
-            tab = _Tab(str(props.get("title", "")), grid.get("rowCount"),
-                       grid.get("columnCount"), int(props.get("sheetId", 0)),
-                       has_rules=bool(sheet.get("conditionalFormats")))
-            listing[tab.title] = tab
+        listing = {tab.title: tab for tab in map(tab_from, meta.get("sheets", []))}
         self._listing = listing
         for name, old in list(self._tabs.items()):
             fresh = _match(listing, name)
@@ -571,8 +613,10 @@ class GoogleWorkbook:
             "fields": "gridProperties.rowCount,gridProperties.columnCount"}}]
 
     def _add_owned(self, owned: OwnedTab, size: tuple[int, int]) -> list[dict[str, Any]]:
-        listing = self._listing if self._listing is not None else self._fetch_metadata()
-        sheet_id = new_sheet_id(owned.name, {t.sheet_id for t in listing.values()})
+        """addSheet and its rules. The id only has to avoid the ids known: a clash (one in a
+        billion) fails as "already exists", and the retry then knows every id."""
+        known = [*filter(None, self._tabs.values()), *(self._listing or {}).values()]
+        sheet_id = new_sheet_id(owned.name, {t.sheet_id for t in known})
         grid = {"rowCount": max(1000, size[0]), "columnCount": max(26, size[1])}
         add = {"addSheet": {"properties": {"sheetId": sheet_id, "title": owned.name,
                                            "gridProperties": grid}}}
@@ -617,10 +661,11 @@ class GoogleWorkbook:
 
     def _api_error(self, what: str, err: APIError) -> WorkbookError:
         code = err.response.status_code
-        message = plain_text(str(err.error.get("message", "")))
+        raw = str(err.error.get("message", ""))
+        message = plain_text(raw)
         sheet = f"spreadsheet {self.key}"
         if code == 400:
-            return _bad_request(what, message)
+            return _bad_request(what, raw)
         if code == 403:
             who = self.account or "the Google account whose credentials the sync uses"
             return WorkbookError(f"Google refused access to {sheet} while {what}: share the "
@@ -643,11 +688,11 @@ class _AlreadyExists(WorkbookError):
 
 def _bad_request(what: str, message: str) -> WorkbookError:
     """A 400: the two the backend recovers from get their own types; others are reported."""
-    if message.startswith("Unable to parse range"):
-        return _MissingRange(f"{what}: {message}")
+    if message.startswith(_UNPARSABLE):
+        return _MissingRange(f"{what}: {plain_text(message)}", message[len(_UNPARSABLE):])
     if "already exists" in message:
-        return _AlreadyExists(f"{what}: {message}")
-    return WorkbookError(f"Google Sheets refused {what}: HTTP 400: {message}")
+        return _AlreadyExists(f"{what}: {plain_text(message)}")
+    return WorkbookError(f"Google Sheets refused {what}: HTTP 400: {plain_text(message)}")
 
 
 # -- pure helpers ---------------------------------------------------------------------------
@@ -677,6 +722,48 @@ def grid_size(a1: str) -> tuple[int, int] | None:
     cells = a1.rpartition("!")[2].split(":")[-1]
     m = _CELL_REF.match(cells)
     return (int(m.group(2)), column_number(m.group(1))) if m else None
+
+
+def tab_from(sheet: Mapping[str, Any]) -> _Tab:
+    """A Sheet resource (``properties``, ``conditionalFormats``) as what the backend tracks."""
+    props = sheet.get("properties", {})
+    grid = props.get("gridProperties", {})
+    return _Tab(str(props.get("title", "")), grid.get("rowCount"), grid.get("columnCount"),
+                int(props.get("sheetId", 0)), has_rules=bool(sheet.get("conditionalFormats")))
+
+
+def grid_from_data(data: Sequence[Mapping[str, Any]]) -> Grid:
+    """GridData (effective values) -> a ragged grid, trailing empty cells and rows dropped.
+
+    Numbers come as Google stores them (dates are serial numbers), formula errors as
+    their text (``#REF!``), as the values API would give them unformatted.
+    """
+    grid: Grid = []
+    for block in data:
+        row0, col0 = block.get("startRow", 0), block.get("startColumn", 0)
+        for i, row in enumerate(block.get("rowData", [])):
+            cells = [effective(c.get("effectiveValue")) for c in row.get("values", [])]
+            while cells and cells[-1] is None:
+                cells.pop()
+            if cells:
+                grid.extend([] for _ in range(row0 + i + 1 - len(grid)))
+                target = grid[row0 + i]
+                target.extend([None] * (col0 + len(cells) - len(target)))
+                target[col0:col0 + len(cells)] = cells
+    return grid
+
+
+def effective(value: Mapping[str, Any] | None) -> Cell:
+    if not value:
+        return None
+    if "numberValue" in value:
+        number = value["numberValue"]
+        return int(number) if isinstance(number, float) and number.is_integer() else number
+    if "boolValue" in value:
+        return bool(value["boolValue"])
+    if "errorValue" in value:
+        return ERROR_TEXT.get(value["errorValue"].get("type", ""), "#ERROR!")
+    return str(value.get("stringValue", "")) or None
 
 
 def _sheet_of(a1: str, fallback: str) -> str:

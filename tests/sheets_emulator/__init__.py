@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from .a1 import format_range
 from .discovery import Discovery
 from .model import Formula, Sheet, Spreadsheet, build, put_python, python_grid
-from .server import Fault, LoggedRequest, Router, _Armed, _Handler, _Server
+from .server import TOKEN_PATH, Fault, LoggedRequest, Router, _Armed, _Handler, _Server
 
 __all__ = ["Fault", "Formula", "LoggedRequest", "Sheet", "SheetsEmulator", "Spreadsheet"]
 
@@ -60,7 +60,7 @@ class SheetsEmulator:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.emulator = self
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={
-            "poll_interval": 0.05}, name="sheets-emulator", daemon=True)
+            "poll_interval": 0.005}, name="sheets-emulator", daemon=True)
         self._thread.start()
         return self
 
@@ -84,6 +84,11 @@ class SheetsEmulator:
         assert self._server is not None, "start() the emulator first"
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
+
+    @property
+    def token_uri(self) -> str:
+        """An OAuth token endpoint: use it as a credentials file's ``token_uri``."""
+        return f"{self.url}{TOKEN_PATH}"
 
     # -- spreadsheets -----------------------------------------------------------------
     def create(self, tabs: Mapping[str, Sequence[Sequence[object]]], *, title: str = "Team metrics",

@@ -13,14 +13,17 @@ from typing import Any
 
 from . import structure
 from .a1 import RangeError, parse
+from .discovery import parse_mask
 from .model import (
     ApiError,
     Box,
     Spreadsheet,
     bad_request,
     clear_box,
+    grid_data,
     read_box,
     read_values,
+    whole,
     write_values,
 )
 
@@ -62,9 +65,32 @@ def _value_range(box: Box, params: Params) -> dict[str, Any]:
 
 
 def spreadsheets_get(book: Spreadsheet, params: Params, body: Any, rng: str | None) -> Result:
-    if _one(params, "includeGridData", "false") == "true" and "fields" not in params:
-        raise structure.Unsupported("spreadsheets.get with includeGridData=true")
-    return book.resource(), None
+    """With ``ranges``, only the sheets they touch come back (and only their cells, as grid
+    data, when the field mask asks for ``sheets.data`` or, without a mask, includeGridData)."""
+    boxes = [_box(book, text) for text in params.get("ranges", [])]
+    resource = book.resource()
+    if boxes:
+        touched = {b.sheet.sheet_id for b in boxes}
+        resource["sheets"] = [s for s in resource["sheets"]
+                              if s["properties"]["sheetId"] in touched]
+    if _wants_grid_data(params):
+        for entry in resource["sheets"]:
+            sheet = book.by_id(entry["properties"]["sheetId"])
+            assert sheet is not None
+            mine = [b for b in boxes if b.sheet is sheet] or ([] if boxes else [whole(sheet)])
+            entry["data"] = [grid_data(b) for b in mine]
+    return resource, None
+
+
+def _wants_grid_data(params: Params) -> bool:
+    masks = [parse_mask(m) for m in params.get("fields", [])]
+    if not masks:
+        return _one(params, "includeGridData", "false") == "true"
+    for mask in masks:
+        sheets = mask.get("sheets", {})
+        if "*" in mask or sheets is None or "data" in sheets or "*" in sheets:
+            return True
+    return False
 
 
 def values_get(book: Spreadsheet, params: Params, body: Any, rng: str | None) -> Result:

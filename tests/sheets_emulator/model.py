@@ -95,7 +95,10 @@ class Spreadsheet:
     denied: bool = False
 
     def find(self, title: str) -> Sheet | None:
-        return next((s for s in self.sheets if s.title == title), None)
+        """By title; as in Sheets formulas, case does not matter (titles are unique ignoring it)."""
+        exact = next((s for s in self.sheets if s.title == title), None)
+        return exact or next((s for s in self.sheets if s.title.casefold() == title.casefold()),
+                             None)
 
     def by_id(self, sheet_id: int) -> Sheet | None:
         return next((s for s in self.sheets if s.sheet_id == sheet_id), None)
@@ -163,7 +166,52 @@ def read_box(book: Spreadsheet, a1: A1, text: str) -> Box:
     return Box(sheet, a1.row0, a1.col0, row1, col1)
 
 
+def whole(sheet: Sheet) -> Box:
+    return Box(sheet, 0, 0, sheet.row_count, sheet.column_count)
+
+
 # -- reading ----------------------------------------------------------------------------------
+ERROR_TYPES = {"#NULL!": "NULL_VALUE", "#DIV/0!": "DIVIDE_BY_ZERO", "#VALUE!": "VALUE",
+               "#REF!": "REF", "#NAME?": "NAME", "#NUM!": "NUM", "#N/A": "N_A",
+               "#ERROR!": "ERROR", "Loading...": "LOADING"}
+
+
+def extended(value: Scalar) -> dict[str, Any]:
+    """An ExtendedValue, the typed cell of ``spreadsheets.get`` grid data."""
+    if isinstance(value, bool):
+        return {"boolValue": value}
+    if isinstance(value, int | float):
+        return {"numberValue": json_number(value)}
+    return {"stringValue": value}
+
+
+def cell_data(cell: Stored) -> dict[str, Any]:
+    effective = extended(cell.value)
+    if cell.formula is not None and isinstance(cell.value, str) and cell.value in ERROR_TYPES:
+        effective = {"errorValue": {"type": ERROR_TYPES[cell.value],
+                                    "message": "Emulated formula error"}}
+    entered = {"formulaValue": cell.formula} if cell.formula is not None else extended(cell.value)
+    return {"userEnteredValue": entered, "effectiveValue": effective,
+            "formattedValue": formatted(cell)}
+
+
+def grid_data(box: Box) -> dict[str, Any]:
+    """GridData of a box: rows up to the last one holding a value, ``{}`` for empty cells."""
+    by_row: dict[int, dict[int, Stored]] = {}
+    for (r, c), cell in box.sheet.cells.items():
+        if box.row0 <= r < box.row1 and box.col0 <= c < box.col1:
+            by_row.setdefault(r - box.row0, {})[c - box.col0] = cell
+    rows: list[dict[str, Any]] = [{} for _ in range(max(by_row, default=-1) + 1)]
+    for r, row in by_row.items():
+        rows[r] = {"values": [cell_data(row[c]) if c in row else {} for c in range(max(row) + 1)]}
+    out: dict[str, Any] = {"rowData": rows} if rows else {}
+    if box.row0:
+        out["startRow"] = box.row0
+    if box.col0:
+        out["startColumn"] = box.col0
+    return out
+
+
 def render(cell: Stored, value_option: str, date_option: str) -> Scalar:
     if value_option == "FORMULA" and cell.formula is not None:
         return cell.formula

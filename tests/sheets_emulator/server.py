@@ -7,6 +7,7 @@ they would in production.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import socket
@@ -60,6 +61,7 @@ class Fault:
     html: bool = False
     reset: bool = False
     delay: float = 0.0
+    lose_response: bool = False  # serve the request, then reset instead of answering
 
     @classmethod
     def quota(cls, retry_after: str | None = "0") -> Fault:
@@ -72,6 +74,11 @@ class Fault:
     @classmethod
     def connection_reset(cls) -> Fault:
         return cls(reset=True)
+
+    @classmethod
+    def lost_response(cls) -> Fault:
+        """The request is applied but its answer never arrives: the case retries must survive."""
+        return cls(lose_response=True)
 
     @classmethod
     def slow(cls, seconds: float) -> Fault:
@@ -99,8 +106,9 @@ class LoggedRequest:
     params: Mapping[str, list[str]]
     body_size: int
     response_size: int
-    status: int  # 0: the connection was reset
+    status: int  # 0: the connection was reset before an answer
     body: Any = None
+    authorization: str | None = None  # the Authorization header, if one was sent
 
 
 @dataclass
@@ -195,6 +203,19 @@ class Router:
         return _Reply(200, json.dumps(result).encode())
 
 
+TOKEN_PATH = "/token"
+
+
+def token_reply() -> _Reply:
+    """An OAuth token endpoint, so service-account and user credentials work offline.
+
+    Point a credentials file's ``token_uri`` at ``<emulator>/token``: google-auth then
+    refreshes against the emulator and sends a real ``Authorization`` header.
+    """
+    body = {"access_token": "emulator-token", "expires_in": 3600, "token_type": "Bearer"}
+    return _Reply(200, json.dumps(body).encode())
+
+
 def fault_reply(fault: Fault) -> _Reply:
     code = fault.status or 500
     if fault.html:
@@ -208,6 +229,7 @@ def fault_reply(fault: Fault) -> _Reply:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stalls
     server: _Server
 
     def do_GET(self) -> None:
@@ -223,22 +245,33 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         params = parse_qs(split.query, keep_blank_values=True)
         emulator = self.server.emulator
-        fault = emulator.next_fault(self.command, unquote(split.path))
-        if fault is not None and fault.delay:
-            emulator.stopping.wait(fault.delay)
-        if fault is not None and fault.reset:
-            emulator.log(LoggedRequest(self.command, unquote(split.path), "?", params, len(raw),
-                                       0, 0))
-            self._reset()
+        if split.path == TOKEN_PATH:
+            self._send(token_reply())
             return
+        path = unquote(split.path)
+        fault = emulator.next_fault(self.command, path)
+        unanswered = LoggedRequest(self.command, path, emulator.router.route(
+            self.command, split.path)[0], params, len(raw), 0, 0, None,
+            self.headers.get("Authorization"))
+        if fault is not None and (fault.reset or fault.delay):
+            emulator.log(unanswered)  # logged on arrival: the client may give up before the end
+            emulator.stopping.wait(fault.delay)
+            if fault.reset:
+                self._reset()
+                return
         if fault is not None and fault.status:
-            name, reply, body = emulator.router.route(self.command, split.path)[0], fault_reply(
-                fault), None
+            reply, body = fault_reply(fault), None
         else:
-            name, reply, body = emulator.router.serve(self.command, split.path, params, raw)
-        emulator.log(LoggedRequest(self.command, unquote(split.path), name, params, len(raw),
-                                   len(reply.body), reply.status, body))
-        self._send(reply)
+            _, reply, body = emulator.router.serve(self.command, split.path, params, raw)
+        lost = fault is not None and fault.lose_response
+        if not (fault is not None and fault.delay):
+            emulator.log(dataclasses.replace(
+                unanswered, response_size=0 if lost else len(reply.body),
+                status=0 if lost else reply.status, body=body))
+        if lost:
+            self._reset()
+        else:
+            self._send(reply)
 
     def _send(self, reply: _Reply) -> None:
         self.send_response(reply.status)
