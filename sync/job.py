@@ -2,7 +2,8 @@
 
 read -> evaluate -> decide -> notify -> write. ``--dry-run`` stops before the last
 two and reports what they would have done. ``Last alert`` is written only for rows
-whose every recipient's mail the server accepted, so a failed mail is retried.
+whose every recipient's mail the server accepted, so a failed mail is retried; the
+weekly digest's state is kept on the Status tab the same way (sync/digest.py).
 """
 
 from __future__ import annotations
@@ -12,22 +13,21 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from email.message import EmailMessage
 
 import pandas as pd
 
+from sync import alerting
+from sync import digest as weekly
+from sync.alerting import Decisions
 from sync.backends.base import RowKey, Workbook
-from sync.config import Job
+from sync.config import DigestConfig, Job
 from sync.evaluate import Evaluation, evaluate, tabs_to_read
-from sync.frames import records
 from sync.notify.compose import compose
 from sync.notify.email import Sender
-from sync.notify.model import AlertItem, DeliveryReport, Digest
-from sync.rules import alerts
+from sync.notify.model import DeliveryReport, Digest
 from sync.rules import status as st
-from sync.rules.kpi import fmt
-from sync.stamps import last_alert, parse_last_alerts, parse_stamps, stamp
+from sync.stamps import stamp
 from sync.status_tab import StatusPage, render
 from sync.writeback import (
     KPI_OWNED,
@@ -46,6 +46,7 @@ class Mail:
     recipient: str
     subject: str
     items: int
+    weekly: bool = False  # the weekly summary rather than an alert digest
 
 
 @dataclass
@@ -55,7 +56,7 @@ class RunReport:
     objectives: Counter[str] = field(default_factory=Counter)
     key_results: Counter[str] = field(default_factory=Counter)
     mails: list[Mail] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)  # recipient -> why not accepted
     changes: list[Change] = field(default_factory=list)
     errors: int = 0
 
@@ -65,25 +66,32 @@ class RunReport:
 
 
 def run_once(job: Job, workbook: Workbook, sender: Sender, sender_address: str,
-             now: dt.datetime, *, dry_run: bool = False) -> RunReport:
+             now: dt.datetime, *, dry_run: bool = False,
+             digest: DigestConfig | None = None) -> RunReport:
+    """One run; ``digest`` is the config's ``[digest]`` (None: no weekly digest)."""
     grids = workbook.read(tabs_to_read(job))
     ev = evaluate(grids, now, job)
     report = RunReport(workbook=job.workbook.name, errors=_count_errors(ev))
     report.kpis.update(ev.kpis["status"])
     report.objectives.update(ev.okrs.objectives["status"])
     report.key_results.update(ev.okrs.key_results["status"])
-    kpi_decisions = _decide(ev.kpis, ev.kpi_sheet.rows, now, job, st.KPI_ALERTING, muted=True)
-    kr_decisions = _decide(ev.okrs.key_results, ev.okr_sheet.rows, now, job, st.OKR_ALERTING)
-    items = [*_kpi_items(ev, kpi_decisions, job), *_kr_items(ev, kr_decisions, job)]
-    digests = _digests(items, workbook, now)
-    messages = [(d.recipient, compose(d, sender_address)) for d in digests]
-    report.mails = [Mail(r, str(m["Subject"]), len(d.items))
-                    for (r, m), d in zip(messages, digests, strict=True)]
-    delivered = _deliver(sender, messages, dry_run)
-    report.failed = dict(delivered.failed)
-    updates, keys = _updates(ev, kpi_decisions, kr_decisions, delivered.accepted, now, job)
+    kpi_d = alerting.decide_kpis(ev, now, job)
+    kr_d = alerting.decide_key_results(ev, now, job)
+    digests = _digests(ev, kpi_d, kr_d, job, workbook=workbook, now=now)
+    accepted = _deliver(sender, digests, sender_address, report, dry_run).accepted
+    state = weekly.read_state(grids.get(job.tabs.status))
+    due = weekly.due_recipients(state, now, digest) if digest else ()
+    summary = alerting.summary(ev, kpi_d, job) if due else ()
+    weekly_digests = [Digest(r, (), workbook.title, workbook.url, now, weekly=True,
+                             summary=summary) for r in due]
+    took = _deliver(sender, weekly_digests, sender_address, report, dry_run).accepted
+    if digest and not dry_run:
+        state = weekly.next_state(state, due, took, now, digest)
+    updates, keys = _updates(ev, kpi_d, kr_d, accepted=accepted, now=now, job=job)
     page = StatusPage(workbook.title, stamp(now, job.tz), ev.cycle,
-                      now.astimezone(job.tz).date(), ev.kpis, ev.okrs, ev.problems)
+                      now.astimezone(job.tz).date(), ev.kpis, ev.okrs, ev.problems,
+                      kpi_tab=job.tabs.kpis, okr_tab=job.tabs.okrs,
+                      extra=weekly.rows(state, job.tz) if digest else ())
     status_tab = render(page, job.tabs.status)
     report.changes = updates
     if not dry_run:
@@ -96,104 +104,51 @@ def _count_errors(ev: Evaluation) -> int:
                + (ev.okrs.key_results["status"] == st.ERROR).sum())
 
 
-def _decide(results: pd.DataFrame, rows: pd.DataFrame, now: dt.datetime, job: Job,
-            alerting: frozenset[str], *, muted: bool = False) -> pd.DataFrame:
-    def raw(cid: str) -> pd.Series:
-        return rows[cid].reindex(results.index) if cid in rows else pd.Series(
-            None, index=results.index, dtype=object)
-
-    last = parse_last_alerts(raw("last_alert"), job.tz)
-    today = pd.Timestamp(now.astimezone(job.tz).date())
-    is_muted = (results["mute_until"] >= today) if muted else pd.Series(False, index=results.index)
-    state = pd.DataFrame({
-        "status": results["status"],
-        "previous": raw("status").map(lambda v: str(v).strip().upper() if v else ""),
-        "since": parse_stamps(raw("since"), job.tz),
-        "last_status": last["status"], "last_when": last["when"],
-        "muted": is_muted.fillna(False),
-    }, index=results.index)
-    decided = alerts.decide(state, now, job.alerts, alerting)
-    decided["recipients"] = alerts.recipients(results["owner"], job.alerts.recipients)
-    decided["last_when"] = last["when"]
-    return decided
+def _digests(ev: Evaluation, kpi_d: Decisions, kr_d: Decisions, job: Job, *,
+             workbook: Workbook, now: dt.datetime) -> list[Digest]:
+    """The run's alert digests: one per recipient, never one mail per row."""
+    items = [*alerting.kpi_items(ev, kpi_d, job, now), *alerting.kr_items(ev, kr_d, job)]
+    for item in alerting.unrouted(items):
+        log.warning("no recipient for %s %r: set its Owner or [alerts] recipients",
+                    item.kind, item.name)
+    return alerting.digests(items, workbook.title, workbook.url, now)
 
 
-def _kpi_items(ev: Evaluation, decisions: pd.DataFrame, job: Job) -> list[
-        tuple[tuple[str, ...], AlertItem]]:
-    k = ev.kpis.join(decisions[["reason", "since", "recipients", "last_when"]])
-    return [(r["recipients"], _kpi_item(r, job)) for r in records(k[k["reason"] != ""])]
+def _deliver(sender: Sender, digests: Sequence[Digest], sender_address: str,
+             report: RunReport, dry_run: bool) -> DeliveryReport:
+    """Compose and send; record each mail and each refusal in the report.
 
-
-def _kpi_item(r: dict[str, Any], job: Job) -> AlertItem:
-    unit = r["unit"]
-    threshold = (f"critical {fmt(r['critical'], unit)}" if r["status"] == st.CRITICAL
-                 else f"warning {fmt(r['warning'], unit)}" if r["status"] == st.WARNING else "")
-    return AlertItem(
-        kind="kpi", name=r["name"], status=r["status"], previous="", reason=r["reason"],
-        row=r["row"], tab=job.tabs.kpis, value=fmt(r["value"], unit), threshold=threshold,
-        change="" if pd.isna(r["change"]) else f"{r['change']:+.1%}", note=r["note"],
-        owner=r["owner"], since=_py(r["since"]), last_alert=_py(r["last_when"]),
-        warning=_float(r["warning"]), critical=_float(r["critical"]))
-
-
-def _kr_items(ev: Evaluation, decisions: pd.DataFrame, job: Job) -> list[
-        tuple[tuple[str, ...], AlertItem]]:
-    k = ev.okrs.key_results.join(decisions[["reason", "since", "recipients", "last_when"]])
-    return [(r["recipients"], AlertItem(
-        kind="key_result", name=f"{r['objective']} › {r['key_result']}", status=r["status"],
-        previous="", reason=r["reason"], row=r["row"], tab=job.tabs.okrs,
-        value=f"{r['progress']:.0%}", threshold=f"expected {r['expected']:.0%}", note=r["note"],
-        owner=r["owner"], since=_py(r["since"]), last_alert=_py(r["last_when"])))
-        for r in records(k[k["reason"] != ""])]
-
-
-def _float(value: Any) -> float | None:
-    return None if pd.isna(value) else float(value)
-
-
-def _py(value: Any) -> dt.datetime | None:
-    return None if value is None or pd.isna(value) else pd.Timestamp(value).to_pydatetime()
-
-
-def _digests(items: Sequence[tuple[tuple[str, ...], AlertItem]], workbook: Workbook,
-             now: dt.datetime) -> list[Digest]:
-    """One digest per recipient per run, never one mail per row."""
-    by_recipient: dict[str, list[AlertItem]] = {}
-    for recipients, item in items:
-        if not recipients:
-            log.warning("no recipient for %s %r: set its Owner or [alerts] recipients",
-                        item.kind, item.name)
-        for r in recipients:
-            by_recipient.setdefault(r, []).append(item)
-    title = workbook.title if by_recipient else ""
-    return [Digest(r, tuple(its), title, workbook.url, now)
-            for r, its in sorted(by_recipient.items())]
-
-
-def _deliver(sender: Sender, messages: list[tuple[str, EmailMessage]],
-             dry_run: bool) -> DeliveryReport:
+    Alert digests and weekly digests go in separate calls: the sender reports per
+    recipient, and one recipient's weekly mail must not stand for their alert mail.
+    """
+    messages: list[tuple[str, EmailMessage]] = [
+        (d.recipient, compose(d, sender_address)) for d in digests]
+    report.mails += [Mail(r, str(m["Subject"]), len(d.summary if d.weekly else d.items),
+                          d.weekly) for (r, m), d in zip(messages, digests, strict=True)]
     if dry_run or not messages:
         return DeliveryReport(accepted=frozenset(), failed={})
     delivered = sender.send(messages)
+    what = "weekly digest" if digests[0].weekly else "alert mail"
     for recipient, why in delivered.failed.items():
-        log.error("mail to %s not accepted: %s (it is retried next run)", recipient, why)
+        log.error("%s to %s not accepted: %s (it is retried next run)", what, recipient, why)
+        report.failed[f"{recipient} ({what})" if digests[0].weekly else recipient] = why
     return delivered
 
 
-def _updates(ev: Evaluation, kpi_d: pd.DataFrame, kr_d: pd.DataFrame,
+def _updates(ev: Evaluation, kpi_d: Decisions, kr_d: Decisions, *,
              accepted: frozenset[str], now: dt.datetime, job: Job) -> tuple[
         list[Change], list[RowKey]]:
     checked = stamp(now, job.tz)
     kpi_values = pd.DataFrame({
         "status": ev.kpis["status"], "note": ev.kpis["note"],
-        "since": kpi_d["since"].map(lambda t: stamp(t, job.tz)),
-        "last_alert": _last_alerts(ev.kpis, kpi_d, accepted, now, job),
+        "since": kpi_d.decided["since"].map(lambda t: stamp(t, job.tz)),
+        "last_alert": alerting.last_alerts(kpi_d, accepted, now, job),
         "checked": checked}, index=ev.kpis.index)
     krs = ev.okrs.key_results
     kr_values = pd.DataFrame({
         "progress": krs["progress"].round(4), "expected": krs["expected"].round(4),
-        "status": krs["status"], "since": kr_d["since"].map(lambda t: stamp(t, job.tz)),
-        "last_alert": _last_alerts(krs, kr_d, accepted, now, job),
+        "status": krs["status"], "since": kr_d.decided["since"].map(lambda t: stamp(t, job.tz)),
+        "last_alert": alerting.last_alerts(kr_d, accepted, now, job),
         "checked": checked}, index=krs.index)
     out: list[Change] = []
     keys: list[RowKey] = []
@@ -205,12 +160,3 @@ def _updates(ev: Evaluation, kpi_d: pd.DataFrame, kr_d: pd.DataFrame,
         out.extend(cell_updates(sheet, positions, values))
         keys.extend(row_keys(sheet, values.index, key_ids))
     return out, keys
-
-
-def _last_alerts(results: pd.DataFrame, decisions: pd.DataFrame, accepted: frozenset[str],
-                 now: dt.datetime, job: Job) -> pd.Series:
-    """The new ``Last alert`` where every recipient accepted the mail, else None (unchanged)."""
-    mailed = (decisions["reason"] != "") & decisions["recipients"].map(
-        lambda rs: bool(rs) and all(r in accepted for r in rs))
-    text = results["status"].map(lambda s: last_alert(s, now, job.tz))
-    return text.where(mailed, None)

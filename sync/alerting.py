@@ -1,0 +1,227 @@
+"""From a run's results to the mails it owes and the ``Last alert`` cells it writes: pure.
+
+``decide_kpis`` / ``decide_key_results`` read each row's alert state from its own cells
+(``Status``, ``Since``, ``Last alert``, ``Mute until``) and ask ``sync.rules.alerts`` what
+to do; ``items`` turns the rows to mail into ``AlertItem``s with their recipients;
+``digests`` makes one digest per recipient; ``last_alerts`` gives the cells to write once
+the sender has said which recipients the server accepted. No I/O, no clock: ``now`` is
+passed in, and job.py orders the steps.
+
+Message-ID stability (at least once, at most one duplicate): compose() derives the ID from
+each item's key, ``since`` and ``last_alert``. An item carries ``since`` only when that
+status already held at the last mail (a reminder); for a change (new, worse, resolved) it
+is None. So the retry of a mail whose run crashed before writing anything, and the retry
+of a mail the server did not accept (the run wrote ``Status``/``Since`` but not
+``Last alert``), carry the same Message-ID as the first attempt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from sync.cells import parse_numbers
+from sync.config import Job
+from sync.evaluate import Evaluation
+from sync.frames import Sheet, records, wide_history
+from sync.notify.model import AlertItem, Digest, Reason
+from sync.rules import alerts
+from sync.rules import status as st
+from sync.rules.kpi import fmt
+from sync.stamps import parse_stamps
+
+Routed = tuple[tuple[str, ...], AlertItem]  # (recipients, item)
+HISTORY_POINTS = 12  # a chart of the last dozen values
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """One tab's rows: their alert state as read, and what was decided for each."""
+
+    state: pd.DataFrame  # status, previous, since, mailed, when, eased, pending, muted
+    decided: pd.DataFrame  # reason, since, told, eased, pending, recipients
+
+    @property
+    def mailed(self) -> pd.DataFrame:
+        return self.decided[self.decided["reason"] != ""]
+
+
+def decide_kpis(ev: Evaluation, now: dt.datetime, job: Job) -> Decisions:
+    today = pd.Timestamp(now.astimezone(job.tz).date())
+    muted = (ev.kpis["mute_until"] >= today).fillna(False)
+    return _decide(ev.kpis, ev.kpi_sheet.rows, now, job, alerting=st.KPI_ALERTING,
+                   muted=muted)
+
+
+def decide_key_results(ev: Evaluation, now: dt.datetime, job: Job) -> Decisions:
+    krs = ev.okrs.key_results
+    return _decide(krs, ev.okr_sheet.rows, now, job, alerting=st.OKR_ALERTING,
+                   muted=pd.Series(False, index=krs.index))
+
+
+def _decide(results: pd.DataFrame, rows: pd.DataFrame, now: dt.datetime, job: Job, *,
+            alerting: frozenset[str], muted: pd.Series) -> Decisions:
+    def cells(cid: str) -> pd.Series:
+        if cid in rows:
+            return rows[cid].reindex(results.index)
+        return pd.Series(None, index=results.index, dtype=object)
+
+    state = pd.DataFrame({
+        "status": results["status"].astype(object),
+        "previous": cells("status").map(lambda v: str(v).strip().upper() if v else ""),
+        "since": parse_stamps(cells("since"), job.tz),
+        **alerts.parse_records(cells("last_alert"), job.tz),
+        "muted": muted.astype(bool),
+    }, index=results.index)
+    decided = alerts.decide(state, now, job.alerts, alerting)
+    decided["recipients"] = alerts.recipients(results["owner"], job.alerts.recipients)
+    return Decisions(state, decided)
+
+
+def last_alerts(d: Decisions, accepted: Iterable[str], now: dt.datetime, job: Job) -> pd.Series:
+    """The ``Last alert`` cells to write (None: unchanged), given who accepted their mail.
+
+    A row counts as notified only when every one of its recipients' mails was accepted.
+    """
+    took = frozenset(accepted)
+    delivered = d.decided["recipients"].map(lambda rs: bool(rs) and all(r in took for r in rs))
+    return alerts.next_records(d.state, d.decided, delivered.astype(bool), now=now,
+                               cfg=job.alerts, tz=job.tz)
+
+
+# -- items ------------------------------------------------------------------------------
+
+
+def kpi_items(ev: Evaluation, d: Decisions, job: Job, now: dt.datetime) -> list[Routed]:
+    mailed = d.mailed
+    rows = ev.kpis.loc[mailed.index].join(mailed).join(d.state[["when"]])
+    history = _history(ev.kpi_sheet, rows.index, now.astimezone(job.tz).date(), job)
+    return [(r["recipients"], _kpi_item(r, job, history.get(r["row"], ()))) for r in records(rows)]
+
+
+def _kpi_item(r: dict[str, Any], job: Job,
+              history: tuple[tuple[dt.date, float], ...]) -> AlertItem:
+    return AlertItem(
+        kind="kpi", name=r["name"], status=r["status"], previous=_previous(r),
+        reason=_reason(r["reason"]), row=r["row"], tab=job.tabs.kpis,
+        value=fmt(r["value"], r["unit"]), threshold=_threshold(r), change=_change(r),
+        note=r["note"],
+        owner=r["owner"], since=_episode_since(r["since"], r["when"]), last_alert=_py(r["when"]),
+        history=history, warning=_float(r["warning"]), critical=_float(r["critical"]))
+
+
+def _threshold(r: dict[str, Any]) -> str:
+    if r["status"] == st.CRITICAL and not pd.isna(r["critical"]):
+        return f"critical {fmt(r['critical'], r['unit'])}"
+    if r["status"] == st.WARNING and not pd.isna(r["warning"]):
+        return f"warning {fmt(r['warning'], r['unit'])}"
+    return ""
+
+
+def kr_items(ev: Evaluation, d: Decisions, job: Job) -> list[Routed]:
+    mailed = d.mailed
+    rows = ev.okrs.key_results.loc[mailed.index].join(mailed).join(d.state[["when"]])
+    return [(r["recipients"], AlertItem(
+        kind="key_result", name=f"{r['objective']} › {r['key_result']}", status=r["status"],
+        previous=_previous(r), reason=_reason(r["reason"]), row=r["row"], tab=job.tabs.okrs,
+        value=_percent(r["progress"]), threshold=_expected(r["expected"]), note=r["note"],
+        owner=r["owner"], since=_episode_since(r["since"], r["when"]),
+        last_alert=_py(r["when"]))) for r in records(rows)]
+
+
+def summary(ev: Evaluation, kpi_d: Decisions, job: Job) -> tuple[AlertItem, ...]:
+    """The weekly digest's rows: every objective and every KPI, as they stand."""
+    objectives = tuple(AlertItem(
+        kind="objective", name=o["objective"], status=o["status"], previous="", reason="repeat",
+        row=0, tab=job.tabs.okrs, value=_percent(o["progress"]),
+        threshold=_expected(o["expected"]), note=o["note"])
+        for o in ev.okrs.objectives.to_dict("records"))
+    kpis = ev.kpis.join(kpi_d.decided[["since"]])
+    return objectives + tuple(AlertItem(
+        kind="kpi", name=r["name"], status=r["status"], previous="", reason="repeat",
+        row=r["row"], tab=job.tabs.kpis, value=fmt(r["value"], r["unit"]),
+        threshold=_threshold(r), change=_change(r), note=r["note"], owner=r["owner"],
+        since=_py(r["since"])) for r in records(kpis))
+
+
+def digests(items: Sequence[Routed], title: str, url: str | None,
+            now: dt.datetime) -> list[Digest]:
+    """One digest per recipient per run, never one mail per row; recipients in order."""
+    by_recipient: dict[str, list[AlertItem]] = {}
+    for recipients, item in items:
+        for r in recipients:
+            by_recipient.setdefault(r, []).append(item)
+    return [Digest(r, tuple(its), title, url, now) for r, its in sorted(by_recipient.items())]
+
+
+def unrouted(items: Sequence[Routed]) -> list[AlertItem]:
+    """Items nobody would receive: no Owner and no [alerts] recipients."""
+    return [item for recipients, item in items if not recipients]
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+def _history(sheet: Sheet, rows: pd.Index, today: dt.date,
+             job: Job) -> dict[int, tuple[tuple[dt.date, float], ...]]:
+    """The last values of the wide layout's dated columns, for the chart (the log tab's
+    points are not charted). Unreadable cells are left out."""
+    if rows.empty:
+        return {}
+    long = wide_history(sheet)
+    long = long[long["row"].isin(rows) & (long["date"] <= pd.Timestamp(today))]
+    if long.empty:
+        return {}
+    values = parse_numbers(long["raw"].reset_index(drop=True),
+                           decimal_comma=job.kpi.decimal_comma)["value"].to_numpy()
+    points = long.assign(value=values).dropna(subset=["value"]).sort_values(["row", "date"])
+    return {int(str(row)): tuple((d.date(), float(v)) for d, v in zip(
+        g["date"].tail(HISTORY_POINTS), g["value"].tail(HISTORY_POINTS), strict=True))
+        for row, g in points.groupby("row")}
+
+
+def _episode_since(since: Any, told_at: Any) -> dt.datetime | None:
+    """``since`` only if the status already held at the last mail (see the module doc)."""
+    if pd.isna(since) or pd.isna(told_at) or since > told_at:
+        return None
+    return _py(since)
+
+
+def _previous(r: dict[str, Any]) -> str:
+    """The status last mailed, when it differs from the status now ("" otherwise)."""
+    return "" if r["told"] == r["status"] else str(r["told"])
+
+
+def _change(r: dict[str, Any]) -> str:
+    """``-17.6 % since 2026-11-16``: the move against the previous data point."""
+    if pd.isna(r["change"]):
+        return ""
+    since = "" if pd.isna(r["previous_date"]) else f" since {r['previous_date']:%Y-%m-%d}"
+    return f"{r['change'] * 100:+.1f} %{since}"
+
+
+def _reason(value: str) -> Reason:
+    for reason in ("new", "worse", "repeat", "resolved"):
+        if value == reason:
+            return reason
+    raise ValueError(f"not a reason to mail: {value!r}")
+
+
+def _percent(value: Any) -> str:
+    return "" if pd.isna(value) else f"{value * 100:.0f} %"
+
+
+def _expected(value: Any) -> str:
+    return "" if pd.isna(value) else f"expected {value * 100:.0f} %"
+
+
+def _float(value: Any) -> float | None:
+    return None if pd.isna(value) else float(value)
+
+
+def _py(value: Any) -> dt.datetime | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).to_pydatetime()
