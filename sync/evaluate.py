@@ -98,7 +98,7 @@ def _with_log(history: pd.DataFrame, kpi_rows: pd.DataFrame, tab: str, grid: Gri
     use = rows.index[known & filled]
     dates = parse_dates(rows.loc[use, "date"], dayfirst=dayfirst)
     no_date = dates["value"].isna()
-    reason = dates["error"].where(dates["error"].notna(), "no date")
+    reason = dates["error"].where(dates["error"].notna(), "a value with no date")
     entries = pd.DataFrame({
         "row": first_row.reindex(keys[use]).to_numpy(),
         "date": dates["value"].dt.floor("D"),

@@ -177,6 +177,8 @@ def _text(value: object) -> str:
 
 def _shown(value: object) -> str:
     """A cell's content as a note quotes it: text in quotes, cut short if long."""
+    if value is None:
+        return "(blank)"
     if isinstance(value, str):
         return repr(value if len(value) <= 40 else value[:37] + "...")
     if isinstance(value, dt.datetime | dt.date):
@@ -296,10 +298,12 @@ def _cadence(raw: pd.Series, errors: _Errors, where: Where) -> pd.Series:
 
 
 def _cadence_days(texts: pd.Series) -> Floats:
-    named = texts.map(CADENCE_DAYS)
-    parts = texts.str.extract(r"\A" + _CADENCE.pattern + r"\Z", flags=re.IGNORECASE)
-    counted = pd.to_numeric(parts["n"]) * parts["unit"].fillna("").map(_CADENCE_UNITS)
-    days = named.fillna(counted).astype("float64")
+    days = texts.map(CADENCE_DAYS).astype("float64")
+    counted = days.isna() & texts.ne("")
+    if counted.any():
+        parts = texts[counted].str.extract(r"\A" + _CADENCE.pattern + r"\Z", flags=re.I)
+        number = pd.to_numeric(parts["n"]) * parts["unit"].fillna("").map(_CADENCE_UNITS)
+        days[counted] = number.astype("float64")
     out: Floats = np.asarray(days.where(days > 0).to_numpy(na_value=np.nan), dtype=np.float64)
     return out
 
@@ -500,7 +504,8 @@ def _fmt(values: pd.Series, units: pd.Series) -> pd.Series:
 
 
 def _percent(fraction: float) -> str:
-    return f"{fraction * 100:+.1f} %"
+    """``-17.6 %``; a change that rounds to nothing is ``+0.0 %``, never ``-0.0 %``."""
+    return f"{round(fraction * 100, 1) + 0.0:+.1f} %"
 
 
 def _notes(f: pd.DataFrame, better: pd.Series, job: Job, where: Where) -> pd.Series:
@@ -520,9 +525,9 @@ def _notes(f: pd.DataFrame, better: pd.Series, job: Job, where: Where) -> pd.Ser
         pd.Series(np.where(f["cadence_days"].notna() & f["date"].isna() & f["value"].notna(),
                            "no dated value, so staleness is not checked", ""), index=f.index),
     ]
-    note = parts[0]
-    for part in parts[1:]:
-        note = note.where(part == "", note.where(note == "", note + "; ") + part)
+    columns = [part.to_numpy(dtype=object) for part in parts]
+    note = pd.Series(["; ".join(filter(None, texts)) for texts in zip(*columns, strict=True)],
+                     index=f.index, dtype=object)
     no_data = (f"no value yet: add one in a dated column, in {where.headers['current']} "
                f"or in the {job.tabs.kpi_log!r} tab")
     note = note.where(f["status"] != st.NO_DATA, no_data)
