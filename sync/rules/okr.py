@@ -129,6 +129,9 @@ def _read(krs: pd.DataFrame, notes: _Notes, kpis: _Kpis, job: Job,
     kind = pd.Series(_texts(col("kind")), index=krs.index).str.casefold().map(KINDS)
     notes.add(kind.isna(), "kind", "expected committed or aspirational", col("kind"))
     number_cells = ~pd.Series(milestone, index=krs.index)
+    blank_start = _texts(col("start")) == ""
+    notes.add(~milestone & (_texts(col("target")) == ""), "target",
+              "empty: a key result needs a target", None)
     frame = pd.DataFrame({
         "objective": objective, "key_result": key_result, "owner": _texts(col("owner")),
         "confidence": [_shown(c) for c in col("confidence")],
@@ -137,6 +140,7 @@ def _read(krs: pd.DataFrame, notes: _Notes, kpis: _Kpis, job: Job,
         "target": notes.numbers(col("target").where(number_cells), "target", job),
         "value": value, "milestone": milestone, "kpi": linked, "higher": higher,
         "weight": weight.fillna(1.0).clip(lower=0), "due": due_date,
+        "blank_start": blank_start,
     }, index=krs.index)
     return frame[keep]
 
@@ -203,12 +207,10 @@ def _progress(f: pd.DataFrame, notes: _Notes) -> pd.DataFrame:
     numeric = ~f["milestone"].to_numpy(dtype=bool)
     s, t, v = (f[c].to_numpy(dtype=np.float64) for c in ("start", "target", "value"))
     higher = f["higher"].to_numpy(dtype=bool)
-    no_start = numeric & np.isnan(s)
+    no_start = numeric & f["blank_start"].to_numpy(dtype=bool)
     decreasing = no_start & ~np.isnan(t) & (~higher | (t <= 0) | (v > t))
     notes.add(_on(f, decreasing), "start", "empty, and the key result looks decreasing "
               "(target below its current value or its KPI's direction): fill in Start", None)
-    notes.add(_on(f, numeric & np.isnan(t)), "target", "empty: a key result needs a target",
-              None)
     start = np.where(numeric, np.where(no_start, 0.0, s), np.nan)
     span = t - start
     maintain = numeric & ~np.isnan(s) & (span == 0)
@@ -217,7 +219,8 @@ def _progress(f: pd.DataFrame, notes: _Notes) -> pd.DataFrame:
         ratio = (v - start) / np.where(span != 0, span, np.nan)
     raw = np.where(maintain, held.astype(np.float64), np.where(numeric, ratio, v))
     raw = np.where(np.isnan(raw), 0.0, raw)
-    return f.assign(start=start, maintain=maintain, progress=raw, clamped=raw.clip(0.0, 1.0))
+    return f.drop(columns="blank_start").assign(start=start, maintain=maintain, progress=raw,
+                                                clamped=raw.clip(0.0, 1.0))
 
 
 def _judge(f: pd.DataFrame, errors: pd.Series, job: Job, cycle: Cycle,
@@ -247,7 +250,7 @@ def _elapsed(due: pd.Series, cycle: Cycle, now: dt.datetime) -> np.ndarray:
     """The share of cycle start .. due (inclusive; default the cycle's end) gone by ``now``."""
     start = np.datetime64(cycle.start, "ns")
     until = due.fillna(pd.Timestamp(cycle.end)).to_numpy(dtype="datetime64[ns]")
-    until = until + np.timedelta64(1, "D")
+    until = np.maximum(until + np.timedelta64(1, "D"), start + np.timedelta64(1, "D"))
     gone = (np.datetime64(now.replace(tzinfo=None), "ns") - start) / (until - start)
     return np.clip(gone.astype(np.float64), 0.0, 1.0)
 
@@ -331,9 +334,9 @@ def _objectives(krs: pd.DataFrame, job: Job, ended: bool) -> pd.DataFrame:
 
     count, readable, w_sum = total(np.ones(len(codes))), total(ok * 1.0), total(w)
     with np.errstate(divide="ignore", invalid="ignore"):
-        progress = np.where(w_sum > 0, total(clamped * w) / w_sum,
-                            total(clamped * ok) / readable)
-        expected = np.where(w_sum > 0, total(expected_kr * w) / w_sum,
+        share = w / w_sum[codes]  # normalised first, so tiny weights cannot underflow
+        progress = np.where(w_sum > 0, total(clamped * share), total(clamped * ok) / readable)
+        expected = np.where(w_sum > 0, total(expected_kr * share),
                             total(expected_kr * ok) / readable)
     progress, expected = np.nan_to_num(progress), np.nan_to_num(expected)
     none_ok = readable == 0
