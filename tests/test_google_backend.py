@@ -142,6 +142,7 @@ def test_a_steady_run_makes_three_requests_and_adds_no_second_tab_or_rule(
     sync_once(workbook, status="WARNING")
     assert workbook.title == "Team metrics"
     assert sheets_emulator.apis() == ["get", "values.batchGet", "values.batchUpdate"]
+    assert workbook.request_count == 3
     assert sheets_emulator.tabs(book) == ["KPIs", "OKRs", "KPI log", "Status"]
     assert len(sheets_emulator.sheet(book, "Status").conditional_formats) == len(COLOURS)
     assert sheets_emulator.grid(book, "KPIs")[3][4] == "WARNING"
@@ -327,8 +328,9 @@ def test_the_title_comes_with_the_read_or_else_from_one_small_request(
 def test_a_passing_failure_is_retried_and_the_read_succeeds(
         sheets_emulator: SheetsEmulator, open_book: Opener, book: str, fault: Fault) -> None:
     sheets_emulator.fail(fault, times=2)
-    assert open_book(book).read(["KPIs"])["KPIs"] == kpi_grid(3)
-    assert sheets_emulator.count("get") == 3
+    workbook = open_book(book)
+    assert workbook.read(["KPIs"])["KPIs"] == kpi_grid(3)
+    assert sheets_emulator.count("get") == workbook.request_count == 3
 
 
 def test_a_read_timeout_is_retried(

@@ -274,3 +274,52 @@ def test_gspreads_high_level_calls_are_served(sheets_emulator: SheetsEmulator, b
                                           ["2026-11-02", "Uptime", "99.9", "#N/A"]]
         assert spreadsheet.title == "Team metrics"
     assert sheets_emulator.formulas(book) == [("KPI log", "D2", "=1+1")]
+
+
+def test_rows_inserted_and_deleted_move_the_cells_below_them(
+        sheets_emulator: SheetsEmulator, api: Api, book: str) -> None:
+    sheet_id = sheets_emulator.sheet(book, "KPIs").sheet_id
+    rows = {"sheetId": sheet_id, "dimension": "ROWS"}
+    assert api.post(":batchUpdate", {"requests": [
+        {"insertDimension": {"range": {**rows, "startIndex": 1, "endIndex": 2}}},
+        {"deleteDimension": {"range": {**rows, "startIndex": 3, "endIndex": 4}}},
+        {"appendDimension": {"sheetId": sheet_id, "dimension": "COLUMNS", "length": 2}},
+    ]}).ok
+    assert sheets_emulator.grid(book, "KPIs")[:3] == [["KPI", "Value", "Due"], [],
+                                                      ["Uptime", 99.5, 46328]]
+    assert sheets_emulator.sheet(book, "KPIs").column_count == 28
+
+
+def test_cells_written_as_typed_values_are_formulas_only_when_sent_as_formulas(
+        sheets_emulator: SheetsEmulator, api: Api, book: str) -> None:
+    sheet_id = sheets_emulator.sheet(book, "KPI log").sheet_id
+    update = {"updateCells": {"start": {"sheetId": sheet_id, "rowIndex": 1}, "fields":
+                              "userEnteredValue", "rows": [{"values": [
+                                  {"userEnteredValue": {"stringValue": "=not a formula"}},
+                                  {"userEnteredValue": {"formulaValue": "=1+1"}}]}]}}
+    paint = {"repeatCell": {"range": {"sheetId": sheet_id, "endRowIndex": 1},
+                            "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
+                            "fields": "userEnteredFormat.textFormat.bold"}}
+    assert api.post(":batchUpdate", {"requests": [update, paint]}).ok
+    assert sheets_emulator.formulas(book) == [("KPI log", "B2", "=1+1")]
+    assert sheets_emulator.grid(book, "KPI log")[1][0] == "=not a formula"
+    assert sheets_emulator.sheet(book, "KPI log").formats == [paint["repeatCell"]]
+
+
+def test_rules_can_be_deleted_by_index_and_are_returned(
+        sheets_emulator: SheetsEmulator, api: Api, book: str) -> None:
+    sheet_id = sheets_emulator.sheet(book, "KPIs").sheet_id
+    rule = {"ranges": [{"sheetId": sheet_id}], "booleanRule": {"condition": {
+        "type": "TEXT_CONTAINS", "values": [{"userEnteredValue": "CRIT"}]}}}
+    api.post(":batchUpdate", {"requests": [{"addConditionalFormatRule": {"rule": rule}}]})
+    reply = api.post(":batchUpdate", {"requests": [{"deleteConditionalFormatRule": {
+        "sheetId": sheet_id, "index": 0}}]}).json()["replies"][0]
+    assert reply == {"deleteConditionalFormatRule": {"rule": rule}}
+    assert sheets_emulator.sheet(book, "KPIs").conditional_formats == []
+
+
+def test_clearing_a_range_empties_its_cells(
+        sheets_emulator: SheetsEmulator, api: Api, book: str) -> None:
+    cleared = api.post("/values/KPIs!B2:C4:clear", {}).json()
+    assert cleared["clearedRange"] == "KPIs!B2:C4"
+    assert sheets_emulator.grid(book, "KPIs")[1:] == [["Uptime"], [], ["Latency"]]

@@ -2,12 +2,14 @@
 
 Request budget (SPEC §4). A steady run makes three HTTP requests in all:
 
-1. ``read``: one ``values.batchGet`` of every tab asked for, whole (``'KPIs'``), unformatted,
-   dates as serial numbers. No metadata request first: the batch is sent optimistically,
-   and only if Google answers ``400 Unable to parse range`` (a tab is missing) does the
-   backend fetch the tab list (``spreadsheets.get`` with a small field mask) and read the
-   tabs that exist. A whole-tab read also reports the tab's grid size in its ``range``,
-   so the backend learns the grid without asking for it.
+1. ``read``: one ``spreadsheets.get`` with ``ranges`` (every tab asked for, whole) and a
+   field mask selecting the title, each tab's id, grid size and conditional formats, and
+   its cells' effective values (dates are serial numbers, formula errors ``#REF!`` text).
+   ``values.batchGet`` would be lighter on the wire but cannot tell the title, which the
+   job shows on every run; gzip absorbs most of the difference. No metadata request comes
+   first: a tab Google cannot find fails the request with ``400 Unable to parse range:
+   'X'``, so that tab is dropped and the read retried (one more request per run for a
+   workbook lacking a tab asked for); a second miss resolves names via the tab list.
 2. ``write``, before writing: one small ``values.batchGet`` of the key columns of the rows
    about to be written (and of an owned tab not read before, to learn what to blank).
    If a person inserted, deleted or sorted rows meanwhile, nothing is written and
@@ -15,12 +17,11 @@ Request budget (SPEC §4). A steady run makes three HTTP requests in all:
 3. ``write``: one ``values.batchUpdate`` with ``valueInputOption=RAW`` holding every cell
    update and the owned tab's whole grid, padded with ``""`` over the previous, longer grid.
 
-Only when something is missing or too small is a ``spreadsheets.batchUpdate`` sent, once:
+Only when something is missing or too small is a ``spreadsheets.batchUpdate`` sent:
 ``addSheet`` of the owned tab with its colour rules (``addConditionalFormatRule``, one per
-status word) in the same atomic batch, and ``updateSheetProperties`` to grow a grid,
-because Google refuses writes beyond a tab's grid ("exceeds grid limits"). The spreadsheet
-``title`` is fetched lazily (one more small request, only in a run that mails) since
-``values`` requests do not return it.
+status word, re-added if someone deleted them all) in the same atomic batch, and
+``updateSheetProperties`` to grow a grid, because Google refuses writes beyond a tab's grid
+("Range (...) exceeds grid limits").
 
 Never a formula: all writes are ``RAW``, so text starting with ``=``, ``+``, ``-`` or ``@``
 stays text. Datetimes are written as ISO text (``2026-11-02 08:00+00:00``), readable and
@@ -53,7 +54,7 @@ from urllib.parse import urlsplit
 import gspread
 import requests
 from google.auth.credentials import Credentials
-from google.auth.exceptions import DefaultCredentialsError
+from google.auth.exceptions import DefaultCredentialsError, GoogleAuthError
 from google.auth.transport.requests import AuthorizedSession
 from gspread.exceptions import APIError
 from gspread.http_client import ParamsType
@@ -314,6 +315,7 @@ class _SheetsAdapter(HTTPAdapter):
         self.policy = policy
         self.budget = budget
         self.last = _Tally()
+        self.sent = 0  # HTTP attempts, retries included: what Google's quota counts
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
              ) -> requests.Response:
@@ -325,7 +327,10 @@ class _SheetsAdapter(HTTPAdapter):
         self.last = _Tally()
         self.max_retries = self.policy.new(deadline=time.monotonic() + self.budget,
                                            tally=self.last)
-        return super().send(request, *args, **kwargs)
+        try:
+            return super().send(request, *args, **kwargs)
+        finally:
+            self.sent += self.last.attempts
 
 
 # -- the workbook -------------------------------------------------------------------------------
@@ -377,6 +382,11 @@ class GoogleWorkbook:
     @property
     def url(self) -> str:
         return f"https://docs.google.com/spreadsheets/d/{self.key}"
+
+    @property
+    def request_count(self) -> int:
+        """HTTP requests sent to the Sheets API so far, retries included (the CLI logs it)."""
+        return self.adapter.sent
 
     def close(self) -> None:
         self.client.http_client.session.close()
@@ -653,6 +663,9 @@ class GoogleWorkbook:
             return fn()
         except APIError as err:
             raise self._api_error(what, err) from err
+        except GoogleAuthError as err:
+            raise WorkbookError(f"Google credentials could not be used while {what}: "
+                                f"{plain_text(str(err))}; check [workbook] credentials") from err
         except requests.RequestException as err:
             tally = self.adapter.last
             raise WorkbookError(
