@@ -103,17 +103,22 @@ def check_job(job: Job, now: dt.datetime) -> list[Finding]:
     return found
 
 
-def check_credentials(wb: WorkbookConfig) -> list[Finding]:
+def check_credentials(wb: WorkbookConfig, environ: Mapping[str, str] | None = None
+                      ) -> list[Finding]:
+    """The credentials file the Google backend will use, looked at without printing a secret."""
     if wb.backend == "xlsx":
         return []
     if wb.endpoint and _loopback(wb.endpoint):
         return [Finding("ok", f"{wb.name}: endpoint {wb.endpoint} is a loopback address; "
                               "no credentials needed")]
-    if wb.credentials is None:
-        return [Finding("warn", f"{wb.name}: no [workbook] credentials file",
-                        'set credentials = "service-account.json", the JSON key of a service '
-                        "account the spreadsheet is shared with")]
-    return [_credentials_file(wb.name, wb.credentials)]
+    env = (os.environ if environ is None else environ).get("GOOGLE_APPLICATION_CREDENTIALS")
+    path = wb.credentials or (Path(env) if env else None)
+    if path is None:
+        return [Finding("warn", f"{wb.name}: no [workbook] credentials; Google's application-"
+                                "default credentials will be used (GKE, Cloud Run, gcloud)",
+                        'for cron, set credentials = "service-account.json", the JSON key of a '
+                        "service account the spreadsheet is shared with")]
+    return [_credentials_file(wb.name, path)]
 
 
 def _credentials_file(name: str, path: Path) -> Finding:
@@ -129,10 +134,17 @@ def _credentials_file(name: str, path: Path) -> Finding:
     if not isinstance(data, dict):
         return Finding("FAIL", f"{name}: credentials file {path} is not a JSON object",
                        "download the JSON key again")
+    if path.stat().st_mode & 0o077:
+        return Finding("warn", f"{name}: credentials file {path} is readable by other users",
+                       f"chmod 600 {path}")
     return _credentials_kind(name, path, data)
 
 
 def _credentials_kind(name: str, path: Path, data: Mapping[str, Any]) -> Finding:
+    if "installed" in data or "web" in data:
+        return Finding("warn", f"{name}: credentials file {path} is an OAuth client: the first "
+                               "run opens a browser to sign in", "run `metrics-sync check` once "
+                       "interactively before scheduling, or use a service-account key for cron")
     kind = data.get("type")
     needed = {"service_account": ("client_email", "private_key", "token_uri"),
               "authorized_user": ("client_id", "client_secret", "refresh_token")}.get(str(kind))
@@ -143,11 +155,10 @@ def _credentials_kind(name: str, path: Path, data: Mapping[str, Any]) -> Finding
     if missing:
         return Finding("FAIL", f"{name}: credentials file {path} lacks {', '.join(missing)}",
                        "download the JSON key again; the file is incomplete")
-    if path.stat().st_mode & 0o077:
-        return Finding("warn", f"{name}: credentials file {path} is readable by other users",
-                       f"chmod 600 {path}")
-    who = data.get("client_email", "your Google account")
-    return Finding("ok", f"{name}: credentials for {who} (share the spreadsheet with it as Editor)")
+    if kind == "authorized_user":
+        return Finding("ok", f"{name}: credentials of a Google user (authorized_user file)")
+    return Finding("ok", f"{name}: credentials of {data['client_email']}; the spreadsheet must "
+                         "be shared with it (Editor)")
 
 
 def _loopback(url: str) -> bool:

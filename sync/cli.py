@@ -185,9 +185,12 @@ class Runner:
     def _sync(self, job: Job, now: dt.datetime, *, dry_run: bool) -> Outcome:
         started = time.monotonic()
         workbook = open_workbook(job.workbook)
-        sender = make_sender(self.cfg.email)
-        report = run_once(job, workbook, sender, self.cfg.email.sender, now, dry_run=dry_run)
-        requests = getattr(workbook, "request_count", None)
+        try:
+            sender = make_sender(self.cfg.email)
+            report = run_once(job, workbook, sender, self.cfg.email.sender, now, dry_run=dry_run)
+            requests = getattr(workbook, "request_count", None)  # a backend may count them
+        finally:
+            _close(workbook)
         seconds = time.monotonic() - started
         if dry_run:
             print_dry_run(report, job.tabs.status, self.out)
@@ -201,6 +204,13 @@ class Runner:
             "mails_failed": len(report.failed), "rows_in_error": report.errors,
             "requests": requests, "duration_s": round(seconds, 3)}})
         return Outcome(report.exit_code, not report.failed, line)
+
+
+def _close(workbook: object) -> None:
+    """Backends holding a connection (Google) have ``close``; files do not."""
+    close = getattr(workbook, "close", None)
+    if callable(close):
+        close()
 
 
 def _fields(job: Job, outcome: str, code: int) -> dict[str, object]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+from collections.abc import Callable
 from typing import Any, TextIO
 
 import pandas as pd
@@ -89,33 +90,44 @@ def print_status(title: str, when: str, ev: Evaluation, today: dt.date, out: Out
     """The current statuses as tables: objectives and key results, then KPIs worst first."""
     console = out.console()
     c = ev.cycle
-    console.print(Text(f"{title} — as of {when} — cycle {c.start} to {c.end} "
-                       f"(day {c.day_of(today)} of {c.days})", style="bold"))
-    console.print(_okr_table(ev))
-    console.print(_kpi_table(ev.kpis))
+    def clean(text: str) -> Text:
+        """Sheet text as plain text (no rich markup), masked cell by cell: a table may wrap
+        a secret across lines, where masking the printed lines would miss it."""
+        return Text(out.redactor.redact(text))
+
+    heading = clean(f"{title} — as of {when} — cycle {c.start} to {c.end} "
+                    f"(day {c.day_of(today)} of {c.days})")
+    heading.stylize("bold")
+    console.print(heading)
+    console.print(_okr_table(ev, clean))
+    console.print(_kpi_table(ev.kpis, clean))
     for problem in ev.problems:
-        console.print(Text(f"note: {problem}", style="dim"))
+        note = clean(f"note: {problem}")
+        note.stylize("dim")
+        console.print(note)
 
 
 def _status(word: str) -> Text:
     return Text(word, style=STYLES.get(st.COLOURS.get(word, "grey"), ""))
 
 
-def _okr_table(ev: Evaluation) -> Table:
+def _okr_table(ev: Evaluation, clean: Callable[[str], Text]) -> Table:
     table = Table(title="Objectives and key results", title_justify="left")
-    for name in ("Objective / key result", "Progress", "Expected", "Status", "Note"):
-        table.add_column(name, overflow="fold", no_wrap=name in NO_WRAP)
+    for header in ("Objective / key result", "Progress", "Expected", "Status", "Note"):
+        table.add_column(header, overflow="fold", no_wrap=header in NO_WRAP)
     krs = ev.okrs.key_results
     for obj in _records(ev.okrs.objectives):
-        table.add_row(Text(str(obj["objective"]), style="bold"), *_progress(obj))
+        objective = clean(str(obj["objective"]))
+        objective.stylize("bold")
+        table.add_row(objective, *_progress(obj, clean))
         for kr in _records(krs[krs["objective"] == obj["objective"]]):
-            table.add_row(f"  {kr['key_result']}", *_progress(kr))
+            table.add_row(clean(f"  {kr['key_result']}"), *_progress(kr, clean))
     return table
 
 
-def _progress(row: dict[str, Any]) -> tuple[str, str, Text, str]:
+def _progress(row: dict[str, Any], clean: Callable[[str], Text]) -> tuple[str, str, Text, Text]:
     return (bar(row["progress"]), f"{row['expected']:.0%}", _status(row["status"]),
-            _text(row["note"]))
+            clean(_text(row["note"])))
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -127,15 +139,15 @@ def _text(value: object) -> str:
     return "" if value is None or value != value else str(value)  # noqa: PLR0124 -- NaN
 
 
-def _kpi_table(kpis: pd.DataFrame) -> Table:
+def _kpi_table(kpis: pd.DataFrame, clean: Callable[[str], Text]) -> Table:
     table = Table(title="KPIs, worst first", title_justify="left")
-    for name in ("KPI", "Current", "Change", "Status", "Note"):
-        table.add_column(name, overflow="fold", no_wrap=name in NO_WRAP)
+    for header in ("KPI", "Current", "Change", "Status", "Note"):
+        table.add_column(header, overflow="fold", no_wrap=header in NO_WRAP)
     if kpis.empty:
         return table
     order = kpis.assign(_rank=kpis["status"].map(lambda s: st.rank(st.KPI_ORDER, s)))
     for k in _records(order.sort_values("_rank", kind="stable")):
         change = "" if pd.isna(k["change"]) else f"{k['change']:+.1%}"
-        table.add_row(str(k["name"]), fmt(k["value"], k["unit"]), change, _status(k["status"]),
-                      _text(k["note"]))
+        table.add_row(clean(str(k["name"])), clean(fmt(k["value"], k["unit"])), change,
+                      _status(k["status"]), clean(_text(k["note"])))
     return table

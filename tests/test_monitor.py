@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from ping_server import PingServer, ping_server
-from workbooks import AS_OF, demo_workbook, write_config
+from workbooks import AS_OF, starter_workbook, write_config
 
 from sync import cli
 from sync.monitor import Heartbeat
@@ -80,12 +80,12 @@ def test_a_monitor_that_never_answers_costs_one_timeout(
 
 def test_a_cli_run_pings_start_and_success(server: PingServer, tmp_path: Path,
                                             caplog: pytest.LogCaptureFixture) -> None:
-    demo_workbook(tmp_path / "team-metrics.xlsx")
+    starter_workbook(tmp_path / "team-metrics.xlsx")
     config = write_config(tmp_path, extra=f'\n[monitor]\nping_url = "{server.url}"\n')
     with caplog.at_level(logging.INFO):
         assert cli.main(["run", "--once", "--config", str(config), "--as-of", AS_OF]) == 0
     assert server.paths() == ["/start", "/"]
-    assert "team-metrics: KPIs" in server.pings[1].body
+    assert "team-metrics: KPIs 2 OK" in server.pings[1].body
 
 
 def test_a_cli_run_whose_workbook_fails_pings_fail(server: PingServer, tmp_path: Path) -> None:
@@ -96,7 +96,7 @@ def test_a_cli_run_whose_workbook_fails_pings_fail(server: PingServer, tmp_path:
 
 
 def test_a_dry_run_does_not_ping(server: PingServer, tmp_path: Path) -> None:
-    demo_workbook(tmp_path / "team-metrics.xlsx")
+    starter_workbook(tmp_path / "team-metrics.xlsx")
     config = write_config(tmp_path, extra=f'\n[monitor]\nping_url = "{server.url}"\n')
     assert cli.main(["run", "--dry-run", "--config", str(config), "--as-of", AS_OF]) == 0
     assert server.pings == []

@@ -7,6 +7,7 @@ subprocess test and an in-process test see the very same files.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import importlib.util
 import os
@@ -15,6 +16,10 @@ import sys
 from pathlib import Path
 
 import openpyxl
+
+from sync.backends.xlsx import XlsxWorkbook
+from sync.config import Job, WorkbookConfig
+from sync.starter import starter_tabs
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = "2026-11-26T08:00"  # the example's "today"
@@ -34,6 +39,15 @@ def demo_workbook(path: Path) -> Path:
 def empty_workbook(path: Path) -> Path:
     book = openpyxl.Workbook()
     book.save(path)
+    return path
+
+
+def starter_workbook(path: Path) -> Path:
+    """A small workbook whose rows are all healthy: what ``metrics-sync init`` writes, dated
+    today. For tests about running rather than alerting (no mails, no charts to render)."""
+    empty_workbook(path)
+    job = Job(WorkbookConfig(backend="xlsx", path=path, name=path.stem))
+    XlsxWorkbook(path).write([], starter_tabs(job, dt.date.today()))
     return path
 
 
