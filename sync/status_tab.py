@@ -60,7 +60,7 @@ def bar(progress: float) -> str:
     """
     if math.isnan(progress):
         return ""
-    filled = round(min(max(progress, 0.0), 1.0) * BAR_WIDTH)
+    filled = math.floor(min(max(progress, 0.0), 1.0) * BAR_WIDTH + 0.5)  # half a block up
     return "▓" * filled + "░" * (BAR_WIDTH - filled) + " " + percent(progress)
 
 
