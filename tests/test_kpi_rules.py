@@ -475,7 +475,7 @@ def test_any_cell_yields_a_value_or_an_error_note_never_an_exception(
                                    else f"{JOB.columns[column]} {LETTERS[column]}{row} ")
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(CELL_COLUMNS), CELLS), min_size=1, max_size=8))
 def test_evaluating_twice_gives_the_same_result_and_leaves_the_input_alone(
         cells: list[tuple[str, object]]) -> None:
@@ -507,7 +507,7 @@ def at_a_threshold(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     return which, spec
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(st.lists(at_a_threshold(), min_size=1, max_size=10))
 def test_a_value_equal_to_a_threshold_is_never_a_breach_of_it(
         kpis: list[tuple[str, dict[str, Any]]]) -> None:
@@ -516,7 +516,7 @@ def test_a_value_equal_to_a_threshold_is_never_a_breach_of_it(
         assert status == "OK" if which == "warning" else status in {"OK", "WARNING"}
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(st.lists(st.tuples(st.integers(1, 10**6), st.integers(0, 100), st.sampled_from([1, -1])),
                 min_size=1, max_size=10))
 def test_a_change_equal_to_max_change_is_never_a_breach(
@@ -549,7 +549,7 @@ def mirrored(spec: dict[str, Any]) -> dict[str, Any]:
             "history": {d: neg(v) for d, v in spec["history"].items()}}
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(st.lists(any_kpi(), min_size=1, max_size=12))
 def test_mirroring_direction_and_values_mirrors_the_statuses(kpis: list[dict[str, Any]]) -> None:
     original = judge(*kpis)

@@ -33,6 +33,8 @@ from sync.rules import status as st
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+Objects = npt.NDArray[np.object_]
 
 CADENCE_DAYS: Final[Mapping[str, float]] = {
     "daily": 1, "day": 1, "weekly": 7, "week": 7, "biweekly": 14, "fortnightly": 14,
@@ -443,17 +445,22 @@ def _current(current: pd.Series, points: pd.DataFrame) -> dict[str, pd.Series]:
 
 
 def _judge(f: pd.DataFrame, today: np.datetime64, job: Job, where: Where) -> pd.DataFrame:
-    """Statuses worst first (SPEC §3), the figures behind them, and a note in plain words."""
-    better = f["direction"].map({"higher": 1.0, "lower": -1.0}).astype("float64")  # NaN unknown
-    v = f["value"]
-    crit = better * v < better * f["critical"]
-    warn = better * v < better * f["warning"]
-    change, sudden = _change(v, f["previous"], better, f["max_change"])
-    age = (pd.Timestamp(today) - f["date"]).dt.days.astype("float64")
-    stale = age > f["cadence_days"] * job.kpi.stale_factor
-    has_rule = f["warning"].notna() | f["critical"].notna() | f["max_change"].notna()
+    """Statuses worst first (SPEC §3), the figures behind them, and a note in plain words.
+
+    Worked on plain arrays: the rows are already aligned, so no step needs pandas' index.
+    ``better`` is +1 where higher is better, -1 where lower is, NaN where unknown; multiplying
+    by it turns every comparison into "below is worse".
+    """
+    better = _floats(f["direction"].map({"higher": 1.0, "lower": -1.0}))
+    v, warning, critical = _floats(f["value"]), _floats(f["warning"]), _floats(f["critical"])
+    crit, warn = better * v < better * critical, better * v < better * warning
+    change, sudden = _change(v, _floats(f["previous"]), better, _floats(f["max_change"]))
+    age = (today - _days(f["date"])) / np.timedelta64(1, "D")
+    stale = age > _floats(f["cadence_days"]) * job.kpi.stale_factor
+    has_rule = ~np.isnan(warning) | ~np.isnan(critical) | ~np.isnan(_floats(f["max_change"]))
     status = np.select(
-        [f["error"] != "", crit, warn | sudden, stale, v.isna(), ~has_rule],
+        [f["error"].to_numpy(dtype=object) != "", crit, warn | sudden, stale, np.isnan(v),
+         ~has_rule],
         [st.ERROR, st.CRITICAL, st.WARNING, st.STALE, st.NO_DATA, st.NO_THRESHOLD],
         default=st.OK)
     f = f.assign(status=status, change=change, sudden=sudden, stale=stale, age_days=age,
@@ -461,18 +468,28 @@ def _judge(f: pd.DataFrame, today: np.datetime64, job: Job, where: Where) -> pd.
     return f.assign(note=_notes(f, better, job, where))
 
 
-def _change(value: pd.Series, previous: pd.Series, better: pd.Series,
-            max_change: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _floats(column: pd.Series) -> Floats:
+    out: Floats = np.asarray(column.to_numpy(dtype=np.float64, na_value=np.nan), np.float64)
+    return out
+
+
+def _days(column: pd.Series) -> npt.NDArray[np.datetime64]:
+    return column.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+
+
+def _change(value: Floats, previous: Floats, better: Floats,
+            max_change: Floats) -> tuple[Floats, Bools]:
     """Relative change against the previous point, and whether it is a sudden-change breach.
 
     From 0 the relative change is undefined (NaN; 0 if still 0), and any move the bad way
     counts as larger than every Max change %. Only moves the bad way breach.
     """
-    change = (value - previous) / previous.abs()
-    change = change.where(previous != 0, np.where(value == 0, 0.0, np.nan))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = (value - previous) / np.abs(previous)
+    change = np.where(previous == 0, np.where(value == 0, 0.0, np.nan), change)
     bad_way = better * (value - previous) < 0
-    beyond = (previous == 0) | (change.abs() > max_change + CHANGE_TOLERANCE)
-    return change.astype("float64"), (bad_way & max_change.notna() & beyond).astype(bool)
+    beyond = (previous == 0) | (np.abs(change) > max_change + CHANGE_TOLERANCE)
+    return change, bad_way & ~np.isnan(max_change) & beyond
 
 
 def fmt(value: float, unit: str = "") -> str:
@@ -498,62 +515,71 @@ def _number(value: float) -> str:
     return f"{value:.4g}"
 
 
-def _fmt(values: pd.Series, units: pd.Series) -> pd.Series:
-    return pd.Series([fmt(v, u) for v, u in zip(values, units, strict=True)],
-                     index=values.index, dtype=object)
-
-
 def _percent(fraction: float) -> str:
     """``-17.6 %``; a change that rounds to nothing is ``+0.0 %``, never ``-0.0 %``."""
     return f"{round(fraction * 100, 1) + 0.0:+.1f} %"
 
 
-def _notes(f: pd.DataFrame, better: pd.Series, job: Job, where: Where) -> pd.Series:
+def _texts(size: int, rows: Ints, texts: list[str]) -> Objects:
+    """A column of note parts: ``texts`` on ``rows``, "" elsewhere."""
+    out = np.full(size, "", dtype=object)
+    out[rows] = texts
+    return out
+
+
+def _notes(f: pd.DataFrame, better: Floats, job: Job, where: Where) -> Objects:
     """Plain-word notes: ``412 < critical 450; -17.6 % since 2026-11-09; target 500 not met``.
 
-    Built column by column: each part is text where it applies and "" elsewhere, then the
-    parts are joined with "; ". ERROR rows say what to fix, NO DATA rows where to add a value.
+    Built part by part, each part a column of text ("" where it does not apply), then joined
+    with "; " row by row: formatting only, one string per KPI. ERROR rows say what to fix,
+    NO DATA rows where to add a value.
     """
-    value = _fmt(f["value"], f["unit"])
+    units = f["unit"].to_numpy(dtype=object)
+    value = np.array([fmt(v, u) for v, u in zip(_floats(f["value"]), units, strict=True)],
+                     dtype=object)
+    status = f["status"].to_numpy(dtype=object)
+    undated = ~np.isnan(_floats(f["cadence_days"])) & f["date"].isna().to_numpy()
     parts = [
-        _head(f, value),
-        _change_note(f),
+        _head(f, value, units),
+        _change_note(f, units),
         _stale_note(f, job.kpi.stale_factor),
-        pd.Series(np.where(f["status"] == st.NO_THRESHOLD,
-                           "no Warning, Critical or Max change % set", ""), index=f.index),
-        _target_note(f, better),
-        pd.Series(np.where(f["cadence_days"].notna() & f["date"].isna() & f["value"].notna(),
-                           "no dated value, so staleness is not checked", ""), index=f.index),
+        np.where(status == st.NO_THRESHOLD, "no Warning, Critical or Max change % set", ""),
+        _target_note(f, better, units),
+        np.where(undated & (value != ""), "no dated value, so staleness is not checked", ""),
     ]
-    columns = [part.to_numpy(dtype=object) for part in parts]
-    note = pd.Series(["; ".join(filter(None, texts)) for texts in zip(*columns, strict=True)],
-                     index=f.index, dtype=object)
-    no_data = (f"no value yet: add one in a dated column, in {where.headers['current']} "
-               f"or in the {job.tabs.kpi_log!r} tab")
-    note = note.where(f["status"] != st.NO_DATA, no_data)
-    return note.where(f["status"] != st.ERROR, f["error"]).astype(object)
+    note = np.array(["; ".join(filter(None, texts)) for texts in zip(*parts, strict=True)],
+                    dtype=object)
+    note[status == st.NO_DATA] = (f"no value yet: add one in a dated column, in "
+                                  f"{where.headers['current']} or in the {job.tabs.kpi_log!r} tab")
+    errors = status == st.ERROR
+    note[errors] = f["error"].to_numpy(dtype=object)[errors]
+    return note
 
 
-def _head(f: pd.DataFrame, value: pd.Series) -> pd.Series:
+def _head(f: pd.DataFrame, value: Objects, units: Objects) -> Objects:
     """The value, and the threshold it breaks: ``412 < critical 450``."""
-    breach = f["breach"] != ""
-    if not breach.any():
-        return value
-    sign = np.where(f["direction"] == "lower", " > ", " < ")
-    limit = np.where(f["breach"] == "critical", f["critical"], f["warning"])
-    shown = _fmt(pd.Series(limit, index=f.index), f["unit"])
-    return value.where(~breach, value + sign + f["breach"] + " " + shown)
+    breach = f["breach"].to_numpy(dtype=object)
+    rows = np.flatnonzero(breach != "")
+    sign = np.where(f["direction"].to_numpy(dtype=object)[rows] == "lower", ">", "<")
+    limit = np.where(breach[rows] == "critical", _floats(f["critical"])[rows],
+                     _floats(f["warning"])[rows])
+    out = value.copy()
+    out[rows] = [f"{v} {s} {b} {fmt(t, u)}" for v, s, b, t, u in zip(
+        value[rows], sign, breach[rows], limit, units[rows], strict=True)]
+    return out
 
 
-def _change_note(f: pd.DataFrame) -> pd.Series:
+def _change_note(f: pd.DataFrame, units: Objects) -> Objects:
     """``-17.6 % since 2026-11-09``; a sudden change adds the figures and the limit."""
-    has = f["previous"].notna() & f["value"].notna()
-    s = f[has]
+    value, previous = _floats(f["value"]), _floats(f["previous"])
+    rows = np.flatnonzero(~np.isnan(previous) & ~np.isnan(value))
+    since = np.datetime_as_string(_days(f["previous_date"])[rows], unit="D")
+    change, limit = _floats(f["change"])[rows], _floats(f["max_change"])[rows]
+    sudden = f["sudden"].to_numpy(dtype=bool)[rows]
     texts = [_moved(v, p, since=d, change=c, sudden=b, max_change=m, unit=u)
-             for v, p, d, c, b, m, u in zip(
-        s["value"], s["previous"], s["previous_date"].dt.strftime("%Y-%m-%d"), s["change"],
-        s["sudden"], s["max_change"], s["unit"], strict=True)]
-    return pd.Series(texts, index=s.index, dtype=object).reindex(f.index, fill_value="")
+             for v, p, d, c, b, m, u in zip(value[rows], previous[rows], since, change, sudden,
+                                            limit, units[rows], strict=True)]
+    return _texts(len(f), rows, texts)
 
 
 def _moved(value: float, previous: float, *, since: str, change: float, sudden: bool,
@@ -569,20 +595,22 @@ def _moved(value: float, previous: float, *, since: str, change: float, sudden: 
     return text
 
 
-def _stale_note(f: pd.DataFrame, factor: float) -> pd.Series:
+def _stale_note(f: pd.DataFrame, factor: float) -> Objects:
     """``no new value for 24 days (since 2026-11-02; stale after 10.5)``."""
-    s = f[f["stale"].astype(bool)]
+    rows = np.flatnonzero(f["stale"].to_numpy(dtype=bool))
+    since = np.datetime_as_string(_days(f["date"])[rows], unit="D")
     texts = [f"no new value for {age:.0f} days (since {day}; stale after {days * factor:g})"
-             for age, day, days in zip(s["age_days"], s["date"].dt.strftime("%Y-%m-%d"),
-                                       s["cadence_days"], strict=True)]
-    return pd.Series(texts, index=s.index, dtype=object).reindex(f.index, fill_value="")
+             for age, day, days in zip(_floats(f["age_days"])[rows], since,
+                                       _floats(f["cadence_days"])[rows], strict=True)]
+    return _texts(len(f), rows, texts)
 
 
-def _target_note(f: pd.DataFrame, better: pd.Series) -> pd.Series:
+def _target_note(f: pd.DataFrame, better: Floats, units: Objects) -> Objects:
     """``target 500 met`` / ``not met``; with no direction, the target alone."""
-    has = f["target"].notna() & f["value"].notna()
-    target = _fmt(f["target"], f["unit"])
-    met = better * f["value"] >= better * f["target"]
-    verdict = np.select([better.isna(), met], ["", " met"], default=" not met")
-    note: pd.Series = ("target " + target + verdict).where(has, "")
-    return note
+    value, target = _floats(f["value"]), _floats(f["target"])
+    rows = np.flatnonzero(~np.isnan(target) & ~np.isnan(value))
+    met = better[rows] * value[rows] >= better[rows] * target[rows]
+    verdict = np.select([np.isnan(better[rows]), met], ["", " met"], default=" not met")
+    texts = [f"target {fmt(t, u)}{w}" for t, u, w in zip(target[rows], units[rows], verdict,
+                                                           strict=True)]
+    return _texts(len(f), rows, texts)
