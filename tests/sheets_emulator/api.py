@@ -78,8 +78,17 @@ def spreadsheets_get(book: Spreadsheet, params: Params, body: Any, rng: str | No
             sheet = book.by_id(entry["properties"]["sheetId"])
             assert sheet is not None
             mine = [b for b in boxes if b.sheet is sheet] or ([] if boxes else [whole(sheet)])
-            entry["data"] = [grid_data(b) for b in mine]
+            entry["data"] = [grid_data(b, _cell_fields(params)) for b in mine]
     return resource, None
+
+
+def _cell_fields(params: Params) -> frozenset[str] | None:
+    """The CellData fields a single field mask selects (None: all of them)."""
+    masks = [parse_mask(m) for m in params.get("fields", [])]
+    node: Any = masks[0] if len(masks) == 1 else None
+    for name in ("sheets", "data", "rowData", "values"):
+        node = node.get(name) if isinstance(node, dict) and "*" not in node else None
+    return frozenset(node) if isinstance(node, dict) and "*" not in node else None
 
 
 def _wants_grid_data(params: Params) -> bool:

@@ -185,17 +185,25 @@ def extended(value: Scalar) -> dict[str, Any]:
     return {"stringValue": value}
 
 
-def cell_data(cell: Stored) -> dict[str, Any]:
-    effective = extended(cell.value)
-    if cell.formula is not None and isinstance(cell.value, str) and cell.value in ERROR_TYPES:
-        effective = {"errorValue": {"type": ERROR_TYPES[cell.value],
-                                    "message": "Emulated formula error"}}
+def cell_data(cell: Stored, fields: frozenset[str] | None = None) -> dict[str, Any]:
+    """CellData; only ``fields`` of it when the field mask names them (for speed)."""
+    if fields is not None and fields <= {"effectiveValue"}:
+        return {"effectiveValue": _effective(cell)} if fields else {}
+    effective = _effective(cell)
     entered = {"formulaValue": cell.formula} if cell.formula is not None else extended(cell.value)
     return {"userEnteredValue": entered, "effectiveValue": effective,
             "formattedValue": formatted(cell)}
 
 
-def grid_data(box: Box) -> dict[str, Any]:
+def _effective(cell: Stored) -> dict[str, Any]:
+    effective = extended(cell.value)
+    if cell.formula is not None and isinstance(cell.value, str) and cell.value in ERROR_TYPES:
+        effective = {"errorValue": {"type": ERROR_TYPES[cell.value],
+                                    "message": "Emulated formula error"}}
+    return effective
+
+
+def grid_data(box: Box, fields: frozenset[str] | None = None) -> dict[str, Any]:
     """GridData of a box: rows up to the last one holding a value, ``{}`` for empty cells."""
     by_row: dict[int, dict[int, Stored]] = {}
     for (r, c), cell in box.sheet.cells.items():
@@ -203,7 +211,8 @@ def grid_data(box: Box) -> dict[str, Any]:
             by_row.setdefault(r - box.row0, {})[c - box.col0] = cell
     rows: list[dict[str, Any]] = [{} for _ in range(max(by_row, default=-1) + 1)]
     for r, row in by_row.items():
-        rows[r] = {"values": [cell_data(row[c]) if c in row else {} for c in range(max(row) + 1)]}
+        rows[r] = {"values": [cell_data(row[c], fields) if c in row else {}
+                              for c in range(max(row) + 1)]}
     out: dict[str, Any] = {"rowData": rows} if rows else {}
     if box.row0:
         out["startRow"] = box.row0
