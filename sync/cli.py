@@ -45,16 +45,15 @@ def worst(codes: Sequence[int]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     redactor = logs.Redactor()
-    logs.setup(args.log_format, verbose=args.verbose, redactor=redactor)
-    out = Output(redactor)
-    try:
-        command: Command = args.command
-        return command(args, out)
-    except SyncError as err:
-        log.error("%s", err, extra={"fields": {"event": "error", "exit_code": err.exit_code}})
-        return err.exit_code
-    except KeyboardInterrupt:
-        return 130
+    with logs.installed(args.log_format, verbose=args.verbose, redactor=redactor):
+        try:
+            command: Command = args.command
+            return command(args, Output(redactor))
+        except SyncError as err:
+            log.error("%s", err, extra={"fields": {"event": "error", "exit_code": err.exit_code}})
+            return err.exit_code
+        except KeyboardInterrupt:
+            return 130
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -14,7 +14,8 @@ import logging
 import re
 import sys
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, Literal, TextIO
 
 LogFormat = Literal["human", "json"]
@@ -104,21 +105,26 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, default=str, ensure_ascii=False)
 
 
-def setup(fmt: LogFormat, *, verbose: bool, redactor: Redactor,
-          stream: TextIO | None = None) -> logging.Handler:
-    """Install the one stderr handler on the root logger (replacing one installed before).
+@contextmanager
+def installed(fmt: LogFormat, *, verbose: bool, redactor: Redactor,
+              stream: TextIO | None = None) -> Iterator[logging.Handler]:
+    """The one stderr handler on the root logger for the block; the logging set-up as it
+    was afterwards (so ``main`` can be called more than once in a process, as tests do).
 
     Our own logger logs at INFO (DEBUG with ``--verbose``); libraries only from WARNING,
     so a verbose run does not print request URLs or headers of the HTTP libraries.
     """
-    root = logging.getLogger()
-    for old in [h for h in root.handlers if getattr(h, "metrics_sync", False)]:
-        root.removeHandler(old)
+    root, ours = logging.getLogger(), logging.getLogger(LOGGER)
+    levels = root.level, ours.level
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.metrics_sync = True  # type: ignore[attr-defined]
     handler.addFilter(RedactingFilter(redactor))
     handler.setFormatter(JsonFormatter() if fmt == "json" else HumanFormatter())
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
-    logging.getLogger(LOGGER).setLevel(logging.DEBUG if verbose else logging.INFO)
-    return handler
+    ours.setLevel(logging.DEBUG if verbose else logging.INFO)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(levels[0])
+        ours.setLevel(levels[1])

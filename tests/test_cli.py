@@ -8,6 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from conftest import SmtpServerFactory
+from sheets_emulator import SheetsEmulator
 from workbooks import AS_OF, demo_workbook, digest, empty_workbook, tabs, write_config
 
 from sync import cli
@@ -213,3 +214,25 @@ def test_init_refuses_a_workbook_that_already_has_its_tabs(
     assert cli.main(["init", "--config", str(write_config(tmp_path))]) == 2
     assert "never overwrites" in capsys.readouterr().err
     assert digest(workbook) == before
+
+
+# -- on Google (the Sheets API emulator) ------------------------------------------------------
+
+
+def test_on_google_init_check_and_a_steady_run_of_three_requests(
+        tmp_path: Path, sheets_emulator: SheetsEmulator,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    key = sheets_emulator.create({"Sheet1": [], "KPI log": [["Date", "KPI", "Value"]]})
+    config = write_config(tmp_path, workbooks=f'[workbook]\nbackend = "google"\nspreadsheet = '
+                                              f'"{key}"\nendpoint = "{sheets_emulator.url}"\n')
+    assert cli.main(["init", "--config", str(config)]) == 0
+    assert sheets_emulator.tabs(key) == ["Sheet1", "KPI log", "KPIs", "OKRs"]
+    assert cli.main(["check", "--config", str(config)]) == 0
+    assert run(config, "--once") == 0
+    capsys.readouterr()
+    sheets_emulator.clear_log()
+    assert run(config, "--once") == 0
+    summary = next(line for line in capsys.readouterr().err.splitlines()
+                   if ": KPIs 2 OK" in line)
+    assert "; 3 request(s);" in summary, sheets_emulator.apis()
+    assert cli.main(["init", "--config", str(config)]) == 2  # never over existing tabs

@@ -16,7 +16,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from conftest import SmtpServerFactory
-from workbooks import AS_OF, demo_workbook, write_config
+from workbooks import starter_workbook, write_config
 
 from sync import cli
 from sync.logs import MASK, Redactor
@@ -39,10 +39,10 @@ def leaks(text: str) -> list[str]:
 def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("METRICS_SYNC_LOCK_DIR", str(tmp_path / "locks"))
     monkeypatch.setenv("SMTP_PASSWORD", PASSWORD)
-    workbook = demo_workbook(tmp_path / "team-metrics.xlsx")
+    workbook = starter_workbook(tmp_path / "team-metrics.xlsx")
     book = openpyxl.load_workbook(workbook)
     book["KPIs"]["E2"] = PASSWORD  # pasted into a threshold: an ERROR note quotes the cell
-    book["KPIs"]["A13"] = PRIVATE_KEY.replace("\n", " ")  # pasted as a KPI name
+    book["KPIs"]["A3"] = PRIVATE_KEY.replace("\n", " ")  # pasted as a KPI name
     book.save(workbook)
     key_file = tmp_path / "sa.json"
     key_file.write_text(json.dumps({"type": "service_account", "private_key": PRIVATE_KEY,
@@ -69,9 +69,9 @@ def test_no_command_prints_the_smtp_password_or_a_private_key(
     pasted.write_text(config.read_text().replace('from = "metrics-sync@example.com"',
                                                  f"from = {json.dumps(PRIVATE_KEY)}"))
     runs = [
-        ["run", "--once", "--verbose", "--as-of", AS_OF, "--config", str(config)],
-        ["run", "--once", "--log-format", "json", "--as-of", AS_OF, "--config", str(config)],
-        ["run", "--dry-run", "--verbose", "--as-of", AS_OF, "--config", str(config)],
+        ["run", "--dry-run", "--verbose", "--config", str(config)],
+        ["run", "--once", "--verbose", "--config", str(config)],
+        ["run", "--once", "--log-format", "json", "--config", str(config)],
         ["check", "--config", str(config)],
         ["status", "--config", str(config)],
         ["init", "--config", str(config)],
