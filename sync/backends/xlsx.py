@@ -170,7 +170,7 @@ def _fit_columns(ws: Worksheet, grid: Grid) -> None:
 
     The last filled cell of a row overflows into the empty cells to its right (the title,
     the counts, a long note), so it widens its column only in the grid's last column. Widths
-    allow for bold text and for the bar glyphs, which are wider than a digit.
+    allow for capitals (bold status words) and the bar glyphs, which are wider than a digit.
     """
     from openpyxl.utils import get_column_letter
 
@@ -183,9 +183,17 @@ def _fit_columns(ws: Worksheet, grid: Grid) -> None:
                 continue
             widths[c] = max(widths.get(c, 0.0), min(_text_width(str(row[c - 1])), 80.0))
     for c, width in widths.items():
-        ws.column_dimensions[get_column_letter(c)].width = max(8.0, round(width * 1.1 + 2, 1))
+        ws.column_dimensions[get_column_letter(c)].width = max(8.0, round(width + 2, 1))
 
 
 def _text_width(text: str) -> float:
-    """Width in digits: block glyphs (the progress bar) count one and a half."""
-    return len(text) + 0.5 * sum(ch in "▓░█▒" for ch in text)
+    """Roughly how many digit widths ``text`` takes in a proportional font: ``i`` and spaces are
+    narrow, ``m``, ``@``, capitals (bold status words) and the bar's blocks are wide."""
+    return sum(_CHAR_WIDTHS.get(ch, 1.25 if ch.isupper() else 1.0) for ch in text)
+
+
+_CHAR_WIDTHS: Mapping[str, float] = {
+    **dict.fromkeys("ilIjtfr.,;:'|!() ", 0.55),
+    **dict.fromkeys("mwMW@%", 1.5),
+    **dict.fromkeys("▓░█▒", 1.5),
+}
