@@ -134,9 +134,9 @@ def _credentials_file(name: str, path: Path) -> Finding:
     if not isinstance(data, dict):
         return Finding("FAIL", f"{name}: credentials file {path} is not a JSON object",
                        "download the JSON key again")
-    if path.stat().st_mode & 0o077:
-        return Finding("warn", f"{name}: credentials file {path} is readable by other users",
-                       f"chmod 600 {path}")
+    if path.stat().st_mode & 0o004:
+        return Finding("warn", f"{name}: credentials file {path} is readable by every user",
+                       f"chmod 600 {path} (or 640 with a group of its own)")
     return _credentials_kind(name, path, data)
 
 
