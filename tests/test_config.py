@@ -101,7 +101,7 @@ def test_the_cli_exits_2_with_one_message_and_no_traceback_on_a_bad_config(
 
 
 def test_a_missing_config_file_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["check", "--config", str(tmp_path / "nope.toml")])
+    code = main(["run", "--once", "--config", str(tmp_path / "nope.toml")])
     assert code == 2
     assert "nope.toml: 1 problem(s) in the config" in capsys.readouterr().err
 

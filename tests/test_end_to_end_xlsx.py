@@ -91,7 +91,7 @@ def test_a_run_writes_kpi_statuses_and_notes(workbook: Path) -> None:
         "CRITICAL", "OK", "NO THRESHOLD", "OK", "ERROR"]
     notes = column(workbook, "KPIs", "Note")
     assert notes[0].startswith("412 < critical 450")
-    assert "-17.6%" in notes[0]
+    assert "-17.6 % since 2026-11-09" in notes[0]
     assert "B6" not in notes[4] and "D6" in notes[4] and "'3%%'" in notes[4]
 
 
