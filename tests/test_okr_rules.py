@@ -354,9 +354,11 @@ def test_a_key_result_with_no_objective_above_it_is_an_error_and_no_objective() 
 
 def test_a_row_with_figures_but_no_key_result_is_an_error() -> None:
     result = okrs({"key_result": "A", "start": 0, "target": 1},
-                  {"objective": None, "key_result": None, "start": 0, "target": 5, "current": 1})
+                  {"objective": None, "key_result": None, "start": 0, "target": 5, "current": 1},
+                  {"objective": "Grow", "key_result": None, "current": 3})
     assert result.key_results.loc[3, "note"] == (
         "Key result B3: empty, but the row has figures: name the key result")
+    assert result.key_results.loc[4, ["objective", "status"]].tolist() == ["Grow", st.ERROR]
 
 
 def test_a_key_result_repeated_within_its_objective_is_an_error_on_the_later_row() -> None:

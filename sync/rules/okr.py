@@ -149,15 +149,15 @@ def _layout(col: Callable[[str], pd.Series], notes: _Notes) -> tuple[
         np.ndarray, np.ndarray, np.ndarray]:
     """Objectives filled down (blank or merged cells), and which rows are key results.
 
-    A row with an objective and no key result is the objective's heading: skipped, as is a
-    row with neither and no figures (user notes). A key result with no objective above it,
-    a nameless row with figures and a key result repeated within its objective are ERRORs.
+    A row with no key result and no figures (start, target, current, KPI) is skipped: the
+    objective's heading, or notes people keep. A key result with no objective above it, a
+    nameless row with figures and a key result repeated within its objective are ERRORs.
     """
     own = _texts(col("objective"))
     objective = pd.Series(own).where(own != "").ffill().fillna("").to_numpy(dtype=object)
     key_result = _texts(col("key_result"))
     figures = np.logical_or.reduce([_texts(col(c)) != "" for c in FIGURES])
-    nameless = (key_result == "") & (own == "") & figures
+    nameless = (key_result == "") & figures
     keep = (key_result != "") | nameless
     notes.add(keep & (objective == ""), "key_result", "no objective above it",
               col("key_result"))
