@@ -32,7 +32,6 @@ from sync.notify.model import AlertItem, Digest, Reason
 from sync.rules import alerts
 from sync.rules import status as st
 from sync.rules.kpi import fmt
-from sync.stamps import parse_stamps
 
 Routed = tuple[tuple[str, ...], AlertItem]  # (recipients, item)
 HISTORY_POINTS = 12  # a chart of the last dozen values
@@ -68,15 +67,10 @@ def _decide(results: pd.DataFrame, rows: pd.DataFrame, now: dt.datetime, job: Jo
     def cells(cid: str) -> pd.Series:
         if cid in rows:
             return rows[cid].reindex(results.index)
-        return pd.Series(None, index=results.index, dtype=object)
+        return pd.Series([None] * len(results), index=results.index, dtype=object)
 
-    state = pd.DataFrame({
-        "status": results["status"].astype(object),
-        "previous": cells("status").map(lambda v: str(v).strip().upper() if v else ""),
-        "since": parse_stamps(cells("since"), job.tz),
-        **alerts.parse_records(cells("last_alert"), job.tz),
-        "muted": muted.astype(bool),
-    }, index=results.index)
+    own = pd.DataFrame({cid: cells(cid) for cid in ("status", "since", "last_alert")})
+    state = alerts.read_state(results["status"], own, muted=muted, tz=job.tz)
     decided = alerts.decide(state, now, job.alerts, alerting)
     decided["recipients"] = alerts.recipients(results["owner"], job.alerts.recipients)
     return Decisions(state, decided)

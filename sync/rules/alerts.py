@@ -26,15 +26,17 @@ whatever is still owed goes out on the first run after the mute.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from collections.abc import Collection
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from sync.config import AlertsConfig
 from sync.rules import status as st
-from sync.stamps import parse_last_alerts, stamp
+from sync.stamps import parse_stamps, stamp
 
 # Statuses that are a real value back within bounds: only these resolve a firing alert.
 RECOVERED = frozenset({st.OK, st.NO_THRESHOLD, st.ON_TRACK, st.DONE, st.AT_RISK})
@@ -42,40 +44,98 @@ RECOVERED = frozenset({st.OK, st.NO_THRESHOLD, st.ON_TRACK, st.DONE, st.AT_RISK}
 NO_INFORMATION = frozenset({st.STALE, st.NO_DATA, st.ERROR})
 
 REASONS = ("new", "worse", "repeat", "resolved")
-_MAILED = r"(?:^|;)\s*(?P<mailed>[A-Za-z][A-Za-z ]*?\s+\d{4}-\d\d-\d\d[^;]*)"
-_EASED = r"(?i:eased\s+to)\s+(?P<eased>[A-Za-z][A-Za-z ]*?)\s*(?:;|$)"
-_PENDING = r"(?i:pending)\s+(?P<pending>\d+)"
+_MAILED = re.compile(r"^(?P<status>[A-Za-z][A-Za-z ]*?)\s+(?P<when>\d{4}-\d\d-\d\d.*)$")
+_EASED = re.compile(r"^eased\s+to\s+(?P<status>[A-Za-z][A-Za-z ]*?)$", re.IGNORECASE)
+_PENDING = re.compile(r"^pending\s+(?P<n>\d+)\b", re.IGNORECASE)
+
+
+def read_state(status: pd.Series, cells: pd.DataFrame, *, muted: pd.Series,
+               tz: zoneinfo.ZoneInfo) -> pd.DataFrame:
+    """The frame ``decide`` takes: each row's new ``status`` beside its ``cells`` as read
+    (columns ``status``, ``since``, ``last_alert``: the raw values of those columns)."""
+    previous = [_text(v).upper() for v in cells["status"].to_numpy()]
+    return pd.DataFrame({
+        "status": status.astype(object),
+        "previous": pd.Series(previous, index=status.index, dtype=object),
+        "since": parse_stamps(cells["since"], tz),
+        **parse_records(cells["last_alert"], tz),
+        "muted": muted.fillna(False).astype(bool),
+    }, index=status.index)
 
 
 def parse_records(cells: pd.Series, tz: zoneinfo.ZoneInfo) -> pd.DataFrame:
     """``Last alert`` cells as columns: ``mailed`` ("" if none), ``when`` (UTC or NaT),
-    ``eased`` ("" if none) and ``pending`` (int). Unreadable text reads as nothing told."""
-    text = cells.map(_text).astype(object)
-    mailed = parse_last_alerts(text.str.extract(_MAILED)["mailed"].fillna(""), tz)
-    eased = text.str.extract(_EASED)["eased"].fillna("").str.upper().str.strip()
-    pending = pd.to_numeric(text.str.extract(_PENDING)["pending"], errors="coerce")
-    return pd.DataFrame({
-        "mailed": mailed["status"].astype(object), "when": mailed["when"],
-        "eased": eased.astype(object), "pending": pending.fillna(0).astype("int64"),
-    }, index=cells.index)
+    ``eased`` ("" if none) and ``pending`` (int). Unreadable text reads as nothing told.
+
+    Each distinct text is parsed once (a column holds few distinct values).
+    """
+    texts = pd.Series([_text(v) for v in cells.to_numpy()], index=cells.index, dtype=object)
+    distinct = pd.unique(texts.to_numpy())
+    parsed = pd.DataFrame([_clauses(t) for t in distinct],
+                          columns=["mailed", "when", "eased", "pending"], dtype=object)
+    parsed["when"] = _instants(parsed["when"].tolist(), tz)
+    at = pd.Index(distinct).get_indexer(pd.Index(texts))
+    out = parsed.iloc[at].set_axis(cells.index)
+    mailed = out["mailed"].where(out["when"].notna(), "")
+    return pd.DataFrame({"mailed": mailed.astype(object), "when": out["when"],
+                         "eased": out["eased"].astype(object),
+                         "pending": out["pending"].astype("int64")}, index=cells.index)
+
+
+def _clauses(text: str) -> tuple[str, str, str, int]:
+    """One cell: (status mailed, its time as text, eased-to status, pending count)."""
+    mailed, when, eased, pending = "", "", "", 0
+    for clause in (c.strip() for c in text.split(";")):
+        if m := _EASED.match(clause):
+            eased = m["status"].strip().upper()
+        elif m := _PENDING.match(clause):
+            pending = int(m["n"])
+        elif m := _MAILED.match(clause):
+            mailed, when = m["status"].strip().upper(), m["when"]
+    return mailed, when, eased, pending
+
+
+def _instants(texts: list[str], tz: zoneinfo.ZoneInfo) -> pd.Series:
+    """Stamps as UTC: the canonical ``2026-11-20 08:00+00:00`` directly, anything else as a
+    person's text in the job's zone (``sync.stamps``)."""
+    found = [_aware(t) for t in texts]
+    out = pd.Series([pd.NaT if f is None else f for f in found], dtype="datetime64[ns, UTC]")
+    other = [bool(t) and f is None for t, f in zip(texts, found, strict=True)]
+    if any(other):
+        typed = parse_stamps(pd.Series([t if o else "" for t, o in zip(texts, other,
+                                                                      strict=True)],
+                                       dtype=object), tz)
+        out = out.where(out.notna(), typed)
+    return out
+
+
+def _aware(text: str) -> pd.Timestamp | None:
+    try:
+        moment = dt.datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    if moment is None or moment.tzinfo is None:
+        return None
+    return pd.Timestamp(moment).tz_convert("UTC")
 
 
 def render_records(records: pd.DataFrame, pending_runs: int, tz: zoneinfo.ZoneInfo) -> pd.Series:
     """The ``Last alert`` text of each record (the inverse of ``parse_records``)."""
-    if records.empty:
-        return pd.Series("", index=records.index, dtype=object)
-    mailed = records["mailed"].where(records["mailed"].ne("") & records["when"].notna(), "")
-    when = records["when"].map(lambda t: "" if pd.isna(t) else stamp(t.to_pydatetime(), tz))
-    parts = pd.DataFrame({
-        "mailed": (mailed + " " + when).where(mailed.ne(""), ""),
-        "eased": ("eased to " + records["eased"]).where(records["eased"].ne(""), ""),
-        "pending": ("pending " + records["pending"].astype(str) + f" of {pending_runs} runs")
-        .where((records["pending"] > 0) & (pending_runs > 1), ""),
-    }, index=records.index)
-    text = parts["mailed"]
-    for clause in (parts["eased"], parts["pending"]):
-        text = text.where(clause.eq(""), text.where(text.eq(""), text + "; ") + clause)
-    return text.astype(object)
+    texts = [_render(m, w, e, int(p), pending_runs=pending_runs, tz=tz) for m, w, e, p in zip(
+        records["mailed"], records["when"], records["eased"], records["pending"], strict=True)]
+    return pd.Series(texts, index=records.index, dtype=object)
+
+
+def _render(mailed: str, when: pd.Timestamp, eased: str, pending: int, *, pending_runs: int,
+            tz: zoneinfo.ZoneInfo) -> str:
+    clauses = []
+    if mailed and not pd.isna(when):
+        clauses.append(f"{mailed} {stamp(when, tz)}")
+    if eased:
+        clauses.append(f"eased to {eased}")
+    if pending > 0 and pending_runs > 1:
+        clauses.append(f"pending {pending} of {pending_runs} runs")
+    return "; ".join(clauses)
 
 
 def decide(state: pd.DataFrame, now: dt.datetime, cfg: AlertsConfig,
@@ -85,37 +145,38 @@ def decide(state: pd.DataFrame, now: dt.datetime, cfg: AlertsConfig,
     ``state`` has, per row: ``status`` (now), ``previous`` (the ``Status`` cell read),
     ``since`` (UTC or NaT), the parsed ``Last alert`` (``mailed``, ``when``, ``eased``,
     ``pending``) and ``muted`` (bool). Returns ``reason`` ("" for no mail, else one of
-    ``REASONS``), ``since`` (when the current status began), and ``eased`` / ``pending``:
-    the record's new clauses if no mail goes out (a mail clears both).
+    ``REASONS``), ``since`` (when the current status began), ``told`` (the alerting status
+    last mailed, or ""), and ``eased`` / ``pending``: the record's new clauses if no mail
+    goes out (a mail clears both).
     """
     now_ts = pd.Timestamp(now).tz_convert("UTC")
-    alerting = list(alerting)
-    new, told = state["status"].astype(object), state["mailed"].fillna("").astype(object)
-    firing, told_firing = new.isin(alerting), told.isin(alerting)
+    firing_set = frozenset(alerting)
+    new = state["status"].to_numpy(dtype=object)
+    told = state["mailed"].fillna("").to_numpy(dtype=object)
+    firing, told_firing = _member(new, firing_set), _member(told, firing_set)
     sev, told_sev = _severity(new), _severity(told)
-    eased = state["eased"].fillna("").astype(object).where(told_firing, "")
-    eased = eased.where(eased.isin(alerting) & (_severity(eased) < told_sev), "")
-    level = told_sev.where(eased.eq(""), _severity(eased)).where(told_firing, 0)
+    eased = state["eased"].fillna("").to_numpy(dtype=object)
+    eased_sev = _severity(eased)
+    eased_ok = told_firing & _member(eased, firing_set) & (eased_sev < told_sev)
+    level = np.where(told_firing, np.where(eased_ok, eased_sev, told_sev), 0)
     breaching = firing & (sev > level)
-    streak = (state["pending"].fillna(0).astype("int64") + 1).clip(upper=cfg.pending_runs)
-    streak = streak.where(breaching, 0)
-    confirmed = breaching & (streak >= cfg.pending_runs)
-    elapsed = now_ts - state["when"]
-    repeat_due = firing & told_firing & (elapsed.isna() | (elapsed >= pd.Timedelta(
-        cfg.repeat_after)))
-    resolved = ~firing & told_firing & new.isin(list(RECOVERED))
-    mail = confirmed | (repeat_due & breaching)
-    reason = pd.Series(np.select(
-        [resolved, mail & ~told_firing, mail, repeat_due], ["resolved", "new", "worse", "repeat"],
-        default=""), index=state.index, dtype=object)
-    reason = reason.where(~state["muted"].fillna(False).astype(bool), "")
-    eases = firing & told_firing & ~new.isin(list(NO_INFORMATION)) & (sev < level)
+    streak = np.where(breaching, np.minimum(state["pending"].to_numpy(dtype=np.int64) + 1,
+                                            cfg.pending_runs), 0)
+    elapsed = (now_ts - state["when"]).to_numpy(dtype="timedelta64[ns]")
+    repeat_due = firing & told_firing & (np.isnat(elapsed) | (
+        elapsed >= np.timedelta64(cfg.repeat_after)))
+    mail = (breaching & (streak >= cfg.pending_runs)) | (repeat_due & breaching)
+    resolved = ~firing & told_firing & _member(new, RECOVERED)
+    reason = np.select([resolved, mail & ~told_firing, mail, repeat_due],
+                       ["resolved", "new", "worse", "repeat"], default="").astype(object)
+    reason[state["muted"].to_numpy(dtype=bool)] = ""
+    eases = firing & told_firing & ~_member(new, NO_INFORMATION) & (sev < level)
+    same = (new == state["previous"].to_numpy(dtype=object)) & state["since"].notna().to_numpy()
     return pd.DataFrame({
         "reason": reason,
-        "since": state["since"].where((new == state["previous"]) & state["since"].notna(),
-                                      now_ts),
-        "told": told.where(told_firing, ""),
-        "eased": new.where(eases, eased),
+        "since": state["since"].where(same, now_ts),
+        "told": np.where(told_firing, told, ""),
+        "eased": np.where(eases, new, np.where(eased_ok, eased, "")),
         "pending": streak,
     }, index=state.index)
 
@@ -129,17 +190,16 @@ def next_records(state: pd.DataFrame, decided: pd.DataFrame, delivered: pd.Serie
     mailed keeps what was mailed, with its new ``eased`` and ``pending`` clauses.
     """
     mailed = decided["reason"].ne("")
-    sent = pd.DataFrame({
-        "mailed": state["status"], "when": pd.Timestamp(now).tz_convert("UTC"),
-        "eased": "", "pending": 0}, index=state.index)
-    kept = pd.DataFrame({
-        "mailed": state["mailed"], "when": state["when"],
-        "eased": decided["eased"], "pending": decided["pending"]}, index=state.index)
-    moved = kept["eased"].ne(state["eased"].fillna("")) | kept["pending"].ne(state["pending"])
-    out = pd.Series(None, index=state.index, dtype=object)
+    moved = decided["eased"].ne(state["eased"].fillna("")) | decided["pending"].ne(
+        state["pending"])
+    out = pd.Series([None] * len(state), index=state.index, dtype=object)
     if (done := mailed & delivered).any():
-        out[done] = render_records(sent[done], cfg.pending_runs, tz)
+        sent = pd.DataFrame({"mailed": state["status"][done], "eased": "", "pending": 0})
+        out[done] = render_records(sent.assign(when=pd.Timestamp(now).tz_convert("UTC")),
+                                   cfg.pending_runs, tz)
     if (keep := ~mailed & moved).any():
+        kept = pd.DataFrame({"mailed": state["mailed"], "when": state["when"],
+                             "eased": decided["eased"], "pending": decided["pending"]})
         out[keep] = render_records(kept[keep], cfg.pending_runs, tz)
     return out
 
@@ -151,8 +211,13 @@ def recipients(owners: pd.Series, default: tuple[str, ...]) -> pd.Series:
     return cleaned.map(lambda found: found or default)
 
 
-def _severity(statuses: pd.Series) -> pd.Series:
-    return statuses.map(st.SEVERITY).fillna(0).astype("int64")
+def _severity(statuses: npt.NDArray[np.object_]) -> npt.NDArray[np.int64]:
+    return np.fromiter((st.SEVERITY.get(s, 0) for s in statuses), dtype=np.int64,
+                       count=len(statuses))
+
+
+def _member(values: npt.NDArray[np.object_], group: frozenset[str]) -> npt.NDArray[np.bool_]:
+    return np.fromiter((v in group for v in values), dtype=bool, count=len(values))
 
 
 def _text(value: object) -> str:

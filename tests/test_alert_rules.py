@@ -1,0 +1,341 @@
+"""The alert decision (sync.rules.alerts), driven run by run through the cells it reads and writes.
+
+``Row`` plays the three cells a row keeps (``Status``, ``Since``, ``Last alert``) the way the
+job does: read them, decide, write back what the run would write. No workbook, no clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
+
+from sync.config import AlertsConfig
+from sync.rules import alerts
+from sync.rules import status as st
+from sync.stamps import stamp
+
+UTC = zoneinfo.ZoneInfo("UTC")
+START = dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.UTC)
+DAY = dt.timedelta(days=1)
+KPI = sorted(st.KPI_ALERTING)
+
+
+@dataclass
+class Rows:
+    """Several rows' own cells, carried from run to run, decided together as the job does."""
+
+    n: int
+    cfg: AlertsConfig = field(default_factory=AlertsConfig)
+    alerting: frozenset[str] = st.KPI_ALERTING
+    cells: pd.DataFrame = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cells = pd.DataFrame({c: [None] * self.n for c in ("status", "since", "last_alert")},
+                                  dtype=object)
+
+    def run(self, statuses: list[str], now: dt.datetime, *, muted: list[bool] | None = None,
+            delivered: list[bool] | None = None) -> list[str]:
+        """One run: the reason each row is mailed ("" for none), then the cells written."""
+        state = alerts.read_state(pd.Series(statuses, dtype=object), self.cells,
+                                  muted=pd.Series(muted or [False] * self.n), tz=UTC)
+        decided = alerts.decide(state, now, self.cfg, self.alerting)
+        accepted = pd.Series(delivered or [True] * self.n)
+        records = alerts.next_records(state, decided, accepted, now=now, cfg=self.cfg, tz=UTC)
+        self.cells["status"] = statuses
+        self.cells["since"] = [stamp(t, UTC) for t in decided["since"]]
+        self.cells["last_alert"] = records.where(records.notna(), self.cells["last_alert"])
+        return [str(r) for r in decided["reason"]]
+
+
+class Row(Rows):
+    """One row, the way most examples read."""
+
+    def __init__(self, cfg: AlertsConfig | None = None,
+                 alerting: frozenset[str] = st.KPI_ALERTING) -> None:
+        super().__init__(1, cfg or AlertsConfig(), alerting)
+
+    @property
+    def status(self) -> str | None:
+        return self._cell("status")
+
+    @property
+    def since(self) -> str | None:
+        return self._cell("since")
+
+    @property
+    def last_alert(self) -> str | None:
+        return self._cell("last_alert")
+
+    def _cell(self, column: str) -> str | None:
+        value = self.cells.at[0, column]
+        return None if value is None else str(value)
+
+    def run_one(self, status: str, now: dt.datetime, *, muted: bool = False,
+                delivered: bool = True) -> str:
+        return self.run([status], now, muted=[muted], delivered=[delivered])[0]
+
+    def runs(self, *statuses: str, start: dt.datetime = START, step: dt.timedelta = DAY,
+             muted: bool = False) -> list[str]:
+        return [self.run_one(s, start + i * step, muted=muted) for i, s in enumerate(statuses)]
+
+
+# -- when a mail goes out -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", KPI)
+def test_on_a_first_run_every_alerting_status_mails_as_new(status: str) -> None:
+    assert Row().run_one(status, START) == "new"
+
+
+@pytest.mark.parametrize("status", [st.OK, st.NO_DATA, st.NO_THRESHOLD])
+def test_on_a_first_run_a_status_that_does_not_alert_mails_nothing(status: str) -> None:
+    row = Row()
+    assert row.run_one(status, START) == ""
+    assert row.last_alert is None
+
+
+def test_a_row_that_stays_breached_is_reminded_every_repeat_after_and_not_in_between() -> None:
+    row = Row(AlertsConfig(repeat_after=dt.timedelta(hours=24)))
+    hourly = row.runs(*[st.WARNING] * 50, step=dt.timedelta(hours=1))
+    assert hourly[0] == "new"
+    assert [i for i, r in enumerate(hourly) if r] == [0, 24, 48]
+    assert set(hourly[1:]) == {"", "repeat"}
+
+
+def test_warning_to_critical_is_an_escalation_mailed_at_once() -> None:
+    row = Row()
+    assert row.runs(st.WARNING, st.CRITICAL, step=dt.timedelta(hours=1)) == ["new", "worse"]
+    assert row.last_alert == f"CRITICAL {stamp(START + dt.timedelta(hours=1), UTC)}"
+
+
+def test_ok_then_stale_or_error_are_worse_and_mailed() -> None:
+    assert Row().runs(st.OK, st.STALE) == ["", "new"]
+    assert Row().runs(st.CRITICAL, st.ERROR, step=dt.timedelta(hours=1)) == ["new", "worse"]
+
+
+def test_de_escalation_mails_nothing_but_a_later_re_escalation_is_mailed() -> None:
+    row = Row()
+    hour = dt.timedelta(hours=1)
+    assert row.runs(st.CRITICAL, st.WARNING, step=hour) == ["new", ""]
+    assert row.last_alert == f"CRITICAL {stamp(START, UTC)}; eased to WARNING"
+    assert row.run_one(st.CRITICAL, START + 2 * hour) == "worse"
+    assert row.last_alert == f"CRITICAL {stamp(START + 2 * hour, UTC)}"
+
+
+def test_a_re_escalation_whose_mail_failed_is_retried_next_run() -> None:
+    row = Row()
+    hour = dt.timedelta(hours=1)
+    row.runs(st.CRITICAL, st.WARNING, step=hour)
+    assert row.run_one(st.CRITICAL, START + 2 * hour, delivered=False) == "worse"
+    assert row.status == st.CRITICAL  # the state moved on ...
+    assert row.last_alert == f"CRITICAL {stamp(START, UTC)}; eased to WARNING"  # ... not the record
+    assert row.run_one(st.CRITICAL, START + 3 * hour) == "worse"
+
+
+def test_a_failed_mail_is_retried_every_run_until_accepted() -> None:
+    row = Row()
+    assert [row.run_one(st.WARNING, START + i * dt.timedelta(minutes=15), delivered=False)
+            for i in range(3)] == ["new"] * 3
+    assert row.last_alert is None
+    assert row.run_one(st.WARNING, START + dt.timedelta(hours=1)) == "new"
+    assert row.run_one(st.WARNING, START + dt.timedelta(hours=2)) == ""
+
+
+def test_recovery_to_a_real_value_sends_a_resolved_notice_once() -> None:
+    row = Row()
+    assert row.runs(st.CRITICAL, st.OK, st.OK) == ["new", "resolved", ""]
+    assert row.last_alert == f"OK {stamp(START + DAY, UTC)}"
+
+
+def test_after_a_resolved_notice_a_new_breach_is_new_again() -> None:
+    assert Row().runs(st.WARNING, st.OK, st.WARNING) == ["new", "resolved", "new"]
+
+
+def test_a_breach_never_mailed_resolves_silently() -> None:
+    row = Row()
+    assert row.run_one(st.CRITICAL, START, muted=True) == ""
+    assert row.run_one(st.OK, START + DAY) == ""
+
+
+@pytest.mark.parametrize("gap", [st.NO_DATA, st.STALE, st.ERROR])
+def test_missing_or_unreadable_data_never_resolves_a_breach(gap: str) -> None:
+    row = Row(AlertsConfig(repeat_after=dt.timedelta(days=30)))
+    reasons = row.runs(st.CRITICAL, gap, gap, st.CRITICAL)
+    assert "resolved" not in reasons
+    assert reasons[3] == ""  # still the breach that was mailed: nothing new to say
+    assert row.run_one(st.OK, START + 4 * DAY) == "resolved"
+
+
+def test_stale_data_does_not_ease_the_level_told() -> None:
+    row = Row(AlertsConfig(repeat_after=dt.timedelta(days=30)))
+    assert row.runs(st.CRITICAL, st.STALE, st.CRITICAL) == ["new", "", ""]
+    assert "eased" not in (row.last_alert or "")
+
+
+@pytest.mark.parametrize("recovered", sorted(alerts.RECOVERED))
+def test_a_key_result_off_track_is_mailed_and_its_recovery_resolved(recovered: str) -> None:
+    row = Row(alerting=st.OKR_ALERTING)
+    assert row.runs(st.AT_RISK, st.OFF_TRACK, recovered) == ["", "new", "resolved"]
+
+
+# -- mutes --------------------------------------------------------------------------------
+
+
+def test_a_muted_row_gets_no_mail_of_any_kind_but_its_status_moves_on() -> None:
+    row = Row()
+    assert row.run_one(st.WARNING, START) == "new"
+    assert row.runs(st.CRITICAL, st.CRITICAL, st.OK, start=START + DAY, muted=True) == [""] * 3
+    assert row.status == st.OK
+
+
+def test_a_kpi_still_breached_when_its_mute_ends_is_mailed() -> None:
+    row = Row(AlertsConfig(repeat_after=dt.timedelta(days=7)))
+    assert row.runs(st.CRITICAL, st.CRITICAL, muted=True) == ["", ""]
+    assert row.run_one(st.CRITICAL, START + 2 * DAY) == "new"
+
+
+def test_an_escalation_during_a_mute_is_mailed_when_it_ends() -> None:
+    row = Row(AlertsConfig(repeat_after=dt.timedelta(days=7)))
+    assert row.run_one(st.WARNING, START) == "new"
+    assert row.run_one(st.CRITICAL, START + DAY, muted=True) == ""
+    assert row.run_one(st.CRITICAL, START + 2 * DAY) == "worse"
+
+
+def test_a_recovery_during_a_mute_is_announced_when_it_ends() -> None:
+    row = Row()
+    row.run_one(st.WARNING, START)
+    assert row.run_one(st.OK, START + DAY, muted=True) == ""
+    assert row.run_one(st.OK, START + 2 * DAY) == "resolved"
+
+
+# -- pending runs -------------------------------------------------------------------------
+
+
+def test_with_pending_runs_a_breach_is_mailed_only_on_its_nth_consecutive_run() -> None:
+    row = Row(AlertsConfig(pending_runs=3))
+    assert row.run_one(st.WARNING, START) == ""
+    assert row.last_alert == "pending 1 of 3 runs"
+    assert row.run_one(st.CRITICAL, START + DAY) == ""
+    assert row.last_alert == "pending 2 of 3 runs"
+    assert row.run_one(st.WARNING, START + 2 * DAY) == "new"
+    assert row.last_alert == f"WARNING {stamp(START + 2 * DAY, UTC)}"
+
+
+def test_a_run_within_bounds_resets_the_pending_count() -> None:
+    row = Row(AlertsConfig(pending_runs=2))
+    assert row.runs(st.WARNING, st.OK, st.WARNING, st.OK) == ["", "", "", ""]
+    assert row.last_alert == ""
+
+
+def test_an_escalation_also_waits_for_its_pending_runs() -> None:
+    row = Row(AlertsConfig(pending_runs=2, repeat_after=dt.timedelta(days=7)))
+    assert row.runs(st.WARNING, st.WARNING, st.CRITICAL, st.CRITICAL) == ["", "new", "", "worse"]
+
+
+def test_a_resolved_notice_does_not_wait_for_pending_runs() -> None:
+    row = Row(AlertsConfig(pending_runs=2))
+    assert row.runs(st.WARNING, st.WARNING, st.OK) == ["", "new", "resolved"]
+
+
+def test_a_reminder_due_during_a_pending_escalation_tells_the_status_now() -> None:
+    row = Row(AlertsConfig(pending_runs=3, repeat_after=dt.timedelta(hours=24)))
+    row.run_one(st.WARNING, START - 3 * DAY)
+    row.run_one(st.WARNING, START - 2 * DAY)
+    assert row.run_one(st.WARNING, START - DAY) == "new"
+    assert row.run_one(st.CRITICAL, START) == "worse"  # a mail was due anyway: it says CRITICAL
+
+
+# -- the Last alert cell ------------------------------------------------------------------
+
+RECORD = hs.fixed_dictionaries({
+    "mailed": hs.sampled_from(["", *KPI, st.OK]),
+    "when": hs.datetimes(min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2030, 1, 1),
+                         timezones=hs.just(dt.UTC)).map(lambda t: t.replace(second=0,
+                                                                            microsecond=0)),
+    "eased": hs.sampled_from(["", st.WARNING, st.STALE]),
+    "pending": hs.integers(0, 5),
+})
+
+
+@given(record=RECORD, pending_runs=hs.integers(1, 6))
+def test_a_last_alert_cell_reads_back_as_written(record: dict[str, object],
+                                                 pending_runs: int) -> None:
+    frame = pd.DataFrame([record]).astype({"when": "datetime64[ns, UTC]"})
+    text = alerts.render_records(frame, pending_runs, UTC)
+    again = alerts.render_records(alerts.parse_records(text, UTC), pending_runs, UTC)
+    assert again.tolist() == text.tolist()
+
+
+@pytest.mark.parametrize("cell", [None, "", "called Sam about it", 42, dt.datetime(2026, 1, 1),
+                                  "CRITICAL sometime", float("nan")])
+def test_anything_else_in_last_alert_reads_as_nothing_mailed(cell: object) -> None:
+    parsed = alerts.parse_records(pd.Series([cell], dtype=object), UTC).iloc[0]
+    assert parsed["mailed"] == ""
+    assert parsed["pending"] == 0
+
+
+def test_a_date_typed_by_a_person_in_last_alert_is_read_in_the_jobs_zone() -> None:
+    paris = zoneinfo.ZoneInfo("Europe/Paris")
+    parsed = alerts.parse_records(pd.Series(["warning 2026-11-20 09:00"]), paris).iloc[0]
+    assert parsed["mailed"] == st.WARNING
+    assert parsed["when"] == pd.Timestamp("2026-11-20 08:00", tz="UTC")
+
+
+def test_rows_are_decided_independently_in_one_frame() -> None:
+    n = 4
+    state = alerts.read_state(
+        pd.Series([st.CRITICAL, st.OK, st.WARNING, st.NO_DATA]),
+        pd.DataFrame({"status": [st.WARNING, st.CRITICAL, st.WARNING, st.CRITICAL],
+                      "since": [None] * n,
+                      "last_alert": ["WARNING 2026-11-02 08:00+00:00",
+                                     "CRITICAL 2026-11-02 08:00+00:00",
+                                     "WARNING 2026-11-02 07:00+00:00", "CRITICAL 2026-11-02"]},
+                     dtype=object), muted=pd.Series([False] * n), tz=UTC)
+    decided = alerts.decide(state, START + dt.timedelta(hours=1), AlertsConfig(),
+                            st.KPI_ALERTING)
+    assert decided["reason"].tolist() == ["worse", "resolved", "", ""]
+    assert decided["told"].tolist() == [st.WARNING, st.CRITICAL, st.WARNING, st.CRITICAL]
+
+
+# -- properties: many rows at once, each with its own history ---------------------------
+
+HISTORIES = hs.lists(hs.lists(hs.sampled_from(list(st.KPI_ORDER)), min_size=12, max_size=12),
+                     min_size=1, max_size=30)
+
+
+@settings(max_examples=8, deadline=None)
+@given(histories=HISTORIES)
+def test_a_rerun_with_nothing_changed_never_mails(histories: list[list[str]]) -> None:
+    rows = Rows(len(histories))
+    for step in range(12):
+        now = START + step * dt.timedelta(hours=7)
+        statuses = [h[step] for h in histories]
+        rows.run(statuses, now)
+        cells = rows.cells.copy()
+        assert set(rows.run(statuses, now + dt.timedelta(minutes=5))) == {""}
+        pd.testing.assert_frame_equal(rows.cells, cells)
+
+
+@settings(max_examples=8, deadline=None)
+@given(histories=HISTORIES, pending_runs=hs.integers(1, 3))
+def test_every_alerting_run_is_mailed_pending_or_already_told(histories: list[list[str]],
+                                                              pending_runs: int) -> None:
+    rows = Rows(len(histories), AlertsConfig(pending_runs=pending_runs,
+                                             repeat_after=dt.timedelta(days=365)))
+    for step in range(12):
+        statuses = [h[step] for h in histories]
+        reasons = rows.run(statuses, START + step * DAY)
+        records = alerts.parse_records(rows.cells["last_alert"], UTC)
+        assert (records["pending"] < pending_runs).all()
+        for status, reason, (_, record) in zip(statuses, reasons, records.iterrows(),
+                                               strict=True):
+            if reason == "resolved":
+                assert status in alerts.RECOVERED
+            if status in st.KPI_ALERTING and not reason:
+                assert record["pending"] > 0 or record["mailed"] in st.KPI_ALERTING
