@@ -12,14 +12,15 @@ import datetime as dt
 import ipaddress
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from sync.backends import open_workbook
-from sync.backends.base import Grid
+from sync.backends.base import Grid, Workbook
 from sync.config import Config, EmailConfig, Job, WorkbookConfig
 from sync.errors import ConfigError, SyncError, WorkbookError
 from sync.evaluate import evaluate, tabs_to_read
@@ -91,16 +92,29 @@ def check_job(job: Job, now: dt.datetime) -> list[Finding]:
     if any(f.level == "FAIL" for f in found):
         return found
     try:
-        workbook = open_workbook(job.workbook)
-        grids = workbook.read(tabs_to_read(job))
+        with opened(job.workbook) as workbook:
+            grids = workbook.read(tabs_to_read(job))
+            title = workbook.title
     except WorkbookError as err:
         return [*found, Finding("FAIL", f"{name}: {err}", _reach_fix(job.workbook))]
-    found.append(Finding("ok", f"{name}: workbook {workbook.title!r} opened"))
+    found.append(Finding("ok", f"{name}: workbook {title!r} opened"))
     layout = check_layout(job, grids)
     found.extend(layout)
     if not any(f.level == "FAIL" for f in layout):
         found.extend(_rows(job, grids, now))
     return found
+
+
+@contextmanager
+def opened(wb: WorkbookConfig) -> Iterator[Workbook]:
+    """The workbook, closed afterwards if its backend holds a connection (Google does)."""
+    workbook = open_workbook(wb)
+    try:
+        yield workbook
+    finally:
+        close = getattr(workbook, "close", None)
+        if callable(close):
+            close()
 
 
 def check_credentials(wb: WorkbookConfig, environ: Mapping[str, str] | None = None

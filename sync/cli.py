@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sync import __version__, checks, logs, starter
-from sync.backends import open_workbook
 from sync.config import Config, Job, load
 from sync.errors import ConfigError, LockedError, SyncError
 from sync.evaluate import evaluate, tabs_to_read
@@ -183,13 +182,10 @@ class Runner:
 
     def _sync(self, job: Job, now: dt.datetime, *, dry_run: bool) -> Outcome:
         started = time.monotonic()
-        workbook = open_workbook(job.workbook)
-        try:
+        with checks.opened(job.workbook) as workbook:
             sender = make_sender(self.cfg.email)
             report = run_once(job, workbook, sender, self.cfg.email.sender, now, dry_run=dry_run)
             requests = getattr(workbook, "request_count", None)  # a backend may count them
-        finally:
-            _close(workbook)
         seconds = time.monotonic() - started
         if dry_run:
             print_dry_run(report, job.tabs.status, self.out)
@@ -203,13 +199,6 @@ class Runner:
             "mails_failed": len(report.failed), "rows_in_error": report.errors,
             "requests": requests, "duration_s": round(seconds, 3)}})
         return Outcome(report.exit_code, not report.failed, line)
-
-
-def _close(workbook: object) -> None:
-    """Backends holding a connection (Google) have ``close``; files do not."""
-    close = getattr(workbook, "close", None)
-    if callable(close):
-        close()
 
 
 def _fields(job: Job, outcome: str, code: int) -> dict[str, object]:
@@ -264,14 +253,15 @@ def _status(args: argparse.Namespace, out: Output) -> int:
     codes = []
     for job in cfg.jobs:
         try:
-            workbook = open_workbook(job.workbook)
-            ev = evaluate(workbook.read(tabs_to_read(job)), now, job)
+            with checks.opened(job.workbook) as workbook:
+                ev = evaluate(workbook.read(tabs_to_read(job)), now, job)
+                title = workbook.title  # after the read, which brings it along
         except SyncError as err:
             log.error("%s: %s", job.workbook.name, err)
             codes.append(err.exit_code)
             continue
         local = now.astimezone(job.tz)
-        print_status(workbook.title, f"{local:%Y-%m-%d %H:%M} {job.timezone}", ev, local.date(),
+        print_status(title, f"{local:%Y-%m-%d %H:%M} {job.timezone}", ev, local.date(),
                      out)
         codes.append(1 if (ev.kpis["status"] == "ERROR").any()
                      or (ev.okrs.key_results["status"] == "ERROR").any() else 0)
@@ -283,8 +273,8 @@ def _init(args: argparse.Namespace, out: Output) -> int:
     codes = []
     for job in cfg.jobs:
         try:
-            workbook = open_workbook(job.workbook)
-            added = starter.init_workbook(job, workbook, _now().astimezone(job.tz).date())
+            with checks.opened(job.workbook) as workbook:
+                added = starter.init_workbook(job, workbook, _now().astimezone(job.tz).date())
         except SyncError as err:
             log.error("%s", err)
             codes.append(err.exit_code)
