@@ -195,7 +195,8 @@ class Runner:
             **_fields(job, "done", report.exit_code), "dry_run": dry_run,
             "kpis": dict(report.kpis), "objectives": dict(report.objectives),
             "key_results": dict(report.key_results), "cells": len(report.changes),
-            "mails_sent": len(report.mails) - len(report.failed),
+            "mails": len(report.mails),
+            "mails_sent": 0 if dry_run else len(report.mails) - len(report.failed),
             "mails_failed": len(report.failed), "rows_in_error": report.errors,
             "requests": requests, "duration_s": round(seconds, 3)}})
         return Outcome(report.exit_code, not report.failed, line)
