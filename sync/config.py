@@ -285,7 +285,8 @@ class _Validator:
             self.problems.append(f'{key}.path: missing; expected the .xlsx file for backend "xlsx"')
         if backend == "google" and not sheet:
             self.problems.append(
-                f'{key}.spreadsheet: missing; expected a spreadsheet key or URL for backend "google"')
+                f"{key}.spreadsheet: missing; expected a spreadsheet key or URL "
+                'for backend "google"')
         default_name = (path.stem if path else sheet) or "workbook"
         name = self.opt(wb, f"{key}.name", str, "a short name") or default_name
         return WorkbookConfig(backend=backend if backend in ("xlsx", "google") else "xlsx",  # type: ignore[arg-type]
@@ -294,7 +295,8 @@ class _Validator:
 
     def tabs(self, data: Mapping[str, Any]) -> Tabs:
         self.unknown_keys("tabs", data, set(Tabs.__dataclass_fields__))
-        values = {k: self.opt(data, f"tabs.{k}", str, "a tab name") for k in Tabs.__dataclass_fields__}
+        values = {k: self.opt(data, f"tabs.{k}", str, "a tab name")
+                  for k in Tabs.__dataclass_fields__}
         for k, name in values.items():
             if name is not None and not name.strip():
                 self.fail(f"tabs.{k}", name, "a non-empty tab name")
@@ -368,7 +370,8 @@ class _Validator:
             self.fail("email.from", sender, "an e-mail address")
         timeout = self.number(data, "email.timeout", "seconds") or 30.0
         outbox = self.path(data, "email.outbox") or self.base / "outbox"
-        return EmailConfig(host=host or None, port=port, starttls=not ssl if starttls is None else starttls,
+        tls = not ssl if starttls is None else starttls
+        return EmailConfig(host=host or None, port=port, starttls=tls,
                            ssl=ssl, username=self.opt(data, "email.username", str, "a user name"),
                            password_env=password_env, sender=sender, outbox=outbox,
                            timeout=float(timeout))

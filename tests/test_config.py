@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 MINIMAL = """
 [workbook]
-backend = "xlsx"                 # or "google", with spreadsheet = "<key or URL>" and credentials = "<file>"
+backend = "xlsx"                 # or "google", with spreadsheet = "<key or URL>" and ...
 path = "team-metrics.xlsx"       # relative paths are relative to the config file
 
 [okr]

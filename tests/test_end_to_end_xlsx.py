@@ -92,7 +92,9 @@ def test_a_run_writes_kpi_statuses_and_notes(workbook: Path) -> None:
     notes = column(workbook, "KPIs", "Note")
     assert notes[0].startswith("412 < critical 450")
     assert "-17.6 % since 2026-11-09" in notes[0]
-    assert "B6" not in notes[4] and "D6" in notes[4] and "'3%%'" in notes[4]
+    assert "B6" not in notes[4]
+    assert "D6" in notes[4]
+    assert "'3%%'" in notes[4]
 
 
 def test_a_run_writes_key_result_progress_expected_and_status(workbook: Path) -> None:
@@ -109,9 +111,10 @@ def test_a_run_writes_key_result_progress_expected_and_status(workbook: Path) ->
 def test_the_status_tab_shows_counts_objectives_and_kpis_worst_first(workbook: Path) -> None:
     run(workbook)
     ws = openpyxl.load_workbook(workbook)["Status"]
-    cells = [[c for c in row] for row in ws.iter_rows(values_only=True)]
+    cells = [list(row) for row in ws.iter_rows(values_only=True)]
     text = "\n".join(" | ".join("" if c is None else str(c) for c in row) for row in cells)
-    assert "Grow pipeline" in text and "Reliability" in text
+    assert "Grow pipeline" in text
+    assert "Reliability" in text
     assert "▓" in text
     kpi_header = next(i for i, row in enumerate(cells) if row[0] == "KPI")
     first_kpis = [cells[i][0] for i in range(kpi_header + 1, kpi_header + 3)]
@@ -144,7 +147,8 @@ def test_no_formula_is_ever_written(workbook: Path) -> None:
     status = book["Status"]
     names = [c.value for row in status.iter_rows() for c in row
              if isinstance(c.value, str) and "IMPORTXML" in c.value]
-    assert names and all(isinstance(n, str) for n in names)
+    assert names
+    assert all(isinstance(n, str) for n in names)
 
 
 def test_alerting_rows_are_mailed_once_as_one_digest_per_recipient(workbook: Path) -> None:
@@ -166,7 +170,8 @@ def test_a_dry_run_writes_and_sends_nothing(workbook: Path,
     before = workbook.read_bytes()
     assert run(workbook, "--dry-run") == 1
     out = capsys.readouterr().out
-    assert "KPIs!" in out and "-> 'CRITICAL'" in out
+    assert "KPIs!" in out
+    assert "-> 'CRITICAL'" in out
     assert "to sam@example.com" in out
     assert workbook.read_bytes() == before
     assert not (workbook.parent / "outbox").exists()

@@ -28,7 +28,7 @@ FILLS: Mapping[Colour, str] = {"green": "C6EFCE", "amber": "FFEB9C", "red": "FFC
 
 
 class XlsxWorkbook:
-    """A workbook file; every ``read`` and ``write`` opens it afresh, so edits between runs count."""
+    """A workbook file; each ``read`` and ``write`` opens it afresh, so edits between runs count."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -85,7 +85,7 @@ class XlsxWorkbook:
         os.close(fd)
         try:
             book.save(tmp)
-            os.replace(tmp, self.path)
+            Path(tmp).replace(self.path)
         except OSError as err:
             Path(tmp).unlink(missing_ok=True)
             raise WorkbookError(f"{self.path}: could not save the workbook ({err})") from err
