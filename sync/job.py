@@ -47,6 +47,7 @@ class Mail:
     subject: str
     items: int
     weekly: bool = False  # the weekly summary rather than an alert digest
+    message_id: str = ""  # the same for a retry of the same mail
 
 
 @dataclass
@@ -124,7 +125,8 @@ def _deliver(sender: Sender, digests: Sequence[Digest], sender_address: str,
     messages: list[tuple[str, EmailMessage]] = [
         (d.recipient, compose(d, sender_address)) for d in digests]
     report.mails += [Mail(r, str(m["Subject"]), len(d.summary if d.weekly else d.items),
-                          d.weekly) for (r, m), d in zip(messages, digests, strict=True)]
+                          d.weekly, str(m["Message-ID"]))
+                     for (r, m), d in zip(messages, digests, strict=True)]
     if dry_run or not messages:
         return DeliveryReport(accepted=frozenset(), failed={})
     delivered = sender.send(messages)

@@ -1,0 +1,301 @@
+"""Alerts end to end: run_once on a real .xlsx file, mails to a real SMTP server (aiosmtpd).
+
+What the server received is parsed back, and the workbook is reopened, so each test checks
+what a recipient and a person reading the sheet would see. Senders are the real ones; the
+only stand-in is a sender that crashes after delivering, to play a run killed mid-way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import openpyxl
+import pytest
+
+from sync.backends.xlsx import XlsxWorkbook
+from sync.cli import main
+from sync.config import Job, parse
+from sync.job import RunReport, run_once
+from sync.notify import chart
+from sync.notify.email import Messages, SmtpSender
+from sync.notify.model import DeliveryReport
+
+if TYPE_CHECKING:
+    from tests.conftest import SmtpServer, SmtpServerFactory
+
+NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
+LATER = NOW + dt.timedelta(minutes=15)
+ANA, BO, CY, LEADS = "ana@example.com", "bo@example.com", "cy@example.com", "leads@example.com"
+SENDER = "metrics@example.com"
+WEEKS = [dt.datetime(2026, 11, 2), dt.datetime(2026, 11, 9), dt.datetime(2026, 11, 16)]
+# The last value of each KPI row is its current value; the ones before, its history.
+KPI_HEAD = ["KPI", "Owner", "Warning", "Critical", *WEEKS]
+KPI_ROWS: list[list[Any]] = [
+    ["Signups", ANA, 480, 450, 515, 500, 412],  # CRITICAL
+    ["Churn", f"{ANA}, {BO}", 0.03, 0.05, 0.02, 0.025, 0.04],  # WARNING, two owners
+    ["Uptime", None, 0.999, 0.995, 0.9996, 0.9998, 0.9985],  # WARNING, no owner
+    ["Deploys", CY, None, None, 14, 17, 21],  # NO THRESHOLD: never mails
+    ["Latency", CY, 300, 400, 250, 260, 240],  # OK
+]
+OKR_HEAD = ["Objective", "Key result", "Owner", "Start", "Target", "Current"]
+OKR_ROWS: list[list[Any]] = [
+    ["Grow", "Leads from 400 to 600", BO, 400, 600, 410],  # OFF TRACK
+    [None, "Ship the wizard", CY, None, "Done", "Done"],  # DONE
+]
+
+
+def write_workbook(path: Path, kpis: list[list[Any]] = KPI_ROWS, *,
+                   history: bool = False) -> Path:
+    """The KPIs with their weekly history, or (faster: no charts) only the latest value."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "KPIs"
+    for row in [KPI_HEAD, *kpis] if history else [[*KPI_HEAD[:4], "Current"],
+                                                  *[[*r[:4], r[-1]] for r in kpis]]:
+        sheet.append(row)
+    okrs = book.create_sheet("OKRs")
+    for row in [OKR_HEAD, *OKR_ROWS]:
+        okrs.append(row)
+    book.save(path)
+    return path
+
+
+def job_for(path: Path) -> Job:
+    cfg = parse({"workbook": {"backend": "xlsx", "path": str(path)},
+                 "okr": {"start": dt.date(2026, 10, 1), "end": dt.date(2026, 12, 31)},
+                 "alerts": {"recipients": [LEADS]}}, path.parent / "metrics-sync.toml")
+    return cfg.jobs[0]
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    return write_workbook(tmp_path / "team.xlsx")
+
+
+def sender_for(server: SmtpServer, **overrides: Any) -> SmtpSender:
+    return SmtpSender(server.config(**overrides), None, ssl_context=server.client_context)
+
+
+def run(path: Path, server: SmtpServer, now: dt.datetime = NOW) -> RunReport:
+    return run_once(job_for(path), XlsxWorkbook(path), sender_for(server), SENDER, now)
+
+
+def column(path: Path, header: str, tab: str = "KPIs") -> dict[str, Any]:
+    """A column of the tab by row name (KPI, or key result)."""
+    sheet = openpyxl.load_workbook(path)[tab]
+    heads = [c.value for c in sheet[1]]
+    key = heads.index("KPI" if tab == "KPIs" else "Key result")
+    col = heads.index(header)
+    return {row[key]: row[col] for row in sheet.iter_rows(min_row=2, values_only=True)
+            if row[key]}
+
+
+def inbox(server: SmtpServer) -> dict[str, list[Any]]:
+    """Received mails by envelope recipient, in order of arrival."""
+    by: dict[str, list[Any]] = {}
+    for envelope in server.handler.received:
+        for rcpt in envelope.rcpt_tos:
+            by.setdefault(rcpt, []).append(envelope.message)
+    return by
+
+
+def text(mail: Any) -> str:
+    return str(mail.get_body(("plain",)).get_content())
+
+
+# -- routing and content ------------------------------------------------------------------
+
+
+def test_each_owner_gets_one_digest_of_their_rows_and_ownerless_rows_go_to_the_defaults(
+        book: Path, smtp_server: SmtpServer) -> None:
+    report = run(book, smtp_server)
+    assert report.exit_code == 0
+    mails = inbox(smtp_server)
+    assert sorted(mails) == [ANA, BO, LEADS]  # cy's rows do not alert
+    assert all(len(m) == 1 for m in mails.values())
+    assert mails[ANA][0]["Subject"] == "[metrics-sync] 1 critical, 1 warning — team"
+    assert mails[BO][0]["Subject"] == "[metrics-sync] 1 warning, 1 off track — team"
+    assert mails[LEADS][0]["Subject"] == "[metrics-sync] 1 warning — team"
+    assert "Grow › Leads from 400 to 600" in text(mails[BO][0])
+    assert "Uptime" in text(mails[LEADS][0])
+    assert "Signups" not in text(mails[LEADS][0])
+
+
+def test_the_mail_received_has_text_then_html_a_chart_and_says_it_is_automatic(
+        tmp_path: Path, smtp_server: SmtpServer) -> None:
+    run(write_workbook(tmp_path / "team.xlsx", history=True), smtp_server)
+    [envelope] = [e for e in smtp_server.handler.received if e.rcpt_tos == (ANA,)]
+    mail = envelope.message
+    assert envelope.mail_from == SENDER
+    assert envelope.tls
+    assert mail["From"] == SENDER
+    assert mail["To"] == ANA
+    assert mail["Auto-Submitted"] == "auto-generated"
+    assert mail["Message-ID"].endswith("@example.com>")
+    parts = [p.get_content_type() for p in mail.walk() if not p.is_multipart()]
+    assert parts[:2] == ["text/plain", "text/html"]
+    body = text(mail)
+    assert "CRITICAL  Signups" in body
+    assert "value 412 · critical 450 · -17.6 % since 2026-11-09" in body
+    assert "KPIs row 2" in body
+    html_part = mail.get_body(("html",))
+    assert html_part is not None
+    html = str(html_part.get_content())
+    assert "Signups" in html
+    charts = 2 if chart.available() else 0  # Signups and Churn, with matplotlib installed
+    assert parts.count("image/png") == charts
+    assert html.count("cid:chart") == charts
+
+
+def test_more_than_fifty_rows_for_one_recipient_are_counted_not_listed(
+        tmp_path: Path, smtp_server: SmtpServer) -> None:
+    many = [[f"KPI {i:02d}", None, 10, 5, None, None, 7] for i in range(55)]
+    path = write_workbook(tmp_path / "team.xlsx", many)
+    run(path, smtp_server)
+    [mail] = inbox(smtp_server)[LEADS]
+    assert mail["Subject"] == "[metrics-sync] 55 warning — team"
+    assert "+5 more: the Status tab lists every row." in text(mail)
+
+
+# -- what is recorded -------------------------------------------------------------------
+
+
+def test_last_alert_is_written_for_mailed_rows_and_a_rerun_sends_nothing(
+        book: Path, smtp_server: SmtpServer) -> None:
+    run(book, smtp_server)
+    assert column(book, "Last alert") == {
+        "Signups": "CRITICAL 2026-11-20 09:00+00:00", "Churn": "WARNING 2026-11-20 09:00+00:00",
+        "Uptime": "WARNING 2026-11-20 09:00+00:00", "Deploys": None, "Latency": None}
+    assert column(book, "Last alert", "OKRs") == {
+        "Leads from 400 to 600": "OFF TRACK 2026-11-20 09:00+00:00", "Ship the wizard": None}
+    sent = len(smtp_server.handler.received)
+    report = run(book, smtp_server, LATER)
+    assert report.mails == []
+    assert len(smtp_server.handler.received) == sent
+
+
+def test_a_refused_recipient_leaves_their_rows_unrecorded_and_the_next_run_retries_them(
+        book: Path, smtp_server: SmtpServer) -> None:
+    smtp_server.handler.refuse.add(BO)
+    report = run(book, smtp_server)
+    assert report.exit_code == 1
+    assert set(report.failed) == {BO}
+    recorded = column(book, "Last alert")
+    assert recorded["Signups"]
+    assert recorded["Uptime"]
+    assert recorded["Churn"] is None  # one of its two owners was not told
+    assert column(book, "Status")["Churn"] == "WARNING"  # the state is written all the same
+    smtp_server.handler.refuse.clear()
+    smtp_server.handler.received.clear()
+    assert run(book, smtp_server, LATER).exit_code == 0
+    retried = inbox(smtp_server)
+    assert sorted(retried) == [ANA, BO]  # ana is told about Churn again: at least once
+    assert retried[BO][0]["Subject"] == "[metrics-sync] 1 warning, 1 off track — team"
+    assert "Signups" not in text(retried[ANA][0])
+    assert run(book, smtp_server, LATER + dt.timedelta(minutes=15)).mails == []
+
+
+def test_a_server_refusing_everyone_records_nothing_and_the_next_run_sends_the_same_mails(
+        book: Path, smtp_server: SmtpServer) -> None:
+    smtp_server.handler.refuse_all = True
+    first = run(book, smtp_server)
+    assert first.exit_code == 1
+    assert set(first.failed) == {ANA, BO, LEADS}
+    assert set(column(book, "Last alert").values()) == {None}
+    assert column(book, "Status")["Signups"] == "CRITICAL"
+    smtp_server.handler.refuse_all = False
+    second = run(book, smtp_server, LATER)
+    assert second.exit_code == 0
+    assert {m.recipient: m.message_id for m in second.mails} == {
+        m.recipient: m.message_id for m in first.mails}
+    assert {m["Message-ID"] for m in smtp_server.handler.messages} == {
+        m.message_id for m in first.mails}
+
+
+def test_a_connection_closed_mid_data_fails_that_mail_and_it_is_resent_with_the_same_id(
+        book: Path, smtp_server: SmtpServer) -> None:
+    smtp_server.handler.drop_during_data.add(ANA)
+    first = run(book, smtp_server)
+    assert "closed the connection before confirming" in first.failed[ANA]
+    assert sorted(inbox(smtp_server)) == [BO, LEADS]  # the next mail still went
+    assert column(book, "Last alert")["Signups"] is None
+    smtp_server.handler.drop_during_data.clear()
+    smtp_server.handler.received.clear()
+    run(book, smtp_server, LATER)
+    [again] = inbox(smtp_server)[ANA]
+    assert again["Message-ID"] == next(m.message_id for m in first.mails if m.recipient == ANA)
+    assert column(book, "Last alert")["Signups"] == "CRITICAL 2026-11-20 09:15+00:00"
+
+
+def test_a_server_without_starttls_gets_nothing_and_every_row_is_retried(
+        book: Path, smtp_server_factory: SmtpServerFactory) -> None:
+    server = smtp_server_factory(starttls=False)
+    report = run_once(job_for(book), XlsxWorkbook(book), sender_for(server, starttls=True),
+                      SENDER, NOW)
+    assert report.exit_code == 1
+    assert all("does not offer STARTTLS" in why for why in report.failed.values())
+    assert server.handler.received == []
+    assert set(column(book, "Last alert").values()) == {None}
+
+
+# -- a crash between sending and writing --------------------------------------------------
+
+
+class CrashAfterSending:
+    """Delivers for real, then dies before the run can write (a kill, a power cut)."""
+
+    def __init__(self, inner: SmtpSender) -> None:
+        self.inner = inner
+
+    def send(self, messages: Messages) -> DeliveryReport:
+        self.inner.send(messages)
+        raise RuntimeError("killed after sending")
+
+
+def test_a_crash_after_sending_leads_to_one_duplicate_with_the_same_message_id(
+        book: Path, smtp_server: SmtpServer) -> None:
+    before = book.read_bytes()
+    with pytest.raises(RuntimeError, match="killed after sending"):
+        run_once(job_for(book), XlsxWorkbook(book), CrashAfterSending(sender_for(smtp_server)),
+                 SENDER, NOW)
+    assert book.read_bytes() == before  # nothing was recorded
+    first = {m["To"]: m["Message-ID"] for m in smtp_server.handler.messages}
+    smtp_server.handler.received.clear()
+    run(book, smtp_server, LATER)
+    assert {m["To"]: m["Message-ID"] for m in smtp_server.handler.messages} == first
+    smtp_server.handler.received.clear()
+    assert run(book, smtp_server, LATER + dt.timedelta(hours=1)).mails == []
+    assert smtp_server.handler.received == []
+
+
+# -- the command line ---------------------------------------------------------------------
+
+
+def test_the_cli_mails_through_smtp_and_exits_1_when_a_mail_was_not_accepted(
+        book: Path, smtp_server_factory: SmtpServerFactory) -> None:
+    server = smtp_server_factory(starttls=False)  # the CLI trusts the system CAs only
+    server.handler.refuse.add(LEADS)
+    config = book.parent / "metrics-sync.toml"
+    config.write_text(f"""
+[workbook]
+path = "{book.name}"
+[okr]
+start = 2026-10-01
+end = 2026-12-31
+[alerts]
+recipients = ["{LEADS}"]
+[email]
+host = "{server.host}"
+port = {server.port}
+starttls = false
+from = "{SENDER}"
+""", encoding="utf-8")
+    argv = ["run", "--once", "--config", str(config), "--as-of"]
+    assert main([*argv, NOW.isoformat()]) == 1
+    assert sorted(inbox(server)) == [ANA, BO]
+    server.handler.refuse.clear()
+    assert main([*argv, LATER.isoformat()]) == 0
+    assert sorted(inbox(server)) == [ANA, BO, LEADS]
