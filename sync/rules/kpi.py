@@ -456,7 +456,8 @@ def _judge(f: pd.DataFrame, today: np.datetime64, job: Job, where: Where) -> pd.
     crit, warn = better * v < better * critical, better * v < better * warning
     change, sudden = _change(v, _floats(f["previous"]), better, _floats(f["max_change"]))
     age = (today - _days(f["date"])) / np.timedelta64(1, "D")
-    stale = age > _floats(f["cadence_days"]) * job.kpi.stale_factor
+    with np.errstate(over="ignore"):  # a cadence of 1e308 days is merely never stale
+        stale = age > _floats(f["cadence_days"]) * job.kpi.stale_factor
     has_rule = ~np.isnan(warning) | ~np.isnan(critical) | ~np.isnan(_floats(f["max_change"]))
     status = np.select(
         [f["error"].to_numpy(dtype=object) != "", crit, warn | sudden, stale, np.isnan(v),
@@ -484,10 +485,11 @@ def _change(value: Floats, previous: Floats, better: Floats,
     From 0 the relative change is undefined (NaN; 0 if still 0), and any move the bad way
     counts as larger than every Max change %. Only moves the bad way breach.
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        change = (value - previous) / np.abs(previous)
+    with np.errstate(all="ignore"):  # from 0 or between huge numbers: handled just below
+        move = value - previous
+        change = move / np.abs(previous)
     change = np.where(previous == 0, np.where(value == 0, 0.0, np.nan), change)
-    bad_way = better * (value - previous) < 0
+    bad_way = better * move < 0
     beyond = (previous == 0) | (np.abs(change) > max_change + CHANGE_TOLERANCE)
     return change, bad_way & ~np.isnan(max_change) & beyond
 
@@ -499,6 +501,7 @@ def fmt(value: float, unit: str = "") -> str:
     """
     if value is None or math.isnan(value):
         return ""
+    value = float(value)  # Python floats overflow to inf quietly; numpy's warn
     if unit == "%":
         return f"{_number(value * 100)} %"
     text = _number(value)
@@ -517,7 +520,7 @@ def _number(value: float) -> str:
 
 def _percent(fraction: float) -> str:
     """``-17.6 %``; a change that rounds to nothing is ``+0.0 %``, never ``-0.0 %``."""
-    return f"{round(fraction * 100, 1) + 0.0:+.1f} %"
+    return f"{round(float(fraction) * 100, 1) + 0.0:+.1f} %"
 
 
 def _texts(size: int, rows: Ints, texts: list[str]) -> Objects:
@@ -591,7 +594,7 @@ def _moved(value: float, previous: float, *, since: str, change: float, sudden: 
         text = f"{_percent(change)} since {since}"
     if sudden:
         was = f" (was {fmt(previous, unit)})" if previous != 0 else ""
-        text += f"{was}, more than the {max_change * 100:g} % max change"
+        text += f"{was}, more than the {float(max_change) * 100:g} % max change"
     return text
 
 
@@ -599,7 +602,7 @@ def _stale_note(f: pd.DataFrame, factor: float) -> Objects:
     """``no new value for 24 days (since 2026-11-02; stale after 10.5)``."""
     rows = np.flatnonzero(f["stale"].to_numpy(dtype=bool))
     since = np.datetime_as_string(_days(f["date"])[rows], unit="D")
-    texts = [f"no new value for {age:.0f} days (since {day}; stale after {days * factor:g})"
+    texts = [f"no new value for {age:.0f} days (since {day}; stale after {float(days) * factor:g})"
              for age, day, days in zip(_floats(f["age_days"])[rows], since,
                                        _floats(f["cadence_days"])[rows], strict=True)]
     return _texts(len(f), rows, texts)
