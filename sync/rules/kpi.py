@@ -87,6 +87,8 @@ def evaluate_kpis(kpis: pd.DataFrame, history: pd.DataFrame, now: dt.datetime, j
     direction = _direction(col("direction"), nums, errors, where)
     _needs_direction(direction, col("direction"), nums, max_change=max_change, errors=errors,
                      where=where)
+    cadence = _cadence(col("cadence"), errors, where)
+    mute = _mute(col("mute_until"), errors, where)
     today = _today(now, job)
     points = _points(history, kpis.index, today, errors, job)
     frame = pd.DataFrame({
@@ -98,10 +100,10 @@ def evaluate_kpis(kpis: pd.DataFrame, history: pd.DataFrame, now: dt.datetime, j
         "critical": nums["critical"],
         "target": nums["target"],
         "max_change": max_change,
-        "cadence_days": _cadence(col("cadence"), errors, where),
-        "mute_until": _mute(col("mute_until"), errors, where),
+        "cadence_days": cadence,
+        "mute_until": mute,
         **_current(nums["current"], points),
-        "error": errors.joined(),
+        "error": errors.joined(),  # every reason is in by now
     }, index=kpis.index)  # fmt: skip
     return _judge(frame, today, job, where)
 
