@@ -16,7 +16,11 @@ A bad *row* is never an exception: it becomes an ``ERROR`` status with a note.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sync.backends.base import Grid
 
 
 class SyncError(Exception):
@@ -44,7 +48,16 @@ class LayoutError(WorkbookError):
 
 
 class ConcurrentEditError(WorkbookError):
-    """Rows changed between read and write and could not be matched again."""
+    """Rows changed between read and write; nothing was written.
+
+    ``grids``, when the backend re-read them, are the tabs as they stand now (every tab of
+    the last read), so that the run can re-map its statuses onto the rows once; ``None``
+    when the backend could not tell.
+    """
+
+    def __init__(self, message: str, grids: Mapping[str, Grid | None] | None = None) -> None:
+        super().__init__(message)
+        self.grids: dict[str, Grid | None] | None = dict(grids) if grids is not None else None
 
 
 class DeliveryError(SyncError):

@@ -20,13 +20,15 @@ import pandas as pd
 from sync import alerting
 from sync import digest as weekly
 from sync.alerting import Decisions
-from sync.backends.base import RowKey, Workbook
+from sync.backends.base import Grid, OwnedTab, Row, RowKey, Workbook
 from sync.config import DigestConfig, Job
+from sync.errors import ConcurrentEditError
 from sync.evaluate import Evaluation, evaluate, tabs_to_read
 from sync.notify.compose import compose
 from sync.notify.email import Sender
 from sync.notify.model import DeliveryReport, Digest
 from sync.rules import status as st
+from sync.rules.kpi import name_key
 from sync.stamps import stamp
 from sync.status_tab import StatusPage, render
 from sync.writeback import (
@@ -69,13 +71,16 @@ class RunReport:
 def run_once(job: Job, workbook: Workbook, sender: Sender, sender_address: str,
              now: dt.datetime, *, dry_run: bool = False,
              digest: DigestConfig | None = None) -> RunReport:
-    """One run; ``digest`` is the config's ``[digest]`` (None: no weekly digest)."""
+    """One run; ``digest`` is the config's ``[digest]`` (None: no weekly digest).
+
+    The workbook's title is asked for only to compose a mail: on Google it costs a request.
+    If rows moved between the read and the write (``ConcurrentEditError`` with fresh grids),
+    the run re-maps once (:func:`_remap`); a second move ends the run with nothing written.
+    """
     grids = workbook.read(tabs_to_read(job))
     ev = evaluate(grids, now, job)
-    report = RunReport(workbook=job.workbook.name, errors=_count_errors(ev))
-    report.kpis.update(ev.kpis["status"])
-    report.objectives.update(ev.okrs.objectives["status"])
-    report.key_results.update(ev.okrs.key_results["status"])
+    report = RunReport(workbook=job.workbook.name)
+    _count(report, ev)
     kpi_d = alerting.decide_kpis(ev, now, job)
     kr_d = alerting.decide_key_results(ev, now, job)
     digests = _digests(ev, kpi_d, kr_d, job, workbook=workbook, now=now)
@@ -88,16 +93,86 @@ def run_once(job: Job, workbook: Workbook, sender: Sender, sender_address: str,
     took = _deliver(sender, weekly_digests, sender_address, report, dry_run).accepted
     if digest and not dry_run:
         state = weekly.next_state(state, due, took, now, digest)
-    updates, keys = _updates(ev, kpi_d, kr_d, accepted=accepted, now=now, job=job)
-    page = StatusPage(workbook.title, stamp(now, job.tz), ev.cycle,
-                      now.astimezone(job.tz).date(), ev.kpis, ev.okrs, ev.problems,
-                      kpi_tab=job.tabs.kpis, okr_tab=job.tabs.okrs,
-                      extra=weekly.rows(state, job.tz) if digest else ())
-    status_tab = render(page, job.tabs.status)
+    extra = weekly.rows(state, job.tz) if digest else ()
+    last = (alerting.last_alerts(kpi_d, accepted, now, job),
+            alerting.last_alerts(kr_d, accepted, now, job))
+    updates, keys = _updates(ev, kpi_d, kr_d, last=last, now=now, job=job)
     report.changes = updates
-    if not dry_run:
-        workbook.write([c.update for c in updates], [status_tab], keys)
+    if dry_run:
+        return report
+    try:
+        workbook.write([c.update for c in updates], [_status_tab(ev, now, job, extra)], keys)
+    except ConcurrentEditError as err:
+        if err.grids is None:
+            raise
+        _remap(job, workbook, {**grids, **err.grids}, now, before=ev, last=last, extra=extra,
+               report=report, moved=err)
     return report
+
+
+def _remap(job: Job, workbook: Workbook, grids: dict[str, Grid | None], now: dt.datetime, *,
+           before: Evaluation, last: tuple[pd.Series, pd.Series], extra: Sequence[Row],
+           report: RunReport, moved: ConcurrentEditError) -> None:
+    """Rows moved under the run: evaluate the tabs as they are now and write once more.
+
+    Statuses, notes and ``Since`` come from the fresh rows. Mails are not decided again (they
+    went out, or were refused, already): each row's ``Last alert`` is the one decided for the
+    row with the same key (KPI name; objective and key result) before, whatever its row
+    number now; a row that was not there before keeps its cell, and the next run decides it.
+    If rows move again, nothing is written and the error says so.
+    """
+    log.warning("%s; re-mapping the statuses onto the rows as they are now", moved)
+    ev = evaluate(grids, now, job)
+    _count(report, ev)
+    carried = (_carry(last[0], _row_ids(before.kpis, ["name"]), _row_ids(ev.kpis, ["name"])),
+               _carry(last[1], _row_ids(before.okrs.key_results, KR_KEY),
+                      _row_ids(ev.okrs.key_results, KR_KEY)))
+    updates, keys = _updates(ev, alerting.decide_kpis(ev, now, job),
+                             alerting.decide_key_results(ev, now, job), last=carried, now=now,
+                             job=job)
+    report.changes = updates
+    try:
+        workbook.write([c.update for c in updates], [_status_tab(ev, now, job, extra)], keys)
+    except ConcurrentEditError as again:
+        sent = len(report.mails) - len(report.failed)
+        resend = f"; the {sent} mail(s) it sent may go again next run" if sent > 0 else ""
+        raise ConcurrentEditError(
+            f"rows moved twice while the sync ran, so it gave up: nothing was written{resend}"
+            f" ({again})") from again
+
+
+KR_KEY = ("objective", "key_result")
+
+
+def _row_ids(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
+    """Each row's identity by its key cells, read as a person reads them (case and spaces
+    aside); the n-th row sharing a key (an ERROR row) is told apart by its order."""
+    keys = pd.Series("", index=frame.index, dtype=object)
+    for col in columns:
+        keys = keys + "\x1f" + frame[col].map(name_key).astype(str)
+    nth = keys.groupby(keys).cumcount().astype(str) if len(keys) else keys
+    return keys + "\x1f" + nth
+
+
+def _carry(values: pd.Series, before: pd.Series, now: pd.Series) -> pd.Series:
+    """``values`` (by old row) moved to the rows (new index) holding the same identity."""
+    by_id = dict(zip(before, values.reindex(before.index), strict=True))
+    return pd.Series([by_id.get(i) for i in now], index=now.index, dtype=object)
+
+
+def _count(report: RunReport, ev: Evaluation) -> None:
+    report.kpis = Counter(ev.kpis["status"])
+    report.objectives = Counter(ev.okrs.objectives["status"])
+    report.key_results = Counter(ev.okrs.key_results["status"])
+    report.errors = _count_errors(ev)
+
+
+def _status_tab(ev: Evaluation, now: dt.datetime, job: Job, extra: Sequence[Row]) -> OwnedTab:
+    """The Status tab; its heading names no workbook, which on Google would cost a request."""
+    page = StatusPage("", stamp(now, job.tz), ev.cycle, now.astimezone(job.tz).date(), ev.kpis,
+                      ev.okrs, ev.problems, kpi_tab=job.tabs.kpis, okr_tab=job.tabs.okrs,
+                      extra=extra)
+    return render(page, job.tabs.status)
 
 
 def _count_errors(ev: Evaluation) -> int:
@@ -112,7 +187,8 @@ def _digests(ev: Evaluation, kpi_d: Decisions, kr_d: Decisions, job: Job, *,
     for item in alerting.unrouted(items):
         log.warning("no recipient for %s %r: set its Owner or [alerts] recipients",
                     item.kind, item.name)
-    return alerting.digests(items, workbook.title, workbook.url, now)
+    title = workbook.title if items else ""  # on Google the title costs a request
+    return alerting.digests(items, title, workbook.url, now)
 
 
 def _deliver(sender: Sender, digests: Sequence[Digest], sender_address: str,
@@ -138,20 +214,19 @@ def _deliver(sender: Sender, digests: Sequence[Digest], sender_address: str,
 
 
 def _updates(ev: Evaluation, kpi_d: Decisions, kr_d: Decisions, *,
-             accepted: frozenset[str], now: dt.datetime, job: Job) -> tuple[
+             last: tuple[pd.Series, pd.Series], now: dt.datetime, job: Job) -> tuple[
         list[Change], list[RowKey]]:
+    """The owned cells to write; ``last`` holds the ``Last alert`` cells (KPIs, key results)."""
     checked = stamp(now, job.tz)
     kpi_values = pd.DataFrame({
         "status": ev.kpis["status"], "note": ev.kpis["note"],
         "since": kpi_d.decided["since"].map(lambda t: stamp(t, job.tz)),
-        "last_alert": alerting.last_alerts(kpi_d, accepted, now, job),
-        "checked": checked}, index=ev.kpis.index)
+        "last_alert": last[0], "checked": checked}, index=ev.kpis.index)
     krs = ev.okrs.key_results
     kr_values = pd.DataFrame({
         "progress": krs["progress"].round(4), "expected": krs["expected"].round(4),
         "status": krs["status"], "since": kr_d.decided["since"].map(lambda t: stamp(t, job.tz)),
-        "last_alert": alerting.last_alerts(kr_d, accepted, now, job),
-        "checked": checked}, index=krs.index)
+        "last_alert": last[1], "checked": checked}, index=krs.index)
     out: list[Change] = []
     keys: list[RowKey] = []
     for sheet, owned, values, key_ids in (

@@ -39,7 +39,7 @@ INDENT = "    "  # key results sit beneath their objective
 
 @dataclass(frozen=True)
 class StatusPage:
-    title: str
+    title: str  # "" for the plain heading "metrics-sync status" (a run: no title request)
     now: str  # the run time, already formatted in the job's zone
     cycle: Cycle
     today: dt.date
@@ -85,7 +85,7 @@ def render(page: StatusPage, name: str) -> OwnedTab:
 def _heading(page: StatusPage) -> list[Row]:
     okrs = page.okrs
     return [
-        [f"metrics-sync — {page.title}"],
+        [f"metrics-sync — {page.title}" if page.title else "metrics-sync status"],
         ["Last run", page.now],
         ["Cycle", _cycle(page.cycle, page.today)],
         ["Objectives", _counts(okrs.objectives, st.OKR_ORDER)],

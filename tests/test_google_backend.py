@@ -79,24 +79,42 @@ def test_several_tabs_are_read_in_one_request_whatever_their_names(
     grids = open_book(key).read(["KPIs", "KPI log", "Bob's KPIs", "A1"])
     assert grids == {"KPIs": [["KPI"]], "KPI log": [["Date"]], "Bob's KPIs": [["x"]],
                      "A1": [["a cell-like name"]]}
-    assert sheets_emulator.apis() == ["get"]
-    assert sheets_emulator.requests[0].params["ranges"] == ["'KPIs'", "'KPI log'", "'Bob''s KPIs'",
-                                                            "'A1'"]
+    assert sheets_emulator.apis() == ["values.batchGet"]
+    params = sheets_emulator.requests[0].params
+    assert params["ranges"] == ["'KPIs'", "'KPI log'", "'Bob''s KPIs'", "'A1'"]
+    assert (params["valueRenderOption"], params["dateTimeRenderOption"],
+            params["majorDimension"]) == (["UNFORMATTED_VALUE"], ["SERIAL_NUMBER"], ["ROWS"])
 
 
 def test_a_missing_tab_reads_as_none_at_the_cost_of_one_more_request(
         sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
     grids = open_book(book).read(["KPIs", "Targets"])
     assert grids == {"KPIs": kpi_grid(3), "Targets": None}
-    assert [(r.api, r.status) for r in sheets_emulator.requests] == [("get", 400), ("get", 200)]
+    assert [(r.api, r.status) for r in sheets_emulator.requests] == [
+        ("values.batchGet", 400), ("values.batchGet", 200)]
+    assert sheets_emulator.requests[-1].params["ranges"] == ["'KPIs'"]
 
 
-def test_two_missing_tabs_are_resolved_through_the_tab_list(
+def test_two_missing_tabs_cost_one_request_each(
         sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
     grids = open_book(book).read(["Targets", "KPIs", "Budget"])
     assert grids == {"Targets": None, "KPIs": kpi_grid(3), "Budget": None}
     assert [(r.api, r.status) for r in sheets_emulator.requests] == [
-        ("get", 400), ("get", 400), ("get", 200), ("get", 200)]
+        ("values.batchGet", 400), ("values.batchGet", 400), ("values.batchGet", 200)]
+
+
+def test_three_missing_tabs_are_resolved_through_the_tab_list(
+        sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
+    grids = open_book(book).read(["A", "B", "KPIs", "C"])
+    assert grids == {"A": None, "B": None, "KPIs": kpi_grid(3), "C": None}
+    assert [(r.api, r.status) for r in sheets_emulator.requests] == [
+        ("values.batchGet", 400)] * 3 + [("get", 200), ("values.batchGet", 200)]
+
+
+def test_no_tab_found_reads_all_as_none(
+        sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
+    assert open_book(book).read(["A", "B"]) == {"A": None, "B": None}
+    assert sheets_emulator.count() == 2
 
 
 def test_tab_names_match_whatever_their_case(
@@ -140,8 +158,7 @@ def test_a_steady_run_makes_three_requests_and_adds_no_second_tab_or_rule(
     sheets_emulator.clear_log()
     workbook = open_book(book)
     sync_once(workbook, status="WARNING")
-    assert workbook.title == "Team metrics"
-    assert sheets_emulator.apis() == ["get", "values.batchGet", "values.batchUpdate"]
+    assert sheets_emulator.apis() == ["values.batchGet", "values.batchGet", "values.batchUpdate"]
     assert workbook.request_count == 3
     assert sheets_emulator.tabs(book) == ["KPIs", "OKRs", "KPI log", "Status"]
     assert len(sheets_emulator.sheet(book, "Status").conditional_formats) == len(COLOURS)
@@ -159,7 +176,7 @@ def test_a_sheet_of_5000_rows_costs_as_many_requests_as_one_of_5(
         counts.append(sheets_emulator.apis())
         sheets_emulator.clear_log()
         assert sheets_emulator.grid(key, "KPIs")[rows][4] == "CRITICAL"
-    assert counts[0] == counts[1] == ["get", "values.batchGet", "values.batchUpdate"]
+    assert counts[0] == counts[1] == ["values.batchGet", "values.batchGet", "values.batchUpdate"]
 
 
 def test_a_tab_the_workbook_lacks_costs_one_more_request_per_run(
@@ -168,7 +185,9 @@ def test_a_tab_the_workbook_lacks_costs_one_more_request_per_run(
     sync_once(open_book(key))
     sheets_emulator.clear_log()
     sync_once(open_book(key))
-    assert sheets_emulator.apis() == ["get", "get", "values.batchGet", "values.batchUpdate"]
+    assert [(r.api, r.status) for r in sheets_emulator.requests] == [
+        ("values.batchGet", 400), ("values.batchGet", 200), ("values.batchGet", 200),
+        ("values.batchUpdate", 200)]
 
 
 def test_a_shorter_status_grid_blanks_what_the_longer_one_left(
@@ -208,7 +227,9 @@ def test_a_tab_too_narrow_for_a_new_column_is_widened_before_the_write(
     workbook = open_book(key)
     workbook.read(["KPIs"])
     workbook.write([CellUpdate("KPIs", 1, 5, "Status")], [])
-    assert sheets_emulator.apis() == ["get", "batchUpdate", "values.batchUpdate"]
+    # growing needs the sheet's id, which only the tab list tells
+    assert sheets_emulator.apis() == ["values.batchGet", "get", "batchUpdate",
+                                      "values.batchUpdate"]
     assert sheets_emulator.sheet(key, "KPIs").column_count == 5
     assert sheets_emulator.grid(key, "KPIs")[0][4] == "Status"
 
@@ -309,16 +330,23 @@ def test_an_authorized_user_file_is_accepted(
     assert sheets_emulator.requests[0].authorization == "Bearer user-token"
 
 
-def test_the_title_comes_with_the_read_or_else_from_one_small_request(
+def test_the_title_costs_one_small_request_and_only_when_asked_for(
         sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
-    read_first = open_book(book)
-    read_first.read(["KPIs"])
-    assert read_first.title == "Team metrics"
-    assert sheets_emulator.count() == 1
-    title_only = open_book(book)
-    assert (title_only.title, title_only.title) == ("Team metrics", "Team metrics")
-    assert sheets_emulator.count() == 2
+    workbook = open_book(book)
+    workbook.read(["KPIs"])
+    assert sheets_emulator.apis() == ["values.batchGet"]
+    assert (workbook.title, workbook.title) == ("Team metrics", "Team metrics")
+    assert sheets_emulator.apis() == ["values.batchGet", "get"]
     assert "data" not in sheets_emulator.requests[-1].params["fields"][0]
+
+
+def test_the_title_comes_free_when_the_tab_list_was_fetched_anyway(
+        sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
+    workbook = open_book(book)
+    workbook.read(["A", "B", "C", "KPIs"])
+    requests = sheets_emulator.count()
+    assert workbook.title == "Team metrics"
+    assert sheets_emulator.count() == requests
 
 
 # -- retries ---------------------------------------------------------------------------------
@@ -330,7 +358,7 @@ def test_a_passing_failure_is_retried_and_the_read_succeeds(
     sheets_emulator.fail(fault, times=2)
     workbook = open_book(book)
     assert workbook.read(["KPIs"])["KPIs"] == kpi_grid(3)
-    assert sheets_emulator.count("get") == workbook.request_count == 3
+    assert sheets_emulator.count("values.batchGet") == workbook.request_count == 3
 
 
 def test_a_read_timeout_is_retried(
@@ -338,7 +366,7 @@ def test_a_read_timeout_is_retried(
     sheets_emulator.fail(Fault.slow(2.0))
     workbook = open_book(book, timeout=(2.0, 0.2))
     assert workbook.read(["KPIs"])["KPIs"] == kpi_grid(3)
-    assert sheets_emulator.count("get") == 2
+    assert sheets_emulator.count("values.batchGet") == 2
 
 
 def test_retrying_stops_at_once_when_retry_after_exceeds_the_budget(

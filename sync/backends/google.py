@@ -2,26 +2,38 @@
 
 Request budget (SPEC §4). A steady run makes three HTTP requests in all:
 
-1. ``read``: one ``spreadsheets.get`` with ``ranges`` (every tab asked for, whole) and a
-   field mask selecting the title, each tab's id, grid size and conditional formats, and
-   its cells' effective values (dates are serial numbers, formula errors ``#REF!`` text).
-   ``values.batchGet`` would be lighter on the wire but cannot tell the title, which the
-   job shows on every run; gzip absorbs most of the difference. No metadata request comes
-   first: a tab Google cannot find fails the request with ``400 Unable to parse range:
-   'X'``, so that tab is dropped and the read retried (one more request per run for a
-   workbook lacking a tab asked for); a second miss resolves names via the tab list.
+1. ``read``: one ``values.batchGet`` of every tab asked for, whole, with
+   ``valueRenderOption=UNFORMATTED_VALUE`` (numbers as numbers, formula errors as ``#REF!``
+   text), ``dateTimeRenderOption=SERIAL_NUMBER`` and ``majorDimension=ROWS``. Rows come back
+   ragged (trailing empty cells dropped), as the Workbook contract allows; the frame
+   conversion pads them. Google echoes each range as the tab's whole grid
+   (``'KPIs'!A1:Z1000``), which tells the grid size a write must stay within. The title is
+   not part of it: :attr:`GoogleWorkbook.title` costs one metadata ``GET`` (a field mask of
+   titles and grid sizes), made only when something asks (the run asks only to compose a
+   mail). A tab Google cannot find fails the whole request with ``400 Unable to parse
+   range: 'X'``: that tab is dropped and the others read again (one more request per
+   missing tab; after a third miss, the tab list: see ``GoogleWorkbook._read_values``).
+   A workbook without the optional ``KPI log`` pays that one request every run, unless
+   ``[tabs] kpi_log = ""`` says it has none.
 2. ``write``, before writing: one small ``values.batchGet`` of the key columns of the rows
    about to be written (and of an owned tab not read before, to learn what to blank).
    If a person inserted, deleted or sorted rows meanwhile, nothing is written and
-   :class:`RowsMovedError` carries fresh grids so the caller can re-map once.
+   :class:`RowsMovedError` carries every tab of the last read, re-read (one request), so
+   the caller can re-map once.
 3. ``write``: one ``values.batchUpdate`` with ``valueInputOption=RAW`` holding every cell
    update and the owned tab's whole grid, padded with ``""`` over the previous, longer grid.
 
 Only when something is missing or too small is a ``spreadsheets.batchUpdate`` sent:
 ``addSheet`` of the owned tab with its colour rules (``addConditionalFormatRule``, one per
-status word, re-added if someone deleted them all) in the same atomic batch, and
-``updateSheetProperties`` to grow a grid, because Google refuses writes beyond a tab's grid
-("Range (...) exceeds grid limits").
+status word) in the same atomic batch, and ``updateSheetProperties`` to grow a grid, because
+Google refuses writes beyond a tab's grid ("Range (...) exceeds grid limits"); growing needs
+the sheet id, so it costs the metadata ``GET`` too.
+
+Colour rules are assumed in place on an owned tab the batchGet could read: they were added
+with the tab, atomically, and checking would cost a metadata request every run. Only when
+the tab list was fetched anyway (a missing tab, a grid to grow) and shows the owned tab
+without any rule are the rules added again. Someone who deleted them gets them back by
+deleting the Status tab, which the next run recreates with its rules.
 
 Never a formula: all writes are ``RAW``, so text starting with ``=``, ``+``, ``-`` or ``@``
 stays text. Datetimes are written as ISO text (``2026-11-02 08:00+00:00``), readable and
@@ -57,7 +69,6 @@ from google.auth.credentials import Credentials
 from google.auth.exceptions import DefaultCredentialsError, GoogleAuthError
 from google.auth.transport.requests import AuthorizedSession
 from gspread.exceptions import APIError
-from gspread.http_client import ParamsType
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.response import BaseHTTPResponse
@@ -81,10 +92,6 @@ COLOURS: Mapping[Colour, Mapping[str, float]] = {
 }
 _METADATA_FIELDS = ("properties.title,sheets(properties(sheetId,title,gridProperties("
                     "rowCount,columnCount)),conditionalFormats(ranges(sheetId)))")
-_READ_FIELDS = _METADATA_FIELDS[:-1] + ",data(startRow,startColumn,rowData.values.effectiveValue))"
-ERROR_TEXT = {"NULL_VALUE": "#NULL!", "DIVIDE_BY_ZERO": "#DIV/0!", "VALUE": "#VALUE!",
-              "REF": "#REF!", "NAME": "#NAME?", "NUM": "#NUM!", "N_A": "#N/A",
-              "ERROR": "#ERROR!", "LOADING": "Loading..."}
 _KEY_IN_URL = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
 _KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
@@ -92,11 +99,11 @@ _UNPARSABLE = "Unable to parse range: "
 
 
 class RowsMovedError(ConcurrentEditError):
-    """Key cells changed between read and write; ``grids`` are the tabs as they are now."""
+    """Key cells changed between read and write; ``grids`` (never None here) are the tabs of
+    the last read as they are now."""
 
     def __init__(self, message: str, grids: Mapping[str, Grid | None]) -> None:
-        super().__init__(message)
-        self.grids = dict(grids)
+        super().__init__(message, grids)
 
 
 # -- opening ------------------------------------------------------------------------------------
@@ -371,6 +378,7 @@ class GoogleWorkbook:
         self._title: str | None = None
         self._tabs: dict[str, _Tab | None] = {}  # by the name asked for; None: does not exist
         self._listing: dict[str, _Tab] | None = None  # every tab, once metadata was fetched
+        self._last_read: list[str] = []  # re-read whole when rows moved
 
     @property
     def title(self) -> str:
@@ -399,63 +407,60 @@ class GoogleWorkbook:
 
     # -- read ---------------------------------------------------------------------------
     def read(self, tabs: Sequence[str]) -> dict[str, Grid | None]:
-        """Every tab asked for in one ``spreadsheets.get``; a missing tab reads as ``None``.
+        """Every tab asked for in one ``values.batchGet``; a missing tab reads as ``None``.
 
-        The same answer carries the title, each tab's grid size and id and whether it has
-        conditional formats, so nothing else needs asking in a steady run. A tab Google
-        cannot find fails the whole request: the tab it names is dropped and the read
-        retried once; a second miss falls back to the tab list (one more request).
+        Each answer echoes its range as the tab's whole grid (``'KPIs'!A1:Z1000``), so the
+        grid sizes the write needs come along; the title and sheet ids do not, and are asked
+        for only if something needs them. A tab Google cannot find fails the whole request
+        (see :meth:`_read_values`). A tab this instance already knows to be missing is left
+        out, so the re-read after rows moved costs one request.
         """
         names = list(dict.fromkeys(tabs))
+        self._last_read = names
         result: dict[str, Grid | None] = dict.fromkeys(names)
-        for name, sheet in self._read_sheets(names).items():
-            result[name] = self._remember_sheet(name, sheet)
+        wanted = [n for n in names if n not in self._tabs or self._tabs[n] is not None]
+        for name, value_range in self._read_values(wanted).items():
+            result[name] = self._remember(name, value_range)
         return result
 
-    def _read_sheets(self, names: Sequence[str]) -> dict[str, dict[str, Any]]:
-        wanted = {quote_tab(n): n for n in names}
-        for attempt in range(2):
+    def _read_values(self, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """One batchGet of whole tabs; a tab Google cannot find costs one more request.
+
+        Google answers ``400 Unable to parse range: 'X'`` naming the first range it could not
+        resolve: that tab is marked missing and the others are asked for again, without a
+        tab-list request (one extra request per missing tab rather than two: the usual case
+        is one optional tab, or the Status tab on a first run, or both). After a third miss,
+        or an answer naming no range sent, the tab list is fetched (one metadata ``GET``) and
+        only the tabs that exist are read.
+        """
+        wanted = list(names)
+        for _ in range(3):
             if not wanted:
                 return {}
+            ranges = {quote_tab(tab.title if (tab := self._tabs.get(n)) else n): n
+                      for n in wanted}
             try:
-                return self._get_sheets(wanted)
+                return dict(zip(wanted, self._batch_get(list(ranges), wanted), strict=True))
             except _MissingRange as err:
-                missing = wanted.pop(err.range_text, None)
-                if missing is None or attempt:
+                missing = ranges.get(err.range_text)
+                if missing is None:
                     break
                 self._tabs[missing] = None
+                wanted.remove(missing)
         self._fetch_metadata()
-        wanted = {quote_tab(tab.title): n for n in names if (tab := self._lookup(n))}
-        return self._get_sheets(wanted) if wanted else {}
-
-    def _get_sheets(self, wanted: Mapping[str, str]) -> dict[str, dict[str, Any]]:
-        """One ``spreadsheets.get`` of whole tabs (``ranges``), their cells' effective values."""
-        what = "reading " + ", ".join(repr(n) for n in wanted.values())
-        params: ParamsType = {"ranges": list(wanted), "fields": _READ_FIELDS}
-        meta = self._call(what, lambda: self.client.http_client.fetch_sheet_metadata(
-            self.key, params=params))
-        self._title = str(meta.get("properties", {}).get("title", ""))
-        sheets = {str(s.get("properties", {}).get("title", "")): s for s in meta.get("sheets", [])}
-        found = {}
-        for name in wanted.values():
-            title = name if name in sheets else next(
-                (t for t in sheets if t.casefold() == name.casefold()), None)
-            if title is None:
-                raise WorkbookError(f"{what}: Google's answer has no tab {name!r}")
-            found[name] = sheets[title]
-        return found
-
-    def _remember_sheet(self, name: str, sheet: Mapping[str, Any]) -> Grid:
-        grid = grid_from_data(sheet.get("data", []))
-        tab = tab_from(sheet)
-        tab.extent = (len(grid), max(map(len, grid), default=0))
-        self._tabs[name] = tab
-        return grid
+        wanted = [n for n in names if self._lookup(n) is not None]
+        if not wanted:
+            return {}
+        ranges = {quote_tab(self._known(n).title): n for n in wanted}
+        return dict(zip(wanted, self._batch_get(list(ranges), wanted), strict=True))
 
     def _remember(self, name: str, value_range: Mapping[str, Any]) -> Grid:
+        """A ValueRange as a grid; its echoed range tells the tab's title and grid size."""
         grid: Grid = [[_from_json(v) for v in row] for row in value_range.get("values", [])]
-        tab = self._tabs.get(name) or _Tab(_sheet_of(value_range.get("range", ""), name))
-        tab.rows, tab.cols = grid_size(value_range.get("range", "")) or (tab.rows, tab.cols)
+        echoed = value_range.get("range", "")
+        tab = self._tabs.get(name) or _Tab(_sheet_of(echoed, name))
+        tab.title = _sheet_of(echoed, tab.title)
+        tab.rows, tab.cols = grid_size(echoed) or (tab.rows, tab.cols)
         tab.extent = (len(grid), max((len(r) for r in grid), default=0))
         self._tabs[name] = tab
         return grid
@@ -528,13 +533,17 @@ class GoogleWorkbook:
             for name in spans:
                 if self._tabs.get(name) is None:
                     raise RowsMovedError(f"tab {name!r} disappeared during the run; nothing "
-                                         "was written", self.read(list(spans))) from None
+                                         "was written", self._reread(spans)) from None
             found = self._read_for_write(spans, [n for n in unseen if self._lookup(n)])
         moved = moved_rows(keys, spans, found)
         if moved:
             more = f" and {len(moved) - 1} more" if len(moved) > 1 else ""
             raise RowsMovedError(f"rows changed while the sync ran ({moved[0]}{more}); nothing "
-                                 "was written", self.read(list(spans)))
+                                 "was written", self._reread(spans))
+
+    def _reread(self, spans: Mapping[str, tuple[int, int, int]]) -> dict[str, Grid | None]:
+        """Every tab of the last read, as it is now (one request), for the caller to re-map."""
+        return self.read([*self._last_read, *(n for n in spans if n not in self._last_read)])
 
     def _extent_unknown(self, name: str) -> bool:
         """True if an owned tab may exist but what it holds was not read yet."""
@@ -743,40 +752,6 @@ def tab_from(sheet: Mapping[str, Any]) -> _Tab:
     grid = props.get("gridProperties", {})
     return _Tab(str(props.get("title", "")), grid.get("rowCount"), grid.get("columnCount"),
                 int(props.get("sheetId", 0)), has_rules=bool(sheet.get("conditionalFormats")))
-
-
-def grid_from_data(data: Sequence[Mapping[str, Any]]) -> Grid:
-    """GridData (effective values) -> a ragged grid, trailing empty cells and rows dropped.
-
-    Numbers come as Google stores them (dates are serial numbers), formula errors as
-    their text (``#REF!``), as the values API would give them unformatted.
-    """
-    grid: Grid = []
-    for block in data:
-        row0, col0 = block.get("startRow", 0), block.get("startColumn", 0)
-        for i, row in enumerate(block.get("rowData", [])):
-            cells = [effective(c.get("effectiveValue")) for c in row.get("values", [])]
-            while cells and cells[-1] is None:
-                cells.pop()
-            if cells:
-                grid.extend([] for _ in range(row0 + i + 1 - len(grid)))
-                target = grid[row0 + i]
-                target.extend([None] * (col0 + len(cells) - len(target)))
-                target[col0:col0 + len(cells)] = cells
-    return grid
-
-
-def effective(value: Mapping[str, Any] | None) -> Cell:
-    if not value:
-        return None
-    if "numberValue" in value:
-        number = value["numberValue"]
-        return int(number) if isinstance(number, float) and number.is_integer() else number
-    if "boolValue" in value:
-        return bool(value["boolValue"])
-    if "errorValue" in value:
-        return ERROR_TEXT.get(value["errorValue"].get("type", ""), "#ERROR!")
-    return str(value.get("stringValue", "")) or None
 
 
 def _sheet_of(a1: str, fallback: str) -> str:

@@ -32,6 +32,7 @@ class XlsxWorkbook:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._last_read: list[str] = []  # re-read when rows moved, for the caller to re-map
 
     @property
     def title(self) -> str:
@@ -42,6 +43,7 @@ class XlsxWorkbook:
         return None
 
     def read(self, tabs: Sequence[str]) -> dict[str, Grid | None]:
+        self._last_read = list(tabs)
         book = self._open(read_only=True)
         try:
             by_name = {name.strip().casefold(): name for name in book.sheetnames}
@@ -63,7 +65,10 @@ class XlsxWorkbook:
             assert isinstance(ws, Worksheet)
             return ws
 
-        _check_keys(self.path, keys, sheet)
+        moved = _check_keys(self.path, keys, sheet)
+        if moved:
+            tabs = [*self._last_read, *{k.tab: None for k in keys if k.tab not in self._last_read}]
+            raise ConcurrentEditError(f"{moved}; nothing was written", self.read(tabs))
         for u in updates:
             _put(sheet(u.tab).cell(row=u.row, column=u.col), u.value)
         for tab in owned:
@@ -98,8 +103,8 @@ def _grid(ws: object) -> Grid:
     return rows
 
 
-def _check_keys(path: Path, keys: Sequence[RowKey], sheet: object) -> None:
-    """Refuse to write when a key cell no longer holds what was read (rows moved)."""
+def _check_keys(path: Path, keys: Sequence[RowKey], sheet: object) -> str | None:
+    """The first key cell that no longer holds what was read (rows moved), as a sentence."""
     for key in keys:
         ws = sheet(key.tab)  # type: ignore[operator]
         for col, expected in key.cells:
@@ -107,9 +112,9 @@ def _check_keys(path: Path, keys: Sequence[RowKey], sheet: object) -> None:
             if isinstance(now, str) and now.startswith("="):
                 continue  # a formula's text is not its value; it cannot have moved rows
             if _norm(now) != _norm(expected):
-                raise ConcurrentEditError(
-                    f"{path}: tab {key.tab!r} row {key.row} changed during the run "
-                    f"(expected {expected!r}, found {now!r})")
+                return (f"{path}: tab {key.tab!r} row {key.row} changed during the run "
+                        f"(expected {expected!r}, found {now!r})")
+    return None
 
 
 def _norm(value: Cell) -> Cell:
