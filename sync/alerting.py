@@ -92,6 +92,8 @@ def last_alerts(d: Decisions, accepted: Iterable[str], now: dt.datetime, job: Jo
 
 def kpi_items(ev: Evaluation, d: Decisions, job: Job, now: dt.datetime) -> list[Routed]:
     mailed = d.mailed
+    if mailed.empty:
+        return []
     rows = ev.kpis.loc[mailed.index].join(mailed).join(d.state[["when"]])
     history = _history(ev.kpi_sheet, rows.index, now.astimezone(job.tz).date(), job)
     return [(r["recipients"], _kpi_item(r, job, history.get(r["row"], ()))) for r in records(rows)]
@@ -118,6 +120,8 @@ def _threshold(r: dict[str, Any]) -> str:
 
 def kr_items(ev: Evaluation, d: Decisions, job: Job) -> list[Routed]:
     mailed = d.mailed
+    if mailed.empty:
+        return []
     rows = ev.okrs.key_results.loc[mailed.index].join(mailed).join(d.state[["when"]])
     return [(r["recipients"], AlertItem(
         kind="key_result", name=f"{r['objective']} › {r['key_result']}", status=r["status"],
