@@ -298,9 +298,11 @@ class _Validator:
         values = {k: self.opt(data, f"tabs.{k}", str, "a tab name")
                   for k in Tabs.__dataclass_fields__}
         for k, name in values.items():
-            if name is not None and not name.strip():
-                self.fail(f"tabs.{k}", name, "a non-empty tab name")
-        return Tabs(**{k: val.strip() for k, val in values.items() if val})
+            if name is not None and not name.strip() and not (k == "kpi_log" and name == ""):
+                self.fail(f"tabs.{k}", name, "a non-empty tab name"
+                          + (' (or "" for no KPI log tab)' if k == "kpi_log" else ""))
+        # kpi_log = "": the workbook has no KPI log tab, so no run asks Google for one
+        return Tabs(**{k: val.strip() for k, val in values.items() if val is not None})
 
     def columns(self, data: Mapping[str, Any]) -> dict[str, str]:
         self.unknown_keys("columns", data, set(ALL_COLUMNS))

@@ -32,8 +32,9 @@ class Evaluation:
 
 
 def tabs_to_read(job: Job) -> list[str]:
+    """Every tab a run reads; ``[tabs] kpi_log = ""`` leaves the KPI log out (no such tab)."""
     t = job.tabs
-    return [t.kpis, t.okrs, t.kpi_log, t.status]
+    return [name for name in (t.kpis, t.okrs, t.kpi_log, t.status) if name]
 
 
 def evaluate(grids: dict[str, Grid | None], now: dt.datetime, job: Job) -> Evaluation:

@@ -323,3 +323,35 @@ def test_clearing_a_range_empties_its_cells(
     cleared = api.post("/values/KPIs!B2:C4:clear", {}).json()
     assert cleared["clearedRange"] == "KPIs!B2:C4"
     assert sheets_emulator.grid(book, "KPIs")[1:] == [["Uptime"], [], ["Latency"]]
+
+
+def test_a_person_can_delete_and_sort_rows_as_in_the_ui(
+        sheets_emulator: SheetsEmulator, book: str) -> None:
+    sheets_emulator.put(book, "KPIs", 3, 1, [["Errors", 7]])
+    sheets_emulator.sort_rows(book, "KPIs", 2, reverse=True)
+    assert sheets_emulator.grid(book, "KPIs") == [["KPI", "Value", "Due"], ["Latency", 120],
+                                                  ["Uptime", 99.5, 46328], ["Errors", 7]]
+    sheets_emulator.delete_rows(book, "KPIs", 2)
+    assert sheets_emulator.grid(book, "KPIs") == [["KPI", "Value", "Due"],
+                                                  ["Uptime", 99.5, 46328], ["Errors", 7]]
+    assert sheets_emulator.sheet(book, "KPIs").row_count == 999
+
+
+def test_sorting_puts_empty_cells_last_and_numbers_before_text(
+        sheets_emulator: SheetsEmulator) -> None:
+    key = sheets_emulator.create({"T": [["h"], ["b"], [None, "x"], [2], ["A"], [1]]})
+    sheets_emulator.sort_rows(key, "T", 1)
+    assert sheets_emulator.grid(key, "T") == [["h"], [1], [2], ["A"], ["b"], [None, "x"]]
+
+
+def test_a_hook_runs_just_before_the_nth_request_of_its_kind(
+        sheets_emulator: SheetsEmulator, api: Api, book: str) -> None:
+    seen: list[int] = []
+    sheets_emulator.before("values.batchGet", lambda: seen.append(sheets_emulator.count()), nth=2)
+    sheets_emulator.before("values.batchGet", lambda: sheets_emulator.delete_rows(book, "KPIs", 2),
+                           nth=2)
+    assert _values(api, "KPIs!A2")[0]["values"] == [["Uptime"]]
+    api.get()  # another kind of request does not count
+    assert _values(api, "KPIs!A2") == [{"range": "KPIs!A2", "majorDimension": "ROWS"}]
+    assert _values(api, "KPIs!A3")[0]["values"] == [["Latency"]]
+    assert seen == [2]

@@ -16,6 +16,10 @@ Typical use::
     cfg = WorkbookConfig(backend="google", spreadsheet=key, endpoint=emulator.url)
     ...
     assert emulator.count("values.batchGet") == 1
+
+A person editing the sheet between two requests of the client is :meth:`SheetsEmulator.before`:
+``emulator.before("values.batchGet", lambda: emulator.sort_rows(key, "KPIs", 1), nth=2)``
+sorts the KPIs just before the second batchGet is served.
 """
 
 from __future__ import annotations
@@ -23,11 +27,12 @@ from __future__ import annotations
 import re
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from .a1 import format_range
 from .discovery import Discovery
-from .model import Formula, Sheet, Spreadsheet, build, put_python, python_grid
+from .model import Formula, Sheet, Spreadsheet, Stored, build, put_python, python_grid
 from .server import TOKEN_PATH, Fault, LoggedRequest, Router, _Armed, _Handler, _Server
 
 __all__ = ["Fault", "Formula", "LoggedRequest", "Sheet", "SheetsEmulator", "Spreadsheet"]
@@ -42,6 +47,21 @@ def _discovery() -> Discovery:
     return _DISCOVERY
 
 
+@dataclass
+class _Hook:
+    api: str
+    remaining: int
+    action: Callable[[], object]
+
+
+def _sort_key(cell: Stored | None) -> tuple[int, float, str]:
+    if cell is None:
+        return (2, 0.0, "")
+    if isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
+        return (0, float(cell.value), "")
+    return (1, 0.0, str(cell.value).casefold())
+
+
 class SheetsEmulator:
     """Start with :meth:`start` (or ``with``); point a client at :attr:`url`."""
 
@@ -50,6 +70,7 @@ class SheetsEmulator:
         self.requests: list[LoggedRequest] = []
         self.stopping = threading.Event()
         self._faults: list[_Armed] = []
+        self._hooks: list[_Hook] = []
         self._lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -139,6 +160,52 @@ class SheetsEmulator:
                            for (r, c), v in sheet.cells.items()}
             sheet.row_count += n
             put_python(sheet, before - 1, 0, grid)
+
+    def delete_rows(self, key: str, tab: str, first: int, count: int = 1) -> None:
+        """Delete ``count`` rows from 1-based row ``first``; the rows below move up."""
+        with self.router.lock:
+            sheet = self.sheet(key, tab)
+            gone = range(first - 1, first - 1 + count)
+            sheet.cells = {((r - count, c) if r >= gone.stop else (r, c)): v
+                           for (r, c), v in sheet.cells.items() if r not in gone}
+            sheet.row_count -= count
+
+    def sort_rows(self, key: str, tab: str, column: int, *, first: int = 2,
+                  reverse: bool = False) -> None:
+        """Sort rows ``first``.. by 1-based ``column``, as Data > Sort range does: whole rows
+        move, numbers before text, empty cells last whichever the direction."""
+        with self.router.lock:
+            sheet = self.sheet(key, tab)
+            rows: dict[int, dict[int, Stored]] = {}
+            for (r, c), cell in sheet.cells.items():
+                if r >= first - 1:
+                    rows.setdefault(r, {})[c] = cell
+            filled = sorted(rows, key=lambda r: _sort_key(rows[r].get(column - 1)),
+                            reverse=reverse)
+            blank = [r for r in filled if column - 1 not in rows[r]]
+            order = [r for r in filled if column - 1 in rows[r]] + sorted(blank)
+            moved = {(first - 1 + i, c): cell for i, r in enumerate(order)
+                     for c, cell in rows[r].items()}
+            sheet.cells = {k: v for k, v in sheet.cells.items() if k[0] < first - 1} | moved
+
+    def before(self, api: str, action: Callable[[], object], *, nth: int = 1) -> None:
+        """Run ``action`` on the server just before the ``nth`` next ``api`` request is served
+        (``"values.batchGet"``, ``"values.batchUpdate"``, ...): a person editing the sheet
+        between two requests of the client, at a point the test chooses."""
+        with self._lock:
+            self._hooks.append(_Hook(api, nth, action))
+
+    def run_hooks(self, api: str) -> None:
+        due = []
+        with self._lock:
+            for hook in self._hooks:
+                if hook.api == api:
+                    hook.remaining -= 1
+                    if hook.remaining == 0:
+                        due.append(hook)
+            self._hooks = [h for h in self._hooks if h.remaining > 0]
+        for hook in due:
+            hook.action()
 
     def deny(self, key: str) -> None:
         """From now on this spreadsheet answers 403, as one not shared with the caller does."""

@@ -136,7 +136,7 @@ def _scalar(spec: Mapping[str, Any], value: Any, path: str, *, from_query: bool 
         ok = value in ("true", "false") if from_query else isinstance(value, bool)
         return None if ok else bad
     if kind == "integer":
-        ok = _is_int(value) or (isinstance(value, str) and re.fullmatch(r"-?\d+", value))
+        ok = _is_int(value) or (isinstance(value, str) and bool(re.fullmatch(r"-?\d+", value)))
         if ok and spec.get("format") == "int32" and not -2**31 <= int(value) < 2**31:
             return bad
         return None if ok else bad

@@ -249,10 +249,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(token_reply())
             return
         path = unquote(split.path)
+        api_name = emulator.router.route(self.command, split.path)[0]
+        emulator.run_hooks(api_name)
         fault = emulator.next_fault(self.command, path)
-        unanswered = LoggedRequest(self.command, path, emulator.router.route(
-            self.command, split.path)[0], params, len(raw), 0, 0, None,
-            self.headers.get("Authorization"))
+        unanswered = LoggedRequest(self.command, path, api_name, params, len(raw), 0, 0, None,
+                                   self.headers.get("Authorization"))
         if fault is not None and (fault.reset or fault.delay):
             emulator.log(unanswered)  # logged on arrival: the client may give up before the end
             emulator.stopping.wait(fault.delay)
