@@ -135,10 +135,10 @@ def _remap(job: Job, workbook: Workbook, grids: dict[str, Grid | None], now: dt.
         workbook.write([c.update for c in updates], [_status_tab(ev, now, job, extra)], keys)
     except ConcurrentEditError as again:
         sent = len(report.mails) - len(report.failed)
-        resend = f"; the {sent} mail(s) it sent may go again next run" if sent > 0 else ""
+        resend = f", and may send its {sent} mail(s) again" if sent > 0 else ""
         raise ConcurrentEditError(
-            f"rows moved twice while the sync ran, so it gave up: nothing was written{resend}"
-            f" ({again})") from again
+            "rows moved twice while the sync ran, so it gave up and wrote nothing; the next "
+            f"run starts afresh{resend} (the second time: {again})") from again
 
 
 KR_KEY = ("objective", "key_result")
