@@ -256,7 +256,7 @@ def _status(args: argparse.Namespace, out: Output) -> int:
         try:
             with checks.opened(job.workbook) as workbook:
                 ev = evaluate(workbook.read(tabs_to_read(job)), now, job)
-                title = workbook.title  # after the read, which brings it along
+                title = workbook.title  # on Google, one small request of its own
         except SyncError as err:
             log.error("%s: %s", job.workbook.name, err)
             codes.append(err.exit_code)
