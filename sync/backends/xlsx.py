@@ -8,14 +8,18 @@ replace the file atomically, so a crash never leaves a half-written workbook.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import tempfile
+import warnings
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import openpyxl
 from openpyxl.cell.cell import Cell as XlCell
+from openpyxl.cell.cell import MergedCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.workbook.workbook import Workbook as XlWorkbook
 from openpyxl.worksheet.worksheet import Worksheet
@@ -23,6 +27,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sync.backends.base import Cell, CellUpdate, Colour, Grid, OwnedTab, RowKey
 from sync.errors import ConcurrentEditError, WorkbookError
 
+log = logging.getLogger("metrics_sync")
 FILLS: Mapping[Colour, str] = {"green": "C6EFCE", "amber": "FFEB9C", "red": "FFC7CE",
                                "grey": "E7E6E6"}
 
@@ -45,12 +50,18 @@ class XlsxWorkbook:
     def read(self, tabs: Sequence[str]) -> dict[str, Grid | None]:
         self._last_read = list(tabs)
         book = self._open(read_only=True)
+        by_name = {name.strip().casefold(): name for name in book.sheetnames}
+        grids: dict[str, Grid | None] = {}
         try:
-            by_name = {name.strip().casefold(): name for name in book.sheetnames}
-            return {tab: _grid(book[by_name[tab.strip().casefold()]])
-                    if tab.strip().casefold() in by_name else None for tab in tabs}
+            for tab in tabs:
+                found = by_name.get(tab.strip().casefold())
+                with _logged_warnings(self.path, found):
+                    grids[tab] = _grid(book[found]) if found is not None else None
+        except (ValueError, KeyError, TypeError) as err:  # a cell openpyxl cannot parse
+            raise WorkbookError(f"{self.path}: tab {found!r} cannot be read ({err})") from err
         finally:
             book.close()
+        return grids
 
     def write(self, updates: Sequence[CellUpdate], owned: Sequence[OwnedTab],
               keys: Sequence[RowKey] = ()) -> None:
@@ -70,7 +81,7 @@ class XlsxWorkbook:
             tabs = [*self._last_read, *{k.tab: None for k in keys if k.tab not in self._last_read}]
             raise ConcurrentEditError(f"{moved}; nothing was written", self.read(tabs))
         for u in updates:
-            _put(sheet(u.tab).cell(row=u.row, column=u.col), u.value)
+            _put(_writable(sheet(u.tab), u.row, u.col, self.path), u.value)
         for tab in owned:
             _replace_tab(book, tab)
         self._save(book)
@@ -78,7 +89,10 @@ class XlsxWorkbook:
     # -- file handling -------------------------------------------------------------
     def _open(self, *, read_only: bool) -> XlWorkbook:
         try:
-            return openpyxl.load_workbook(self.path, read_only=read_only, data_only=read_only)
+            # a full load for writing warns again about what the read already reported
+            with _logged_warnings(self.path, None, quiet=not read_only):
+                return openpyxl.load_workbook(self.path, read_only=read_only,
+                                              data_only=read_only)
         except FileNotFoundError:
             raise WorkbookError(f"{self.path}: the workbook file does not exist") from None
         except (zipfile.BadZipFile, KeyError, ValueError, OSError) as err:
@@ -96,8 +110,29 @@ class XlsxWorkbook:
             raise WorkbookError(f"{self.path}: could not save the workbook ({err})") from err
 
 
+@contextmanager
+def _logged_warnings(path: Path, tab: str | None, *, quiet: bool = False) -> Iterator[None]:
+    """openpyxl's warnings about the file (a date cell out of range, an extension it drops)
+    as one log line each, rather than a Python warning with a line of library source."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        yield
+    if quiet:
+        return
+    where = f"{path}: tab {tab!r}" if tab else str(path)
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        log.warning("%s: %s", where, message)
+
+
 def _grid(ws: object) -> Grid:
+    # The size a file records may be too small (some exporters write A1:B2 for any sheet):
+    # read past it, or openpyxl returns only that corner and the sync's columns land on the
+    # user's. A larger recorded width is kept (merged cells reach that far).
+    recorded = ws.max_column or 0  # type: ignore[attr-defined]
+    ws.reset_dimensions()  # type: ignore[attr-defined]
     rows: Grid = [list(r) for r in ws.iter_rows(values_only=True)]  # type: ignore[attr-defined]
+    if rows and len(rows[0]) < recorded:
+        rows[0].extend([None] * (recorded - len(rows[0])))
     while rows and all(v is None or v == "" for v in rows[-1]):
         rows.pop()
     return rows
@@ -121,6 +156,18 @@ def _norm(value: Cell) -> Cell:
     if isinstance(value, str):
         return value.strip() or None
     return value
+
+
+def _writable(ws: Worksheet, row: int, col: int, path: Path) -> XlCell:
+    """The cell, unmerged first if a person merged it with others: each row gets its own."""
+    cell = ws.cell(row=row, column=col)
+    if not isinstance(cell, MergedCell):
+        return cell
+    merged = next(r for r in ws.merged_cells.ranges if cell.coordinate in r)
+    ws.unmerge_cells(merged.coord)
+    log.warning("%s: tab %r: cells %s were merged; unmerged to write %s", path, ws.title,
+                merged.coord, cell.coordinate)
+    return ws.cell(row=row, column=col)
 
 
 def _put(cell: XlCell, value: Cell) -> None:
