@@ -116,7 +116,10 @@ def _aware(text: str) -> pd.Timestamp | None:
         return None
     if moment is None or moment.tzinfo is None:
         return None
-    return pd.Timestamp(moment).tz_convert("UTC")
+    try:
+        return pd.Timestamp(moment).tz_convert("UTC").as_unit("ns")
+    except pd.errors.OutOfBoundsDatetime:  # year 1 or 9999 typed by a person: not ours
+        return None
 
 
 def render_records(records: pd.DataFrame, pending_runs: int, tz: zoneinfo.ZoneInfo) -> pd.Series:
