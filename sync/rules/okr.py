@@ -212,11 +212,14 @@ def _progress(f: pd.DataFrame, notes: _Notes) -> pd.DataFrame:
     notes.add(_on(f, decreasing), "start", "empty, and the key result looks decreasing "
               "(target below its current value or its KPI's direction): fill in Start", None)
     start = np.where(numeric, np.where(no_start, 0.0, s), np.nan)
-    span = t - start
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        span = t - start
+        ratio = (v - start) / np.where(span != 0, span, np.nan)
+        # Figures near the float limit (1e308) overflow a difference: halved, they cannot.
+        huge = np.isinf(span) | np.isinf(v - start)
+        ratio = np.where(huge, (v / 2 - start / 2) / (t / 2 - start / 2), ratio)
     maintain = numeric & ~np.isnan(s) & (span == 0)
     held = np.where(higher, v >= t, v <= t)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = (v - start) / np.where(span != 0, span, np.nan)
     raw = np.where(maintain, held.astype(np.float64), np.where(numeric, ratio, v))
     raw = np.where(np.isnan(raw), 0.0, raw)
     return f.drop(columns="blank_start").assign(start=start, maintain=maintain, progress=raw,
