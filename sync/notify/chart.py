@@ -23,6 +23,7 @@ _WARNING = "#d08700"
 _CRITICAL = "#c62828"
 _SIZE_INCHES = (5.0, 1.8)
 _DPI = 100
+_DRAWABLE = 1e300  # larger figures overflow matplotlib's axis margins: no chart for those
 
 
 def available() -> bool:
@@ -33,7 +34,8 @@ def available() -> bool:
 def render_png(item: AlertItem) -> bytes | None:
     """The item's history as PNG bytes, or None (no matplotlib, or under two points)."""
     points = [(day, value) for day, value in item.history if math.isfinite(value)]
-    if len(points) < 2:
+    levels = [v for v in (item.warning, item.critical) if v is not None and math.isfinite(v)]
+    if len(points) < 2 or any(abs(v) > _DRAWABLE for v in [*levels, *(v for _, v in points)]):
         return None
     mpl = _matplotlib()
     if mpl is None:
