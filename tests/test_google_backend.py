@@ -165,6 +165,23 @@ def test_a_steady_run_makes_three_requests_and_adds_no_second_tab_or_rule(
     assert sheets_emulator.grid(book, "KPIs")[3][4] == "WARNING"
 
 
+def test_colour_rules_are_assumed_in_place_unless_the_tab_list_shows_them_gone(
+        sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
+    sync_once(open_book(book))
+    sheets_emulator.sheet(book, "Status").conditional_formats.clear()  # a person deleted them
+    sync_once(open_book(book))  # a steady run does not look
+    assert sheets_emulator.sheet(book, "Status").conditional_formats == []
+    for title_first in (True, False):  # a run that mails fetches the tab list anyway
+        sheets_emulator.sheet(book, "Status").conditional_formats.clear()
+        workbook = open_book(book)
+        if title_first:
+            assert workbook.title == "Team metrics"
+        grids = workbook.read(TABS)
+        assert workbook.title == "Team metrics"
+        workbook.write([], [OwnedTab("Status", grids["Status"] or [], COLOURS)])
+        assert len(sheets_emulator.sheet(book, "Status").conditional_formats) == len(COLOURS)
+
+
 def test_a_sheet_of_5000_rows_costs_as_many_requests_as_one_of_5(
         sheets_emulator: SheetsEmulator, open_book: Opener) -> None:
     counts = []

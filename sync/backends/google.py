@@ -458,7 +458,8 @@ class GoogleWorkbook:
         """A ValueRange as a grid; its echoed range tells the tab's title and grid size."""
         grid: Grid = [[_from_json(v) for v in row] for row in value_range.get("values", [])]
         echoed = value_range.get("range", "")
-        tab = self._tabs.get(name) or _Tab(_sheet_of(echoed, name))
+        tab = self._tabs.get(name) or (_match(self._listing, name) if self._listing else None
+                                       ) or _Tab(_sheet_of(echoed, name))
         tab.title = _sheet_of(echoed, tab.title)
         tab.rows, tab.cols = grid_size(echoed) or (tab.rows, tab.cols)
         tab.extent = (len(grid), max((len(r) for r in grid), default=0))
