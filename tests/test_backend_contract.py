@@ -23,7 +23,9 @@ from typing import Any
 import openpyxl
 import pytest
 from sheets_emulator import SheetsEmulator
+from workbooks import write_config
 
+from sync import cli
 from sync.backends import open_workbook
 from sync.backends.base import Cell, Grid, Workbook
 from sync.config import AlertsConfig, Job, OkrConfig, Tabs, WorkbookConfig, load
@@ -419,3 +421,22 @@ def test_kpi_log_set_to_nothing_is_a_valid_config_that_reads_no_log(tmp_path: Pa
                        r"\(or \"\" for no KPI log tab\)") as caught:
         load(cfg)
     assert "tabs.status = '': expected a non-empty tab name" in str(caught.value)
+
+
+def test_the_cli_reports_rows_that_moved_twice_in_one_line_and_exits_2(
+        steady: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    emulator, key = steady.emulator, steady.key
+    assert emulator is not None
+    monkeypatch.setenv("METRICS_SYNC_LOCK_DIR", str(tmp_path / "locks"))
+    config = write_config(tmp_path, workbooks=f'[workbook]\nbackend = "google"\nspreadsheet = '
+                                              f'"{key}"\nendpoint = "{emulator.url}"\n')
+    emulator.before("values.batchGet", lambda: emulator.sort_rows(key, "KPIs", 1), nth=2)
+    emulator.before("values.batchGet", lambda: emulator.sort_rows(key, "KPIs", 2), nth=4)
+    assert cli.main(["run", "--once", "--as-of", "2026-11-26T09:00", "--config",
+                     str(config)]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if " ERROR " in line]
+    assert len(errors) == 1
+    assert "rows moved twice while the sync ran, so it gave up and wrote nothing" in errors[0]
+    assert "Traceback" not in errors[0]
+    assert "values.batchUpdate" not in emulator.apis()
