@@ -47,6 +47,8 @@ REASONS = ("new", "worse", "repeat", "resolved")
 _MAILED = re.compile(r"^(?P<status>[A-Za-z][A-Za-z ]*?)\s+(?P<when>\d{4}-\d\d-\d\d.*)$")
 _EASED = re.compile(r"^eased\s+to\s+(?P<status>[A-Za-z][A-Za-z ]*?)$", re.IGNORECASE)
 _PENDING = re.compile(r"^pending\s+(?P<n>\d+)\b", re.IGNORECASE)
+_LABEL = r"[^@\s<>()\[\],;:\"'.]+"  # a piece of a domain name
+_ADDRESS = re.compile(rf'[^@\s<>()\[\],;:"]+@{_LABEL}(?:\.{_LABEL})+')  # as Owner cells hold them
 
 
 def read_state(status: pd.Series, cells: pd.DataFrame, *, muted: pd.Series,
@@ -208,10 +210,16 @@ def next_records(state: pd.DataFrame, decided: pd.DataFrame, delivered: pd.Serie
 
 
 def recipients(owners: pd.Series, default: tuple[str, ...]) -> pd.Series:
-    """A row's ``Owner`` addresses (comma or semicolon separated), else the default list."""
-    split = owners.fillna("").astype(str).str.replace(";", ",").str.split(",")
-    cleaned = split.map(lambda parts: tuple(p.strip() for p in parts if "@" in p))
-    return cleaned.map(lambda found: found or default)
+    """A row's ``Owner`` addresses, else the default list.
+
+    The addresses are picked out of the cell, whatever separates them (commas, semicolons,
+    line breaks) or surrounds them (``Sam <sam@example.com>``); text that holds none (``sam
+    at example.com``, ``@``) leaves the row to the default list rather than to a mail that
+    can never be delivered, and no line break of the cell can reach a mail header.
+    """
+    found = owners.fillna("").astype(str).map(
+        lambda cell: tuple(dict.fromkeys(_ADDRESS.findall(cell))))
+    return found.map(lambda addresses: addresses or default)
 
 
 def _severity(statuses: npt.NDArray[np.object_]) -> npt.NDArray[np.int64]:
