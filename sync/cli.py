@@ -184,7 +184,8 @@ class Runner:
         started = time.monotonic()
         with checks.opened(job.workbook) as workbook:
             sender = make_sender(self.cfg.email)
-            report = run_once(job, workbook, sender, self.cfg.email.sender, now, dry_run=dry_run)
+            report = run_once(job, workbook, sender, self.cfg.email.sender, now,
+                              dry_run=dry_run, digest=self.cfg.digest)
             requests = getattr(workbook, "request_count", None)  # a backend may count them
         seconds = time.monotonic() - started
         if dry_run:

@@ -195,3 +195,24 @@ def test_a_missing_required_column_names_the_tab_and_column(
     book.save(workbook)
     assert run(workbook) == 2
     assert "tab 'KPIs': no column 'KPI' in row 1" in capsys.readouterr().err
+
+
+def test_the_cli_sends_the_weekly_digest_to_the_managers_once(workbook: Path) -> None:
+    config = workbook.parent / "metrics-sync.toml"
+    config.write_text(CONFIG + """
+[digest]
+weekday = "friday"
+at = "08:00"
+recipients = ["managers@example.com"]
+""")
+    outbox = workbook.parent / "outbox"
+
+    def weekly() -> list[str]:
+        mails = (email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+                 for p in outbox.glob("*.eml"))
+        return [str(m["Subject"]) for m in mails if m["To"] == "managers@example.com"]
+
+    run(workbook)  # 2026-11-20 is a Friday, 09:00 is past the slot
+    assert weekly() == ["[metrics-sync] Weekly summary — team"]
+    run(workbook)
+    assert len(weekly()) == 1
