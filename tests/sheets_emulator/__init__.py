@@ -19,7 +19,11 @@ Typical use::
 
 A person editing the sheet between two requests of the client is :meth:`SheetsEmulator.before`:
 ``emulator.before("values.batchGet", lambda: emulator.sort_rows(key, "KPIs", 1), nth=2)``
-sorts the KPIs just before the second batchGet is served.
+sorts the KPIs just before the second batchGet is served. A hook that returns a :class:`Fault`
+applies it to that very request (the fault hits the n-th request of a kind, whatever came
+before). :meth:`SheetsEmulator.pause` holds the n-th request of a kind on arrival until the
+test releases it (a client killed while waiting for an answer), and :meth:`SheetsEmulator.settle`
+waits until no request is being handled, so that what a released request did is in place.
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ from .discovery import Discovery
 from .model import Formula, Sheet, Spreadsheet, Stored, build, put_python, python_grid
 from .server import TOKEN_PATH, Fault, LoggedRequest, Router, _Armed, _Handler, _Server
 
-__all__ = ["Fault", "Formula", "LoggedRequest", "Sheet", "SheetsEmulator", "Spreadsheet"]
+__all__ = ["Fault", "Formula", "LoggedRequest", "Pause", "Sheet", "SheetsEmulator",
+           "Spreadsheet"]
 
 _DISCOVERY: Discovery | None = None
 
@@ -52,6 +57,32 @@ class _Hook:
     api: str
     remaining: int
     action: Callable[[], object]
+
+
+class Pause:
+    """A request held on arrival (see :meth:`SheetsEmulator.pause`).
+
+    ``arrived`` is set once the request is held; :meth:`release` lets it go on, served as
+    usual or with a :class:`Fault` (``Fault.connection_reset()``: never served, as if the
+    client had died before sending it; ``Fault.lost_response()``: served, but the answer
+    never arrives).
+    """
+
+    def __init__(self) -> None:
+        self.arrived = threading.Event()
+        self._released = threading.Event()
+        self._fault: Fault | None = None
+
+    def release(self, fault: Fault | None = None) -> None:
+        self._fault = fault
+        self._released.set()
+
+    def hold(self, stopping: threading.Event) -> Fault | None:
+        self.arrived.set()
+        while not self._released.wait(0.05):  # polls only to notice the emulator stopping
+            if stopping.is_set():
+                return Fault.connection_reset()
+        return self._fault
 
 
 def _sort_key(cell: Stored | None) -> tuple[int, float, str]:
@@ -75,6 +106,8 @@ class SheetsEmulator:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._next_sheet_id = 1000
+        self._in_flight = 0
+        self._idle = threading.Condition(self._lock)
 
     # -- life cycle -------------------------------------------------------------------
     def start(self) -> SheetsEmulator:
@@ -188,14 +221,58 @@ class SheetsEmulator:
                      for c, cell in rows[r].items()}
             sheet.cells = {k: v for k, v in sheet.cells.items() if k[0] < first - 1} | moved
 
+    def insert_columns(self, key: str, tab: str, before: int, count: int = 1) -> None:
+        """Insert ``count`` empty columns left of 1-based column ``before``."""
+        with self.router.lock:
+            sheet = self.sheet(key, tab)
+            sheet.cells = {((r, c + count) if c >= before - 1 else (r, c)): v
+                           for (r, c), v in sheet.cells.items()}
+            sheet.column_count += count
+
+    def delete_columns(self, key: str, tab: str, first: int, count: int = 1) -> None:
+        """Delete ``count`` columns from 1-based column ``first``; the columns right of them
+        move left."""
+        with self.router.lock:
+            sheet = self.sheet(key, tab)
+            gone = range(first - 1, first - 1 + count)
+            sheet.cells = {((r, c - count) if c >= gone.stop else (r, c)): v
+                           for (r, c), v in sheet.cells.items() if c not in gone}
+            sheet.column_count -= count
+
+    def move_column(self, key: str, tab: str, column: int, to: int) -> None:
+        """Drag 1-based ``column`` so that it becomes column ``to``, as a person does by its
+        header: the columns in between shift by one."""
+        with self.router.lock:
+            sheet = self.sheet(key, tab)
+            src, dst = column - 1, to - 1
+
+            def moved(c: int) -> int:
+                if c == src:
+                    return dst
+                if src < c <= dst:
+                    return c - 1
+                if dst <= c < src:
+                    return c + 1
+                return c
+
+            sheet.cells = {(r, moved(c)): v for (r, c), v in sheet.cells.items()}
+
     def before(self, api: str, action: Callable[[], object], *, nth: int = 1) -> None:
         """Run ``action`` on the server just before the ``nth`` next ``api`` request is served
         (``"values.batchGet"``, ``"values.batchUpdate"``, ...): a person editing the sheet
-        between two requests of the client, at a point the test chooses."""
+        between two requests of the client, at a point the test chooses. If ``action``
+        returns a :class:`Fault`, that request gets it."""
         with self._lock:
             self._hooks.append(_Hook(api, nth, action))
 
-    def run_hooks(self, api: str) -> None:
+    def pause(self, api: str, *, nth: int = 1) -> Pause:
+        """Hold the ``nth`` next ``api`` request on arrival until :meth:`Pause.release`."""
+        pause = Pause()
+        self.before(api, lambda: pause.hold(self.stopping), nth=nth)
+        return pause
+
+    def run_hooks(self, api: str) -> Fault | None:
+        """Run the hooks due at this request; the last fault one of them returned, if any."""
         due = []
         with self._lock:
             for hook in self._hooks:
@@ -204,8 +281,28 @@ class SheetsEmulator:
                     if hook.remaining == 0:
                         due.append(hook)
             self._hooks = [h for h in self._hooks if h.remaining > 0]
+        fault = None
         for hook in due:
-            hook.action()
+            result = hook.action()
+            if isinstance(result, Fault):
+                fault = result
+        return fault
+
+    def entered(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+
+    def left(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            self._idle.notify_all()
+
+    def settle(self, timeout: float = 10.0) -> None:
+        """Wait until no request is being handled (one released from a pause has finished);
+        a request held by :meth:`Fault.slow` counts as being handled."""
+        with self._lock:
+            if not self._idle.wait_for(lambda: self._in_flight == 0, timeout):
+                raise TimeoutError(f"{self._in_flight} request(s) still being handled")
 
     def deny(self, key: str) -> None:
         """From now on this spreadsheet answers 403, as one not shared with the caller does."""

@@ -241,17 +241,23 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # the request log is the record; stderr stays quiet
 
     def _handle(self) -> None:
+        emulator = self.server.emulator
+        emulator.entered()
+        try:
+            self._serve(emulator)
+        finally:
+            emulator.left()
+
+    def _serve(self, emulator: Any) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         split = urlsplit(self.path)
         params = parse_qs(split.query, keep_blank_values=True)
-        emulator = self.server.emulator
         if split.path == TOKEN_PATH:
             self._send(token_reply())
             return
         path = unquote(split.path)
         api_name = emulator.router.route(self.command, split.path)[0]
-        emulator.run_hooks(api_name)
-        fault = emulator.next_fault(self.command, path)
+        fault = emulator.run_hooks(api_name) or emulator.next_fault(self.command, path)
         unanswered = LoggedRequest(self.command, path, api_name, params, len(raw), 0, 0, None,
                                    self.headers.get("Authorization"))
         if fault is not None and (fault.reset or fault.delay):

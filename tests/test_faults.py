@@ -1,0 +1,165 @@
+"""Faults on the wire, on each request of a run in turn: nothing lost, nothing partial.
+
+The request sequence of a fault-free first run (the Status tab is created, three people are
+mailed) and of a steady run is recorded first; then each fault kind is injected on each of
+those requests, once (the retry must absorb it) and on every attempt (the retry budget runs
+out). The Google backend is the real one over real HTTP (the emulator), with a small budget
+(``open_google``'s seam: two attempts, a 0.3 s read timeout) so that a run that gives up
+does so in well under a second.
+
+After each run, either it succeeded and the spreadsheet equals the fault-free result, or it
+raised a ``SyncError`` (exit code 2) naming the fault and the spreadsheet is as it was before
+the run, give or take what Google applied atomically: an empty Status tab (its creation is a
+separate ``spreadsheets.batchUpdate`` that precedes the values write), or, when the answer to
+the values write was lost, the whole write. Never a part of one write. No cell outside the
+sync's own columns ever changes, and a fault-free run afterwards ends where a fault-free run
+would have, with every alert mailed and at most one duplicate, of the same Message-ID.
+bench/reliability.py runs the same check over more fault kinds and more attempts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from reliability_book import (
+    FAST,
+    LATER,
+    NOW,
+    RECIPIENTS,
+    Book,
+    Reference,
+    mails_by_recipient,
+    nth_of_kind,
+    reference,
+    without_owned,
+)
+from sheets_emulator import Fault, SheetsEmulator
+
+from sync.errors import SyncError
+
+FIRST_RUN = ("values.batchGet",  # every tab: 400, the Status tab is not there yet
+             "values.batchGet",  # every tab but the Status tab
+             "get",  # the title, for the mails (then three mails go out)
+             "values.batchGet",  # the key cells of the rows about to be written
+             "batchUpdate",  # the Status tab and its colour rules
+             "values.batchUpdate")  # every cell, in one write
+STEADY_RUN = ("values.batchGet", "values.batchGet", "values.batchUpdate")
+WRITES = ("batchUpdate", "values.batchUpdate")
+FAULTS = {
+    "429 with Retry-After": Fault.quota(retry_after="0"),
+    "500": Fault.error(500),
+    "503 HTML page": Fault.error(503, html=True),
+    "connection reset": Fault.connection_reset(),
+    "slower than the timeout": Fault.slow(60.0),  # held until the emulator stops
+    "answer lost": Fault.lost_response(),  # applied by the server, the answer never arrives
+}
+CAUSES = {  # what the error names, per fault kind
+    "429 with Retry-After": "HTTP 429", "500": "HTTP 500", "503 HTML page": "HTTP 503",
+    "connection reset": "could not reach", "slower than the timeout": "could not reach",
+    "answer lost": "could not reach"}
+STATUS = {"429 with Retry-After": 429, "500": 500, "503 HTML page": 503}  # others: 0, no answer
+ONCE = [pytest.param(i, kind, id=f"request {i + 1} ({api}), {kind}")
+        for i, api in enumerate(FIRST_RUN) for kind in FAULTS]
+OUTLASTING = [pytest.param((run, i, kind), id=f"{run} run, request {i + 1} ({api}), {kind}")
+              for run, sequence in (("first", FIRST_RUN), ("steady", STEADY_RUN))
+              for i, api in enumerate(sequence) for kind in FAULTS]
+
+
+@pytest.fixture(scope="module")
+def ref(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reference]:
+    with SheetsEmulator() as emulator:
+        yield reference(emulator, tmp_path_factory.mktemp("reference"))
+
+
+def book_for(run: str, sheets_emulator: SheetsEmulator, tmp_path: Path, ref: Reference) -> Book:
+    if run == "first":
+        return Book.first(sheets_emulator, tmp_path)
+    return Book.steady(sheets_emulator, tmp_path, ref.first)
+
+
+def inject(emulator: SheetsEmulator, sequence: tuple[str, ...], index: int, fault: Fault, *,
+           attempts: int) -> None:
+    """``fault`` on request ``index`` of the run, and on its next ``attempts - 1`` retries
+    (the client is sequential: the requests right after a failed one are its retries)."""
+    api, nth = nth_of_kind(sequence, index)
+
+    def hit() -> Fault:
+        if attempts > 1:
+            emulator.fail(fault, times=attempts - 1)
+        return fault
+
+    emulator.before(api, hit, nth=nth)
+
+
+def test_a_fault_free_first_run_and_steady_run_make_the_requests_the_faults_are_put_on(
+        ref: Reference) -> None:
+    assert ref.first_requests == FIRST_RUN
+    assert ref.steady_requests == STEADY_RUN
+    assert sorted(r for r, _ in ref.first_mails) == sorted(RECIPIENTS)
+    assert without_owned(ref.first) == without_owned(ref.before)
+    assert without_owned(ref.steady) == without_owned(ref.before)
+
+
+@pytest.mark.parametrize(("index", "kind"), ONCE)
+def test_a_fault_on_any_request_that_passes_is_retried_and_the_run_ends_as_without_it(
+        index: int, kind: str, sheets_emulator: SheetsEmulator, tmp_path: Path,
+        ref: Reference) -> None:
+    book = Book.first(sheets_emulator, tmp_path)
+    inject(sheets_emulator, FIRST_RUN, index, FAULTS[kind], attempts=1)
+    report = book.run(NOW, max_attempts=4)  # room for a stray timeout on a busy machine
+    assert report.exit_code == 0
+    assert faulted(sheets_emulator, FIRST_RUN[index], kind) == 1
+    assert book.grids() == ref.first
+    assert book.recorder.sent == list(ref.first_mails)
+
+
+@pytest.mark.parametrize("case", OUTLASTING)
+def test_a_fault_that_outlasts_the_retries_fails_the_run_with_nothing_partial_written(
+        case: tuple[str, int, str], sheets_emulator: SheetsEmulator, tmp_path: Path,
+        ref: Reference) -> None:
+    run, index, kind = case
+    book = book_for(run, sheets_emulator, tmp_path, ref)
+    before = book.grids()
+    sequence = FIRST_RUN if run == "first" else STEADY_RUN
+    now, done = (NOW, ref.first) if run == "first" else (LATER, ref.steady)
+    inject(sheets_emulator, sequence, index, FAULTS[kind], attempts=int(FAST["max_attempts"]))
+    with pytest.raises(SyncError, match=CAUSES[kind]) as failed:
+        book.run(now)
+    assert failed.value.exit_code == 2
+    assert faulted(sheets_emulator, sequence[index], kind) == FAST["max_attempts"]
+    after = book.grids()
+    assert after == honest_state(run, sequence[index], kind, before, done)
+    assert without_owned(after) == without_owned(before)
+    # the next run, without faults, ends where a fault-free run ends, and mails what is owed
+    assert book.run(now).exit_code == 0
+    assert book.grids() == done
+    mails = mails_by_recipient(book.recorder.sent)
+    if run == "first":
+        assert sorted(mails) == sorted(RECIPIENTS)
+        assert all(len(ids) <= 2 and len(set(ids)) == 1 for ids in mails.values()), mails
+        assert set(book.recorder.sent) == set(ref.first_mails)
+    else:
+        assert mails == {}
+
+
+def faulted(emulator: SheetsEmulator, api: str, kind: str) -> int:
+    """How many ``api`` requests the fault hit, by the emulator's log: proof it was there."""
+    return sum(1 for r in emulator.requests if r.api == api and r.status == STATUS.get(kind, 0))
+
+
+def honest_state(run: str, api: str, kind: str, before: dict[str, list[list[object]]],
+                 done: dict[str, list[list[object]]]) -> dict[str, list[list[object]]]:
+    """What the spreadsheet holds after a run that gave up on request ``api``.
+
+    A write whose answer was lost was applied whole (values.batchUpdate is atomic). On a
+    first run, once the Status tab's creation went through (it precedes the values write),
+    the tab is there, empty: the one state that is neither "before" nor "done", and the next
+    run fills it.
+    """
+    if kind == "answer lost" and api == "values.batchUpdate":
+        return done
+    created = run == "first" and (api == "values.batchUpdate" or (
+        api == "batchUpdate" and kind == "answer lost"))
+    return {**before, "Status": []} if created else before
