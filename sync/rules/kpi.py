@@ -554,8 +554,9 @@ def _notes(f: pd.DataFrame, better: Floats, job: Job, where: Where) -> Objects:
     ]
     note = np.array(["; ".join(filter(None, texts)) for texts in zip(*parts, strict=True)],
                     dtype=object)
+    log = f" or in the {job.tabs.kpi_log!r} tab" if job.tabs.kpi_log else ""
     note[status == st.NO_DATA] = (f"no value yet: add one in a dated column, in "
-                                  f"{where.headers['current']} or in the {job.tabs.kpi_log!r} tab")
+                                  f"{where.headers['current']}{log}")
     errors = status == st.ERROR
     note[errors] = f["error"].to_numpy(dtype=object)[errors]
     return note
