@@ -15,12 +15,14 @@ import warnings
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from copy import copy
 from pathlib import Path
 
 import openpyxl
 from openpyxl.cell.cell import Cell as XlCell
 from openpyxl.cell.cell import MergedCell
 from openpyxl.styles import Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.workbook.workbook import Workbook as XlWorkbook
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -195,6 +197,7 @@ def _replace_tab(book: XlWorkbook, tab: OwnedTab) -> None:
         ws = book.create_sheet(tab.name)
     fills = {word: PatternFill("solid", fgColor=FILLS[colour])
              for word, colour in tab.colours.items()}
+    done: dict[tuple[str | None, bool], StyleArray] = {}  # styled once, copied after (fast)
     after_blank = True
     for r, row in enumerate(tab.grid, start=1):
         heading = after_blank
@@ -205,11 +208,19 @@ def _replace_tab(book: XlWorkbook, tab: OwnedTab) -> None:
             cell = ws.cell(row=r, column=c)
             _put(cell, value)
             fill = fills.get(value) if isinstance(value, str) else None
+            if fill is None and not heading:
+                continue
+            key, plain = (str(value) if fill is not None else None, r == 1), not cell.has_style
+            if plain and key in done:
+                cell._style = copy(done[key])
+                continue
             if fill is not None:
                 cell.fill = fill
-            if fill is not None or heading:  # the workbook's font, in bold
-                cell.font = Font(name=cell.font.name, size=14 if r == 1 else cell.font.size,
-                                 bold=True)
+            # the workbook's font, in bold
+            cell.font = Font(name=cell.font.name, size=14 if r == 1 else cell.font.size,
+                             bold=True)
+            if plain:
+                done[key] = copy(cell._style)
     _fit_columns(ws, tab.grid)
 
 
