@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import os
+import re
 import tempfile
 import warnings
 import zipfile
@@ -30,6 +32,8 @@ from sync.backends.base import Cell, CellUpdate, Colour, Grid, OwnedTab, RowKey
 from sync.errors import ConcurrentEditError, WorkbookError
 
 log = logging.getLogger("metrics_sync")
+_DATE_TOO_BIG = re.compile(r"Cell (\S+) is marked as a date but the serial value (\S+) .*",
+                           re.DOTALL)  # openpyxl's warning; it loads such a cell as #VALUE!
 FILLS: Mapping[Colour, str] = {"green": "C6EFCE", "amber": "FFEB9C", "red": "FFC7CE",
                                "grey": "E7E6E6"}
 
@@ -51,7 +55,7 @@ class XlsxWorkbook:
 
     def read(self, tabs: Sequence[str]) -> dict[str, Grid | None]:
         self._last_read = list(tabs)
-        book = self._open(read_only=True)
+        book, _ = self._open(read_only=True)
         by_name = {name.strip().casefold(): name for name in book.sheetnames}
         grids: dict[str, Grid | None] = {}
         try:
@@ -67,7 +71,12 @@ class XlsxWorkbook:
 
     def write(self, updates: Sequence[CellUpdate], owned: Sequence[OwnedTab],
               keys: Sequence[RowKey] = ()) -> None:
-        book = self._open(read_only=False)
+        book, warned = self._open(read_only=False)
+        lost = _would_lose(book, warned)
+        if lost:
+            raise WorkbookError(f"{self.path}: saving it would change cells the sync does not "
+                                f"own: {'; '.join(lost[:3])}; fix them, then run again; nothing "
+                                "was written")
         by_name = {name.strip().casefold(): name for name in book.sheetnames}
 
         def sheet(tab: str) -> Worksheet:
@@ -89,12 +98,14 @@ class XlsxWorkbook:
         self._save(book)
 
     # -- file handling -------------------------------------------------------------
-    def _open(self, *, read_only: bool) -> XlWorkbook:
+    def _open(self, *, read_only: bool) -> tuple[XlWorkbook, list[str]]:
+        """The workbook and openpyxl's warnings about it (logged only when reading: a full
+        load for writing repeats what the read already reported)."""
         try:
-            # a full load for writing warns again about what the read already reported
-            with _logged_warnings(self.path, None, quiet=not read_only):
-                return openpyxl.load_workbook(self.path, read_only=read_only,
+            with _logged_warnings(self.path, None, quiet=not read_only) as warned:
+                book = openpyxl.load_workbook(self.path, read_only=read_only,
                                               data_only=read_only)
+            return book, warned
         except FileNotFoundError:
             raise WorkbookError(f"{self.path}: the workbook file does not exist") from None
         except (zipfile.BadZipFile, KeyError, ValueError, OSError) as err:
@@ -113,17 +124,31 @@ class XlsxWorkbook:
 
 
 @contextmanager
-def _logged_warnings(path: Path, tab: str | None, *, quiet: bool = False) -> Iterator[None]:
+def _logged_warnings(path: Path, tab: str | None, *, quiet: bool = False
+                     ) -> Iterator[list[str]]:
     """openpyxl's warnings about the file (a date cell out of range, an extension it drops)
-    as one log line each, rather than a Python warning with a line of library source."""
+    as one log line each, rather than a Python warning with a line of library source; the
+    list yielded holds them once the block is done."""
+    messages: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
-        yield
-    if quiet:
-        return
+        yield messages
+    messages.extend(dict.fromkeys(str(w.message) for w in caught))
     where = f"{path}: tab {tab!r}" if tab else str(path)
-    for message in dict.fromkeys(str(w.message) for w in caught):
+    for message in () if quiet else messages:
         log.warning("%s: %s", where, message)
+
+
+def _would_lose(book: XlWorkbook, warned: Sequence[str]) -> list[str]:
+    """Cells openpyxl cannot save as they are, anywhere in the workbook: a number beyond
+    9999-12-31 in a date format (loaded as #VALUE!) and an infinite number (saved empty)."""
+    lost = [_DATE_TOO_BIG.sub(r"cell \1 holds \2 in a date format, beyond 9999-12-31: format "
+                              "it as a number", w) for w in warned if _DATE_TOO_BIG.match(w)]
+    for ws in book.worksheets:
+        lost += [f"tab {ws.title!r} cell {c.coordinate} holds {c.value}, which no spreadsheet "
+                 "can store" for c in ws._cells.values()  # the cells that exist, not a box
+                 if isinstance(c.value, float) and not math.isfinite(c.value)]
+    return lost
 
 
 def _grid(ws: object) -> Grid:
