@@ -18,6 +18,7 @@ import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from copy import copy
+from functools import cache
 from pathlib import Path
 
 import openpyxl
@@ -79,6 +80,7 @@ class XlsxWorkbook:
                                 "was written")
         by_name = {name.strip().casefold(): name for name in book.sheetnames}
 
+        @cache  # asked once per cell written
         def sheet(tab: str) -> Worksheet:
             found = by_name.get(tab.strip().casefold())
             if found is None:
