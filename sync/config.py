@@ -57,6 +57,8 @@ OWNED_COLUMNS: dict[str, str] = {
     "expected": "Expected",
 }
 ALL_COLUMNS = {**KPI_COLUMNS, **OKR_COLUMNS, **LOG_COLUMNS, **OWNED_COLUMNS}
+KPI_OWNED = ("status", "note", "since", "last_alert", "checked")  # as sync.writeback writes
+OKR_OWNED = ("progress", "expected", "status", "since", "last_alert", "checked")
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
 _DURATION_UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -302,7 +304,10 @@ class _Validator:
                 self.fail(f"tabs.{k}", name, "a non-empty tab name"
                           + (' (or "" for no KPI log tab)' if k == "kpi_log" else ""))
         # kpi_log = "": the workbook has no KPI log tab, so no run asks Google for one
-        return Tabs(**{k: val.strip() for k, val in values.items() if val is not None})
+        tabs = Tabs(**{k: val.strip() for k, val in values.items() if val is not None})
+        self.distinct("tabs", {k: getattr(tabs, k) for k in Tabs.__dataclass_fields__},
+                      "a tab of its own (the sync rewrites the Status tab whole)")
+        return tabs
 
     def columns(self, data: Mapping[str, Any]) -> dict[str, str]:
         self.unknown_keys("columns", data, set(ALL_COLUMNS))
@@ -314,7 +319,23 @@ class _Validator:
                 self.fail(f"columns.{k}", val, "a non-empty header text")
             else:
                 columns[k] = val.strip()
+        for tab, ids in (("KPIs", [*KPI_COLUMNS, *KPI_OWNED]), ("OKRs", [*OKR_COLUMNS, *OKR_OWNED]),
+                         ("KPI log", list(LOG_COLUMNS))):
+            self.distinct("columns", {i: columns[i] for i in ids},
+                          f"a header of its own on the {tab} tab (the sync writes its columns "
+                          "by header)")
         return columns
+
+    def distinct(self, section: str, names: Mapping[str, str], expected: str) -> None:
+        """Two keys naming the same tab or header (ignoring case and spaces) is a problem:
+        the sync would write its own cells over the other's."""
+        seen: dict[str, str] = {}
+        for key, name in names.items():
+            folded = " ".join(name.split()).casefold()
+            if folded and folded in seen:
+                self.fail(f"{section}.{key}", name,
+                          f"{expected}; {section}.{seen[folded]} is {names[seen[folded]]!r}")
+            seen.setdefault(folded, key)
 
     def okr(self, data: Mapping[str, Any]) -> OkrConfig:
         self.unknown_keys("okr", data, {"start", "end", "on_track_margin", "at_risk_margin",
