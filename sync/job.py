@@ -36,6 +36,7 @@ from sync.writeback import (
     OKR_OWNED,
     Change,
     cell_updates,
+    header_check,
     owned_positions,
     row_keys,
 )
@@ -235,5 +236,6 @@ def _updates(ev: Evaluation, kpi_d: Decisions, kr_d: Decisions, *,
         positions, headers = owned_positions(sheet, owned, job.columns)
         out.extend(headers)
         out.extend(cell_updates(sheet, positions, values))
+        keys.append(header_check(sheet, positions, key_ids))
         keys.extend(row_keys(sheet, values.index, key_ids))
     return out, keys

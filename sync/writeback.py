@@ -77,6 +77,16 @@ def row_keys(sheet: Sheet, rows: pd.Index, key_ids: Sequence[str]) -> list[RowKe
             for r in rows]
 
 
+def header_check(sheet: Sheet, positions: Mapping[str, int], key_ids: Sequence[str]) -> RowKey:
+    """Row 1 above every owned column and every key column, as read (``None`` where the run
+    creates a column): a column inserted, deleted or moved before the write shows there, so
+    the backend refuses to write rather than put statuses under a person's header."""
+    cols = sorted({*positions.values(), *(sheet.positions[k] for k in key_ids
+                                          if k in sheet.positions)})
+    return RowKey(sheet.tab, 1, tuple(
+        (c, _cell(sheet.header[c - 1]) if c <= len(sheet.header) else None) for c in cols))
+
+
 def _cell(value: object) -> Cell:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None

@@ -84,7 +84,8 @@ class Workbook(Protocol):
         """Apply ``updates`` and replace each owned tab whole (creating it if missing).
 
         ``keys`` are checked before anything is written: if a person inserted,
-        deleted or sorted rows since the read, the backend raises
-        ``ConcurrentEditError`` rather than put a status on the wrong row.
+        deleted or sorted rows since the read (the key cells of a row), or inserted,
+        deleted or moved a column (the header cells, row 1), the backend raises
+        ``ConcurrentEditError`` rather than put a status on the wrong row or column.
         """
         ...

@@ -16,8 +16,9 @@ Request budget (SPEC §4). A steady run makes three HTTP requests in all:
    A workbook without the optional ``KPI log`` pays that one request every run, unless
    ``[tabs] kpi_log = ""`` says it has none.
 2. ``write``, before writing: one small ``values.batchGet`` of the key columns of the rows
-   about to be written (and of an owned tab not read before, to learn what to blank).
-   If a person inserted, deleted or sorted rows meanwhile, nothing is written and
+   about to be written, of the header cells above the columns written to (and of an owned
+   tab not read before, to learn what to blank). If a person inserted, deleted or sorted
+   rows, or inserted, deleted or moved a column, meanwhile, nothing is written and
    :class:`RowsMovedError` carries every tab of the last read, re-read (one request), so
    the caller can re-map once.
 3. ``write``: one ``values.batchUpdate`` with ``valueInputOption=RAW`` holding every cell
@@ -79,6 +80,7 @@ from sync.config import WorkbookConfig
 from sync.errors import ConcurrentEditError, ConfigError, WorkbookError
 
 T = TypeVar("T")
+Span = tuple[str, bool]  # (tab, True for its header row): one range re-read before a write
 DEFAULT_ENDPOINT = "https://sheets.googleapis.com"
 GOOGLE_PREFIXES = ("https://sheets.googleapis.com/", "https://www.googleapis.com/")
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
@@ -99,8 +101,8 @@ _UNPARSABLE = "Unable to parse range: "
 
 
 class RowsMovedError(ConcurrentEditError):
-    """Key cells changed between read and write; ``grids`` (never None here) are the tabs of
-    the last read as they are now."""
+    """Key or header cells changed between read and write; ``grids`` (never None here) are
+    the tabs of the last read as they are now."""
 
     def __init__(self, message: str, grids: Mapping[str, Grid | None]) -> None:
         super().__init__(message, grids)
@@ -524,27 +526,35 @@ class GoogleWorkbook:
             self._known(tab.name).extent = (len(tab.grid), max(map(len, tab.grid), default=0))
 
     def _check_keys(self, keys: Sequence[RowKey], owned: Sequence[OwnedTab]) -> None:
-        """One small batchGet: the key columns of rows to write, and owned tabs not yet seen."""
+        """One small batchGet: the key columns of rows to write, the header cells above the
+        columns written to (row 1 is its own range, so that it does not widen the other),
+        owned tabs not yet seen, and one cell of each owned tab seen, which tells that it
+        is still there: a Status tab deleted during the run is then created again, where
+        the write would otherwise fail on it."""
         spans = key_spans(keys)
         unseen = [t.name for t in owned if self._extent_unknown(t.name)]
+        probes = [t.name for t in owned if t.name not in unseen and self._tabs.get(t.name)]
         try:
-            found = self._read_for_write(spans, unseen)
+            found = self._read_for_write(spans, unseen, probes)
         except _MissingRange:
             self._fetch_metadata()
-            for name in spans:
+            for name, _ in spans:
                 if self._tabs.get(name) is None:
                     raise RowsMovedError(f"tab {name!r} disappeared during the run; nothing "
                                          "was written", self._reread(spans)) from None
-            found = self._read_for_write(spans, [n for n in unseen if self._lookup(n)])
+            found = self._read_for_write(spans, [n for n in unseen if self._lookup(n)],
+                                         [n for n in probes if self._lookup(n)])
         moved = moved_rows(keys, spans, found)
         if moved:
+            what = "columns" if " header " in moved[0] else "rows"
             more = f" and {len(moved) - 1} more" if len(moved) > 1 else ""
-            raise RowsMovedError(f"rows changed while the sync ran ({moved[0]}{more}); nothing "
-                                 "was written", self._reread(spans))
+            raise RowsMovedError(f"{what} changed while the sync ran ({moved[0]}{more}); "
+                                 "nothing was written", self._reread(spans))
 
-    def _reread(self, spans: Mapping[str, tuple[int, int, int]]) -> dict[str, Grid | None]:
+    def _reread(self, spans: Mapping[Span, tuple[int, int, int]]) -> dict[str, Grid | None]:
         """Every tab of the last read, as it is now (one request), for the caller to re-map."""
-        return self.read([*self._last_read, *(n for n in spans if n not in self._last_read)])
+        tabs = dict.fromkeys(name for name, _ in spans)
+        return self.read([*self._last_read, *(n for n in tabs if n not in self._last_read)])
 
     def _extent_unknown(self, name: str) -> bool:
         """True if an owned tab may exist but what it holds was not read yet."""
@@ -553,17 +563,21 @@ class GoogleWorkbook:
         tab = self._tabs[name]
         return tab is not None and tab.extent is None
 
-    def _read_for_write(self, spans: Mapping[str, tuple[int, int, int]], unseen: Sequence[str]
-                        ) -> dict[str, list[list[Any]]]:
+    def _read_for_write(self, spans: Mapping[Span, tuple[int, int, int]], unseen: Sequence[str],
+                        probes: Sequence[str] = ()) -> dict[Span, list[list[Any]]]:
         ranges = [f"{quote_tab(self._known(tab).title)}!{column_letters(c0)}{r0}:"
-                  f"{column_letters(c1)}" for tab, (r0, c0, c1) in spans.items()]
+                  f"{column_letters(c1)}{1 if header else ''}"
+                  for (tab, header), (r0, c0, c1) in spans.items()]
         ranges += [quote_tab(tab.title if (tab := self._tabs.get(n)) else n) for n in unseen]
+        ranges += [f"{quote_tab(self._known(n).title)}!A1" for n in probes]
         if not ranges:
             return {}
-        found = self._batch_get(ranges, [*spans, *unseen])
-        for name, value_range in zip(unseen, found[len(spans):], strict=True):
+        names = dict.fromkeys(tab for tab, _ in spans)
+        found = self._batch_get(ranges, [*names, *unseen, *probes])
+        fresh = found[len(spans):len(spans) + len(unseen)]
+        for name, value_range in zip(unseen, fresh, strict=True):
             self._remember(name, value_range)
-        return {tab: vr.get("values", []) for tab, vr in zip(spans, found, strict=False)}
+        return {span: vr.get("values", []) for span, vr in zip(spans, found, strict=False)}
 
     def _owned_range(self, owned: OwnedTab) -> dict[str, Any] | None:
         """The owned tab's grid, padded with "" over whatever the previous grid covered."""
@@ -804,32 +818,38 @@ def plain_text(message: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def key_spans(keys: Iterable[RowKey]) -> dict[str, tuple[int, int, int]]:
-    """Per tab: first row, first and last key column to re-read before writing."""
-    spans: dict[str, tuple[int, int, int]] = {}
+def key_spans(keys: Iterable[RowKey]) -> dict[Span, tuple[int, int, int]]:
+    """Per tab, for its header row and for the rows below: first row, first and last key
+    column to re-read before writing (the header reaches the owned columns at the far right;
+    the rows need only their key columns)."""
+    spans: dict[Span, tuple[int, int, int]] = {}
     for key in keys:
+        span = (key.tab, key.row == 1)
         for col, _ in key.cells:
-            r0, c0, c1 = spans.get(key.tab, (key.row, col, col))
-            spans[key.tab] = (min(r0, key.row), min(c0, col), max(c1, col))
+            r0, c0, c1 = spans.get(span, (key.row, col, col))
+            spans[span] = (min(r0, key.row), min(c0, col), max(c1, col))
     return spans
 
 
-def moved_rows(keys: Iterable[RowKey], spans: Mapping[str, tuple[int, int, int]],
-               found: Mapping[str, list[list[Any]]]) -> list[str]:
-    """Sentences naming each key cell that no longer holds what was read."""
-    moved = []
+def moved_rows(keys: Iterable[RowKey], spans: Mapping[Span, tuple[int, int, int]],
+               found: Mapping[Span, list[list[Any]]]) -> list[str]:
+    """Sentences naming each key or header cell that no longer holds what was read, header
+    cells first (a column moved explains whatever else changed)."""
+    moved: list[tuple[bool, str]] = []  # (below the header, sentence)
     for key in keys:
-        if key.tab not in spans:
+        span = (key.tab, key.row == 1)
+        if span not in spans:
             continue
-        r0, c0, _ = spans[key.tab]
-        rows = found.get(key.tab, [])
+        r0, c0, _ = spans[span]
+        rows = found.get(span, [])
         for col, expected in key.cells:
             i, j = key.row - r0, col - c0
             now = _from_json(rows[i][j]) if i < len(rows) and j < len(rows[i]) else None
             if _norm(now) != _norm(expected):
-                moved.append(f"tab {key.tab!r} row {key.row}: expected {expected!r}, "
-                             f"found {now!r}")
-    return moved
+                where = f"header {column_letters(col)}1" if key.row == 1 else f"row {key.row}"
+                moved.append((key.row != 1, f"tab {key.tab!r} {where}: expected {expected!r}, "
+                                            f"found {now!r}"))
+    return [text for _, text in sorted(moved, key=lambda m: m[0])]
 
 
 def value_ranges(updates: Iterable[CellUpdate], title_of: Callable[[str], str]
