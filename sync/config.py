@@ -180,7 +180,7 @@ def load(path: Path | str) -> Config:
     """Read and validate a config file; raise ``ConfigError`` listing every problem."""
     source = Path(path)
     try:
-        text = source.read_text(encoding="utf-8")
+        text = source.read_text(encoding="utf-8-sig")  # as Notepad saves it, with a BOM
     except FileNotFoundError:
         raise ConfigError(str(source), ["the file does not exist"]) from None
     except OSError as err:
