@@ -27,6 +27,9 @@ MASK = "[redacted]"
 _PRIVATE_KEY = re.compile(
     r"-----BEGIN[A-Z ]*PRIVATE KEY-----.*?(?:-----END[A-Z ]*PRIVATE KEY-----|\Z)", re.DOTALL)
 _KEY_BODY = re.compile(r"MII[A-Za-z0-9+/=]{60,}(?:(?:\\n|\s)+[A-Za-z0-9+/=]{16,})*")
+# The password of a URL's user:password@host (an endpoint through a proxy, a ping URL), with
+# or without its scheme: errors name the URL or its host.
+_URL_PASSWORD = re.compile(r"(?P<user>[^\s/@:'\"<>]+):[^\s/@'\"<>]+@(?P<host>[\w.-]+|\[[\w:.]+\])")
 
 
 class Redactor:
@@ -48,6 +51,7 @@ class Redactor:
     def redact(self, text: str) -> str:
         text = _PRIVATE_KEY.sub(MASK, text)
         text = _KEY_BODY.sub(MASK, text)
+        text = _URL_PASSWORD.sub(rf"\g<user>:{MASK}@\g<host>", text)
         for secret in self._secrets:
             text = text.replace(secret, MASK)
         return text

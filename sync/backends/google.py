@@ -53,6 +53,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
+import logging
 import math
 import os
 import re
@@ -78,6 +79,8 @@ from urllib3.util.retry import Retry
 from sync.backends.base import Cell, CellUpdate, Colour, Grid, OwnedTab, RowKey
 from sync.config import WorkbookConfig
 from sync.errors import ConcurrentEditError, ConfigError, WorkbookError
+
+log = logging.getLogger("metrics_sync")
 
 T = TypeVar("T")
 Span = tuple[str, bool]  # (tab, True for its header row): one range re-read before a write
@@ -229,6 +232,9 @@ def _adc() -> tuple[Credentials, str | None]:
 def _from_file(path: Path) -> tuple[Credentials, str | None]:
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
+        if path.stat().st_mode & 0o004:  # as `metrics-sync check` warns: every run says it
+            log.warning("credentials file %s is readable by every user of this machine: "
+                        "chmod 600 %s", path, path)
     except (OSError, ValueError) as err:
         raise WorkbookError(f"credentials file {path} cannot be read as JSON: {err}") from err
     kind = info.get("type") if isinstance(info, dict) else None
