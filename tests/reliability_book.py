@@ -51,7 +51,9 @@ OKR_OWNED = ("Progress", "Expected", "Status", "Since", "Last alert", "Checked")
 EXPECTED_KPI_STATUS = {"Signups": "CRITICAL", "Churn": "WARNING", "Uptime": "WARNING",
                        "Latency": "OK", "Deploys": "NO THRESHOLD"}
 EXPECTED_KR_STATUS = {"Leads from 400 to 600": "OFF TRACK", "Ship the wizard": "DONE"}
-FAST = {"retry_budget": 5.0, "timeout": (1.0, 0.3), "backoff_factor": 0.0, "max_attempts": 2}
+# open_google's seam for a fast give-up: 2 attempts, no backoff, a 0.3 s read timeout
+FAST: dict[str, Any] = {"retry_budget": 5.0, "timeout": (1.0, 0.3), "backoff_factor": 0.0,
+                        "max_attempts": 2}
 
 Grids = dict[str, list[list[object]]]
 
@@ -190,8 +192,10 @@ def without_owned(grids: Mapping[str, list[list[object]]]) -> Grids:
         keep = [i for i, h in enumerate(header) if h not in owned]
         width = max((len(r) for r in grid), default=0)
         keep += list(range(len(header), width))  # cells right of the header are users' too
-        rows = [[row[i] if i < len(row) else None for i in keep] for row in grid]
-        out[tab] = [_trim(r) for r in rows]
+        rows = [_trim([row[i] if i < len(row) else None for i in keep]) for row in grid]
+        while rows and not rows[-1]:
+            rows.pop()  # as Google reads it: no trailing empty rows
+        out[tab] = rows
     return out
 
 

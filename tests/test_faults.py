@@ -128,17 +128,66 @@ def test_a_fault_that_outlasts_the_retries_fails_the_run_with_nothing_partial_wr
         ref: Reference) -> None:
     run, index, kind = case
     book = book_for(run, sheets_emulator, tmp_path, ref)
-    before = book.grids()
-    sequence = RUNS[run]
+    attempts = int(FAST["max_attempts"])
+    assert check_fault(book, ref, run, index, kind, attempts=attempts) == "failed cleanly"
+
+
+def test_a_write_that_timed_out_and_lands_later_leaves_the_whole_result_never_a_part(
+        sheets_emulator: SheetsEmulator, tmp_path: Path, ref: Reference) -> None:
+    book = Book.first(sheets_emulator, tmp_path)
+    held = sheets_emulator.pause("values.batchUpdate")  # Google still working on it
+    with pytest.raises(SyncError, match=r"could not reach .* writing"):
+        book.run(NOW, max_attempts=1)
+    assert held.arrived.is_set()
+    assert book.grids() == {**ref.before, "Status": []}
+    held.release()  # ... and now it lands, after the run gave up
+    sheets_emulator.settle()
+    assert book.grids() == ref.first
+    assert book.run(NOW).exit_code == 0  # the next run finds everything recorded
+    assert book.recorder.sent == list(ref.first_mails)  # so nobody is mailed twice
+
+
+def check_fault(book: Book, ref: Reference, run: str, index: int, kind: str, *, attempts: int,
+                max_attempts: int = int(FAST["max_attempts"]), fault: Fault | None = None
+                ) -> str:
+    """Put ``fault`` (by default ``FAULTS[kind]``) on request ``index`` of ``run`` for
+    ``attempts`` attempts; check the run and the fault-free run after it. Returns
+    "completed" or "failed cleanly"; any other outcome fails an assertion.
+
+    The run completes if a retry is left (and no Retry-After overruns the budget); then the
+    sheet and the mails are those of a fault-free run. Otherwise it raises a ``SyncError``
+    naming the fault, the sheet is in the honest state (:func:`honest_state`), and the next
+    run ends where a fault-free run ends, every alert mailed, a duplicate only of the same
+    Message-ID.
+    """
+    fault = fault or FAULTS[kind]
+    sequence, before = RUNS[run], book.grids()
     now, done = (NOW, ref.first) if run == "first" else (LATER, ref.steady)
-    inject(sheets_emulator, sequence, index, FAULTS[kind], attempts=int(FAST["max_attempts"]))
-    with pytest.raises(SyncError, match=CAUSES[kind]) as failed:
-        book.run(now)
-    assert failed.value.exit_code == 2
-    assert faulted(sheets_emulator, sequence[index], kind) == FAST["max_attempts"]
+    gives_up = attempts >= max_attempts or beyond_budget(fault)
+    hits = 1 if beyond_budget(fault) else min(attempts, max_attempts)  # no retry follows
+    inject(book.emulator, sequence, index, fault, attempts=hits)
+    error: SyncError | None = None
+    try:
+        report = book.run(now, max_attempts=max_attempts)
+    except SyncError as err:
+        error = err
+    if error is not None:
+        assert gives_up, error
+        assert error.exit_code == 2
+        assert CAUSES[kind] in str(error), error
+        outcome = "failed cleanly"
+    else:
+        assert not gives_up
+        assert report.exit_code == 0
+        outcome = "completed"
+    assert faulted(book.emulator, sequence[index], kind) == hits
     after = book.grids()
-    assert after == honest_state(run, sequence[index], kind, before, done)
     assert without_owned(after) == without_owned(before)
+    if outcome == "completed":
+        assert after == done
+        assert book.recorder.sent == (list(ref.first_mails) if run == "first" else [])
+        return outcome
+    assert after == honest_state(run, sequence[index], kind, before, done)
     # the next run, without faults, ends where a fault-free run ends, and mails what is owed
     assert book.run(now).exit_code == 0
     assert book.grids() == done
@@ -149,6 +198,13 @@ def test_a_fault_that_outlasts_the_retries_fails_the_run_with_nothing_partial_wr
         assert set(book.recorder.sent) == set(ref.first_mails)
     else:
         assert mails == {}
+    return outcome
+
+
+def beyond_budget(fault: Fault) -> bool:
+    """A Retry-After longer than the retry budget: the backend gives up at once."""
+    return fault.retry_after is not None and float(fault.retry_after) > float(
+        FAST["retry_budget"])
 
 
 def faulted(emulator: SheetsEmulator, api: str, kind: str) -> int:
