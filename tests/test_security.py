@@ -108,13 +108,13 @@ def eml(folder: Path) -> list[EmailMessage]:
 def plain(message: EmailMessage) -> str:
     part = message.get_body(("plain",))
     assert part is not None
-    return str(part.get_content())  # type: ignore[attr-defined]
+    return str(part.get_content())
 
 
 def html(message: EmailMessage) -> str:
     part = message.get_body(("html",))
     assert part is not None
-    return str(part.get_content())  # type: ignore[attr-defined]
+    return str(part.get_content())
 
 
 def flat(grid: Iterable[Iterable[object]]) -> list[object]:

@@ -107,7 +107,7 @@ def save(path: Path, tabs: Mapping[str, Grid | None] | None = None,
     book.save(path)
 
 
-def kpi(name: str, *values: Any, **columns: Any) -> list[Any]:
+def kpi(name: Any, *values: Any, **columns: Any) -> list[Any]:
     """A KPI row: name, then Owner..Cadence from ``columns``, then the weekly values."""
     fixed = {"Owner": "", "Unit": "", "Direction": "higher", "Warning": 480, "Critical": 450,
              "Cadence": "weekly"}
@@ -229,7 +229,8 @@ def duplicate_header(path: Path) -> None:
     save(path, {"KPIs": grid, "OKRs": okrs()})
 
 
-@defect("two Status columns: the first is the sync's, the second is left alone", code=0)
+@defect("two Status columns: the first is the sync's, the second is left alone", code=0,
+        expect=["header 'Status' appears twice (columns 11 and 13); the first is used"])
 def two_status_columns(path: Path) -> None:
     grid = kpis()
     for i, r in enumerate(grid):
@@ -275,7 +276,7 @@ def blank_and_nameless_rows(path: Path) -> None:
 
 @defect("KPI names that are numbers, booleans and dates", code=0)
 def kpi_names_not_text(path: Path) -> None:
-    save(path, {"KPIs": kpis(kpi(123), kpi(True), kpi(dt.datetime(2026, 1, 1)), kpi(2.5)),  # type: ignore[arg-type]
+    save(path, {"KPIs": kpis(kpi(123), kpi(True), kpi(dt.datetime(2026, 1, 1)), kpi(2.5)),
                 "OKRs": okrs()})
 
 
@@ -334,7 +335,8 @@ def merged_cells_in_user_columns(path: Path) -> None:
     save(path, edit=merge)
 
 
-@defect("two cells of the Status column merged by a person", code=0)
+@defect("two cells of the Status column merged by a person", code=0,
+        expect=["tab 'KPIs': cells K2:K3 were merged; unmerged to write K3"])
 def merged_status_cells(path: Path) -> None:
     def merge(book: Workbook) -> None:
         ws = book["KPIs"]
@@ -384,7 +386,8 @@ def formulas_with_cached_results(path: Path) -> None:
 # -- dates ------------------------------------------------------------------------------------
 
 
-@defect("dated headers typed as text: ISO, month-first, written out", code=0)
+@defect("dated headers typed as text: ISO, month-first, written out", code=0,
+        expect=["no date shows whether '11/9/2026' is day-first or month-first"])
 def header_dates_as_text(path: Path) -> None:
     save(path, {"KPIs": kpis(head=[*KPI_HEAD[:7], "2026-11-02", "11/9/2026", "16 Nov 2026"]),
                 "OKRs": okrs()})
@@ -445,7 +448,7 @@ def mute_and_due_as_text(path: Path) -> None:
 
 
 @defect("a KPI log whose dates are text in many forms, one unreadable", code=1,
-        expect=["KPI log"])
+        expect=["'KPI log'!A6 'yesterday': not a date"])
 def kpi_log_dates_as_text(path: Path) -> None:
     save(path, {"KPIs": kpis(), "OKRs": okrs(),
                 "KPI log": [["Date", "KPI", "Value"], ["2026-11-17", "Uptime", 0.9991],
@@ -466,7 +469,9 @@ def huge_serial_in_a_date_cell(path: Path) -> None:
     save(path, edit=date_cell)
 
 
-@defect("a time of day and a duration where numbers belong", code=1, expect=["J2", "E3"])
+@defect("a time of day and a duration where numbers belong", code=1,
+        expect=["J2 (2026-11-16) 00:30:00: not a number", "Warning E3 1 day, 6:00:00: not a number",
+                "Current F2 2026-11-01T12:00:00: a date, not a number"])
 def times_and_durations(path: Path) -> None:
     def times(book: Workbook) -> None:
         ws = book["KPIs"]
@@ -479,7 +484,8 @@ def times_and_durations(path: Path) -> None:
 # -- numbers ----------------------------------------------------------------------------------
 
 
-@defect("huge numbers: 1e308, -1e308, 10**30, 1e999 as text", code=1, expect=["'1e999'"])
+@defect("huge numbers: 1e308, -1e308, 10**30, 1e999 as text", code=1,
+        expect=["H4 (2026-11-02) '1e999': not a finite number"])
 def huge_numbers(path: Path) -> None:
     save(path, {"KPIs": kpis(kpi("Revenue", 1e308, -1e308, 1e308, warning=1e307, critical=1e306),
                              kpi("Atoms", 10**30, 10**30, 2 * 10**30, warning=10**29,
@@ -525,7 +531,8 @@ def tiny_numbers(path: Path) -> None:
 
 
 @defect("numbers typed as text the way people type them, some unreadable", code=1,
-        expect=["'12%%'", "'1.2.3'", "'five'"])
+        expect=["J14 (2026-11-16) '12%%': not a number", "J15 (2026-11-16) '1.2.3'",
+                "J16 (2026-11-16) 'five'"])
 def numbers_as_text(path: Path) -> None:
     forms = ["1 200", "1,200.50", "$1,200", "(300)", "12%", "1.2k", "3M", "−5", "１２３",
              "١٢٣", "\u00a01\u00a0200", "+7", "12%%", "1.2.3", "five", "--5"]
@@ -533,7 +540,8 @@ def numbers_as_text(path: Path) -> None:
                                for i, text in enumerate(forms))), "OKRs": okrs()})
 
 
-@defect("checkboxes and TRUE/FALSE in number columns", code=1, expect=["E2"])
+@defect("checkboxes and TRUE/FALSE in number columns", code=1,
+        expect=["Warning E2 True: a checkbox, not a number"])
 def booleans_in_number_columns(path: Path) -> None:
     save(path, {"KPIs": kpis(kpi("Checked", 1, 2, True, warning=True, critical=False),
                              kpi("Unchecked", 1, 2, False)),
@@ -542,7 +550,9 @@ def booleans_in_number_columns(path: Path) -> None:
 
 
 @defect("Direction, Cadence and Max change % holding nonsense", code=1,
-        expect=["'sideways'", "'fortnightly-ish'", "'lots'"])
+        expect=["Direction D2 'sideways': expected higher or lower",
+                "Cadence G4 'fortnightly-ish': expected daily, weekly, monthly or a number",
+                "Max change % K2 'lots': not a number", "Cadence G7 '1e9'"])
 def rule_columns_garbage(path: Path) -> None:
     head = [*KPI_HEAD, "Max change %"]
     rows = [kpi("Sideways", direction="sideways"), kpi("Arrow up", direction="↑"),
@@ -555,7 +565,8 @@ def rule_columns_garbage(path: Path) -> None:
 
 
 @defect("thresholds that contradict the Direction, and no way to infer one", code=1,
-        expect=["Direction"])
+        expect=["Direction D2 says higher is better, but Critical F2 (480) is above Warning E2",
+                "set Direction D3 to higher or lower"])
 def thresholds_contradict_direction(path: Path) -> None:
     save(path, {"KPIs": kpis(kpi("Backwards", direction="higher", warning=450, critical=480),
                              kpi("One threshold", direction="", warning=5, critical=None)),
@@ -594,7 +605,7 @@ def ten_thousand_character_cells(path: Path) -> None:
 
 
 @defect("an unreadable cell at Excel's limit of 32,767 characters", code=1,
-        expect=["E2"])
+        expect=["Warning E2 '9 apples 9 apples"])
 def cell_at_the_excel_limit(path: Path) -> None:
     save(path, {"KPIs": kpis(kpi("Limit", warning="9 apples " * 3640 + "x" * 7)),
                 "OKRs": okrs()})
@@ -617,7 +628,7 @@ def line_breaks_in_cells(path: Path) -> None:
 
 
 @defect("control characters pasted into cells, stored escaped by Excel (_x0007_)", code=1,
-        expect=["Warning E2"])
+        expect=["Warning E2 '12_x000B_3': not a number"])
 def control_characters(path: Path) -> None:
     save(path, {"KPIs": kpis(kpi("Bell", warning="x"), kpi("Tab")), "OKRs": okrs()})
     shared_strings(path, 1, {"A2": "Bell_x0007_name", "E2": "12_x000B_3",
@@ -650,7 +661,7 @@ def okr_figures_garbage(path: Path) -> None:
 
 
 @defect("key results linked to a missing KPI, a duplicated KPI and a KPI in ERROR", code=1,
-        expect=["'Nope'"])
+        expect=["KPI H2 'Nope': no such KPI on the KPIs tab"])
 def okr_kpi_links_broken(path: Path) -> None:
     grid = okrs(["Linked", "Missing", "", 0, 10, None, None, "Nope"],
                 [None, "Duplicated", "", 0, 10, None, None, "Twice"],
@@ -661,7 +672,9 @@ def okr_kpi_links_broken(path: Path) -> None:
 
 
 @defect("no objective on the first key result, a key result twice, one without text", code=1,
-        expect=["row 5"])
+        expect=["Key result B2 'Orphan': no objective above it",
+                "Key result B4 'same ': also on row 3 of its objective",
+                "Key result B5: empty, but the row has figures"])
 def okr_rows_incomplete(path: Path) -> None:
     save(path, {"KPIs": kpis(),
                 "OKRs": okrs([None, "Orphan", "", 0, 10, 5, None], ["Dup", "Same", "", 0, 10, 5,
@@ -671,7 +684,7 @@ def okr_rows_incomplete(path: Path) -> None:
 
 
 @defect("milestones in every spelling, and one that is neither done nor not", code=1,
-        expect=["'maybe'"])
+        expect=["Current F6 'maybe': not a yes/no value"])
 def milestones_mixed(path: Path) -> None:
     save(path, {"KPIs": kpis(), "OKRs": okrs(*[[None if i else "Ship", f"M{i}", "", s, t, c,
                                                None]
