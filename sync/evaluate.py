@@ -54,10 +54,12 @@ def evaluate(grids: dict[str, Grid | None], now: dt.datetime, job: Job) -> Evalu
     kpis = evaluate_kpis(kpi_rows, history[history["row"].isin(kpi_rows.index)], now, job, where)
     kpis = _duplicates(kpis)
     okr_rows = okr_sheet.rows
-    kpi_values = dict(zip(kpis["name"].str.casefold(), kpis["value"], strict=True))
-    directions = dict(zip(kpis["name"].str.casefold(), kpis["direction"], strict=True))
+    names = kpis["name"].str.casefold()
+    twice = names.duplicated(keep=False)
+    kpi_values = dict(zip(names[~twice], kpis["value"][~twice], strict=True))
+    directions = dict(zip(names[~twice], kpis["direction"][~twice], strict=True))
     okrs = evaluate_okrs(okr_rows, kpi_values, now, job, okr_sheet.positions,
-                         kpi_directions=directions)
+                         kpi_directions=directions, ambiguous_kpis=set(names[twice]))
     return Evaluation(kpi_sheet, okr_sheet, kpis, okrs, cycle_for(job, now), tuple(problems))
 
 

@@ -216,3 +216,19 @@ recipients = ["managers@example.com"]
     assert weekly() == ["[metrics-sync] Weekly summary — team"]
     run(workbook)
     assert len(weekly()) == 1
+
+
+def test_a_key_result_linked_to_a_kpi_name_used_twice_is_an_error_not_a_guess(
+        workbook: Path) -> None:
+    book = openpyxl.load_workbook(workbook)
+    kpis, okrs = book["KPIs"], book["OKRs"]
+    kpis.append(["Qualified leads", "", "a second row by mistake", 480, 450, None, "", 1, 2, 3])
+    okrs["I1"] = "KPI"
+    okrs["I2"] = "qualified leads"
+    book.save(workbook)
+    run(workbook)
+    status = column(workbook, "OKRs", "Status")
+    assert status[0] == "ERROR"
+    text = "\n".join(str(c) for row in openpyxl.load_workbook(workbook)["Status"].iter_rows(
+        values_only=True) for c in row if c)
+    assert "I2 'qualified leads': that KPI name is on several rows of the KPIs tab" in text

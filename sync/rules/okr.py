@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,7 +84,8 @@ class OkrResult:
 
 def evaluate_okrs(krs: pd.DataFrame, kpi_values: Mapping[str, float], now: dt.datetime,
                   job: Job, positions: Mapping[str, int], *,
-                  kpi_directions: Mapping[str, str] | None = None) -> OkrResult:
+                  kpi_directions: Mapping[str, str] | None = None,
+                  ambiguous_kpis: Collection[str] = ()) -> OkrResult:
     """Progress, expected progress, status (and, after the cycle, score) of every key result
     and objective. ``kpi_values`` and ``kpi_directions`` (``higher``/``lower``) are keyed by
     KPI name (matched ignoring case and spacing); ``positions`` are the tab's 1-based
@@ -93,7 +94,8 @@ def evaluate_okrs(krs: pd.DataFrame, kpi_values: Mapping[str, float], now: dt.da
     local = now.astimezone(job.tz)
     notes = _Notes(krs.index, positions, job.columns)
     kpis = _Kpis({_name_key(k): v for k, v in kpi_values.items()},
-                 {_name_key(k): v for k, v in (kpi_directions or {}).items()})
+                 {_name_key(k): v for k, v in (kpi_directions or {}).items()},
+                 frozenset(_name_key(k) for k in ambiguous_kpis))
     frame = _progress(_read(krs, notes, kpis, job, cycle), notes)
     frame = _judge(frame, notes.errors.reindex(frame.index), job, cycle, local)
     ended = cycle.ended(local.date())
@@ -106,6 +108,7 @@ class _Kpis:
 
     values: Mapping[str, float]
     directions: Mapping[str, str]
+    ambiguous: frozenset[str] = frozenset()  # names on several rows: no value to take
 
 
 # -- reading the cells ------------------------------------------------------------------------
@@ -189,8 +192,11 @@ def _current(col: Callable[[str], pd.Series], notes: _Notes, milestone: np.ndarr
     flags = parse_flags(raw.where(milestone))
     notes.add(flags["error"].notna() & milestone, "current", flags["error"], raw)
     value = numbers.where(~milestone, flags["value"].astype("float64"))
-    known = np.array([k in kpis.values for k in key], dtype=bool)
+    twice = np.array([k in kpis.ambiguous for k in key], dtype=bool)
+    known = np.array([k in kpis.values for k in key], dtype=bool) | twice
     notes.add((linked != "") & ~known, "kpi", "no such KPI on the KPIs tab", col("kpi"))
+    notes.add((linked != "") & twice, "kpi", "that KPI name is on several rows of the KPIs tab",
+              col("kpi"))
     from_kpi = np.array([kpis.values.get(k, np.nan) for k in key], dtype=np.float64)
     value = value.where(linked == "", from_kpi)
     higher = np.array([kpis.directions.get(k, "") != "lower" for k in key], dtype=bool)
