@@ -2,10 +2,11 @@
 
 The request sequence of a fault-free first run (the Status tab is created, three people are
 mailed) and of a steady run is recorded first; then each fault kind is injected on each of
-those requests, once (the retry must absorb it) and on every attempt (the retry budget runs
-out). The Google backend is the real one over real HTTP (the emulator), with a small budget
-(``open_google``'s seam: two attempts, a 0.3 s read timeout) so that a run that gives up
-does so in well under a second.
+those requests: once, on every request of one run (each retry must absorb its fault), and
+on every attempt, one request per run (the retry budget runs out: every request of the
+first run, the steady run's write). The Google backend is the real one over real HTTP (the
+emulator), with a small budget (``open_google``'s seam: two attempts, a 0.3 s read timeout)
+so that a run that gives up does so in well under a second.
 
 After each run, either it succeeded and the spreadsheet equals the fault-free result, or it
 raised a ``SyncError`` (exit code 2) naming the fault and the spreadsheet is as it was before
@@ -14,7 +15,8 @@ separate ``spreadsheets.batchUpdate`` that precedes the values write), or, when 
 the values write was lost, the whole write. Never a part of one write. No cell outside the
 sync's own columns ever changes, and a fault-free run afterwards ends where a fault-free run
 would have, with every alert mailed and at most one duplicate, of the same Message-ID.
-bench/reliability.py runs the same check over more fault kinds and more attempts.
+bench/reliability.py runs the same check (:func:`check_fault`) one request at a time, over
+both runs, one more fault kind and three doses.
 """
 
 from __future__ import annotations
