@@ -66,8 +66,11 @@ def job(emulator: SheetsEmulator, key: str) -> Job:
                alerts=AlertsConfig(recipients=(LEADS,)))
 
 
-def config_text(emulator: SheetsEmulator, key: str, smtp_port: int) -> str:
-    """The same job as a config file, for the command line, mailing through SMTP."""
+def config_text(emulator: SheetsEmulator, key: str, smtp_port: int | None) -> str:
+    """The same job as a config file, for the command line, mailing through SMTP on
+    ``smtp_port`` (None: to the outbox folder beside the config)."""
+    email = ('outbox = "outbox"\n' if smtp_port is None else
+             f'host = "127.0.0.1"\nport = {smtp_port}\nstarttls = false\ntimeout = 5\n')
     return f"""[workbook]
 backend = "google"
 name = "team"
@@ -85,12 +88,8 @@ end = 2026-12-31
 recipients = ["{LEADS}"]
 
 [email]
-host = "127.0.0.1"
-port = {smtp_port}
-starttls = false
 from = "{SENDER}"
-timeout = 5
-"""
+{email}"""
 
 
 class Recorder:

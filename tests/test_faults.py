@@ -32,6 +32,7 @@ from reliability_book import (
     RECIPIENTS,
     Book,
     Reference,
+    config_text,
     mails_by_recipient,
     nth_of_kind,
     reference,
@@ -39,6 +40,7 @@ from reliability_book import (
 )
 from sheets_emulator import Fault, SheetsEmulator
 
+from sync import cli
 from sync.errors import SyncError
 
 FIRST_RUN = ("values.batchGet",  # every tab: 400, the Status tab is not there yet
@@ -147,6 +149,21 @@ def test_a_write_that_timed_out_and_lands_later_leaves_the_whole_result_never_a_
     assert book.grids() == ref.first
     assert book.run(NOW).exit_code == 0  # the next run finds everything recorded
     assert book.recorder.sent == list(ref.first_mails)  # so nobody is mailed twice
+
+
+def test_the_command_exits_2_naming_the_fault_when_google_keeps_refusing_and_wrote_nothing(
+        sheets_emulator: SheetsEmulator, tmp_path: Path, ref: Reference,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    book = Book.first(sheets_emulator, tmp_path)
+    config = tmp_path / "metrics-sync.toml"
+    config.write_text(config_text(sheets_emulator, book.key, None), encoding="utf-8")
+    monkeypatch.setenv("METRICS_SYNC_LOCK_DIR", str(tmp_path / "locks"))
+    # the CLI's own budget (120 s a request): a Retry-After beyond it ends the run at once
+    sheets_emulator.before("values.batchUpdate", lambda: Fault.quota(retry_after="600"))
+    assert cli.main(["run", "--once", "--config", str(config), "--as-of",
+                     NOW.isoformat()]) == 2
+    assert "HTTP 429 while writing" in capsys.readouterr().err
+    assert book.grids() == {**ref.before, "Status": []}
 
 
 def check_fault(book: Book, ref: Reference, run: str, index: int, kind: str, *, attempts: int,
