@@ -29,7 +29,7 @@ from sync.notify.email import Sender
 from sync.notify.model import DeliveryReport, Digest
 from sync.rules import status as st
 from sync.rules.kpi import name_key
-from sync.stamps import stamp
+from sync.stamps import stamp, stamp_series
 from sync.status_tab import StatusPage, render
 from sync.writeback import (
     KPI_OWNED,
@@ -221,12 +221,12 @@ def _updates(ev: Evaluation, kpi_d: Decisions, kr_d: Decisions, *,
     checked = stamp(now, job.tz)
     kpi_values = pd.DataFrame({
         "status": ev.kpis["status"], "note": ev.kpis["note"],
-        "since": kpi_d.decided["since"].map(lambda t: stamp(t, job.tz)),
+        "since": stamp_series(kpi_d.decided["since"], job.tz),
         "last_alert": last[0], "checked": checked}, index=ev.kpis.index)
     krs = ev.okrs.key_results
     kr_values = pd.DataFrame({
         "progress": krs["progress"].round(4), "expected": krs["expected"].round(4),
-        "status": krs["status"], "since": kr_d.decided["since"].map(lambda t: stamp(t, job.tz)),
+        "status": krs["status"], "since": stamp_series(kr_d.decided["since"], job.tz),
         "last_alert": last[1], "checked": checked}, index=krs.index)
     out: list[Change] = []
     keys: list[RowKey] = []

@@ -22,6 +22,14 @@ def stamp(when: dt.datetime, tz: zoneinfo.ZoneInfo) -> str:
     return when.astimezone(tz).isoformat(sep=" ", timespec="minutes")
 
 
+def stamp_series(when: pd.Series, tz: zoneinfo.ZoneInfo) -> pd.Series:
+    """``stamp`` for a column of timestamps, formatting each distinct moment once (most
+    rows of a run share the run's time)."""
+    unique = when.drop_duplicates()
+    text = {t: stamp(t, tz) for t in unique}
+    return when.map(text)
+
+
 def last_alert(status: str, when: dt.datetime, tz: zoneinfo.ZoneInfo) -> str:
     """``Last alert`` holds the status mailed and when: ``CRITICAL 2026-11-26 08:00+00:00``."""
     return f"{status} {stamp(when, tz)}"

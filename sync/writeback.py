@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sync.backends.base import Cell, CellUpdate, RowKey
-from sync.frames import Sheet, header_key
+from sync.frames import Sheet, blank_mask, header_key
 
 KPI_OWNED = ("status", "note", "since", "last_alert", "checked")
 OKR_OWNED = ("progress", "expected", "status", "since", "last_alert", "checked")
@@ -51,30 +51,47 @@ def cell_updates(sheet: Sheet, positions: Mapping[str, int], values: pd.DataFram
     """Changes for the cells of ``values`` (sheet rows x owned column ids) that differ.
 
     A missing value (``None``/NaN) means "leave that cell as it is", e.g. the ``Last
-    alert`` of a row whose mail was not accepted.
+    alert`` of a row whose mail was not accepted. The comparison is one array operation
+    per column; only the cells that change become objects.
     """
     updates: list[Change] = []
-    row_pos = pd.Series(np.arange(len(sheet.rows)), index=sheet.rows.index)
+    at = pd.Series(np.arange(len(sheet.rows)), index=sheet.rows.index)
+    rows = values.index.to_numpy()
     for cid in values.columns:
         col = positions[cid]
-        new = values[cid]
-        rows = new.index.to_numpy()
-        if col <= sheet.body.shape[1]:
-            old = sheet.body[row_pos.loc[rows].to_numpy(), col - 1]
-        else:
-            old = np.full(len(rows), None, dtype=object)
-        changed = [i for i, (o, n) in enumerate(zip(old, new, strict=True))
-                   if _cell(n) is not None and not _same(o, n)]
-        updates.extend(Change(CellUpdate(sheet.tab, int(rows[i]), col, _cell(new.iloc[i])),
-                              _cell(old[i])) for i in changed)
+        new = values[cid].to_numpy(dtype=object)
+        old = (sheet.body[at.loc[rows].to_numpy(), col - 1] if col <= sheet.body.shape[1]
+               else np.full(len(rows), None, dtype=object))
+        updates.extend(Change(CellUpdate(sheet.tab, int(rows[i]), col, _cell(new[i])),
+                              _cell(old[i])) for i in np.flatnonzero(_changed(old, new)))
     return updates
+
+
+def _changed(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Where ``new`` differs from ``old``: blanks are equal, numbers within 1e-9 are equal."""
+    if not len(new):
+        return np.zeros(0, dtype=bool)
+    same = (old == new) | (blank_mask(old) & blank_mask(new))
+    numbers = _numeric(old) & _numeric(new)
+    if numbers.any():
+        a = old[numbers].astype(np.float64)
+        b = new[numbers].astype(np.float64)
+        same[numbers] = np.abs(a - b) < 1e-9
+    changed: np.ndarray = ~same & ~pd.isna(new)
+    return changed
+
+
+def _numeric(cells: np.ndarray) -> np.ndarray:
+    kinds = pd.Series(cells).map(type)
+    return kinds.isin([int, float, np.float64, np.int64]).to_numpy(dtype=bool)
 
 
 def row_keys(sheet: Sheet, rows: pd.Index, key_ids: Sequence[str]) -> list[RowKey]:
     """The key cells of every row written to, for the backend's check before writing."""
-    cols = [(sheet.positions[k], k) for k in key_ids if k in sheet.positions]
-    return [RowKey(sheet.tab, int(r), tuple((pos, _cell(sheet.rows.at[r, k])) for pos, k in cols))
-            for r in rows]
+    cols = [(sheet.positions[k], sheet.rows[k].reindex(rows).to_numpy(dtype=object))
+            for k in key_ids if k in sheet.positions]
+    return [RowKey(sheet.tab, int(r), tuple((pos, _cell(cells[i])) for pos, cells in cols))
+            for i, r in enumerate(rows)]
 
 
 def header_check(sheet: Sheet, positions: Mapping[str, int], key_ids: Sequence[str]) -> RowKey:
@@ -94,12 +111,3 @@ def _cell(value: object) -> Cell:
         return value.item()  # type: ignore[no-any-return]
     return value  # type: ignore[return-value]
 
-
-def _same(old: object, new: object) -> bool:
-    old, new = _cell(old), _cell(new)
-    if old in (None, "") and new in (None, ""):
-        return True
-    if isinstance(old, int | float) and isinstance(new, int | float) and not isinstance(
-            old, bool):
-        return abs(float(old) - float(new)) < 1e-9
-    return old == new
