@@ -27,7 +27,7 @@ demo: $(STAMP)
 test: lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check sync tests bench examples
+	$(BIN)/ruff check sync tests bench examples docs/tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -31,7 +31,7 @@ from sync.frames import Sheet, records, wide_history
 from sync.notify.model import AlertItem, Digest, Reason
 from sync.rules import alerts
 from sync.rules import status as st
-from sync.rules.kpi import fmt
+from sync.rules.kpi import fmt, percent_change
 
 Routed = tuple[tuple[str, ...], AlertItem]  # (recipients, item)
 HISTORY_POINTS = 12  # a chart of the last dozen values
@@ -199,7 +199,7 @@ def _change(r: dict[str, Any]) -> str:
     if pd.isna(r["change"]):
         return ""
     since = "" if pd.isna(r["previous_date"]) else f" since {r['previous_date']:%Y-%m-%d}"
-    return f"{r['change'] * 100:+.1f} %{since}"
+    return f"{percent_change(r['change'])}{since}"
 
 
 def _reason(value: str) -> Reason:

@@ -29,7 +29,7 @@ import pandas as pd
 
 from sync.backends.base import Cell, Grid, OwnedTab, Row
 from sync.rules import status as st
-from sync.rules.kpi import fmt
+from sync.rules.kpi import fmt, percent_change
 from sync.rules.okr import Cycle, OkrResult
 
 BAR_WIDTH = 10
@@ -168,7 +168,7 @@ def _kpis(kpis: pd.DataFrame) -> list[Row]:
     units = k["unit"].tolist()
     current = [fmt(v, u) for v, u in zip(k["value"], units, strict=True)]
     target = [fmt(v, u) for v, u in zip(k["target"], units, strict=True)]
-    change = k["change"].map(lambda c: "" if pd.isna(c) else f"{c * 100:+.1f} %")
+    change = k["change"].map(lambda c: "" if pd.isna(c) else percent_change(c))
     rows.extend([list(r) for r in zip(k["name"], k["status"], current, change, target,
                                       k["owner"], k["note"], strict=True)])
     return rows

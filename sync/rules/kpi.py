@@ -520,7 +520,7 @@ def _number(value: float) -> str:
     return f"{value:.4g}"
 
 
-def _percent(fraction: float) -> str:
+def percent_change(fraction: float) -> str:
     """``-17.6 %``; a change that rounds to nothing is ``+0.0 %``, never ``-0.0 %``."""
     return f"{round(float(fraction) * 100, 1) + 0.0:+.1f} %"
 
@@ -594,7 +594,7 @@ def _moved(value: float, previous: float, *, since: str, change: float, sudden: 
     if previous == 0 and value != 0:
         text = f"{'up' if value > 0 else 'down'} from 0 on {since}"
     else:
-        text = f"{_percent(change)} since {since}"
+        text = f"{percent_change(change)} since {since}"
     if sudden:
         was = f" (was {fmt(previous, unit)})" if previous != 0 else ""
         text += f"{was}, more than the {float(max_change) * 100:g} % max change"
