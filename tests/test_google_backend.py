@@ -251,6 +251,18 @@ def test_a_tab_too_narrow_for_a_new_column_is_widened_before_the_write(
     assert sheets_emulator.grid(key, "KPIs")[0][4] == "Status"
 
 
+def test_headers_of_new_columns_beyond_the_grid_are_not_read_before_the_write(
+        sheets_emulator: SheetsEmulator, open_book: Opener) -> None:
+    key = sheets_emulator.create({"KPIs": kpi_grid(2)}, cols=4)
+    workbook = open_book(key)
+    workbook.read(["KPIs"])
+    header = RowKey("KPIs", 1, ((1, "KPI"), (5, None)))  # column 5 is created by this write
+    workbook.write([CellUpdate("KPIs", 1, 5, "Status"), CellUpdate("KPIs", 2, 5, "OK")], [],
+                   [header, RowKey("KPIs", 2, ((1, "KPI 1"),))])
+    assert sheets_emulator.requests[1].params["ranges"] == ["'KPIs'!A1:D1", "'KPIs'!A2:A"]
+    assert sheets_emulator.grid(key, "KPIs")[1][4] == "OK"
+
+
 def test_writing_to_a_tab_that_does_not_exist_names_the_tab(
         open_book: Opener, book: str) -> None:
     with pytest.raises(WorkbookError, match="has no tab 'Targets'"):

@@ -572,7 +572,7 @@ class GoogleWorkbook:
     def _read_for_write(self, spans: Mapping[Span, tuple[int, int, int]], unseen: Sequence[str],
                         probes: Sequence[str] = ()) -> dict[Span, list[list[Any]]]:
         ranges = [f"{quote_tab(self._known(tab).title)}!{column_letters(c0)}{r0}:"
-                  f"{column_letters(c1)}{1 if header else ''}"
+                  f"{column_letters(self._within_grid(tab, c1))}{1 if header else ''}"
                   for (tab, header), (r0, c0, c1) in spans.items()]
         ranges += [quote_tab(tab.title if (tab := self._tabs.get(n)) else n) for n in unseen]
         ranges += [f"{quote_tab(self._known(n).title)}!A1" for n in probes]
@@ -584,6 +584,13 @@ class GoogleWorkbook:
         for name, value_range in zip(unseen, fresh, strict=True):
             self._remember(name, value_range)
         return {span: vr.get("values", []) for span, vr in zip(spans, found, strict=False)}
+
+    def _within_grid(self, name: str, col: int) -> int:
+        """``col``, or the grid's last column if ``col`` is beyond it: a column the write is
+        about to add (the grid grows first) is empty, and Google refuses to read past the grid
+        ("exceeds grid limits"), so only the header cells that exist are checked."""
+        cols = self._known(name).cols
+        return min(col, cols) if cols else col
 
     def _owned_range(self, owned: OwnedTab) -> dict[str, Any] | None:
         """The owned tab's grid, padded with "" over whatever the previous grid covered."""
