@@ -1,0 +1,1 @@
+"""Benchmarks (not tests: nothing here runs under pytest). ``make bench`` runs them."""
