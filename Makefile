@@ -35,8 +35,13 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest -q -n auto
 
+# Benchmarks (not tests): the KPI rules alone, then full syncs against the Sheets emulator,
+# beside the floor and the naive script; bench/RESULTS.md is rewritten. A quick look:
+# `make bench SIZES=100,1000`.
+SIZES ?= 100,1000,10000,50000
 bench: $(STAMP)
-	$(BIN)/python bench/kpi_rules.py
+	-$(BIN)/python bench/kpi_rules.py
+	$(BIN)/python -m bench.sheets --sizes $(SIZES)
 
 example: $(STAMP)
 	$(BIN)/python examples/make_example.py

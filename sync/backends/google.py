@@ -464,7 +464,7 @@ class GoogleWorkbook:
 
     def _remember(self, name: str, value_range: Mapping[str, Any]) -> Grid:
         """A ValueRange as a grid; its echoed range tells the tab's title and grid size."""
-        grid: Grid = [[_from_json(v) for v in row] for row in value_range.get("values", [])]
+        grid: Grid = _blanks_to_none(value_range.get("values", []))
         echoed = value_range.get("range", "")
         tab = self._tabs.get(name) or (_match(self._listing, name) if self._listing else None
                                        ) or _Tab(_sheet_of(echoed, name))
@@ -600,7 +600,7 @@ class GoogleWorkbook:
         cols = max(max(map(len, owned.grid), default=0), old_cols)
         if not rows or not cols:
             return None
-        values = [[to_json(v) for v in row] + [""] * (cols - len(row)) for row in owned.grid]
+        values = [_json_row(row) + [""] * (cols - len(row)) for row in owned.grid]
         values += [[""] * cols for _ in range(rows - len(owned.grid))]
         return {"range": f"{quote_tab(tab.title)}!A1:{column_letters(cols)}{rows}",
                 "majorDimension": "ROWS", "values": values}
@@ -800,6 +800,26 @@ def _match(listing: Mapping[str, _Tab], name: str) -> _Tab | None:
 
 def _from_json(value: Any) -> Cell:
     return None if value == "" else value
+
+
+def _blanks_to_none(rows: list[list[Any]]) -> Grid:
+    """The rows of a ValueRange as a grid, in place: each ``""`` (an empty cell between
+    filled ones) becomes None. ``list.index`` finds them, so the cells that hold a value,
+    nearly all of a million, are never visited in Python, and no second grid is built."""
+    for row in rows:
+        at = -1
+        try:
+            while True:
+                at = row.index("", at + 1)
+                row[at] = None
+        except ValueError:
+            continue
+    return rows
+
+
+def _json_row(row: Sequence[Cell]) -> list[str | int | float | bool]:
+    """``to_json`` of each cell; short text, most of a Status tab, is passed as it is."""
+    return [v if type(v) is str and len(v) <= MAX_CELL_CHARS else to_json(v) for v in row]
 
 
 def to_json(value: Cell) -> str | int | float | bool:
