@@ -33,7 +33,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
-	$(BIN)/pytest -q -n auto
+	$(BIN)/pytest -q -n auto --dist worksteal
 
 # Benchmarks (not tests): the KPI rules alone, then full syncs against the Sheets emulator,
 # beside the floor and the naive script; bench/RESULTS.md is rewritten. A quick look:
