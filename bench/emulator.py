@@ -87,8 +87,8 @@ class EmulatorProcess:
         """Forget a spreadsheet (its memory goes back to the emulator's heap)."""
         self._call("drop", key)
 
-    def take_log(self, *, bodies: bool = False) -> tuple[list[Request], float, list[str]]:
-        """The requests since the last call, the server time spent on them, and violations."""
+    def take_log(self, *, bodies: bool = False) -> tuple[list[Request], list[float], list[str]]:
+        """The requests since the last call, the server's time on each, and violations."""
         entries, server, violations = self._call("log", bodies)
         return [Request(**e) for e in entries], server, violations
 
@@ -118,10 +118,10 @@ def _serve(conn: Connection) -> None:
 
 
 class _ServeTimer:
-    """Wraps the router so that the time the server spends on each request is summed."""
+    """Wraps the router so that the time the server spends on each request is recorded."""
 
     def __init__(self, emulator: Any) -> None:
-        self.seconds = 0.0
+        self.seconds: list[float] = []
         serve = emulator.router.serve
 
         def timed(*args: Any) -> Any:
@@ -129,7 +129,7 @@ class _ServeTimer:
             try:
                 return serve(*args)
             finally:
-                self.seconds += time.perf_counter() - start
+                self.seconds.append(time.perf_counter() - start)
 
         emulator.router.serve = timed
 
@@ -160,7 +160,7 @@ def _command(emulator: Any, timer: _ServeTimer, command: str, args: tuple[Any, .
         with emulator._lock:  # the emulator's own lock: a consistent snapshot
             taken = list(emulator.requests)
             emulator.requests.clear()
-        server, timer.seconds = timer.seconds, 0.0
+        server, timer.seconds = timer.seconds, []
         return [_record(r, bodies=args[0]) for r in taken], server, emulator.take_violations()
     if command == "rss":
         import resource

@@ -108,8 +108,14 @@ def _body(grid: Grid) -> tuple[np.ndarray, Bools, pd.Index]:
 
 
 def blank_mask(cells: np.ndarray) -> Bools:
-    """Empty cells: ``None``, NaN or empty text (whitespace-only text is read as empty later)."""
-    empty: Bools = pd.isna(cells) | (cells == "")
+    """Empty cells: ``None``, NaN or empty text (whitespace-only text is read as empty later).
+
+    Only a falsy cell (``None``, ``""``, ``0``, ``False``) can be empty text, so the comparison
+    with ``""`` looks at those alone: a million numbers cost one truth test each.
+    """
+    empty: Bools = pd.isna(cells)
+    maybe = np.nonzero(~cells.astype(bool) & ~empty)
+    empty[maybe] = cells[maybe] == ""
     return empty
 
 
