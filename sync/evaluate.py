@@ -56,8 +56,9 @@ def evaluate(grids: dict[str, Grid | None], now: dt.datetime, job: Job) -> Evalu
     okr_rows = okr_sheet.rows
     names = kpis["name"].str.casefold()
     twice = names.duplicated(keep=False)
-    kpi_values = dict(zip(names[~twice], kpis["value"][~twice], strict=True))
-    directions = dict(zip(names[~twice], kpis["direction"][~twice], strict=True))
+    once = names[~twice].tolist()  # lists: iterating a str Series costs a lookup per item
+    kpi_values = dict(zip(once, kpis["value"][~twice].tolist(), strict=True))
+    directions = dict(zip(once, kpis["direction"][~twice].tolist(), strict=True))
     okrs = evaluate_okrs(okr_rows, kpi_values, now, job, okr_sheet.positions,
                          kpi_directions=directions, ambiguous_kpis=set(names[twice]))
     return Evaluation(kpi_sheet, okr_sheet, kpis, okrs, cycle_for(job, now), tuple(problems))

@@ -168,9 +168,10 @@ def _kpis(kpis: pd.DataFrame) -> list[Row]:
     units = k["unit"].tolist()
     current = [fmt(v, u) for v, u in zip(k["value"], units, strict=True)]
     target = [fmt(v, u) for v, u in zip(k["target"], units, strict=True)]
-    change = k["change"].map(lambda c: "" if pd.isna(c) else percent_change(c))
-    rows.extend([list(r) for r in zip(k["name"], k["status"], current, change, target,
-                                      k["owner"], k["note"], strict=True)])
+    change = k["change"].map(lambda c: "" if pd.isna(c) else percent_change(c)).tolist()
+    columns = [k[c].tolist() for c in ("name", "status", "owner", "note")]  # not item by item
+    rows.extend([[n, s, c, ch, t, o, note] for n, s, c, ch, t, o, note in zip(
+        columns[0], columns[1], current, change, target, columns[2], columns[3], strict=True)])
     return rows
 
 
