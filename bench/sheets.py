@@ -432,9 +432,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="steady runs and floor replays per size up to 10,000 KPIs")
     parser.add_argument("--profile-kpis", type=int, default=10_000,
                         help="the size to profile (skipped if it is not run)")
-    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    parser.add_argument("--output", type=Path, help="default: bench/RESULTS.md for the default "
+                        "sizes, bench/out/RESULTS.md (git ignores it) for others")
     args = parser.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    if args.output is None:
+        full = args.sizes == parser.get_default("sizes") and args.weeks == 104
+        args.output = ROOT / "bench" / ("RESULTS.md" if full else "out/RESULTS.md")
+        args.output.parent.mkdir(parents=True, exist_ok=True)
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="metrics-sync-bench-"))
