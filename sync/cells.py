@@ -601,6 +601,22 @@ def _flag_word_mask(texts: pd.Series) -> tuple[Bools, Objects]:
     return like, np.full(len(texts), None, dtype=object)
 
 
+# --- text and names --------------------------------------------------------------------------
+
+
+def cell_text(value: object) -> str:
+    """A cell as trimmed text; empty and NaN (pandas' missing value) read as ""."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+def name_key(name: object) -> str:
+    """Names (KPIs, key results, headers) match case-insensitively, ignoring surrounding and
+    repeated spaces."""
+    return " ".join(cell_text(name).split()).casefold()
+
+
 # --- addresses -------------------------------------------------------------------------------
 
 

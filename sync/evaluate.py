@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 
 from sync.backends.base import Grid
-from sync.cells import parse_dates
+from sync.cells import name_key, parse_dates
 from sync.config import KPI_COLUMNS, LOG_COLUMNS, OKR_COLUMNS, OWNED_COLUMNS, Job
 from sync.frames import Sheet, blank_mask, read_sheet, sheet_dayfirst, wide_history
-from sync.rules.kpi import Where, duplicate_names, evaluate_kpis, name_key
+from sync.rules.kpi import Where, duplicate_names, evaluate_kpis
 from sync.rules.okr import Cycle, OkrResult, cycle_for, evaluate_okrs
 from sync.writeback import KPI_OWNED, OKR_OWNED
 
@@ -52,7 +52,7 @@ def evaluate(grids: dict[str, Grid | None], now: dt.datetime, job: Job) -> Evalu
         problems.extend(log_problems)
     where = Where(t.kpis, kpi_sheet.positions, job.columns)
     kpis = evaluate_kpis(kpi_rows, history[history["row"].isin(kpi_rows.index)], now, job, where)
-    kpis = _duplicates(kpis)
+    kpis = duplicate_names(kpis)  # each row of a name used twice: ERROR
     okr_rows = okr_sheet.rows
     names = kpis["name"].str.casefold()
     twice = names.duplicated(keep=False)
@@ -71,10 +71,6 @@ def _owned(ids: tuple[str, ...]) -> list[str]:
 def _filled(value: object) -> bool:
     return value is not None and bool(str(value).strip())
 
-
-def _duplicates(kpis: pd.DataFrame) -> pd.DataFrame:
-    """A KPI name on several rows makes each of those rows an ERROR ("also on row N")."""
-    return duplicate_names(kpis)
 
 
 def _with_log(history: pd.DataFrame, kpi_rows: pd.DataFrame, tab: str, grid: Grid,

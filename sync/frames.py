@@ -24,7 +24,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from sync.backends.base import Cell, Grid
-from sync.cells import HEADER_SERIALS, column_letter, parse_dates
+from sync.cells import HEADER_SERIALS, column_letter, name_key, parse_dates
 from sync.errors import LayoutError
 
 Bools = npt.NDArray[np.bool_]
@@ -58,8 +58,8 @@ class Sheet:
 
 
 def header_key(cell: Cell) -> str:
-    """Headers match case-insensitively, ignoring surrounding and repeated spaces."""
-    return " ".join(str(cell).split()).casefold() if cell is not None else ""
+    """Headers match as names do: case-insensitively, ignoring surrounding and repeated spaces."""
+    return name_key(cell)
 
 
 def read_sheet(tab: str, grid: Grid | None, columns: Mapping[str, str], wanted: Sequence[str],

@@ -21,6 +21,7 @@ from sync import alerting
 from sync import digest as weekly
 from sync.alerting import Decisions
 from sync.backends.base import Grid, OwnedTab, Row, RowKey, Workbook
+from sync.cells import name_key
 from sync.config import DigestConfig, Job
 from sync.errors import ConcurrentEditError
 from sync.evaluate import Evaluation, evaluate, tabs_to_read
@@ -28,7 +29,6 @@ from sync.notify.compose import compose
 from sync.notify.email import Sender
 from sync.notify.model import DeliveryReport, Digest
 from sync.rules import status as st
-from sync.rules.kpi import name_key
 from sync.stamps import stamp, stamp_series
 from sync.status_tab import StatusPage, render
 from sync.writeback import (

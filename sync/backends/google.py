@@ -77,6 +77,7 @@ from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from sync.backends.base import Cell, CellUpdate, Colour, Grid, OwnedTab, RowKey
+from sync.cells import column_letter
 from sync.config import WorkbookConfig
 from sync.errors import ConcurrentEditError, ConfigError, WorkbookError
 
@@ -571,8 +572,8 @@ class GoogleWorkbook:
 
     def _read_for_write(self, spans: Mapping[Span, tuple[int, int, int]], unseen: Sequence[str],
                         probes: Sequence[str] = ()) -> dict[Span, list[list[Any]]]:
-        ranges = [f"{quote_tab(self._known(tab).title)}!{column_letters(c0)}{r0}:"
-                  f"{column_letters(self._within_grid(tab, c1))}{1 if header else ''}"
+        ranges = [f"{quote_tab(self._known(tab).title)}!{column_letter(c0)}{r0}:"
+                  f"{column_letter(self._within_grid(tab, c1))}{1 if header else ''}"
                   for (tab, header), (r0, c0, c1) in spans.items()]
         ranges += [quote_tab(tab.title if (tab := self._tabs.get(n)) else n) for n in unseen]
         ranges += [f"{quote_tab(self._known(n).title)}!A1" for n in probes]
@@ -602,7 +603,7 @@ class GoogleWorkbook:
             return None
         values = [_json_row(row) + [""] * (cols - len(row)) for row in owned.grid]
         values += [[""] * cols for _ in range(rows - len(owned.grid))]
-        return {"range": f"{quote_tab(tab.title)}!A1:{column_letters(cols)}{rows}",
+        return {"range": f"{quote_tab(tab.title)}!A1:{column_letter(cols)}{rows}",
                 "majorDimension": "ROWS", "values": values}
 
     # -- structure: create the owned tab, grow grids ------------------------------------------
@@ -751,15 +752,6 @@ def quote_tab(name: str) -> str:
     return "'" + name.replace("'", "''") + "'"
 
 
-def column_letters(col: int) -> str:
-    """1-based column number -> letters (1 -> A, 27 -> AA)."""
-    letters = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
 def column_number(letters: str) -> int:
     n = 0
     for ch in letters:
@@ -879,7 +871,7 @@ def moved_rows(keys: Iterable[RowKey], spans: Mapping[Span, tuple[int, int, int]
             i, j = key.row - r0, col - c0
             now = _from_json(rows[i][j]) if i < len(rows) and j < len(rows[i]) else None
             if _norm(now) != _norm(expected):
-                where = f"header {column_letters(col)}1" if key.row == 1 else f"row {key.row}"
+                where = f"header {column_letter(col)}1" if key.row == 1 else f"row {key.row}"
                 moved.append((key.row != 1, f"tab {key.tab!r} {where}: expected {expected!r}, "
                                             f"found {now!r}"))
     return [text for _, text in sorted(moved, key=lambda m: m[0])]
@@ -899,8 +891,8 @@ def value_ranges(updates: Iterable[CellUpdate], title_of: Callable[[str], str]
     for tab, grid in cells.items():
         title = quote_tab(title_of(tab))
         for r0, c0, block in _blocks(grid):
-            end = f"{column_letters(c0 + len(block[0]) - 1)}{r0 + len(block) - 1}"
-            out.append({"range": f"{title}!{column_letters(c0)}{r0}:{end}",
+            end = f"{column_letter(c0 + len(block[0]) - 1)}{r0 + len(block) - 1}"
+            out.append({"range": f"{title}!{column_letter(c0)}{r0}:{end}",
                         "majorDimension": "ROWS", "values": block})
     return out
 

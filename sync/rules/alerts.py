@@ -34,6 +34,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from sync.cells import cell_text
 from sync.config import AlertsConfig
 from sync.rules import status as st
 from sync.stamps import parse_stamps, stamp
@@ -55,7 +56,7 @@ def read_state(status: pd.Series, cells: pd.DataFrame, *, muted: pd.Series,
                tz: zoneinfo.ZoneInfo) -> pd.DataFrame:
     """The frame ``decide`` takes: each row's new ``status`` beside its ``cells`` as read
     (columns ``status``, ``since``, ``last_alert``: the raw values of those columns)."""
-    previous = [_text(v).upper() for v in cells["status"].to_numpy()]
+    previous = [cell_text(v).upper() for v in cells["status"].to_numpy()]
     return pd.DataFrame({
         "status": status.astype(object),
         "previous": pd.Series(previous, index=status.index, dtype=object),
@@ -71,7 +72,7 @@ def parse_records(cells: pd.Series, tz: zoneinfo.ZoneInfo) -> pd.DataFrame:
 
     Each distinct text is parsed once (a column holds few distinct values).
     """
-    texts = pd.Series([_text(v) for v in cells.to_numpy()], index=cells.index, dtype=object)
+    texts = pd.Series([cell_text(v) for v in cells.to_numpy()], index=cells.index, dtype=object)
     distinct = pd.unique(texts.to_numpy())
     parsed = pd.DataFrame([_clauses(t) for t in distinct],
                           columns=["mailed", "when", "eased", "pending"], dtype=object)
@@ -231,7 +232,3 @@ def _member(values: npt.NDArray[np.object_], group: frozenset[str]) -> npt.NDArr
     return np.fromiter((v in group for v in values), dtype=bool, count=len(values))
 
 
-def _text(value: object) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    return str(value).strip()

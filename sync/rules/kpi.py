@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from sync.cells import a1, parse_dates, parse_numbers
+from sync.cells import a1, cell_text, name_key, parse_dates, parse_numbers
 from sync.config import Job
 from sync.rules import status as st
 
@@ -72,11 +72,6 @@ class Where:
         return self.headers[column_id] + (" " + self.cell(column_id, rows)).str.rstrip()
 
 
-def name_key(name: object) -> str:
-    """KPI names match case-insensitively, ignoring surrounding and repeated spaces."""
-    return " ".join(_text(name).split()).casefold()
-
-
 def evaluate_kpis(kpis: pd.DataFrame, history: pd.DataFrame, now: dt.datetime, job: Job,
                   where: Where) -> pd.DataFrame:
     """One result row per KPI row (same index): status, note and the figures behind them."""
@@ -92,9 +87,9 @@ def evaluate_kpis(kpis: pd.DataFrame, history: pd.DataFrame, now: dt.datetime, j
     today = _today(now, job)
     points = _points(history, kpis.index, today, errors, job)
     frame = pd.DataFrame({
-        "name": col("kpi").map(_text),
-        "owner": col("owner").map(_text),
-        "unit": col("unit").map(_text),
+        "name": col("kpi").map(cell_text),
+        "owner": col("owner").map(cell_text),
+        "unit": col("unit").map(cell_text),
         "direction": direction,
         "warning": nums["warning"],
         "critical": nums["critical"],
@@ -170,13 +165,6 @@ class _Columns:
         if column_id in self.kpis.columns:
             return self.kpis[column_id]
         return pd.Series([None] * len(self.kpis), index=self.kpis.index, dtype=object)
-
-
-def _text(value: object) -> str:
-    """A cell as trimmed text; empty and NaN (pandas' missing value) read as ""."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return str(value).strip()
 
 
 def _shown(value: object) -> str:
@@ -315,7 +303,7 @@ def _cadence_days(texts: pd.Series) -> Floats:
 def _folded(raw: pd.Series) -> pd.Series:
     """Cells as trimmed, case-folded text; each distinct cell converted once."""
     codes, uniques = pd.factorize(raw.to_numpy(dtype=object))
-    texts = np.array([_text(u).casefold() for u in uniques] + [""], dtype=object)
+    texts = np.array([cell_text(u).casefold() for u in uniques] + [""], dtype=object)
     return pd.Series(texts[codes], index=raw.index, dtype=object)
 
 

@@ -27,7 +27,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sync.cells import a1, is_flag_like, parse_dates, parse_flags, parse_numbers
+from sync.cells import (
+    a1,
+    cell_text,
+    is_flag_like,
+    name_key,
+    parse_dates,
+    parse_flags,
+    parse_numbers,
+)
 from sync.config import Job
 from sync.rules import status as st
 
@@ -93,9 +101,9 @@ def evaluate_okrs(krs: pd.DataFrame, kpi_values: Mapping[str, float], now: dt.da
     cycle = cycle_for(job, now)
     local = now.astimezone(job.tz)
     notes = _Notes(krs.index, positions, job.columns)
-    kpis = _Kpis({_name_key(k): v for k, v in kpi_values.items()},
-                 {_name_key(k): v for k, v in (kpi_directions or {}).items()},
-                 frozenset(_name_key(k) for k in ambiguous_kpis))
+    kpis = _Kpis({name_key(k): v for k, v in kpi_values.items()},
+                 {name_key(k): v for k, v in (kpi_directions or {}).items()},
+                 frozenset(name_key(k) for k in ambiguous_kpis))
     frame = _progress(_read(krs, notes, kpis, job, cycle), notes)
     frame = _judge(frame, notes.errors.reindex(frame.index), job, cycle, local)
     ended = cycle.ended(local.date())
@@ -186,7 +194,7 @@ def _current(col: Callable[[str], pd.Series], notes: _Notes, milestone: np.ndarr
     """The current value (typed, a milestone's 0/1, or the linked KPI's), whether higher is
     better (the linked KPI's direction, else higher) and the linked KPI's name."""
     linked = _texts(col("kpi"))
-    key = [_name_key(k) if k else "" for k in linked]
+    key = [name_key(k) if k else "" for k in linked]
     raw = col("current").where(linked == "")
     numbers = notes.numbers(raw.where(~milestone), "current", job)
     flags = parse_flags(raw.where(milestone))
@@ -412,25 +420,14 @@ def _columns(frame: pd.DataFrame) -> Callable[[str], pd.Series]:
 
 def _texts(cells: pd.Series) -> np.ndarray:
     """Cells as stripped text ("" for empty), an object array for whole-column comparisons."""
-    return np.array([_text(v) for v in cells.to_numpy(dtype=object)] or [], dtype=object)
-
-
-def _text(value: object) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    return str(value).strip()
-
-
-def _name_key(name: object) -> str:
-    """KPI names match case-insensitively, ignoring surrounding and repeated spaces."""
-    return " ".join(_text(name).split()).casefold()
+    return np.array([cell_text(v) for v in cells.to_numpy(dtype=object)] or [], dtype=object)
 
 
 def _shown(value: object) -> str:
     """A user's cell as they typed it: ``7`` not ``7.0``; text as is."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return _text(value)
+    return cell_text(value)
 
 
 def _figure(value: float) -> str:
