@@ -31,6 +31,7 @@ import pytest
 from conftest import SmtpServerFactory
 from ping_server import ping_server
 from sheets_emulator import SheetsEmulator
+from workbooks import write_config
 
 from sync.checks import check_credentials
 from sync.cli import main
@@ -64,22 +65,6 @@ def save(path: Path, tabs: dict[str, Grid]) -> Path:
                 if isinstance(cell.value, str) and cell.value.startswith("="):
                     cell.data_type = "s"
     book.save(path)
-    return path
-
-
-def config(folder: Path, workbook: str, extra: str = "") -> Path:
-    path = folder / "metrics-sync.toml"
-    path.write_text(f"""{workbook}
-[okr]
-start = 2026-10-01
-end = 2026-12-31
-
-[alerts]
-recipients = ["leads@example.com"]
-
-[email]
-from = "metrics-sync@example.com"
-{extra}""", encoding="utf-8")
     return path
 
 
@@ -127,7 +112,7 @@ def flat(grid: Iterable[Iterable[object]]) -> list[object]:
 def test_formula_text_stays_text_in_the_workbook_the_status_tab_and_the_mail_on_xlsx(
         tmp_path: Path) -> None:
     path = save(tmp_path / "team.xlsx", formula_tabs())
-    cfg = config(tmp_path, '[workbook]\npath = "team.xlsx"', 'outbox = "outbox"')
+    cfg = write_config(tmp_path, '[workbook]\npath = "team.xlsx"')
     assert run(cfg) == 1  # the "=1+1" threshold is an ERROR row
     with zipfile.ZipFile(path) as z:
         sheets = {n: z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/")}
@@ -148,8 +133,8 @@ def test_formula_text_stays_text_in_the_workbook_the_status_tab_and_the_mail_on_
 def test_formula_text_stays_text_on_google_which_makes_formulas_of_user_entered_text(
         tmp_path: Path, sheets_emulator: SheetsEmulator) -> None:
     key = sheets_emulator.create(formula_tabs(), title=f"Team {IMPORTXML}")
-    cfg = config(tmp_path, f'[workbook]\nbackend = "google"\nspreadsheet = "{key}"\n'
-                           f'endpoint = "{sheets_emulator.url}"', 'outbox = "outbox"')
+    cfg = write_config(tmp_path, f'[workbook]\nbackend = "google"\nspreadsheet = "{key}"\n'
+                           f'endpoint = "{sheets_emulator.url}"')
     assert run(cfg) == 1
     assert sheets_emulator.formulas(key) == []
     assert [row[0] for row in sheets_emulator.grid(key, "KPIs")[1:]] == FORMULAS
@@ -183,7 +168,7 @@ def test_sheet_text_is_escaped_in_html_and_line_breaks_cannot_add_mail_headers(
                  [f"Uptime{INJECT}", "ops@example.com", "", IMG, 450, 515, 500, 490]],
         "OKRs": [OKR_HEAD, ["<h1>Grow</h1>", LINK, "sam@example.com", 0, 100, 1,
                             "committed"]]})
-    cfg = config(tmp_path, f"[workbook]\npath = {json.dumps(name + '.xlsx')}",
+    cfg = write_config(tmp_path, f"[workbook]\npath = {json.dumps(name + '.xlsx')}",
                  f'host = "{server.host}"\nport = {server.port}\nstarttls = false')
     assert run(cfg) == 1
     received = server.handler.received
@@ -226,8 +211,8 @@ def test_a_password_inside_an_endpoint_or_a_ping_url_is_never_printed(
     with ping_server() as ping:
         ping.status = 404  # the heartbeat's warning names the ping URL's host
         url = ping.url.replace("http://", f"http://hc:{PING_PASSWORD}@")
-        pinged = config(tmp_path, '[workbook]\npath = "team.xlsx"',
-                        f'outbox = "outbox"\n\n[monitor]\nping_url = "{url}"')
+        pinged = write_config(tmp_path, '[workbook]\npath = "team.xlsx"',
+                        f'\n[monitor]\nping_url = "{url}"')
         for argv in (["run", "--once", "--config", str(pinged), "--as-of", AS_OF],
                      ["run", "--once", "--config", str(google)],
                      ["check", "--config", str(google)],
@@ -253,9 +238,8 @@ def test_a_credentials_file_readable_by_every_user_is_warned_about_on_every_run(
         "type": "authorized_user", "client_id": "c", "client_secret": "s", "refresh_token": "r",
         "token": "user-token", "expiry": "2999-01-01T00:00:00Z"}))
     creds.chmod(0o644)
-    cfg = config(tmp_path, f'[workbook]\nbackend = "google"\nspreadsheet = "{key}"\n'
-                           f'endpoint = "{sheets_emulator.url}"\ncredentials = "user.json"',
-                 'outbox = "outbox"')
+    cfg = write_config(tmp_path, f'[workbook]\nbackend = "google"\nspreadsheet = "{key}"\n'
+                           f'endpoint = "{sheets_emulator.url}"\ncredentials = "user.json"')
     assert run(cfg) == 0
     err = capsys.readouterr().err
     assert f"credentials file {creds} is readable by every user" in err
@@ -274,8 +258,8 @@ def test_a_credentials_file_readable_by_every_user_is_warned_about_on_every_run(
     "http://localhost.evil.example", "http://127.0.0.1.nip.io"])
 def test_a_plain_http_endpoint_is_refused_unless_it_is_a_loopback_address(
         endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    cfg = config(tmp_path, '[workbook]\nbackend = "google"\nspreadsheet = "1AbCdEfGhIjKlMnOpQrS"'
-                           f'\nendpoint = "{endpoint}"', 'outbox = "outbox"')
+    cfg = write_config(tmp_path, '[workbook]\nbackend = "google"\n'
+                       f'spreadsheet = "1AbCdEfGhIjKlMnOpQrS"\nendpoint = "{endpoint}"')
     assert run(cfg) == 2
     assert main(["check", "--config", str(cfg)]) == 2
     said = capsys.readouterr()
@@ -290,7 +274,7 @@ def test_a_plain_http_endpoint_on_a_loopback_address_is_the_emulator_and_works(
     key = sheets_emulator.create({"KPIs": [KPI_HEAD, ["Leads", "", "", 480, 450, 515, 500, 490]],
                                   "OKRs": [OKR_HEAD]})
     url = sheets_emulator.url.replace("127.0.0.1", "localhost")
-    cfg = config(tmp_path, f'[workbook]\nbackend = "google"\nspreadsheet = "{key}"\n'
-                           f'endpoint = "{url}"', 'outbox = "outbox"')
+    cfg = write_config(tmp_path, f'[workbook]\nbackend = "google"\nspreadsheet = "{key}"\n'
+                           f'endpoint = "{url}"')
     assert run(cfg) == 0
     assert sheets_emulator.requests
