@@ -8,10 +8,10 @@ single line and an exit code. Anything else escaping is a bug and shows a traceb
     ├── WorkbookError         the workbook cannot be opened, read or written
     │   ├── LayoutError       a tab or a required column is missing
     │   └── ConcurrentEditError  rows moved under us and could not be re-mapped
-    ├── DeliveryError         a mail could not be sent (exit 1)
     └── LockedError           another run of the same workbook holds the lock (exit 3)
 
-A bad *row* is never an exception: it becomes an ``ERROR`` status with a note.
+A bad *row* is never an exception: it becomes an ``ERROR`` status with a note; nor is a
+mail the server refused: the run reports it (exit 1) and the next run sends it again.
 """
 
 from __future__ import annotations
@@ -58,12 +58,6 @@ class ConcurrentEditError(WorkbookError):
     def __init__(self, message: str, grids: Mapping[str, Grid | None] | None = None) -> None:
         super().__init__(message)
         self.grids: dict[str, Grid | None] | None = dict(grids) if grids is not None else None
-
-
-class DeliveryError(SyncError):
-    """At least one mail was not accepted; it is retried on the next run."""
-
-    exit_code = 1
 
 
 class LockedError(SyncError):

@@ -9,13 +9,10 @@ A person may also type a plain date or time there; that is read in the job's zon
 from __future__ import annotations
 
 import datetime as dt
-import re
 import zoneinfo
 
 import numpy as np
 import pandas as pd
-
-_LAST_ALERT = re.compile(r"^\s*(?P<status>[A-Za-z][A-Za-z ]*?)\s+(?P<when>\d{4}-\d\d-\d\d.*)$")
 
 
 def stamp(when: dt.datetime, tz: zoneinfo.ZoneInfo) -> str:
@@ -60,15 +57,6 @@ def _in_range(parsed: pd.Series) -> pd.Series:
                  pd.Timestamp.max.floor("D").tz_localize(tz))
     return parsed.where(parsed.between(low, high)).astype(
         "datetime64[ns, UTC]" if tz else "datetime64[ns]")
-
-
-def parse_last_alerts(values: pd.Series, tz: zoneinfo.ZoneInfo) -> pd.DataFrame:
-    """Split ``Last alert`` cells into the status mailed and when ("" / NaT if none)."""
-    parts = values.map(_as_text).str.extract(_LAST_ALERT)
-    status = parts["status"].fillna("").str.strip().str.upper()
-    return pd.DataFrame({"status": status.astype(object),
-                         "when": parse_stamps(parts["when"].fillna(""), tz)},
-                        index=values.index)
 
 
 def _as_text(value: object) -> str:
