@@ -27,11 +27,6 @@ def stamp_series(when: pd.Series, tz: zoneinfo.ZoneInfo) -> pd.Series:
     return when.map(text)
 
 
-def last_alert(status: str, when: dt.datetime, tz: zoneinfo.ZoneInfo) -> str:
-    """``Last alert`` holds the status mailed and when: ``CRITICAL 2026-11-26 08:00+00:00``."""
-    return f"{status} {stamp(when, tz)}"
-
-
 def parse_stamps(values: pd.Series, tz: zoneinfo.ZoneInfo) -> pd.Series:
     """Cells written by ``stamp`` (or typed by a person) as UTC timestamps; NaT if unreadable."""
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
