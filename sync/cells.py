@@ -48,8 +48,6 @@ import numpy.typing as npt
 import pandas as pd
 
 __all__ = [
-    "a1",
-    "column_letter",
     "is_flag_like",
     "parse_dates",
     "parse_flags",
@@ -615,24 +613,3 @@ def name_key(name: object) -> str:
     """Names (KPIs, key results, headers) match case-insensitively, ignoring surrounding and
     repeated spaces."""
     return " ".join(cell_text(name).split()).casefold()
-
-
-# --- addresses -------------------------------------------------------------------------------
-
-
-def column_letter(col: int) -> str:
-    """The letters of a 1-based column number: 1 -> A, 26 -> Z, 27 -> AA, 703 -> AAA."""
-    if col < 1:
-        raise ValueError(f"columns are numbered from 1, got {col}")
-    letters = ""
-    while col:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
-
-
-def a1(row: int, col: int) -> str:
-    """The A1 address of a 1-based (row, column), as a note names a cell: a1(7, 2) -> "B7"."""
-    if row < 1:
-        raise ValueError(f"rows are numbered from 1, got {row}")
-    return f"{column_letter(col)}{row}"

@@ -23,8 +23,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from sync.a1 import column_letter
 from sync.backends.base import Cell, Grid
-from sync.cells import HEADER_SERIALS, column_letter, name_key, parse_dates
+from sync.cells import HEADER_SERIALS, name_key, parse_dates
 from sync.errors import LayoutError
 
 Bools = npt.NDArray[np.bool_]

@@ -17,8 +17,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from sync.a1 import a1
 from sync.backends.base import Cell
-from sync.cells import a1
 from sync.evaluate import Evaluation
 from sync.job import RunReport
 from sync.logs import Redactor

@@ -76,8 +76,8 @@ from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
+from sync.a1 import column_letter
 from sync.backends.base import Cell, CellUpdate, Colour, Grid, OwnedTab, RowKey
-from sync.cells import column_letter
 from sync.config import WorkbookConfig
 from sync.errors import ConcurrentEditError, ConfigError, WorkbookError
 

@@ -27,7 +27,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from sync.cells import a1, cell_text, name_key, parse_dates, parse_numbers
+from sync.a1 import a1
+from sync.cells import cell_text, name_key, parse_dates, parse_numbers
 from sync.config import Job
 from sync.rules import status as st
 

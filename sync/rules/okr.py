@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sync.a1 import a1
 from sync.cells import (
-    a1,
     cell_text,
     is_flag_like,
     name_key,
