@@ -12,18 +12,17 @@ import datetime as dt
 import ipaddress
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from sync.backends import open_workbook
-from sync.backends.base import Grid, Workbook
+from sync.backends import opened
+from sync.backends.base import Grid
 from sync.config import Config, EmailConfig, Job, WorkbookConfig
 from sync.errors import ConfigError, SyncError, WorkbookError
-from sync.evaluate import evaluate, tabs_to_read
+from sync.evaluate import evaluate
 from sync.frames import header_key
 from sync.notify.email import password_from_env
 from sync.scheduler import describe
@@ -93,7 +92,7 @@ def check_job(job: Job, now: dt.datetime) -> list[Finding]:
         return found
     try:
         with opened(job.workbook) as workbook:
-            grids = workbook.read(tabs_to_read(job))
+            grids = workbook.read(job.tabs.to_read())
             title = workbook.title
     except WorkbookError as err:
         return [*found, Finding("FAIL", f"{name}: {err}", _reach_fix(job.workbook))]
@@ -103,18 +102,6 @@ def check_job(job: Job, now: dt.datetime) -> list[Finding]:
     if not any(f.level == "FAIL" for f in layout):
         found.extend(_rows(job, grids, now))
     return found
-
-
-@contextmanager
-def opened(wb: WorkbookConfig) -> Iterator[Workbook]:
-    """The workbook, closed afterwards if its backend holds a connection (Google does)."""
-    workbook = open_workbook(wb)
-    try:
-        yield workbook
-    finally:
-        close = getattr(workbook, "close", None)
-        if callable(close):
-            close()
 
 
 def check_credentials(wb: WorkbookConfig, environ: Mapping[str, str] | None = None

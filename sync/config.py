@@ -74,6 +74,10 @@ class Tabs:
     kpi_log: str = "KPI log"
     status: str = "Status"
 
+    def to_read(self) -> list[str]:
+        """Every tab a run reads; ``[tabs] kpi_log = ""`` leaves the KPI log out (no such tab)."""
+        return [name for name in (self.kpis, self.okrs, self.kpi_log, self.status) if name]
+
 
 @dataclass(frozen=True)
 class WorkbookConfig:

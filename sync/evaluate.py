@@ -31,12 +31,6 @@ class Evaluation:
     problems: tuple[str, ...]
 
 
-def tabs_to_read(job: Job) -> list[str]:
-    """Every tab a run reads; ``[tabs] kpi_log = ""`` leaves the KPI log out (no such tab)."""
-    t = job.tabs
-    return [name for name in (t.kpis, t.okrs, t.kpi_log, t.status) if name]
-
-
 def evaluate(grids: dict[str, Grid | None], now: dt.datetime, job: Job) -> Evaluation:
     t = job.tabs
     kpi_sheet = read_sheet(t.kpis, grids.get(t.kpis), job.columns,

@@ -24,7 +24,7 @@ from sync.backends.base import Grid, OwnedTab, Row, RowKey, Workbook
 from sync.cells import name_key
 from sync.config import DigestConfig, Job
 from sync.errors import ConcurrentEditError
-from sync.evaluate import Evaluation, evaluate, tabs_to_read
+from sync.evaluate import Evaluation, evaluate
 from sync.notify.compose import compose
 from sync.notify.email import Sender
 from sync.notify.model import DeliveryReport, Digest
@@ -78,7 +78,7 @@ def run_once(job: Job, workbook: Workbook, sender: Sender, sender_address: str,
     If rows moved between the read and the write (``ConcurrentEditError`` with fresh grids),
     the run re-maps once (:func:`_remap`); a second move ends the run with nothing written.
     """
-    grids = workbook.read(tabs_to_read(job))
+    grids = workbook.read(job.tabs.to_read())
     ev = evaluate(grids, now, job)
     report = RunReport(workbook=job.workbook.name)
     _count(report, ev)

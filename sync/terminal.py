@@ -1,16 +1,14 @@
 """What a person reads in the terminal: the dry-run listing and the ``status`` tables.
 
-The only module that imports rich. Plain text goes through ``Output``, which masks
-secrets like the logs do, so nothing printed can leak the SMTP password or a key.
+The only module that imports rich. What it prints goes through ``Output`` (sync/output.py),
+which masks secrets like the logs do, so nothing printed can leak the SMTP password or a key.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import sys
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import Any
 
 import pandas as pd
 from rich.console import Console
@@ -21,37 +19,13 @@ from sync.a1 import a1
 from sync.backends.base import Cell
 from sync.evaluate import Evaluation
 from sync.job import RunReport
-from sync.logs import Redactor
+from sync.output import Output
 from sync.rules import status as st
 from sync.rules.kpi import fmt
 from sync.status_tab import bar
 
 NO_WRAP = {"Progress", "Expected", "Status", "Current", "Change"}
 STYLES = {"green": "green", "amber": "yellow", "red": "bold red", "grey": "dim"}
-
-
-class Output:
-    """stdout for results (dry run, check, status), with secrets masked."""
-
-    def __init__(self, redactor: Redactor, stream: TextIO | None = None) -> None:
-        self.redactor = redactor
-        self.stream = stream or sys.stdout
-        self.closed = False
-
-    def say(self, text: str = "") -> None:
-        """One line; if the reader went away (``| head``), the rest is dropped quietly."""
-        if self.closed:
-            return
-        try:
-            self.stream.write(self.redactor.redact(text) + "\n")
-            self.stream.flush()
-        except BrokenPipeError:
-            self.closed = True
-            devnull = os.open(os.devnull, os.O_WRONLY)  # so the exit-time flush cannot fail
-            os.dup2(devnull, self.stream.fileno())
-
-    def console(self) -> Console:
-        return Console(file=self.stream, highlight=False, soft_wrap=False)
 
 
 # -- dry run ------------------------------------------------------------------------------
@@ -88,7 +62,7 @@ def _show(value: Cell) -> str:
 
 def print_status(title: str, when: str, ev: Evaluation, today: dt.date, out: Output) -> None:
     """The current statuses as tables: objectives and key results, then KPIs worst first."""
-    console = out.console()
+    console = Console(file=out.stream, highlight=False, soft_wrap=False)
     c = ev.cycle
     def clean(text: str) -> Text:
         """Sheet text as plain text (no rich markup), masked cell by cell: a table may wrap

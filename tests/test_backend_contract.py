@@ -30,7 +30,6 @@ from sync.backends import open_workbook
 from sync.backends.base import Cell, Grid, Workbook
 from sync.config import AlertsConfig, Job, OkrConfig, Tabs, WorkbookConfig, load
 from sync.errors import ConcurrentEditError, ConfigError
-from sync.evaluate import tabs_to_read
 from sync.job import RunReport, run_once
 from sync.notify.email import Messages, OutboxSender
 from sync.notify.model import DeliveryReport
@@ -414,7 +413,7 @@ def test_kpi_log_set_to_nothing_is_a_valid_config_that_reads_no_log(tmp_path: Pa
     cfg = tmp_path / "metrics-sync.toml"
     cfg.write_text('[workbook]\npath = "w.xlsx"\n[tabs]\nkpi_log = ""\n', encoding="utf-8")
     job = load(cfg).jobs[0]
-    assert tabs_to_read(job) == ["KPIs", "OKRs", "Status"]
+    assert job.tabs.to_read() == ["KPIs", "OKRs", "Status"]
     cfg.write_text('[workbook]\npath = "w.xlsx"\n[tabs]\nkpi_log = " "\nstatus = ""\n',
                    encoding="utf-8")
     with pytest.raises(ConfigError, match=r"tabs.kpi_log = ' ': expected a non-empty tab name "

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
 from sync.backends.base import Workbook
+from sync.backends.readahead import ReadAhead
 from sync.config import WorkbookConfig
 from sync.errors import WorkbookError
 
@@ -20,3 +24,22 @@ def open_workbook(cfg: WorkbookConfig) -> Workbook:
 
     workbook: Workbook = open_google(cfg)
     return workbook
+
+
+@contextmanager
+def opened(wb: WorkbookConfig, *, read_ahead: Sequence[str] = ()) -> Iterator[Workbook]:
+    """The workbook, closed afterwards if its backend holds a connection (Google does).
+
+    With ``read_ahead`` the read of those tabs starts at once, in the background
+    (sync/backends/readahead.py); the first ``read`` of the same tabs takes its grids.
+    """
+    workbook = open_workbook(wb)
+    ahead = ReadAhead(workbook, read_ahead) if read_ahead else None
+    try:
+        yield ahead or workbook
+    finally:
+        if ahead is not None:
+            ahead.close()
+        close = getattr(workbook, "close", None)
+        if callable(close):
+            close()

@@ -1,0 +1,74 @@
+"""A workbook whose read was started before anyone asked for it.
+
+A run cannot compute before its one read has come back, and on a big sheet Google takes
+seconds to answer it (about 1.5 s for a million cells, bench/RESULTS.md). The command
+starts the read here, then imports the rules (pandas, numpy: about 0.4 s of CPU) while the
+server is busy, so the imports cost no wall time. Nothing else happens in parallel: the
+caller takes the grids with ``read`` and goes on alone, and ``write`` is the inner
+workbook's, unchanged.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future
+from typing import Any
+
+from sync.backends.base import CellUpdate, Grid, OwnedTab, RowKey, Workbook
+
+Grids = dict[str, Grid | None]
+
+
+class ReadAhead:
+    """Wraps a workbook; the first ``read`` of the same tabs returns the early read's grids.
+
+    A daemon thread, not an executor's: if the run is interrupted (Ctrl-C) while the read
+    waits on the network, the process exits without joining it.
+    """
+
+    def __init__(self, workbook: Workbook, tabs: Sequence[str]) -> None:
+        self.inner = workbook
+        self._tabs = list(tabs)
+        self._early: Future[Grids] | None = Future()
+        threading.Thread(target=self._read, args=(self._early,), name="read-ahead",
+                         daemon=True).start()
+
+    def _read(self, early: Future[Grids]) -> None:
+        try:
+            early.set_result(self.inner.read(self._tabs))
+        except BaseException as err:  # handed to the caller of read(), in its thread
+            early.set_exception(err)
+
+    def read(self, tabs: Sequence[str]) -> Grids:
+        early, self._early = self._early, None
+        if early is not None and list(tabs) == self._tabs:
+            return early.result()  # raises what the read raised, in the caller's thread
+        self.wait(early)  # one request at a time on the workbook's connection
+        return self.inner.read(tabs)
+
+    def close(self) -> None:
+        """Let an early read no one took finish before the connection is closed under it."""
+        early, self._early = self._early, None
+        self.wait(early)
+
+    @staticmethod
+    def wait(early: Future[Grids] | None) -> None:
+        if early is not None:
+            early.exception()
+
+    def __getattr__(self, name: str) -> Any:
+        """What else the backend offers (the Google one counts its requests)."""
+        return getattr(self.inner, name)
+
+    @property
+    def title(self) -> str:
+        return self.inner.title
+
+    @property
+    def url(self) -> str | None:
+        return self.inner.url
+
+    def write(self, updates: Sequence[CellUpdate], owned: Sequence[OwnedTab],
+              keys: Sequence[RowKey] = ()) -> None:
+        self.inner.write(updates, owned, keys)
