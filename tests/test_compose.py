@@ -77,7 +77,16 @@ MIXED = (
 def test_the_subject_counts_each_status_worst_first_and_resolved_last() -> None:
     mail = parsed(compose(digest(*MIXED), SENDER))
     assert mail["Subject"] == (
-        "[metrics-sync] 2 critical, 1 warning, 1 off track, 1 resolved — Team metrics")
+        "[metrics-sync] 1 critical, 1 still critical, 1 warning, 1 off track, 1 resolved — "
+        "Team metrics")
+
+
+def test_a_mail_of_reminders_says_the_rows_are_still_alerting() -> None:
+    reminders = digest(item("Revenue", "CRITICAL", reason="repeat"),
+                       item("Churn", "WARNING", reason="repeat"),
+                       item("Signups", "CRITICAL", reason="repeat"))
+    assert parsed(compose(reminders, SENDER))["Subject"] == (
+        "[metrics-sync] 2 still critical, 1 still warning — Team metrics")
 
 
 def test_a_weekly_digest_has_a_summary_subject() -> None:

@@ -121,10 +121,17 @@ def _ordered(items: Iterable[AlertItem]) -> list[AlertItem]:
 
 
 def _counts(items: Sequence[AlertItem]) -> str:
-    """``2 critical, 1 warning, 1 resolved``: status words in severity order, resolved last."""
+    """``2 critical, 1 still critical, 1 resolved``: status words in severity order, resolved
+    last. A reminder (``repeat``) says "still", so a mail of reminders alone does not read as
+    a new breach in the inbox."""
     tally: Counter[str] = Counter()
-    for item in _ordered(items):
-        tally["resolved" if item.reason == "resolved" else _one_line(item.status).lower()] += 1
+    for item in sorted(items, key=lambda i: (*_rank(i)[:3], i.reason == "repeat")):
+        word = _one_line(item.status).lower()
+        if item.reason == "resolved":
+            word = "resolved"
+        elif item.reason == "repeat":
+            word = f"still {word}"
+        tally[word] += 1
     return ", ".join(f"{n} {word}" for word, n in tally.items())
 
 
