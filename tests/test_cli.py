@@ -207,6 +207,26 @@ def test_init_sets_up_an_empty_workbook_that_then_runs_and_checks_clean(
     assert run(config, "--once") == 0
 
 
+def test_init_creates_the_workbook_file_when_there_is_none(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path)
+    assert cli.main(["init", "--config", str(config)]) == 0
+    assert "created" in capsys.readouterr().out
+    workbook = tmp_path / "team-metrics.xlsx"
+    assert tabs(workbook) == ["KPIs", "OKRs"]
+    assert openpyxl.load_workbook(workbook)["OKRs"].max_row == 3
+    assert run(config, "--once") == 0
+    assert cli.main(["init", "--config", str(config)]) == 2  # and never over it again
+
+
+def test_init_names_a_missing_folder_rather_than_creating_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, '[workbook]\npath = "no/such/folder/metrics.xlsx"\n')
+    assert cli.main(["init", "--config", str(config)]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "no").exists()
+
+
 def test_init_refuses_a_workbook_that_already_has_its_tabs(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     workbook = demo_workbook(tmp_path / "team-metrics.xlsx")

@@ -125,6 +125,25 @@ class XlsxWorkbook:
             raise WorkbookError(f"{self.path}: could not save the workbook ({err})") from err
 
 
+def create_workbook(path: Path, owned: Sequence[OwnedTab]) -> None:
+    """A new file holding only ``owned``: ``metrics-sync init`` where no workbook exists yet.
+
+    Never over an existing file (``init`` does not overwrite), and only in a folder that
+    exists, so a typo in ``[workbook] path`` is an error rather than a new tree of folders.
+    """
+    if path.exists():
+        raise WorkbookError(f"{path}: the file exists already; init does not overwrite it")
+    if not path.parent.is_dir():
+        raise WorkbookError(f"{path}: the folder {str(path.parent)!r} does not exist")
+    book = openpyxl.Workbook()
+    blank = book.active
+    for tab in owned:
+        _replace_tab(book, tab)
+    if blank is not None:
+        book.remove(blank)
+    XlsxWorkbook(path)._save(book)
+
+
 @contextmanager
 def _logged_warnings(path: Path, tab: str | None, *, quiet: bool = False
                      ) -> Iterator[list[str]]:
