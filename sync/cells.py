@@ -40,8 +40,9 @@ import decimal
 import math
 import numbers
 import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from itertools import repeat
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -63,6 +64,13 @@ Stamps = npt.NDArray[np.datetime64]
 
 # What kind of Python value a cell holds (see _classify).
 EMPTY, NUMBER, BOOL, TEXT, DATE, OTHER = range(6)
+_RARE, _FLOAT = -1, -2  # for _classify only: a type to look at closer; a float, maybe NaN
+# The exact types of nearly every cell (a subclass, such as pd.Timestamp, is _RARE). Of these
+# only a float can be missing (NaN); _classify checks those.
+_COMMON_KINDS: Final[Mapping[type, int]] = {
+    type(None): EMPTY, float: _FLOAT, int: NUMBER, str: TEXT, bool: BOOL,
+    dt.date: DATE, dt.datetime: DATE,
+}  # fmt: skip
 
 SHEETS_EPOCH = dt.date(1899, 12, 30)
 _EPOCH = np.datetime64("1899-12-30", "ms")
@@ -109,18 +117,39 @@ def _float_or_inf(cell: object) -> float:
         return math.nan
 
 
-def _classify(values: pd.Series) -> tuple[Objects, npt.NDArray[np.int8]]:
-    """The cells as an object array, and one kind code per cell.
+def _classify(values: pd.Series) -> tuple[Objects, npt.NDArray[np.int8], Floats]:
+    """The cells as an object array, one kind code per cell, and each NUMBER cell as a float.
 
-    Each distinct *type* is classified once (a handful), not each cell. Decimals become floats
-    first: pandas' missing-value check raises on a signalling NaN, and floats are what we want.
+    The types backends hand over (float, int, str, None...) are looked up in a dict, one
+    look-up per cell run in C by ``map`` and ``np.fromiter``; only cells of other types (a
+    handful: Decimal, Timestamp, numpy scalars) go through ``_classify_rare``. The numbers are
+    converted here, once, because that conversion is also what finds the float NaNs (empty).
     """
     cells = values.to_numpy(dtype=object)
+    kinds = np.fromiter(map(_COMMON_KINDS.get, map(type, cells), repeat(_RARE)), dtype=np.int8,
+                        count=len(cells))
+    rare = np.flatnonzero(kinds == _RARE)
+    if len(rare):
+        cells = cells.copy()  # Decimals become floats: never write into the caller's frame
+        cells[rare], kinds[rare] = _classify_rare(cells[rare])
+    num = np.flatnonzero((kinds == NUMBER) | (kinds == _FLOAT))
+    numbers = np.full(len(cells), np.nan)
+    numbers[num] = _to_floats(cells[num])
+    missing = (kinds[num] == _FLOAT) & np.isnan(numbers[num])  # what pd.isna says of a float
+    kinds[num] = np.where(missing, EMPTY, NUMBER)
+    return cells, kinds, numbers
+
+
+def _classify_rare(cells: Objects) -> tuple[Objects, npt.NDArray[np.int8]]:
+    """Kind codes of cells whose type is not in ``_COMMON_KINDS``, each distinct type once.
+
+    Decimals become floats first: pandas' missing-value check raises on a signalling NaN, and
+    floats are what we want.
+    """
     types: Objects = np.asarray(np.frompyfunc(type, 1, 1)(cells), dtype=object)
     codes, uniques = pd.factorize(types)
     decimals = [i for i, t in enumerate(uniques) if issubclass(t, decimal.Decimal)]
     if decimals:
-        cells = cells.copy()
         exact = np.isin(codes, decimals)
         cells[exact] = np.array([_float_or_inf(c) for c in cells[exact]], dtype=np.float64)
     table = np.array([_kind_of(t) for t in uniques] + [OTHER], dtype=np.int8)
@@ -150,8 +179,9 @@ def _fill_by_unique(
 
 def _frame(index: pd.Index, value: npt.NDArray[Any], error: Objects) -> pd.DataFrame:
     """The shape every parser returns: the caller's index, ``value`` and an object ``error``."""
-    return pd.DataFrame(
-        {"value": value, "error": pd.Series(error, index=index, dtype=object)}, index=index
+    return pd.DataFrame(  # the arrays are the parser's own: pandas need not copy them
+        {"value": value, "error": pd.Series(error, index=index, dtype=object, copy=False)},
+        index=index, copy=False,
     )
 
 
@@ -187,6 +217,18 @@ def _blank_or_formula(texts: pd.Series, errors: Objects) -> Bools:
 def _plain_numeric(values: pd.Series) -> bool:
     """Is the column already numbers (not bools), so no cell needs looking at one by one?"""
     return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+
+
+def _numbers_and_blanks(values: pd.Series) -> bool:
+    """Does an object column hold only numbers (not bools) and missing cells?
+
+    What a backend hands over for a column nobody typed text into. pandas' type inference
+    stops at the first cell of another type, so asking costs little either way.
+    """
+    return pd.api.types.infer_dtype(values, skipna=True) in _NUMBERS_AND_BLANKS
+
+
+_NUMBERS_AND_BLANKS: Final = frozenset({"floating", "integer", "mixed-integer-float", "empty"})
 
 
 # --- numbers ---------------------------------------------------------------------------------
@@ -312,20 +354,19 @@ def parse_numbers(values: pd.Series, *, decimal_comma: bool = False) -> pd.DataF
     "formula error #REF!", "a checkbox, not a number", "a date, not a number",
     "not a finite number", and the two decimal-mark ones in ``AMBIGUOUS``.
     """
-    if _plain_numeric(values):
-        number = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    if _plain_numeric(values) or _numbers_and_blanks(values):
+        number = (values.to_numpy(dtype=np.float64, na_value=np.nan) if _plain_numeric(values)
+                  else _to_floats(values.to_numpy(dtype=object)))
         inf = np.isinf(number)
         return _frame(values.index, np.where(inf, np.nan, number), _notes(inf, NOT_FINITE))
-    cells, kinds = _classify(values)
-    value = np.full(len(cells), np.nan)
+    cells, kinds, numbers = _classify(values)
+    finite = np.isfinite(numbers)
+    value = np.where(finite, numbers, np.nan)
     error = np.full(len(cells), None, dtype=object)
     error[kinds == BOOL] = "a checkbox, not a number"
     error[kinds == DATE] = "a date, not a number"
     error[kinds == OTHER] = NOT_A_NUMBER
-    num = kinds == NUMBER
-    number = _to_floats(cells[num])
-    value[num] = np.where(np.isfinite(number), number, np.nan)
-    error[np.flatnonzero(num)[~np.isfinite(number)]] = NOT_FINITE
+    error[(kinds == NUMBER) & ~finite] = NOT_FINITE
     text = kinds == TEXT
     _fill_by_unique(text, cells, value, error, lambda t: _number_texts(t, decimal_comma))
     return _frame(values.index, value, error)
@@ -478,7 +519,7 @@ def parse_dates(values: pd.Series, *, dayfirst: bool | None = None) -> pd.DataFr
         stamps, error = _serials(serial)
         error[np.isnan(serial)] = None
         return _frame(values.index, stamps, error)
-    cells, kinds = _classify(values)
+    cells, kinds, _ = _classify(values)
     value = np.full(len(cells), np.datetime64("NaT"), dtype="datetime64[ns]")
     error = np.full(len(cells), None, dtype=object)
     error[kinds == BOOL] = "a checkbox, not a date"
@@ -564,17 +605,14 @@ def parse_flags(values: pd.Series) -> pd.DataFrame:
 
     ``value`` is 1.0 (done), 0.0 (not done) or NaN (empty or unreadable, then ``error`` says why).
     """
-    cells, kinds = _classify(values)
+    cells, kinds, numbers = _classify(values)
     value = np.full(len(cells), np.nan)
     error = np.full(len(cells), NOT_A_FLAG, dtype=object)
     error[kinds == EMPTY] = None
     flag = kinds == BOOL
     value[flag], error[flag] = cells[flag].astype(np.float64), None
-    num = kinds == NUMBER
-    number = _to_floats(cells[num])
-    binary = (number == 0) | (number == 1)
-    value[np.flatnonzero(num)[binary]] = number[binary]
-    error[np.flatnonzero(num)[binary]] = None
+    binary = (kinds == NUMBER) & ((numbers == 0) | (numbers == 1))
+    value[binary], error[binary] = numbers[binary], None
     text = kinds == TEXT
     _fill_by_unique(text, cells, value, error, _flag_texts)
     return _frame(values.index, value, error)
@@ -586,7 +624,7 @@ def is_flag_like(values: pd.Series) -> pd.Series:
     The OKR rules use this to tell a milestone key result from a numeric one; ``1``/``0`` alone
     are numbers, so they say nothing either way and are False here.
     """
-    cells, kinds = _classify(values)
+    cells, kinds, _ = _classify(values)
     like = kinds == BOOL
     text = kinds == TEXT
     _fill_by_unique(text, cells, like, np.empty(len(cells), dtype=object), _flag_word_mask)

@@ -17,6 +17,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -97,9 +98,11 @@ def _body(grid: Grid) -> tuple[np.ndarray, Bools, pd.Index]:
     """Rows 2.. as one full-width object block, blank rows dropped, its blank cells, and
     the kept rows' sheet row numbers."""
     width = max(len(grid[0]), max((len(r) for r in grid), default=0))
-    body = np.full((len(grid) - 1, width), None, dtype=object)
-    for i, row in enumerate(grid[1:]):
-        body[i, : len(row)] = row
+    # One C pass over the cells (short rows padded with None), not a numpy copy per row.
+    cells = chain.from_iterable(row if len(row) == width else [*row, *[None] * (width - len(row))]
+                                for row in grid[1:])
+    body = np.fromiter(cells, dtype=object, count=(len(grid) - 1) * width)
+    body = body.reshape(len(grid) - 1, width)
     blank = blank_mask(body)
     keep = ~blank.all(axis=1)
     index = pd.Index(np.arange(2, len(grid) + 1)[keep], name="row")
@@ -228,16 +231,16 @@ def wide_history(sheet: Sheet) -> pd.DataFrame:
                              "col": pd.Series(dtype="int64"), "raw": pd.Series(dtype=object)})
     cols = np.array([pos for pos, _ in sheet.dates], dtype=np.int64)
     days = np.array([np.datetime64(d, "D") for _, d in sheet.dates]).astype("datetime64[ns]")
-    raw = sheet.body[:, cols - 1].ravel()
-    blank = sheet.blank[:, cols - 1].ravel() if sheet.blank is not None else blank_mask(raw)
-    filled = np.flatnonzero(~blank)
+    blank = (sheet.blank[:, cols - 1] if sheet.blank is not None
+             else blank_mask(sheet.body[:, cols - 1]))
+    filled = np.flatnonzero(~blank.ravel())
     row_of, col_of = np.divmod(filled, len(cols))
     return pd.DataFrame({
         "row": sheet.rows.index.to_numpy(dtype=np.int64)[row_of],
         "date": days[col_of],
         "col": cols[col_of],
-        "raw": raw[filled],
-    })
+        "raw": sheet.body[row_of, cols[col_of] - 1],  # the filled cells alone are copied
+    }, copy=False)  # fresh arrays: no need for pandas to copy them again
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
