@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.emulator import EmulatorProcess, Request
+from bench.emulator import TESTS, EmulatorProcess, Request
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -116,27 +116,20 @@ class Bench:
         self.log = work / "children.log"
 
     def config(self, key: str) -> Path:
+        """The tests' config (tests/workbooks.py) on the emulator, mailing to an outbox.
+        Imported here, as bench/emulator.py imports the emulator: the spawned emulator
+        process imports this module too, and needs neither openpyxl nor the sync."""
+        if str(TESTS) not in sys.path:
+            sys.path.insert(0, str(TESTS))
+        from workbooks import config_text
+
         path = self.work / f"{key[:8]}.toml"
-        path.write_text(f"""[workbook]
+        path.write_text(config_text(f"""[workbook]
 backend = "google"
 spreadsheet = "{key}"
 endpoint = "{self.emu.url}"
 name = "bench-{key[:8]}"
-
-[tabs]
-kpi_log = ""
-
-[okr]
-start = 2026-10-01
-end = 2026-12-31
-
-[alerts]
-recipients = ["leads@example.com"]
-
-[email]
-from = "metrics-sync@example.com"
-outbox = "{self.work / 'outbox'}"
-""")
+""", tabs='kpi_log = ""', email=f'outbox = "{self.work / "outbox"}"'))
         return path
 
     def sync(self, config: Path, when: dt.datetime, *, prefix: tuple[str, ...] = ()

@@ -18,6 +18,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import workbooks
 from sheets_emulator import SheetsEmulator
 
 from sync.backends.google import GoogleWorkbook, open_google
@@ -69,27 +70,14 @@ def job(emulator: SheetsEmulator, key: str) -> Job:
 def config_text(emulator: SheetsEmulator, key: str, smtp_port: int | None) -> str:
     """The same job as a config file, for the command line, mailing through SMTP on
     ``smtp_port`` (None: to the outbox folder beside the config)."""
-    email = ('outbox = "outbox"\n' if smtp_port is None else
-             f'host = "127.0.0.1"\nport = {smtp_port}\nstarttls = false\ntimeout = 5\n')
-    return f"""[workbook]
+    email = ('outbox = "outbox"' if smtp_port is None else
+             f'host = "127.0.0.1"\nport = {smtp_port}\nstarttls = false\ntimeout = 5')
+    return workbooks.config_text(f"""[workbook]
 backend = "google"
 name = "team"
 spreadsheet = "{key}"
 endpoint = "{emulator.url}"
-
-[tabs]
-kpi_log = ""
-
-[okr]
-start = 2026-10-01
-end = 2026-12-31
-
-[alerts]
-recipients = ["{LEADS}"]
-
-[email]
-from = "{SENDER}"
-{email}"""
+""", tabs='kpi_log = ""', recipients=(LEADS,), email=email, sender=SENDER)
 
 
 class Recorder:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import openpyxl
 import pytest
+from workbooks import config_text
 
 from sync.backends.xlsx import XlsxWorkbook
 from sync.cli import main
@@ -279,20 +280,10 @@ def test_the_cli_mails_through_smtp_and_exits_1_when_a_mail_was_not_accepted(
     server = smtp_server_factory(starttls=False)  # the CLI trusts the system CAs only
     server.handler.refuse.add(LEADS)
     config = book.parent / "metrics-sync.toml"
-    config.write_text(f"""
-[workbook]
-path = "{book.name}"
-[okr]
-start = 2026-10-01
-end = 2026-12-31
-[alerts]
-recipients = ["{LEADS}"]
-[email]
-host = "{server.host}"
-port = {server.port}
-starttls = false
-from = "{SENDER}"
-""", encoding="utf-8")
+    config.write_text(config_text(
+        f'[workbook]\npath = "{book.name}"', recipients=(LEADS,), sender=SENDER,
+        email=f'host = "{server.host}"\nport = {server.port}\nstarttls = false'),
+        encoding="utf-8")
     argv = ["run", "--once", "--config", str(config), "--as-of"]
     assert main([*argv, NOW.isoformat()]) == 1
     assert sorted(inbox(server)) == [ANA, BO]

@@ -52,7 +52,7 @@ def lock_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def sync(path: Path) -> int:
     config = path.with_suffix(".toml")
-    config.write_text(corpus.CONFIG.format(name=path.name), encoding="utf-8")
+    config.write_text(corpus.config(path.name), encoding="utf-8")
     return main(["run", "--once", "--config", str(config), "--as-of", corpus.AS_OF])
 
 

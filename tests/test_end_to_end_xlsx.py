@@ -11,6 +11,7 @@ from typing import Any
 import openpyxl
 import pytest
 from openpyxl.cell.cell import Cell
+from workbooks import config_text
 
 from sync.cli import main
 
@@ -30,19 +31,7 @@ OKR_ROWS: list[list[Any]] = [
     ["Reliability", "Ship status page", "ops@example.com", None, "Done", "Done", None, None],
     [None, "Cut P1 bugs from 10 to 0", "ops@example.com", 10, 0, 4, "aspirational", None],
 ]
-CONFIG = """
-[workbook]
-backend = "xlsx"
-path = "team.xlsx"
-[okr]
-start = 2026-10-01
-end = 2026-12-31
-[alerts]
-recipients = ["leads@example.com"]
-[email]
-outbox = "outbox"
-from = "sync@example.com"
-"""
+CONFIG = config_text('[workbook]\nbackend = "xlsx"\npath = "team.xlsx"', sender="sync@example.com")
 NOW = "2026-11-20T09:00:00+00:00"
 
 

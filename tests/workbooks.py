@@ -1,8 +1,10 @@
 """Real .xlsx workbooks and configs on disk, for the tests of the commands and the worker.
 
 ``demo_workbook`` is the bundled example (examples/make_example.py), whose alerting rows
-mail on a first run; ``write_config`` writes a config beside it. Plain functions, so a
-subprocess test and an in-process test see the very same files.
+mail on a first run; ``write_config`` writes a config beside it. ``config_text`` is that
+config as text, for every test and bench that writes one (pass what differs: the workbook
+section, the sender, how mail goes). Plain functions, so a subprocess test and an in-process
+test see the very same files.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import openpyxl
@@ -23,6 +26,7 @@ from sync.starter import starter_tabs
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = "2026-11-26T08:00"  # the example's "today"
+WORKBOOK = '[workbook]\npath = "team-metrics.xlsx"\n'  # the example, beside the config
 
 
 def demo_workbook(path: Path) -> Path:
@@ -51,22 +55,35 @@ def starter_workbook(path: Path) -> Path:
     return path
 
 
-def write_config(folder: Path, workbooks: str = '[workbook]\npath = "team-metrics.xlsx"\n',
-                 extra: str = "") -> Path:
-    """A config in ``folder``: the given workbook section(s), the example's cycle, an outbox."""
-    cfg = folder / "metrics-sync.toml"
-    cfg.write_text(f"""{workbooks}
-[okr]
+def config_text(workbooks: str = WORKBOOK, *, tabs: str = "",
+                recipients: Sequence[str] = ("leads@example.com",),
+                email: str = 'outbox = "outbox"', sender: str = "metrics-sync@example.com",
+                extra: str = "") -> str:
+    """The config every test and bench writes: the given workbook section(s) (headers and
+    all), a ``[tabs]`` section when ``tabs`` has keys for it, the example's cycle, the alert
+    ``recipients``, and ``[email]``: how mail goes (``email``: an outbox folder beside the
+    config by default) and its ``sender``. ``extra`` comes last, so keys without a header of
+    their own (``host``, ``port``...) land in ``[email]``."""
+    tabs_section = f"[tabs]\n{tabs}\n\n" if tabs else ""
+    listed = ", ".join(f'"{r}"' for r in recipients)
+    return f"""{workbooks}
+{tabs_section}[okr]
 start = 2026-10-01
 end = 2026-12-31
 
 [alerts]
-recipients = ["leads@example.com"]
+recipients = [{listed}]
 
 [email]
-outbox = "outbox"
-from = "metrics-sync@example.com"
-{extra}""", encoding="utf-8")
+{email}
+from = "{sender}"
+{extra}"""
+
+
+def write_config(folder: Path, workbooks: str = WORKBOOK, extra: str = "") -> Path:
+    """``config_text`` in ``folder``: the given workbook section(s), an outbox."""
+    cfg = folder / "metrics-sync.toml"
+    cfg.write_text(config_text(workbooks, extra=extra), encoding="utf-8")
     return cfg
 
 

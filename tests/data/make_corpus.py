@@ -25,6 +25,11 @@ from typing import Any
 import openpyxl
 from openpyxl.workbook.workbook import Workbook
 
+TESTS = str(Path(__file__).resolve().parents[1])  # tests/workbooks.py, when run as a script
+if TESTS not in sys.path:
+    sys.path.insert(0, TESTS)
+from workbooks import config_text  # noqa: E402 - after the path is set
+
 Grid = list[list[Any]]
 Builder = Callable[[Path], None]
 
@@ -42,21 +47,11 @@ OKR_ROWS: Grid = [
     [None, "Close 12 deals", "", 0, 12, 7, "committed"],
     ["Reliability", "Cut P1 bugs from 10 to 2", "ops@example.com", 10, 2, 6, "committed"],
 ]
-CONFIG = """[workbook]
-backend = "xlsx"
-path = "{name}"
 
-[okr]
-start = 2026-10-01
-end = 2026-12-31
 
-[alerts]
-recipients = ["leads@example.com"]
-
-[email]
-outbox = "outbox"
-from = "metrics-sync@example.com"
-"""
+def config(name: str) -> str:
+    """The config beside workbook ``name``: the tests' usual one (tests/workbooks.py)."""
+    return config_text(f'[workbook]\nbackend = "xlsx"\npath = "{name}"\n')
 
 
 @dataclass(frozen=True)
@@ -762,7 +757,7 @@ def build_all(folder: Path, *, big: bool = False) -> list[Path]:
         if d.big and not big:
             continue
         d.build(folder / f"{d.name}.xlsx")
-        (folder / f"{d.name}.toml").write_text(CONFIG.format(name=f"{d.name}.xlsx"))
+        (folder / f"{d.name}.toml").write_text(config(f"{d.name}.xlsx"))
         lines.append(f"{d.name}.xlsx  exit {d.code}  {d.shows}")
     (folder / "INDEX.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return [folder / f"{d.name}.xlsx" for d in CORPUS.values() if big or not d.big]
