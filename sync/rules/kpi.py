@@ -514,6 +514,41 @@ def percent_change(fraction: float) -> str:
     return f"{round(float(fraction) * 100, 1) + 0.0:+.1f} %"
 
 
+# Column forms of fmt and percent_change for the notes, which word every KPI: the same text,
+# but the branches are taken with whole-array masks and each value meets one bare f-string,
+# not two Python calls (tests/test_kpi_rules.py checks them against fmt and percent_change).
+
+
+def _fmt_column(values: Floats, units: Objects) -> Objects:
+    """``fmt(v, u)`` for each pair of ``values`` and ``units``."""
+    percent, dollar = units == "%", units == "$"
+    with np.errstate(over="ignore"):  # as fmt: a huge percentage is "inf %", quietly
+        text = _number_column(np.where(percent, values * 100, values))
+    other = ~percent & ~dollar
+    text[percent] = [f"{t} %" for t in text[percent]]
+    text[dollar] = [f"-${t[1:]}" if t.startswith("-") else f"${t}" for t in text[dollar]]
+    text[other] = [f"{t} {u}".strip() for t, u in zip(text[other], units[other], strict=True)]
+    text[np.isnan(values)] = ""
+    return text
+
+
+def _number_column(values: Floats) -> Objects:
+    """``_number`` of each value (NaN: "")."""
+    whole = np.isfinite(values) & (values == np.trunc(values))  # float.is_integer
+    big = ~whole & (np.abs(values) >= 1000)
+    small = ~whole & ~big & ~np.isnan(values)
+    text = np.full(len(values), "", dtype=object)
+    text[whole] = [f"{v:,.0f}" for v in values[whole].tolist()]
+    text[big] = [f"{v:,.1f}" for v in values[big].tolist()]
+    text[small] = [f"{v:.4g}" for v in values[small].tolist()]
+    return text
+
+
+def _percent_column(fractions: Floats) -> list[str]:
+    """``percent_change`` of each fraction."""
+    return [f"{round(c * 100, 1) + 0.0:+.1f} %" for c in fractions.tolist()]
+
+
 def _texts(size: int, rows: Ints, texts: list[str]) -> Objects:
     """A column of note parts: ``texts`` on ``rows``, "" elsewhere."""
     out = np.full(size, "", dtype=object)
@@ -529,8 +564,7 @@ def _notes(f: pd.DataFrame, better: Floats, job: Job, where: Where) -> Objects:
     NO DATA rows where to add a value.
     """
     units = f["unit"].to_numpy(dtype=object)
-    value = np.array([fmt(v, u) for v, u in zip(_floats(f["value"]), units, strict=True)],
-                     dtype=object)
+    value = _fmt_column(_floats(f["value"]), units)
     status = f["status"].to_numpy(dtype=object)
     undated = ~np.isnan(_floats(f["cadence_days"])) & f["date"].isna().to_numpy()
     parts = [
@@ -559,8 +593,8 @@ def _head(f: pd.DataFrame, value: Objects, units: Objects) -> Objects:
     limit = np.where(breach[rows] == "critical", _floats(f["critical"])[rows],
                      _floats(f["warning"])[rows])
     out = value.copy()
-    out[rows] = [f"{v} {s} {b} {fmt(t, u)}" for v, s, b, t, u in zip(
-        value[rows], sign, breach[rows], limit, units[rows], strict=True)]
+    out[rows] = [f"{v} {s} {b} {t}" for v, s, b, t in zip(
+        value[rows], sign, breach[rows], _fmt_column(limit, units[rows]), strict=True)]
     return out
 
 
@@ -568,35 +602,34 @@ def _change_note(f: pd.DataFrame, units: Objects) -> Objects:
     """``-17.6 % since 2026-11-09``; a sudden change adds the figures and the limit."""
     value, previous = _floats(f["value"]), _floats(f["previous"])
     rows = np.flatnonzero(~np.isnan(previous) & ~np.isnan(value))
-    since = np.datetime_as_string(_days(f["previous_date"])[rows], unit="D")
-    change, limit = _floats(f["change"])[rows], _floats(f["max_change"])[rows]
+    value, previous, units = value[rows], previous[rows], units[rows]
+    since = np.datetime_as_string(_days(f["previous_date"])[rows], unit="D").tolist()
+    moves = _percent_column(_floats(f["change"])[rows])
+    from_zero = ((previous == 0) & (value != 0)).tolist()
+    texts = np.array([f"{'up' if v > 0 else 'down'} from 0 on {d}" if zero else f"{m} since {d}"
+                      for v, d, m, zero in zip(value.tolist(), since, moves, from_zero,
+                                               strict=True)], dtype=object)
     sudden = f["sudden"].to_numpy(dtype=bool)[rows]
-    texts = [_moved(v, p, since=d, change=c, sudden=b, max_change=m, unit=u)
-             for v, p, d, c, b, m, u in zip(value[rows], previous[rows], since, change, sudden,
-                                            limit, units[rows], strict=True)]
-    return _texts(len(f), rows, texts)
+    limits = _floats(f["max_change"])[rows][sudden].tolist()
+    was = _was(previous[sudden], units[sudden])
+    texts[sudden] = [f"{t}{w}, more than the {m * 100:g} % max change"
+                     for t, w, m in zip(texts[sudden], was, limits, strict=True)]
+    return _texts(len(f), rows, texts.tolist())
 
 
-def _moved(value: float, previous: float, *, since: str, change: float, sudden: bool,
-           max_change: float, unit: str) -> str:
-    """One KPI's move against its previous point, in words."""
-    if previous == 0 and value != 0:
-        text = f"{'up' if value > 0 else 'down'} from 0 on {since}"
-    else:
-        text = f"{percent_change(change)} since {since}"
-    if sudden:
-        was = f" (was {fmt(previous, unit)})" if previous != 0 else ""
-        text += f"{was}, more than the {float(max_change) * 100:g} % max change"
-    return text
+def _was(previous: Floats, units: Objects) -> list[str]:
+    """`` (was 412)`` for a sudden change; nothing when it was 0 ("up from 0" says so)."""
+    return [f" (was {p})" if nonzero else "" for p, nonzero in zip(
+        _fmt_column(previous, units), (previous != 0).tolist(), strict=True)]
 
 
 def _stale_note(f: pd.DataFrame, factor: float) -> Objects:
     """``no new value for 24 days (since 2026-11-02; stale after 10.5)``."""
     rows = np.flatnonzero(f["stale"].to_numpy(dtype=bool))
     since = np.datetime_as_string(_days(f["date"])[rows], unit="D")
-    texts = [f"no new value for {age:.0f} days (since {day}; stale after {float(days) * factor:g})"
-             for age, day, days in zip(_floats(f["age_days"])[rows], since,
-                                       _floats(f["cadence_days"])[rows], strict=True)]
+    texts = [f"no new value for {age:.0f} days (since {day}; stale after {days * factor:g})"
+             for age, day, days in zip(_floats(f["age_days"])[rows].tolist(), since,
+                                       _floats(f["cadence_days"])[rows].tolist(), strict=True)]
     return _texts(len(f), rows, texts)
 
 
@@ -606,6 +639,6 @@ def _target_note(f: pd.DataFrame, better: Floats, units: Objects) -> Objects:
     rows = np.flatnonzero(~np.isnan(target) & ~np.isnan(value))
     met = better[rows] * value[rows] >= better[rows] * target[rows]
     verdict = np.select([np.isnan(better[rows]), met], ["", " met"], default=" not met")
-    texts = [f"target {fmt(t, u)}{w}" for t, u, w in zip(target[rows], units[rows], verdict,
-                                                           strict=True)]
+    texts = [f"target {t}{w}" for t, w in zip(_fmt_column(target[rows], units[rows]), verdict,
+                                                strict=True)]
     return _texts(len(f), rows, texts)
