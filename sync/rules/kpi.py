@@ -88,9 +88,9 @@ def evaluate_kpis(kpis: pd.DataFrame, history: pd.DataFrame, now: dt.datetime, j
     today = _today(now, job)
     points = _points(history, kpis.index, today, errors, job)
     frame = pd.DataFrame({
-        "name": col("kpi").map(cell_text),
-        "owner": col("owner").map(cell_text),
-        "unit": col("unit").map(cell_text),
+        "name": _cell_texts(col("kpi")),
+        "owner": _cell_texts(col("owner")),
+        "unit": _cell_texts(col("unit")),
         "direction": direction,
         "warning": nums["warning"],
         "critical": nums["critical"],
@@ -241,8 +241,8 @@ def _inferred(warning: pd.Series, critical: pd.Series, target: pd.Series) -> pd.
     With one threshold, or two equal ones, a Target above it means higher is better. One
     vote is computed per rule and the first that speaks wins: no overwriting of choices.
     """
-    by_pair = (warning - critical).map(np.sign)
-    by_target = (target - warning.fillna(critical)).map(np.sign)
+    by_pair = (warning - critical).transform(np.sign)
+    by_target = (target - warning.fillna(critical)).transform(np.sign)
     vote = by_pair.where(by_pair.fillna(0) != 0, by_target)
     return pd.Series(np.select([vote > 0, vote < 0], ["higher", "lower"], default=""),
                      index=warning.index, dtype=object)
@@ -301,6 +301,12 @@ def _cadence_days(texts: pd.Series) -> Floats:
     return out
 
 
+def _cell_texts(raw: pd.Series) -> pd.Series:
+    """``cell_text`` of each cell; text, the usual cell, is stripped without a call per cell."""
+    texts = [v.strip() if type(v) is str else cell_text(v) for v in raw.tolist()]
+    return pd.Series(texts, index=raw.index)  # the dtype pandas infers, as Series.map gives
+
+
 def _folded(raw: pd.Series) -> pd.Series:
     """Cells as trimmed, case-folded text; each distinct cell converted once."""
     codes, uniques = pd.factorize(raw.to_numpy(dtype=object))
@@ -339,8 +345,9 @@ def _points(history: pd.DataFrame, index: pd.Index, today: np.datetime64, errors
     if history.empty:
         return out
     value, reason = _history_values(history, job)
-    if reason.notna().any():
-        errors.add(_history_notes(history, reason, index))
+    unread = reason.notna().to_numpy(dtype=bool)
+    if unread.any():  # the few unreadable entries are picked out first, then worded
+        errors.add(_history_notes(history[unread], reason[unread], index))
     day = history["date"].to_numpy().astype("datetime64[D]")
     code = index.get_indexer(pd.Index(history["row"]))
     usable = np.flatnonzero(~np.isnan(value) & ~np.isnat(day) & (day <= today) & (code >= 0))
@@ -387,9 +394,12 @@ def _at(values: npt.NDArray[np.generic], positions: Ints) -> npt.NDArray[np.gene
     return np.where(positions >= 0, picked, missing)
 
 
-def _history_notes(history: pd.DataFrame, reason: pd.Series, index: pd.Index) -> pd.Series:
-    """``J5 (2026-11-09) 'abc': not a number`` per bad cell, at most a few per KPI row."""
-    bad = history[reason.notna() & history["row"].isin(index)].assign(reason=reason)
+def _history_notes(unread: pd.DataFrame, reason: pd.Series, index: pd.Index) -> pd.Series:
+    """``J5 (2026-11-09) 'abc': not a number`` per bad cell, at most a few per KPI row.
+
+    ``unread`` holds the history entries that could not be read, ``reason`` says why.
+    """
+    bad = unread[unread["row"].isin(index)].assign(reason=reason)
     if bad.empty:
         return pd.Series(dtype=object)
     named = bad[bad.groupby("row").cumcount() < CELLS_PER_NOTE]
