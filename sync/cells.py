@@ -40,7 +40,7 @@ import decimal
 import math
 import numbers
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from itertools import repeat
 from typing import Any, Final
 
@@ -651,3 +651,9 @@ def name_key(name: object) -> str:
     """Names (KPIs, key results, headers) match case-insensitively, ignoring surrounding and
     repeated spaces."""
     return " ".join(cell_text(name).split()).casefold()
+
+
+def name_keys(names: Iterable[object]) -> list[str]:
+    """``name_key`` of each name, for whole columns: a text name (nearly all of them) is keyed
+    inline, without two calls per name (``split()`` drops the spaces ``strip()`` would)."""
+    return [" ".join(n.split()).casefold() if type(n) is str else name_key(n) for n in names]

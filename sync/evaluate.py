@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sync.backends.base import Grid
-from sync.cells import name_key, parse_dates
+from sync.cells import name_keys, parse_dates
 from sync.config import KPI_COLUMNS, LOG_COLUMNS, OKR_COLUMNS, OWNED_COLUMNS, Job
 from sync.frames import Sheet, blank_mask, read_sheet, sheet_dayfirst, wide_history
 from sync.rules.kpi import Where, duplicate_names, evaluate_kpis
@@ -79,8 +79,7 @@ def _with_log(history: pd.DataFrame, kpi_rows: pd.DataFrame, tab: str, grid: Gri
     """
     log = read_sheet(tab, grid, job.columns, list(LOG_COLUMNS), ["date", "kpi", "value"])
     rows = log.rows
-    keys = rows["kpi"].map(name_key)
-    kpi_keys = kpi_rows["kpi"].map(name_key)
+    keys, kpi_keys = _name_keys(rows["kpi"]), _name_keys(kpi_rows["kpi"])
     first_row = pd.Series(kpi_rows.index, index=kpi_keys)
     first_row = first_row[~first_row.index.duplicated()]
     filled = ~pd.Series(blank_mask(rows["value"].to_numpy(dtype=object)), index=rows.index)
@@ -105,6 +104,11 @@ def _with_log(history: pd.DataFrame, kpi_rows: pd.DataFrame, tab: str, grid: Gri
     }, index=use).sort_values("_when", kind="stable", na_position="first")
     merged = pd.concat([entries.drop(columns="_when"), history], ignore_index=True)
     return merged, problems
+
+
+def _name_keys(names: pd.Series) -> pd.Series:
+    """``names.map(name_key)``, the same Series, without a Python call per text name."""
+    return pd.Series(name_keys(names.tolist()), index=names.index, name=names.name)
 
 
 def _log_problems(tab: str, rows: pd.DataFrame, keys: pd.Series, known: pd.Series, *,

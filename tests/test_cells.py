@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 
 from sync.cells import (
     is_flag_like,
+    name_key,
+    name_keys,
     parse_dates,
     parse_flags,
     parse_header_date,
@@ -611,3 +613,23 @@ def test_a_header_serial_is_the_same_day_as_serial_to_date(serials: list[int]) -
     assert [parse_header_date(serial) for serial in serials] == days
     assert dates_of(list(serials)) == [pd.Timestamp(day) for day in days]
 
+
+
+# --- names and column fast paths -----------------------------------------------------------
+
+ANY_CELL = st.one_of(st.none(), st.text(), st.floats(), st.integers(), st.booleans(),
+                     st.dates(), st.sampled_from([" Revenue\u00a0 MRR ", "ﬁnance\t", "\u2003"]))
+
+
+@given(st.lists(ANY_CELL, max_size=20))
+def test_a_column_of_names_gets_the_keys_name_key_gives_each(names: list[object]) -> None:
+    assert name_keys(names) == [name_key(n) for n in names]
+
+
+@given(st.lists(st.one_of(st.none(), st.floats(), st.integers(min_value=-10**400,
+                                                                 max_value=10**400)), max_size=20))
+def test_numbers_and_blanks_read_alike_with_or_without_a_text_cell_beside_them(
+        values: list[object]) -> None:
+    plain = parse_numbers(cells(*values))  # numbers and blanks only: the quick path
+    mixed = parse_numbers(cells(*values, "n/a")).iloc[:-1]  # one text cell: cell by cell
+    pd.testing.assert_frame_equal(plain, mixed, check_exact=True)

@@ -28,7 +28,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from sync.a1 import a1
-from sync.cells import cell_text, name_key, parse_dates, parse_numbers
+from sync.cells import cell_text, name_keys, parse_dates, parse_numbers
 from sync.config import Job
 from sync.rules import status as st
 
@@ -110,7 +110,7 @@ def duplicate_names(results: pd.DataFrame) -> pd.DataFrame:
     All of them, the first included: the name is the key the log, the OKRs and the alerts
     use, and nothing tells which row is meant. Rows with a unique name are untouched.
     """
-    keys = results["name"].map(name_key)
+    keys = pd.Series(name_keys(results["name"].tolist()), index=results.index, name="name")
     dup = keys.ne("") & keys.duplicated(keep=False)
     if not dup.any():
         return results

@@ -32,6 +32,7 @@ from sync.cells import (
     cell_text,
     is_flag_like,
     name_key,
+    name_keys,
     parse_dates,
     parse_flags,
     parse_numbers,
@@ -101,9 +102,10 @@ def evaluate_okrs(krs: pd.DataFrame, kpi_values: Mapping[str, float], now: dt.da
     cycle = cycle_for(job, now)
     local = now.astimezone(job.tz)
     notes = _Notes(krs.index, positions, job.columns)
-    kpis = _Kpis({name_key(k): v for k, v in kpi_values.items()},
-                 {name_key(k): v for k, v in (kpi_directions or {}).items()},
-                 frozenset(name_key(k) for k in ambiguous_kpis))
+    directions = kpi_directions or {}
+    kpis = _Kpis(dict(zip(name_keys(kpi_values), kpi_values.values(), strict=True)),
+                 dict(zip(name_keys(directions), directions.values(), strict=True)),
+                 frozenset(name_keys(ambiguous_kpis)))
     frame = _progress(_read(krs, notes, kpis, job, cycle), notes)
     frame = _judge(frame, notes.errors.reindex(frame.index), job, cycle, local)
     ended = cycle.ended(local.date())
