@@ -64,7 +64,7 @@ Stamps = npt.NDArray[np.datetime64]
 
 # What kind of Python value a cell holds (see _classify).
 EMPTY, NUMBER, BOOL, TEXT, DATE, OTHER = range(6)
-_RARE, _FLOAT = -1, -2  # for _classify only: a type to look at closer; a float, maybe NaN
+_RARE, _FLOAT = 6, 7  # for _classify only: a type to look at closer; a float, maybe NaN
 # The exact types of nearly every cell (a subclass, such as pd.Timestamp, is _RARE). Of these
 # only a float can be missing (NaN); _classify checks those.
 _COMMON_KINDS: Final[Mapping[type, int]] = {
@@ -121,13 +121,13 @@ def _classify(values: pd.Series) -> tuple[Objects, npt.NDArray[np.int8], Floats]
     """The cells as an object array, one kind code per cell, and each NUMBER cell as a float.
 
     The types backends hand over (float, int, str, None...) are looked up in a dict, one
-    look-up per cell run in C by ``map`` and ``np.fromiter``; only cells of other types (a
+    look-up per cell run in C by ``map`` and ``bytearray``; only cells of other types (a
     handful: Decimal, Timestamp, numpy scalars) go through ``_classify_rare``. The numbers are
     converted here, once, because that conversion is also what finds the float NaNs (empty).
     """
     cells = values.to_numpy(dtype=object)
-    kinds = np.fromiter(map(_COMMON_KINDS.get, map(type, cells), repeat(_RARE)), dtype=np.int8,
-                        count=len(cells))
+    codes = bytearray(map(_COMMON_KINDS.get, map(type, cells), repeat(_RARE)))  # codes < 256
+    kinds = np.frombuffer(codes, dtype=np.int8)  # no copy, and writable: a bytearray is
     rare = np.flatnonzero(kinds == _RARE)
     if len(rare):
         cells = cells.copy()  # Decimals become floats: never write into the caller's frame

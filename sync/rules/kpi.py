@@ -151,9 +151,22 @@ class _Errors:
             return empty
         found = pd.concat(self.parts)
         if not found.index.is_unique:  # several reasons on one row: joined in the order found
-            found = found.groupby(level=0, sort=False).agg("; ".join)
+            found = _joined_per_row(found)
         joined: pd.Series = found.reindex(self.index).fillna(empty).astype(object)
         return joined
+
+
+def _joined_per_row(notes: pd.Series) -> pd.Series:
+    """Each row's notes joined with "; ", rows and notes in the order found.
+
+    What ``notes.groupby(level=0, sort=False).agg("; ".join)`` gives, in one plain pass:
+    pandas would make a Series per row to join, and a large sheet has thousands of such rows.
+    """
+    groups: dict[object, list[str]] = {}
+    for row, text in zip(notes.index.tolist(), notes.tolist(), strict=True):
+        groups.setdefault(row, []).append(text)
+    return pd.Series(["; ".join(texts) for texts in groups.values()],
+                     index=pd.Index(list(groups), dtype=notes.index.dtype), dtype=object)
 
 
 class _Columns:
@@ -409,7 +422,7 @@ def _history_notes(unread: pd.DataFrame, reason: pd.Series, index: pd.Index) -> 
     texts = [f"{_address(t, int(r), int(c), d)} {_shown(v)}: {e}" for t, r, c, d, v, e in zip(
         tabs, rows, named["col"], days, named["raw"], named["reason"], strict=True)]
     notes = pd.Series(texts, index=named["row"].to_numpy(), dtype=object)
-    notes = notes.groupby(level=0, sort=False).agg("; ".join)
+    notes = _joined_per_row(notes)
     more = bad.groupby("row").size() - CELLS_PER_NOTE
     more = more[more > 0]
     notes.loc[more.index] = notes[more.index] + [f"; and {n} more unreadable cells" for n in more]
