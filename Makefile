@@ -38,7 +38,7 @@ pytest: $(STAMP)
 # Benchmarks (not tests): the KPI rules alone, then full syncs against the Sheets emulator,
 # beside the floor and the naive script; bench/RESULTS.md is rewritten. A quick look:
 # `make bench SIZES=100,1000` (written to bench/out/RESULTS.md instead).
-SIZES ?= 100,1000,10000,50000
+SIZES ?= 100,1000,10000,50000,75000
 bench: $(STAMP)
 	-$(BIN)/python bench/kpi_rules.py
 	$(BIN)/python -m bench.sheets --sizes $(SIZES)
