@@ -72,6 +72,18 @@ def sync_once(workbook: GoogleWorkbook, status: str = "OK", status_rows: int = 2
 
 
 # -- reading ---------------------------------------------------------------------------------
+def test_the_read_asks_for_an_answer_without_google_s_indentation(
+        sheets_emulator: SheetsEmulator, open_book: Opener) -> None:
+    key = sheets_emulator.create({"KPIs": kpi_grid(200)})
+    workbook = open_book(key)
+    ours = workbook.read(["KPIs"])["KPIs"]
+    plain = workbook.client.http_client.values_batch_get(key, ["'KPIs'"], {
+        "valueRenderOption": "UNFORMATTED_VALUE"})  # gspread's own call, Google's default
+    assert ours == plain["valueRanges"][0]["values"]
+    compact, indented = (r.response_size for r in sheets_emulator.requests)
+    assert compact < indented / 2
+
+
 def test_several_tabs_are_read_in_one_request_whatever_their_names(
         sheets_emulator: SheetsEmulator, open_book: Opener) -> None:
     key = sheets_emulator.create({"KPIs": [["KPI"]], "KPI log": [["Date"]], "Bob's KPIs": [["x"]],

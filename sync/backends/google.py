@@ -71,6 +71,7 @@ from google.auth.credentials import Credentials
 from google.auth.exceptions import DefaultCredentialsError, GoogleAuthError
 from google.auth.transport.requests import AuthorizedSession
 from gspread.exceptions import APIError
+from gspread.urls import SPREADSHEET_VALUES_BATCH_URL
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.response import BaseHTTPResponse
@@ -78,6 +79,7 @@ from urllib3.util.retry import Retry
 
 from sync.a1 import column_letter
 from sync.backends.base import Cell, CellUpdate, Colour, Grid, OwnedTab, RowKey
+from sync.backends.streamed_json import CHUNK, StreamedJsonError, decode_value_ranges
 from sync.config import WorkbookConfig
 from sync.errors import ConcurrentEditError, ConfigError, WorkbookError
 
@@ -478,15 +480,28 @@ class GoogleWorkbook:
     def _batch_get(self, ranges: Sequence[str], names: Sequence[str]) -> list[dict[str, Any]]:
         params: dict[str, Any] = {"valueRenderOption": "UNFORMATTED_VALUE",
                                   "dateTimeRenderOption": "SERIAL_NUMBER",
-                                  "majorDimension": "ROWS"}
+                                  "majorDimension": "ROWS", "ranges": list(ranges),
+                                  # Google indents its answers by default: a line and a margin
+                                  # per cell, about as many bytes again as the values.
+                                  "prettyPrint": "false"}
         what = "reading " + ", ".join(repr(n) for n in names)
-        response = self._call(what, lambda: self.client.http_client.values_batch_get(
-            self.key, list(ranges), params))
+        response = self._call(what, lambda: self._values_batch_get(params))
         value_ranges: list[dict[str, Any]] = response.get("valueRanges", [])
         if len(value_ranges) != len(ranges):
             raise WorkbookError(f"{what}: Google returned {len(value_ranges)} ranges for "
                                 f"{len(ranges)}")
         return value_ranges
+
+    def _values_batch_get(self, params: dict[str, Any]) -> dict[str, Any]:
+        """gspread's ``values_batch_get`` on its own session, the answer decoded as it arrives
+        (sync/backends/streamed_json.py): the one answer that can be 100 MB."""
+        http = self.client.http_client
+        response = http.session.request("get", SPREADSHEET_VALUES_BATCH_URL % self.key,
+                                        params=params, timeout=http.timeout, stream=True)
+        with response:
+            if not response.ok:
+                raise APIError(response)
+            return decode_value_ranges(response.iter_content(CHUNK))
 
     # -- what the spreadsheet holds -------------------------------------------------------
     def _fetch_metadata(self) -> dict[str, _Tab]:
@@ -704,6 +719,9 @@ class GoogleWorkbook:
         except GoogleAuthError as err:
             raise WorkbookError(f"Google credentials could not be used while {what}: "
                                 f"{plain_text(str(err))}; check [workbook] credentials") from err
+        except StreamedJsonError as err:
+            raise WorkbookError(f"Google's answer while {what} could not be read: {err}; run "
+                                "again (a connection cut mid-answer looks like this)") from err
         except requests.RequestException as err:
             tally = self.adapter.last
             raise WorkbookError(

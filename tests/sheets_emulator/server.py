@@ -200,7 +200,16 @@ class Router:
                 self.books[key] = updated
         for mask in params.get("fields", []):
             result = apply_mask(result, parse_mask(mask))
-        return _Reply(200, json.dumps(result).encode())
+        pretty = params.get("prettyPrint", ["true"])[-1] != "false"
+        return _Reply(200, _dumps(result, pretty=pretty))
+
+
+def _dumps(result: Any, *, pretty: bool) -> bytes:
+    """As Google answers: indented, a line per value, unless the request says
+    ``prettyPrint=false``; then with no space at all."""
+    if pretty:
+        return json.dumps(result, indent=2, ensure_ascii=False).encode()
+    return json.dumps(result, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 TOKEN_PATH = "/token"
