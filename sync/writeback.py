@@ -62,8 +62,10 @@ def cell_updates(sheet: Sheet, positions: Mapping[str, int], values: pd.DataFram
         new = values[cid].to_numpy(dtype=object)
         old = (sheet.body[at.loc[rows].to_numpy(), col - 1] if col <= sheet.body.shape[1]
                else np.full(len(rows), None, dtype=object))
-        updates.extend(Change(CellUpdate(sheet.tab, int(rows[i]), col, _cell(new[i])),
-                              _cell(old[i])) for i in np.flatnonzero(_changed(old, new)))
+        at_rows = np.flatnonzero(_changed(old, new))  # then plain lists: no numpy scalars
+        updates.extend(Change(CellUpdate(sheet.tab, r, col, _cell(n)), _cell(o)) for r, n, o in
+                       zip(rows[at_rows].tolist(), new[at_rows].tolist(),
+                           old[at_rows].tolist(), strict=True))
     return updates
 
 
@@ -88,10 +90,10 @@ def _numeric(cells: np.ndarray) -> np.ndarray:
 
 def row_keys(sheet: Sheet, rows: pd.Index, key_ids: Sequence[str]) -> list[RowKey]:
     """The key cells of every row written to, for the backend's check before writing."""
-    cols = [(sheet.positions[k], sheet.rows[k].reindex(rows).to_numpy(dtype=object))
+    cols = [(sheet.positions[k], sheet.rows[k].reindex(rows).to_numpy(dtype=object).tolist())
             for k in key_ids if k in sheet.positions]
-    return [RowKey(sheet.tab, int(r), tuple((pos, _cell(cells[i])) for pos, cells in cols))
-            for i, r in enumerate(rows)]
+    return [RowKey(sheet.tab, r, tuple((pos, _cell(cells[i])) for pos, cells in cols))
+            for i, r in enumerate(rows.tolist())]
 
 
 def header_check(sheet: Sheet, positions: Mapping[str, int], key_ids: Sequence[str]) -> RowKey:
