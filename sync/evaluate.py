@@ -7,7 +7,9 @@ I/O and reads no clock, so a replay with ``--as-of`` or a test gets the same ans
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -20,6 +22,11 @@ from sync.rules.kpi import Where, duplicate_names, evaluate_kpis
 from sync.rules.okr import Cycle, OkrResult, cycle_for, evaluate_okrs
 from sync.writeback import KPI_OWNED, OKR_OWNED
 
+# Dated cells per block of KPI rows: the long history and the parsing of its cells exist for
+# one block at a time (tens of MB near Google's 10M-cell limit, not hundreds), and a block is
+# still big enough that the per-block overhead of the array passes is lost in the noise.
+HISTORY_BLOCK_CELLS: Final = 250_000
+
 
 @dataclass(frozen=True)
 class Evaluation:
@@ -31,7 +38,14 @@ class Evaluation:
     problems: tuple[str, ...]
 
 
-def evaluate(grids: dict[str, Grid | None], now: dt.datetime, job: Job) -> Evaluation:
+def evaluate(grids: dict[str, Grid | None], now: dt.datetime, job: Job, *,
+             block_cells: int = HISTORY_BLOCK_CELLS) -> Evaluation:
+    """Every KPI and OKR result of one workbook at ``now``.
+
+    The KPI history goes to the rules a block of about ``block_cells`` dated cells at a
+    time; each KPI row's points depend on its own entries alone, so the block size changes
+    the memory a run needs, never its results.
+    """
     t = job.tabs
     kpi_sheet = read_sheet(t.kpis, grids.get(t.kpis), job.columns,
                            [*KPI_COLUMNS, *_owned(KPI_OWNED)], ["kpi"], dated=True)
@@ -39,13 +53,13 @@ def evaluate(grids: dict[str, Grid | None], now: dt.datetime, job: Job) -> Evalu
                            [*OKR_COLUMNS, *_owned(OKR_OWNED)], ["objective", "key_result"])
     problems = [*kpi_sheet.problems, *okr_sheet.problems]
     kpi_rows = kpi_sheet.rows[kpi_sheet.rows["kpi"].map(_filled)]
-    history = wide_history(kpi_sheet)
-    log = grids.get(t.kpi_log)
-    if log:
-        history, log_problems = _with_log(history, kpi_rows, t.kpi_log, log, job)
+    log, log_grid = None, grids.get(t.kpi_log)
+    if log_grid:
+        log, log_problems = _log_entries(kpi_rows, t.kpi_log, log_grid, job)
         problems.extend(log_problems)
     where = Where(t.kpis, kpi_sheet.positions, job.columns)
-    kpis = evaluate_kpis(kpi_rows, history[history["row"].isin(kpi_rows.index)], now, job, where)
+    history = _history_blocks(kpi_sheet, kpi_rows.index, log, block_cells)
+    kpis = evaluate_kpis(kpi_rows, history, now, job, where)
     kpis = duplicate_names(kpis)  # each row of a name used twice: ERROR
     okr_rows = okr_sheet.rows
     names = kpis["name"].str.casefold()
@@ -67,15 +81,29 @@ def _filled(value: object) -> bool:
 
 
 
-def _with_log(history: pd.DataFrame, kpi_rows: pd.DataFrame, tab: str, grid: Grid,
-              job: Job) -> tuple[pd.DataFrame, list[str]]:
-    """Add the long ``KPI log`` tab to the wide history (docs/kpi-rules.md, "Two layouts").
+def _history_blocks(sheet: Sheet, rows: pd.Index, log: pd.DataFrame | None,
+                    cells: int) -> Iterator[pd.DataFrame]:
+    """The history of the KPI ``rows``, a block of rows (about ``cells`` dated cells) at a time.
 
-    On the same KPI and day the KPIs tab wins over the log, and within the log the later
-    entry (later time, then lower row) wins; the log's entries go first so that the rules,
-    which let the last entry for a day win, see the KPIs tab last. Log rows with no value
-    are skipped; a row with a value but no readable date is an ERROR on its KPI; names not on
-    the KPIs tab are layout problems.
+    Lazily: a block's long frame is made when the rules ask for it and dropped once its points
+    are taken. Each block holds every entry of its rows, the log's included (``_with_log``).
+    """
+    size = max(1, cells // max(1, len(sheet.dates)))
+    for start in range(0, len(rows), size):
+        block = rows[start:start + size]
+        wide = wide_history(sheet, block)
+        yield wide if log is None else _with_log(wide, log, block)
+
+
+def _log_entries(kpi_rows: pd.DataFrame, tab: str, grid: Grid,
+                 job: Job) -> tuple[pd.DataFrame, list[str]]:
+    """The long ``KPI log`` tab as history entries of the KPI rows (docs/kpi-rules.md, "Two
+    layouts"), ordered for ``_with_log``, and the layout problems found.
+
+    Within the log the later entry (later time, then lower row) wins, so the entries are in
+    time order (rows in sheet order within a time) for the rules, which let the last entry for
+    a day win. Log rows with no value are skipped; a row with a value but no readable date is
+    an ERROR on its KPI; names not on the KPIs tab are layout problems.
     """
     log = read_sheet(tab, grid, job.columns, list(LOG_COLUMNS), ["date", "kpi", "value"])
     rows = log.rows
@@ -102,8 +130,20 @@ def _with_log(history: pd.DataFrame, kpi_rows: pd.DataFrame, tab: str, grid: Gri
         "error": reason.where(no_date, None),
         "_when": dates["value"],
     }, index=use).sort_values("_when", kind="stable", na_position="first")
-    merged = pd.concat([entries.drop(columns="_when"), history], ignore_index=True)
-    return merged, problems
+    return entries.drop(columns="_when"), problems
+
+
+def _with_log(history: pd.DataFrame, log: pd.DataFrame, rows: pd.Index) -> pd.DataFrame:
+    """The wide ``history`` of the KPI ``rows`` with the log's entries for the same rows.
+
+    On the same KPI and day the KPIs tab wins over the log: the log's entries go first, in
+    the order ``_log_entries`` gave them, so that the rules, which let the last entry for a
+    day win, see the KPIs tab last.
+    """
+    mine = log[log["row"].isin(rows)]
+    if mine.empty:  # what the rules would read from the merge: the wide entries alone
+        return history
+    return pd.concat([mine, history], ignore_index=True)
 
 
 def _name_keys(names: pd.Series) -> pd.Series:

@@ -216,31 +216,54 @@ def _repeated_dates(tab: str, dates: Iterable[tuple[int, dt.date]]) -> list[str]
     return problems
 
 
-def wide_history(sheet: Sheet) -> pd.DataFrame:
+def wide_history(sheet: Sheet, rows: Sequence[int] | pd.Index | None = None) -> pd.DataFrame:
     """The dated columns as a long frame: one row per (KPI row, date) cell that is not blank.
 
-    Columns: ``row`` (sheet row), ``date`` (datetime64[ns], a day), ``col`` (1-based), ``raw``.
-    Entries are in sheet order (row by row, left to right), so for a day named by two columns
-    the right-most comes last; the KPI rules let the last entry for a (row, day) win.
-    Built with one reshape of the whole block, filtered before any frame is made, so a
-    million cells cost a few array passes.
+    ``rows`` (sheet row numbers, default every kept row) lets a caller take the history a
+    block of KPI rows at a time, so a sheet near Google's cell limit never holds it all at once.
+    Columns: ``row`` (sheet row, int32), ``date`` (datetime64[ns], a day), ``col`` (1-based,
+    int32), ``raw``. Entries are in sheet order (row by row, left to right), so for a day
+    named by two columns the right-most comes last; the KPI rules let the last entry for a
+    (row, day) win. The dated block is read as a view when it is one rectangle (else copied
+    once), then filtered with one boolean mask: a million cells cost a few array passes and
+    no index array wider than int32.
     """
-    if not sheet.dates or sheet.rows.empty:
-        return pd.DataFrame({"row": pd.Series(dtype="int64"),
+    if rows is None:
+        rows = sheet.rows.index
+    if not sheet.dates or len(rows) == 0:
+        return pd.DataFrame({"row": pd.Series(dtype="int32"),
                              "date": pd.Series(dtype="datetime64[ns]"),
-                             "col": pd.Series(dtype="int64"), "raw": pd.Series(dtype=object)})
-    cols = np.array([pos for pos, _ in sheet.dates], dtype=np.int64)
+                             "col": pd.Series(dtype="int32"), "raw": pd.Series(dtype=object)})
+    at = sheet.rows.index.get_indexer(pd.Index(rows))
+    if (at < 0).any():
+        raise KeyError(f"tab {sheet.tab!r}: no kept row {np.asarray(rows)[at < 0][0]}")
+    cols = np.array([pos for pos, _ in sheet.dates], dtype=np.int32)
     days = np.array([np.datetime64(d, "D") for _, d in sheet.dates]).astype("datetime64[ns]")
-    blank = (sheet.blank[:, cols - 1] if sheet.blank is not None
-             else blank_mask(sheet.body[:, cols - 1]))
-    filled = np.flatnonzero(~blank.ravel())
-    row_of, col_of = np.divmod(filled, len(cols))
+    block = _block(at, cols - 1)
+    cells = sheet.body[block]
+    filled = ~(sheet.blank[block] if sheet.blank is not None else blank_mask(cells))
+    dated = np.broadcast_to(np.arange(len(cols), dtype=np.int32), filled.shape)[filled]
     return pd.DataFrame({
-        "row": sheet.rows.index.to_numpy(dtype=np.int64)[row_of],
-        "date": days[col_of],
-        "col": cols[col_of],
-        "raw": sheet.body[row_of, cols[col_of] - 1],  # the filled cells alone are copied
+        "row": np.repeat(sheet.rows.index.to_numpy()[at].astype(np.int32), filled.sum(axis=1)),
+        "date": days[dated],
+        "col": cols[dated],
+        # The filled cells alone, kept as they are: a bare object array would be scanned for
+        # a type to convert to, with scratch arrays for every candidate type (~40 B a cell).
+        "raw": pd.Series(cells[filled], dtype=object, copy=False),
     }, copy=False)  # fresh arrays: no need for pandas to copy them again
+
+
+def _block(rows: npt.NDArray[np.intp], cols: npt.NDArray[np.int32]) -> tuple[Any, ...]:
+    """An index for the cells of ``rows`` x ``cols`` (0-based positions, not empty): slices
+    where the positions run up one by one, as they nearly always do, so that numpy takes a
+    view instead of a copy."""
+    def span(at: npt.NDArray[Any]) -> slice | npt.NDArray[Any]:
+        return slice(int(at[0]), int(at[-1]) + 1) if (np.diff(at) == 1).all() else at
+
+    r, c = span(rows), span(cols)
+    if isinstance(r, slice) or isinstance(c, slice):
+        return r, c
+    return np.ix_(r, c)
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

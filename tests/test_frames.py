@@ -183,3 +183,30 @@ def test_a_ragged_row_shorter_than_the_header_reads_as_blanks() -> None:
     sheet = read_sheet("KPIs", [["KPI", "2026-11-09", "2026-11-16"], ["A", 3]], ALL_COLUMNS,
                        KPI_IDS, ["kpi"], dated=True)
     assert wide_history(sheet)["raw"].tolist() == [3]
+
+
+def test_the_wide_history_of_some_rows_is_the_whole_ones_entries_for_those_rows() -> None:
+    sheet = read_sheet("KPIs", [
+        ["KPI", "2026-11-09", "Comments", "2026-11-16"],
+        ["A", 500, "x", 412],
+        ["B", None, None, ""],
+        [None],
+        ["C", "n/a", None, 7],
+        ["D", 1, None, None],
+    ], ALL_COLUMNS, KPI_IDS, ["kpi"], dated=True)
+    whole = wide_history(sheet)
+    for rows in ([3, 5, 6], [2, 6], [5]):  # kept rows one after another, or with gaps
+        some = wide_history(sheet, pd.Index(rows))
+        pd.testing.assert_frame_equal(some, whole[whole["row"].isin(rows)].reset_index(drop=True))
+    assert wide_history(sheet, [3, 5, 6])["row"].tolist() == [5, 5, 6]
+    assert wide_history(sheet, [2, 6])["raw"].tolist() == [500, 412, 1]
+    assert (whole["row"].dtype, whole["col"].dtype) == (np.int32, np.int32)
+
+
+def test_the_wide_history_of_no_rows_is_empty_and_of_an_unkept_row_an_error() -> None:
+    sheet = read_sheet("KPIs", [["KPI", "2026-11-09"], ["A", 500], [None]], ALL_COLUMNS,
+                       KPI_IDS, ["kpi"], dated=True)
+    assert list(wide_history(sheet, pd.Index([], dtype="int64")).columns) == [
+        "row", "date", "col", "raw"]
+    with pytest.raises(KeyError, match="no kept row 3"):
+        wide_history(sheet, [2, 3])

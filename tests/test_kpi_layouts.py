@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from sync.backends.base import Cell, Grid
@@ -176,3 +177,51 @@ def test_duplicate_names_are_errors_on_each_of_their_rows_only() -> None:
     assert list(ev.kpis["status"]) == ["ERROR", "OK", "ERROR"]
     assert list(ev.kpis["note"]) == ["KPI name 'Leads' is also on row 4", "500",
                                      "KPI name 'LEADS' is also on row 2"]
+
+
+# --- the history in blocks of rows -----------------------------------------------------------
+
+BLOCK_DAYS: list[Cell] = ["2026-11-02", "2026-11-09", "2026-11-16", "2026-11-16", "2026-11-23"]
+
+
+def a_busy_workbook() -> tuple[Grid, Grid]:
+    """KPIs and a KPI log with something on most rows: unreadable cells (more than a note names,
+    on both tabs), a day in two columns, blank and nameless rows, duplicate names near and far,
+    log entries on a day the KPIs tab has (filled or blank), two log times on one day, a log
+    value with no date, unknown names."""
+    kpis: Grid = [[*HEAD, "Cadence", *BLOCK_DAYS]]
+    names = {2: "kpi 1", 4: "Leads", 7: "", 9: "Leads"}
+    for i in range(14):
+        history: list[Cell] = [500 + i, 490 - i, 400 + 9 * i, 480, 470 - 3 * i]
+        if i % 5 == 1:
+            history[1:4] = ["abc", "#REF!", True]
+        if i % 4 == 2:
+            history[4] = None
+        kpis.append([names.get(i, f"KPI {i}"), *RULES, "weekly", *history])
+        if i % 6 == 5:
+            kpis.append([None] * 10)  # a blank row between two KPIs
+    log: Grid = [LOG_HEAD, ["2026-11-09", "Leeds", 500], ["2026-11-09", None, 7]]
+    for i in range(0, 14, 2):
+        log += [["2026-11-23", f"KPI {i}", 300 + i], ["2026-11-20 18:00", f" kpi {i}", 460],
+                ["2026-11-20 09:00", f"KPI {i}", 1], ["2026-11-30", f"KPI {i + 1}", 1]]
+    log += [["2026-11-09", "Leads", 600], ["2026-11-20", "KPI 6", "x"], [None, "KPI 13", 3]]
+    return kpis, log
+
+
+@pytest.mark.parametrize("block_cells", [1, 10, 15, 23])
+def test_the_history_in_blocks_of_rows_is_judged_as_in_one_block(block_cells: int) -> None:
+    kpis, log = a_busy_workbook()
+    grids: dict[str, Grid | None] = {"KPIs": kpis, "OKRs": OKRS, "KPI log": log}
+    whole = evaluate(grids, NOW, JOB, block_cells=10**9)
+    blocks = evaluate(grids, NOW, JOB, block_cells=block_cells)  # 1 to 4 rows of 5 cells each
+    pd.testing.assert_frame_equal(blocks.kpis, whole.kpis)
+    pd.testing.assert_frame_equal(blocks.okrs.key_results, whole.okrs.key_results)
+    assert blocks.problems == whole.problems
+    # What the comparison covers: the log's later time and the KPIs tab's day both win, the
+    # log fills a blank day, notes name cells on both tabs and count the rest, names collide.
+    assert (kpi(whole)["value"], kpi(whole)["previous"]) == (470, 460)
+    assert kpi(whole, 13)["value"] == 310
+    assert kpi(whole, 9)["note"].startswith("'KPI log'!C33 'x': not a number; H9 (2026-11-09)")
+    assert kpi(whole, 9)["note"].endswith("; and 1 more unreadable cells")
+    assert kpi(whole, 17)["note"] == "'KPI log'!A34 (blank): a value with no date"
+    assert kpi(whole, 12)["note"] == "KPI name 'Leads' is also on row 6"

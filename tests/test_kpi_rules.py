@@ -496,6 +496,21 @@ def test_evaluating_twice_gives_the_same_result_and_leaves_the_input_alone(
     pd.testing.assert_frame_equal(history, before[1])
 
 
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(CELL_COLUMNS), CELLS), min_size=1, max_size=8),
+       st.integers(1, 4))
+def test_the_history_in_blocks_of_rows_gives_the_result_of_the_whole(
+        cells: list[tuple[str, object]], rows_per_block: int) -> None:
+    kpis = [{**ONLY_CHANGE, "warning": 90, "cadence": "weekly", "history": weekly(100, 95)} | (
+        {"history": {"2026-11-23": cell}} if column == "history" else {column: cell})
+        for column, cell in cells]
+    table, history = frames(*kpis)
+    block = (history["row"] - 2) // rows_per_block
+    blocks = [part.reset_index(drop=True) for _, part in history.groupby(block)]
+    pd.testing.assert_frame_equal(evaluate_kpis(table, iter(blocks), NOW, JOB, WHERE),
+                                  evaluate_kpis(table, history, NOW, JOB, WHERE))
+
+
 FINITE = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False)
 
 

@@ -11,7 +11,9 @@ has one row per observation: ``row`` (the KPI's sheet row), ``date`` (a day), ``
 (1-based column of the cell), ``raw`` (the cell), and optionally ``tab`` (the tab holding
 the cell when it is not the KPIs tab), ``src_row`` (its row there) and ``error`` (a reason
 known before the rules run, such as an unreadable log date). When several entries give a
-value for the same KPI and day, the last one wins.
+value for the same KPI and day, the last one wins. It may come whole or as blocks of KPI rows,
+each block holding every entry of its rows, so that a sheet near Google's cell limit is never
+parsed in one piece.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -73,9 +75,12 @@ class Where:
         return self.headers[column_id] + (" " + self.cell(column_id, rows)).str.rstrip()
 
 
-def evaluate_kpis(kpis: pd.DataFrame, history: pd.DataFrame, now: dt.datetime, job: Job,
-                  where: Where) -> pd.DataFrame:
-    """One result row per KPI row (same index): status, note and the figures behind them."""
+def evaluate_kpis(kpis: pd.DataFrame, history: pd.DataFrame | Iterable[pd.DataFrame],
+                  now: dt.datetime, job: Job, where: Where) -> pd.DataFrame:
+    """One result row per KPI row (same index): status, note and the figures behind them.
+
+    ``history`` is one frame, or blocks of it that never split a KPI row's entries.
+    """
     errors = _Errors(kpis.index)
     col = _Columns(kpis)
     nums = {c: _numbers(col(c), c, errors, where, job) for c in NUMERIC}
@@ -344,19 +349,31 @@ def _today(now: dt.datetime, job: Job) -> np.datetime64:
 # --- history ---------------------------------------------------------------------------------
 
 
-def _points(history: pd.DataFrame, index: pd.Index, today: np.datetime64, errors: _Errors,
-            job: Job) -> pd.DataFrame:
+def _points(history: pd.DataFrame | Iterable[pd.DataFrame], index: pd.Index,
+            today: np.datetime64, errors: _Errors, job: Job) -> pd.DataFrame:
     """Per KPI row: the newest value on or before today and the one before it (another day).
 
     Blanks are skipped; unreadable cells make the row an ERROR. Values dated after today do
-    not count yet (so ``--as-of`` replays a past day as it was).
+    not count yet (so ``--as-of`` replays a past day as it was). A row's points come from its
+    own entries alone, so with the history in blocks (none splitting a row) each block's rows
+    take their points from it, and only these four columns outlive the block.
     """
-    out = pd.DataFrame({"value": np.full(len(index), np.nan),
-                        "date": np.full(len(index), _NO_DATE),
-                        "previous": np.full(len(index), np.nan),
-                        "previous_date": np.full(len(index), _NO_DATE)}, index=index)
-    if history.empty:
-        return out
+    out = {"value": np.full(len(index), np.nan), "date": np.full(len(index), _NO_DATE),
+           "previous": np.full(len(index), np.nan),
+           "previous_date": np.full(len(index), _NO_DATE)}
+    for block in [history] if isinstance(history, pd.DataFrame) else history:
+        if block.empty:
+            continue
+        found, points = _block_points(block, index, today, errors, job)
+        for name, column in points.items():
+            out[name][found] = column[found]
+    return pd.DataFrame(out, index=index)
+
+
+def _block_points(history: pd.DataFrame, index: pd.Index, today: np.datetime64,
+                  errors: _Errors, job: Job) -> tuple[Bools, dict[str, npt.NDArray[np.generic]]]:
+    """``_points`` of the rows ``history`` has a usable entry for: which rows, and the columns
+    (over all of ``index``); the unreadable entries' notes go to ``errors``."""
     value, reason = _history_values(history, job)
     unread = reason.notna().to_numpy(dtype=bool)
     if unread.any():  # the few unreadable entries are picked out first, then worded
@@ -368,10 +385,10 @@ def _points(history: pd.DataFrame, index: pd.Index, today: np.datetime64, errors
     before = day[usable] != _at(day, last)[code[usable]]
     prior = _newest(code[usable][before], usable[before], day[usable][before], len(index),
                     len(history))
-    out["value"], out["date"] = _at(value, last), _at(day, last).astype("datetime64[ns]")
-    out["previous"] = _at(value, prior)
-    out["previous_date"] = _at(day, prior).astype("datetime64[ns]")
-    return out
+    return last >= 0, {
+        "value": _at(value, last), "date": _at(day, last).astype("datetime64[ns]"),
+        "previous": _at(value, prior), "previous_date": _at(day, prior).astype("datetime64[ns]"),
+    }
 
 
 def _history_values(history: pd.DataFrame, job: Job) -> tuple[Floats, pd.Series]:
