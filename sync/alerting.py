@@ -170,8 +170,8 @@ def _history(sheet: Sheet, rows: pd.Index, today: dt.date,
     points are not charted). Unreadable cells are left out."""
     if rows.empty:
         return {}
-    long = wide_history(sheet)
-    long = long[long["row"].isin(rows) & (long["date"] <= pd.Timestamp(today))]
+    long = wide_history(sheet, rows)  # the alerted rows only: few, on a steady run
+    long = long[long["date"] <= pd.Timestamp(today)]
     if long.empty:
         return {}
     values = parse_numbers(long["raw"].reset_index(drop=True),
