@@ -29,7 +29,7 @@ import pandas as pd
 
 from sync.backends.base import Cell, Grid, OwnedTab, Row
 from sync.rules import status as st
-from sync.rules.kpi import fmt, percent_change
+from sync.rules.kpi import fmt_column, percent_column
 from sync.rules.okr import Cycle, OkrResult
 
 BAR_WIDTH = 10
@@ -165,10 +165,12 @@ def _kpis(kpis: pd.DataFrame) -> list[Row]:
     rank = {s: i for i, s in enumerate(st.KPI_ORDER)}
     k = kpis.assign(_rank=kpis["status"].map(rank).fillna(len(rank))).sort_values(
         "_rank", kind="stable")
-    units = k["unit"].tolist()
-    current = [fmt(v, u) for v, u in zip(k["value"], units, strict=True)]
-    target = [fmt(v, u) for v, u in zip(k["target"], units, strict=True)]
-    change = k["change"].map(lambda c: "" if pd.isna(c) else percent_change(c)).tolist()
+    units = k["unit"].to_numpy(dtype=object)
+    current = fmt_column(k["value"].to_numpy(dtype=np.float64), units).tolist()
+    target = fmt_column(k["target"].to_numpy(dtype=np.float64), units).tolist()
+    changes = k["change"].to_numpy(dtype=np.float64)
+    change = np.where(np.isnan(changes), "", np.array(percent_column(changes), dtype=object))
+    change = change.tolist()
     columns = [k[c].tolist() for c in ("name", "status", "owner", "note")]  # not item by item
     rows.extend([[n, s, c, ch, t, o, note] for n, s, c, ch, t, o, note in zip(
         columns[0], columns[1], current, change, target, columns[2], columns[3], strict=True)])

@@ -589,11 +589,11 @@ UNITS = st.sampled_from(["", "%", "$", "ms", "users"])
 def test_a_column_of_figures_is_written_as_fmt_writes_each(pairs: list[tuple[float, str]]) -> None:
     values = np.array([v for v, _ in pairs], dtype=np.float64)
     units = np.array([u for _, u in pairs], dtype=object)
-    assert kpi_rules._fmt_column(values, units).tolist() == [fmt(v, u) for v, u in pairs]
+    assert kpi_rules.fmt_column(values, units).tolist() == [fmt(v, u) for v, u in pairs]
 
 
 @given(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=20))
 def test_a_column_of_changes_is_written_as_percent_change_writes_each(
         fractions: list[float]) -> None:
-    column = kpi_rules._percent_column(np.array(fractions, dtype=np.float64))
+    column = kpi_rules.percent_column(np.array(fractions, dtype=np.float64))
     assert column == [percent_change(f) for f in fractions]

@@ -559,7 +559,7 @@ def percent_change(fraction: float) -> str:
 # not two Python calls (tests/test_kpi_rules.py checks them against fmt and percent_change).
 
 
-def _fmt_column(values: Floats, units: Objects) -> Objects:
+def fmt_column(values: Floats, units: Objects) -> Objects:
     """``fmt(v, u)`` for each pair of ``values`` and ``units``."""
     percent, dollar = units == "%", units == "$"
     with np.errstate(over="ignore"):  # as fmt: a huge percentage is "inf %", quietly
@@ -584,7 +584,7 @@ def _number_column(values: Floats) -> Objects:
     return text
 
 
-def _percent_column(fractions: Floats) -> list[str]:
+def percent_column(fractions: Floats) -> list[str]:
     """``percent_change`` of each fraction."""
     return [f"{round(c * 100, 1) + 0.0:+.1f} %" for c in fractions.tolist()]
 
@@ -604,7 +604,7 @@ def _notes(f: pd.DataFrame, better: Floats, job: Job, where: Where) -> Objects:
     NO DATA rows where to add a value.
     """
     units = f["unit"].to_numpy(dtype=object)
-    value = _fmt_column(_floats(f["value"]), units)
+    value = fmt_column(_floats(f["value"]), units)
     status = f["status"].to_numpy(dtype=object)
     undated = ~np.isnan(_floats(f["cadence_days"])) & f["date"].isna().to_numpy()
     parts = [
@@ -634,7 +634,7 @@ def _head(f: pd.DataFrame, value: Objects, units: Objects) -> Objects:
                      _floats(f["warning"])[rows])
     out = value.copy()
     out[rows] = [f"{v} {s} {b} {t}" for v, s, b, t in zip(
-        value[rows], sign, breach[rows], _fmt_column(limit, units[rows]), strict=True)]
+        value[rows], sign, breach[rows], fmt_column(limit, units[rows]), strict=True)]
     return out
 
 
@@ -644,7 +644,7 @@ def _change_note(f: pd.DataFrame, units: Objects) -> Objects:
     rows = np.flatnonzero(~np.isnan(previous) & ~np.isnan(value))
     value, previous, units = value[rows], previous[rows], units[rows]
     since = np.datetime_as_string(_days(f["previous_date"])[rows], unit="D").tolist()
-    moves = _percent_column(_floats(f["change"])[rows])
+    moves = percent_column(_floats(f["change"])[rows])
     from_zero = ((previous == 0) & (value != 0)).tolist()
     texts = np.array([f"{'up' if v > 0 else 'down'} from 0 on {d}" if zero else f"{m} since {d}"
                       for v, d, m, zero in zip(value.tolist(), since, moves, from_zero,
@@ -660,7 +660,7 @@ def _change_note(f: pd.DataFrame, units: Objects) -> Objects:
 def _was(previous: Floats, units: Objects) -> list[str]:
     """`` (was 412)`` for a sudden change; nothing when it was 0 ("up from 0" says so)."""
     return [f" (was {p})" if nonzero else "" for p, nonzero in zip(
-        _fmt_column(previous, units), (previous != 0).tolist(), strict=True)]
+        fmt_column(previous, units), (previous != 0).tolist(), strict=True)]
 
 
 def _stale_note(f: pd.DataFrame, factor: float) -> Objects:
@@ -679,6 +679,6 @@ def _target_note(f: pd.DataFrame, better: Floats, units: Objects) -> Objects:
     rows = np.flatnonzero(~np.isnan(target) & ~np.isnan(value))
     met = better[rows] * value[rows] >= better[rows] * target[rows]
     verdict = np.select([np.isnan(better[rows]), met], ["", " met"], default=" not met")
-    texts = [f"target {t}{w}" for t, w in zip(_fmt_column(target[rows], units[rows]), verdict,
+    texts = [f"target {t}{w}" for t, w in zip(fmt_column(target[rows], units[rows]), verdict,
                                                 strict=True)]
     return _texts(len(f), rows, texts)
