@@ -364,27 +364,34 @@ def _frame(text: str) -> str:
 def notes(sizes: list[Size]) -> list[str]:
     m = Size.median
     big = max(sizes, key=lambda s: s.cells)
-    per_cell = m(big.steady, "rss_mb") / big.cells * 1e6
+    rss, floor = m(big.steady, "rss_mb"), m(big.floor, "rss_mb")
     return [
-        f"- Near Google's 10-million-cell limit: the largest size here, {big.cells:,} cells, "
-        f"reads {big.steady[0].read_mb:.0f} MB in its one batchGet and peaks at "
-        f"{m(big.steady, 'rss_mb'):.0f} MB ({per_cell:.0f} MB per million cells, "
-        f"{m(big.steady, 'rss_mb') / m(big.floor, 'rss_mb'):.2f} x the floor, which holds the "
-        "same answer parsed); memory grows with the grid, and the read adds one copy of the "
-        "answer at most (blanks are converted in place). The rows are not read in bounded "
-        "row ranges: Google refuses a range that reaches past a tab's grid, so bounded ranges "
-        "need the grid's size first, which costs a metadata request on every run (a cron run "
-        "keeps no state to remember that a sheet is big), and a steady run would no longer "
-        "be 3 requests. Reads that large stay one request, measured above.",
+        f"- Near Google's 10-million-cell limit: the largest size here reads {big.cells:,} "
+        f"cells ({big.kpis:,} KPIs; with the owned columns and the Status tab the first run "
+        f"adds, the spreadsheet holds close to 10 million) in one batchGet of "
+        f"{big.steady[0].read_mb:.0f} MB, and peaks at {rss:.0f} MB "
+        f"({rss / big.cells * 1e6:.0f} MB per million cells, {rss / floor:.2f} x the floor, "
+        "which parses the same answer whole). The answer is decoded a row at a time from "
+        "1 MB pieces of the body (`sync/backends/streamed_json.py`), so it is never held "
+        "whole as bytes and text beside the cells it becomes, and the rules work through the "
+        "history a block of rows at a time (`sync/evaluate.py`), so their working memory is "
+        "bounded by the block. What still grows with the sheet is the grid of cell values "
+        "itself and the frames that keep one reference per cell.",
+        "- Not built: reading the rows in several bounded requests. Google refuses a range "
+        "that reaches past a tab's grid, so that needs each tab's size first (a metadata "
+        "request every run: a cron run keeps no state) and then one request per chunk: the "
+        "request count would grow with the sheet, where the design keeps it constant. The "
+        "streamed decode bounds what a single answer costs instead.",
         "- First runs are slow for another reason: every row alerts once, and the 50 digest "
-        "mails carry up to 8 matplotlib charts each (about 0.1 s per chart, "
-        "`sync/notify/chart.py`, `tight_layout` and `savefig`); steady runs mail nothing.",
+        "mails carry up to 8 matplotlib charts each (about 40 ms a chart, mostly drawing the "
+        "axes' tick labels, `sync/notify/chart.py`); steady runs mail nothing.",
         "- The emulator stands in for Google's servers, over loopback, where moving the bytes "
         "costs almost nothing: on the real API the transfer lengthens the floor and the sync "
         "alike, and the ratio is smaller. The sync's own cost is the `sync − floor` figure: "
-        "interpreter start-up and imports (pandas, numpy: about 0.4 s more than the floor's "
-        "gspread alone), then the rules over every cell (about 0.5 s per million cells), "
-        "the alert decisions, the write plan and the Status tab.",
+        "the rules over every cell, the alert decisions, the write plan and the Status tab. "
+        "Importing pandas and the rules (about 0.4 s) costs no wall time at these sizes: the "
+        "command starts the read first and imports them while the emulator answers "
+        "(`sync/backends/readahead.py`).",
     ]
 
 
