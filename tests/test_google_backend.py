@@ -164,6 +164,15 @@ def test_the_first_write_creates_the_status_tab_with_its_colour_rules_in_one_bat
                                                      "2026-11-02 08:00+00:00"]
 
 
+def test_a_new_status_tab_counts_only_its_own_columns_against_the_cell_limit(
+        sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
+    """Google's 10-million-cell limit counts every cell of every grid: the UI's 26 columns
+    would waste 19 cells a row on a 7-column Status tab, near the limit a million of them."""
+    sync_once(open_book(book), status_rows=3000)
+    status = sheets_emulator.sheet(book, "Status")
+    assert (status.row_count, status.column_count) == (3300, 2)  # a tenth more rows to grow
+
+
 def test_a_steady_run_makes_three_requests_and_adds_no_second_tab_or_rule(
         sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
     sync_once(open_book(book))

@@ -680,7 +680,10 @@ class GoogleWorkbook:
         billion) fails as "already exists", and the retry then knows every id."""
         known = [*filter(None, self._tabs.values()), *(self._listing or {}).values()]
         sheet_id = new_sheet_id(owned.name, {t.sheet_id for t in known})
-        grid = {"rowCount": max(1000, size[0]), "columnCount": max(26, size[1])}
+        # Its own columns, not the UI's 26: every cell of a grid counts against Google's
+        # 10-million-cell limit. Rows to spare (1000, or a tenth more), so that a few KPIs
+        # added later do not cost a resize (two requests) on the next runs.
+        grid = {"rowCount": max(1000, size[0] + size[0] // 10), "columnCount": max(1, size[1])}
         add = {"addSheet": {"properties": {"sheetId": sheet_id, "title": owned.name,
                                            "gridProperties": grid}}}
         return [add, *colour_rules(sheet_id, owned.colours)]
