@@ -19,7 +19,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NoReturn
 
 CHUNK = 1 << 20  # bytes read at a time: large enough that the per-piece overhead is nil
-_SPACE = re.compile(r"[ \t\n\r]*")
+_BLANKS = " \t\n\r"
+_SPACE = re.compile(f"[{_BLANKS}]*")
 _SCAN = json.JSONDecoder()
 
 
@@ -122,6 +123,8 @@ class _Reader:
 
     def _peek(self) -> str:
         """The next character that is not white space ("" at the end of the body)."""
+        if self._at < len(self._text) and self._text[self._at] not in _BLANKS:
+            return self._text[self._at]  # the usual case, between the cells of a compact answer
         while True:
             end = _SPACE.match(self._text, self._at)
             assert end is not None  # the pattern matches the empty string
