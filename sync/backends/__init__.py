@@ -31,10 +31,12 @@ def opened(wb: WorkbookConfig, *, read_ahead: Sequence[str] = ()) -> Iterator[Wo
     """The workbook, closed afterwards if its backend holds a connection (Google does).
 
     With ``read_ahead`` the read of those tabs starts at once, in the background
-    (sync/backends/readahead.py); the first ``read`` of the same tabs takes its grids.
+    (sync/backends/readahead.py); the first ``read`` of the same tabs takes its grids. Only
+    for Google, where the read waits on the network: reading a file is CPU work under the
+    GIL, with nothing to overlap, and openpyxl's warnings are caught process-wide.
     """
     workbook = open_workbook(wb)
-    ahead = ReadAhead(workbook, read_ahead) if read_ahead else None
+    ahead = ReadAhead(workbook, read_ahead) if read_ahead and wb.backend == "google" else None
     try:
         yield ahead or workbook
     finally:
