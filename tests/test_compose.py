@@ -258,6 +258,17 @@ def test_without_matplotlib_installed_the_mail_simply_has_no_chart(
     assert "matplotlib" not in text_of(mail) + html_of(mail)
 
 
+def test_a_kpi_charted_in_two_mails_is_drawn_once() -> None:
+    """A first run of a big sheet mails hundreds of charts at ~40 ms each; the owner's and the
+    managers' mails show the same KPI's chart, so it is drawn once."""
+    pytest.importorskip("matplotlib")
+    chart._drawn.cache_clear()
+    owner = compose(digest(CHARTED, recipient="ana@example.com"), SENDER)
+    lead = compose(digest(CHARTED, recipient="lead@example.com"), SENDER)
+    assert images_of(owner)[0].get_content() == images_of(lead)[0].get_content()
+    assert chart._drawn.cache_info().misses == 1
+
+
 def test_resolved_items_and_key_results_get_no_chart() -> None:
     pytest.importorskip("matplotlib")
     resolved = replace(CHARTED, status="OK", reason="resolved")

@@ -12,6 +12,7 @@ backend chosen behind our back, safe in a long-running worker.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import math
 from typing import Any
@@ -33,18 +34,24 @@ def available() -> bool:
 
 def render_png(item: AlertItem) -> bytes | None:
     """The item's history as PNG bytes, or None (no matplotlib, or under two points)."""
-    points = [(day, value) for day, value in item.history if math.isfinite(value)]
+    points = tuple(sorted((day, value) for day, value in item.history if math.isfinite(value)))
     levels = [v for v in (item.warning, item.critical) if v is not None and math.isfinite(v)]
     if len(points) < 2 or any(abs(v) > _DRAWABLE for v in [*levels, *(v for _, v in points)]):
         return None
     mpl = _matplotlib()
     if mpl is None:
         return None
+    return _drawn(points, item.warning, item.critical, mpl)
+
+
+@functools.lru_cache(maxsize=256)  # a KPI's chart goes to its owner and to the managers alike
+def _drawn(points: tuple[tuple[dt.date, float], ...], warning: float | None,
+           critical: float | None, mpl: tuple[Any, Any, Any]) -> bytes:
     figure_cls, canvas_cls, dates = mpl
     figure = figure_cls(figsize=_SIZE_INCHES, dpi=_DPI)
     canvas_cls(figure)
     axes = figure.add_subplot(1, 1, 1)
-    _draw(axes, sorted(points), item)
+    _draw(axes, list(points), warning, critical)
     _date_axis(axes, dates)
     # Fixed margins rather than tight_layout(): the layout solver cost a third of each chart,
     # and a first run mails hundreds of them.
@@ -70,17 +77,18 @@ def _matplotlib() -> tuple[Any, Any, Any] | None:
     return Figure, FigureCanvasAgg, dates
 
 
-def _draw(axes: Any, points: list[tuple[dt.date, float]], item: AlertItem) -> None:
+def _draw(axes: Any, points: list[tuple[dt.date, float]], warning: float | None,
+          critical: float | None) -> None:
     """History line, threshold lines, the newest point marked."""
     days = [day for day, _ in points]
     values = [value for _, value in points]
     axes.plot(days, values, color=_LINE, linewidth=1.6, marker="o", markersize=3)
     axes.plot(days[-1:], values[-1:], color=_LINE, marker="o", markersize=7)
-    for level, colour, label in ((item.warning, _WARNING, "warning"),
-                                 (item.critical, _CRITICAL, "critical")):
+    for level, colour, label in ((warning, _WARNING, "warning"),
+                                 (critical, _CRITICAL, "critical")):
         if level is not None and math.isfinite(level):
             axes.axhline(level, color=colour, linestyle="--", linewidth=1.2, label=label)
-    if item.warning is not None or item.critical is not None:
+    if warning is not None or critical is not None:
         axes.legend(loc="upper left", fontsize=7, frameon=False)  # "best" searches: slow
     axes.tick_params(labelsize=7)
     axes.grid(alpha=0.25)
