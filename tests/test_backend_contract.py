@@ -12,18 +12,16 @@ run with the emulator's hooks (a person sorting the sheet while the sync runs).
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import openpyxl
 import pytest
 from sheets_emulator import SheetsEmulator
-from workbooks import write_config
+from workbooks import example_module, write_config
 
 from sync import cli
 from sync.backends import open_workbook
@@ -41,19 +39,9 @@ EPOCH = dt.datetime(1899, 12, 30)
 Edit = Callable[[], None]
 
 
-def _example() -> Any:
-    spec = importlib.util.spec_from_file_location("make_example",
-                                                  ROOT / "examples" / "make_example.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def example_tabs() -> dict[str, Grid]:
     """The bundled example's data (examples/make_example.py) as plain grids, plus a KPI log."""
-    ex = _example()
+    ex = example_module()
     kpis: Grid = [[*ex.HEAD, *ex.WEEKS], *([*attrs, *values] for attrs, values in ex.KPIS)]
     okrs: Grid = [list(ex.OKR_HEAD), *(list(row) for row in ex.OKRS)]
     log: Grid = [["Date", "KPI", "Value"],

@@ -17,6 +17,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 
@@ -29,14 +30,19 @@ AS_OF = "2026-11-26T08:00"  # the example's "today"
 WORKBOOK = '[workbook]\npath = "team-metrics.xlsx"\n'  # the example, beside the config
 
 
-def demo_workbook(path: Path) -> Path:
+def example_module() -> Any:
+    """examples/make_example.py, the bundled example's generator, as a module."""
     spec = importlib.util.spec_from_file_location("make_example",
                                                   ROOT / "examples" / "make_example.py")
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    module.build(path)
+    return module
+
+
+def demo_workbook(path: Path) -> Path:
+    example_module().build(path)
     return path
 
 
