@@ -4,7 +4,9 @@ Request budget (SPEC §4). A steady run makes three HTTP requests in all:
 
 1. ``read``: one ``values.batchGet`` of every tab asked for, whole, with
    ``valueRenderOption=UNFORMATTED_VALUE`` (numbers as numbers, formula errors as ``#REF!``
-   text), ``dateTimeRenderOption=SERIAL_NUMBER`` and ``majorDimension=ROWS``. Rows come back
+   text), ``dateTimeRenderOption=SERIAL_NUMBER``, ``majorDimension=ROWS`` and
+   ``prettyPrint=false``, decoded a row at a time as it arrives (``streamed_json``, through
+   gspread's own session: ``values_batch_get`` would hold the whole body). Rows come back
    ragged (trailing empty cells dropped), as the Workbook contract allows; the frame
    conversion pads them. Google echoes each range as the tab's whole grid
    (``'KPIs'!A1:Z1000``), which tells the grid size a write must stay within. The title is
