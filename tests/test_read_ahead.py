@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 
 import pytest
 from sheets_emulator import Fault, SheetsEmulator
@@ -63,6 +64,31 @@ def test_the_rest_of_the_workbook_is_the_backends_own(sheets_emulator: SheetsEmu
         workbook.read(TABS)
         assert workbook.title == "Growth team"
         assert workbook.request_count == 2  # what the run's summary line reports
+
+
+def test_an_interrupted_run_does_not_wait_for_the_early_read(
+        sheets_emulator: SheetsEmulator) -> None:
+    """Ctrl-C while the read is still on the server: the run ends at once, not when Google
+    answers (a retried read can take two minutes)."""
+    key = sheets_emulator.create(BOOK)
+    held = sheets_emulator.pause("values.batchGet")
+    order: list[str] = []
+    safety = threading.Timer(10, lambda: (order.append("released"), held.release()))
+    safety.start()  # if the run waited for the read, the test would end here, failing
+
+    def run() -> None:
+        with opened(config(sheets_emulator, key), read_ahead=TABS):
+            assert held.arrived.wait(10)
+            raise KeyboardInterrupt
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run()
+        order.append("interrupted")
+    finally:
+        safety.cancel()
+        held.release()
+    assert order == ["interrupted"]
 
 
 def test_the_command_starts_without_pandas() -> None:

@@ -39,6 +39,9 @@ def opened(wb: WorkbookConfig, *, read_ahead: Sequence[str] = ()) -> Iterator[Wo
     ahead = ReadAhead(workbook, read_ahead) if read_ahead and wb.backend == "google" else None
     try:
         yield ahead or workbook
+    except BaseException:
+        ahead = None  # unwinding (Ctrl-C, an error): an early read still running is not
+        raise  # waited for; its thread is a daemon and its answer is never looked at
     finally:
         if ahead is not None:
             ahead.close()
