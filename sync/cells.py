@@ -219,13 +219,17 @@ def _plain_numeric(values: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
 
 
-def _numbers_and_blanks(values: pd.Series) -> bool:
-    """Does an object column hold only numbers (not bools) and missing cells?
+def _only_numbers(values: pd.Series) -> Floats | None:
+    """The column as floats if it holds only numbers (not bools) and missing cells, else None.
 
     What a backend hands over for a column nobody typed text into. pandas' type inference
     stops at the first cell of another type, so asking costs little either way.
     """
-    return pd.api.types.infer_dtype(values, skipna=True) in _NUMBERS_AND_BLANKS
+    if _plain_numeric(values):
+        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    if pd.api.types.infer_dtype(values, skipna=True) in _NUMBERS_AND_BLANKS:
+        return _to_floats(values.to_numpy(dtype=object))
+    return None
 
 
 _NUMBERS_AND_BLANKS: Final = frozenset({"floating", "integer", "mixed-integer-float", "empty"})
@@ -354,9 +358,8 @@ def parse_numbers(values: pd.Series, *, decimal_comma: bool = False) -> pd.DataF
     "formula error #REF!", "a checkbox, not a number", "a date, not a number",
     "not a finite number", and the two decimal-mark ones in ``AMBIGUOUS``.
     """
-    if _plain_numeric(values) or _numbers_and_blanks(values):
-        number = (values.to_numpy(dtype=np.float64, na_value=np.nan) if _plain_numeric(values)
-                  else _to_floats(values.to_numpy(dtype=object)))
+    number = _only_numbers(values)
+    if number is not None:
         inf = np.isinf(number)
         return _frame(values.index, np.where(inf, np.nan, number), _notes(inf, NOT_FINITE))
     cells, kinds, numbers = _classify(values)
@@ -653,7 +656,18 @@ def name_key(name: object) -> str:
     return " ".join(cell_text(name).split()).casefold()
 
 
+def cell_texts(values: Iterable[object]) -> list[str]:
+    """``cell_text`` of each value, for whole columns: text, the usual cell, is stripped
+    inline, without a call per cell."""
+    return [v.strip() if type(v) is str else cell_text(v) for v in values]
+
+
 def name_keys(names: Iterable[object]) -> list[str]:
     """``name_key`` of each name, for whole columns: a text name (nearly all of them) is keyed
     inline, without two calls per name (``split()`` drops the spaces ``strip()`` would)."""
     return [" ".join(n.split()).casefold() if type(n) is str else name_key(n) for n in names]
+
+
+def name_key_column(names: pd.Series) -> pd.Series:
+    """``names.map(name_key)``: the same index and name, without a Python call per text name."""
+    return pd.Series(name_keys(names.tolist()), index=names.index, name=names.name)

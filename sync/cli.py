@@ -287,26 +287,14 @@ def _init(args: argparse.Namespace, out: Output) -> int:
     cfg = _load(args, out)
     codes = []
     for job in cfg.jobs:
-        today = _now().astimezone(job.tz).date()
         try:
-            path = job.workbook.path
-            if job.workbook.backend == "xlsx" and path is not None and not path.exists():
-                from sync.backends.xlsx import create_workbook
-
-                create_workbook(path, starter.starter_tabs(job, today))
-                out.say(f"{job.workbook.name}: created {path} with the tabs "
-                        f"{job.tabs.kpis!r} and {job.tabs.okrs!r} and example rows; replace "
-                        "them with yours, then `metrics-sync check`")
-                codes.append(0)
-                continue
-            with opened(job.workbook) as workbook:
-                added = starter.init_workbook(job, workbook, today)
+            done = starter.init(job, _now().astimezone(job.tz).date())
         except SyncError as err:
             log.error("%s", err)
             codes.append(err.exit_code)
             continue
-        out.say(f"{job.workbook.name}: added the tabs {' and '.join(map(repr, added))} with "
-                "example rows; replace them with yours, then `metrics-sync check`")
+        out.say(f"{job.workbook.name}: {done} with example rows; replace them with yours, then "
+                "`metrics-sync check`")
         codes.append(0)
     return worst(codes)
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sync.backends.base import Grid
-from sync.cells import name_keys, parse_dates
+from sync.cells import name_key_column, parse_dates
 from sync.config import KPI_COLUMNS, LOG_COLUMNS, OKR_COLUMNS, OWNED_COLUMNS, Job
 from sync.frames import Sheet, blank_mask, read_sheet, sheet_dayfirst, wide_history
 from sync.rules.kpi import Where, duplicate_names, evaluate_kpis
@@ -107,7 +107,7 @@ def _log_entries(kpi_rows: pd.DataFrame, tab: str, grid: Grid,
     """
     log = read_sheet(tab, grid, job.columns, list(LOG_COLUMNS), ["date", "kpi", "value"])
     rows = log.rows
-    keys, kpi_keys = _name_keys(rows["kpi"]), _name_keys(kpi_rows["kpi"])
+    keys, kpi_keys = name_key_column(rows["kpi"]), name_key_column(kpi_rows["kpi"])
     first_row = pd.Series(kpi_rows.index, index=kpi_keys)
     first_row = first_row[~first_row.index.duplicated()]
     filled = ~pd.Series(blank_mask(rows["value"].to_numpy(dtype=object)), index=rows.index)
@@ -144,11 +144,6 @@ def _with_log(history: pd.DataFrame, log: pd.DataFrame, rows: pd.Index) -> pd.Da
     if mine.empty:  # what the rules would read from the merge: the wide entries alone
         return history
     return pd.concat([mine, history], ignore_index=True)
-
-
-def _name_keys(names: pd.Series) -> pd.Series:
-    """``names.map(name_key)``, the same Series, without a Python call per text name."""
-    return pd.Series(name_keys(names.tolist()), index=names.index, name=names.name)
 
 
 def _log_problems(tab: str, rows: pd.DataFrame, keys: pd.Series, known: pd.Series, *,

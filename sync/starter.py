@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from sync.backends import opened
 from sync.backends.base import Cell, Grid, OwnedTab, Workbook
 from sync.config import KPI_COLUMNS, OKR_COLUMNS, Job
 from sync.errors import WorkbookError
@@ -50,3 +51,17 @@ def init_workbook(job: Job, workbook: Workbook, today: dt.date) -> Sequence[str]
             "workbook without them and never overwrites (run `metrics-sync check` instead)")
     workbook.write([], starter_tabs(job, today))
     return tabs
+
+
+def init(job: Job, today: dt.date) -> str:
+    """``metrics-sync init`` for one workbook; what it did, in words. An .xlsx path with no
+    file yet gets a new file holding just the two tabs."""
+    path = job.workbook.path
+    if job.workbook.backend == "xlsx" and path is not None and not path.exists():
+        from sync.backends.xlsx import create_workbook  # openpyxl: only for .xlsx
+
+        create_workbook(path, starter_tabs(job, today))
+        return f"created {path} holding the tabs {job.tabs.kpis!r} and {job.tabs.okrs!r}"
+    with opened(job.workbook) as workbook:
+        added = init_workbook(job, workbook, today)
+    return f"added the tabs {' and '.join(map(repr, added))}"

@@ -13,6 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sync.cells import (
+    cell_text,
+    cell_texts,
     is_flag_like,
     name_key,
     name_keys,
@@ -624,6 +626,11 @@ ANY_CELL = st.one_of(st.none(), st.text(), st.floats(), st.integers(), st.boolea
 @given(st.lists(ANY_CELL, max_size=20))
 def test_a_column_of_names_gets_the_keys_name_key_gives_each(names: list[object]) -> None:
     assert name_keys(names) == [name_key(n) for n in names]
+
+
+@given(st.lists(ANY_CELL, max_size=20))
+def test_a_column_of_cells_gets_the_text_cell_text_gives_each(cells: list[object]) -> None:
+    assert cell_texts(cells) == [cell_text(c) for c in cells]
 
 
 @given(st.lists(st.one_of(st.none(), st.floats(), st.integers(min_value=-10**400,

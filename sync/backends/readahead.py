@@ -44,16 +44,16 @@ class ReadAhead:
         early, self._early = self._early, None
         if early is not None and list(tabs) == self._tabs:
             return early.result()  # raises what the read raised, in the caller's thread
-        self.wait(early)  # one request at a time on the workbook's connection
+        self._wait(early)  # one request at a time on the workbook's connection
         return self.inner.read(tabs)
 
     def close(self) -> None:
         """Let an early read no one took finish before the connection is closed under it."""
         early, self._early = self._early, None
-        self.wait(early)
+        self._wait(early)
 
     @staticmethod
-    def wait(early: Future[Grids] | None) -> None:
+    def _wait(early: Future[Grids] | None) -> None:
         if early is not None:
             early.exception()
 

@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from sync.cells import cell_text
+from sync.cells import cell_text, cell_texts
 from sync.config import AlertsConfig
 from sync.rules import status as st
 from sync.stamps import parse_stamps, stamp
@@ -72,7 +72,7 @@ def parse_records(cells: pd.Series, tz: zoneinfo.ZoneInfo) -> pd.DataFrame:
 
     Each distinct text is parsed once (a column holds few distinct values).
     """
-    texts = pd.Series([cell_text(v) for v in cells.to_numpy()], index=cells.index, dtype=object)
+    texts = pd.Series(cell_texts(cells.to_numpy()), index=cells.index, dtype=object)
     distinct = pd.unique(texts.to_numpy())
     parsed = pd.DataFrame([_clauses(t) for t in distinct],
                           columns=["mailed", "when", "eased", "pending"], dtype=object)

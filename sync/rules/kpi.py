@@ -30,7 +30,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from sync.a1 import a1
-from sync.cells import cell_text, name_keys, parse_dates, parse_numbers
+from sync.cells import cell_text, cell_texts, name_key_column, parse_dates, parse_numbers
 from sync.config import Job
 from sync.rules import status as st
 
@@ -115,7 +115,7 @@ def duplicate_names(results: pd.DataFrame) -> pd.DataFrame:
     All of them, the first included: the name is the key the log, the OKRs and the alerts
     use, and nothing tells which row is meant. Rows with a unique name are untouched.
     """
-    keys = pd.Series(name_keys(results["name"].tolist()), index=results.index, name="name")
+    keys = name_key_column(results["name"])
     dup = keys.ne("") & keys.duplicated(keep=False)
     if not dup.any():
         return results
@@ -320,9 +320,8 @@ def _cadence_days(texts: pd.Series) -> Floats:
 
 
 def _cell_texts(raw: pd.Series) -> pd.Series:
-    """``cell_text`` of each cell; text, the usual cell, is stripped without a call per cell."""
-    texts = [v.strip() if type(v) is str else cell_text(v) for v in raw.tolist()]
-    return pd.Series(texts, index=raw.index)  # the dtype pandas infers, as Series.map gives
+    """``raw.map(cell_text)``, with the dtype pandas infers, as ``Series.map`` gives."""
+    return pd.Series(cell_texts(raw.tolist()), index=raw.index)
 
 
 def _folded(raw: pd.Series) -> pd.Series:

@@ -30,6 +30,7 @@ import pandas as pd
 from sync.a1 import a1
 from sync.cells import (
     cell_text,
+    cell_texts,
     is_flag_like,
     name_key,
     name_keys,
@@ -422,7 +423,7 @@ def _columns(frame: pd.DataFrame) -> Callable[[str], pd.Series]:
 
 def _texts(cells: pd.Series) -> np.ndarray:
     """Cells as stripped text ("" for empty), an object array for whole-column comparisons."""
-    return np.array([cell_text(v) for v in cells.to_numpy(dtype=object)] or [], dtype=object)
+    return np.array(cell_texts(cells.to_numpy(dtype=object)) or [], dtype=object)
 
 
 def _shown(value: object) -> str:
