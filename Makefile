@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO := demo
 AS_OF := 2026-11-26T08:00
 
-.PHONY: demo test lint typecheck pytest bench example clean
+.PHONY: demo test format lint typecheck pytest bench example clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,13 @@ demo: $(STAMP)
 
 test: lint typecheck pytest
 
+# The formatter, applied: `make test` fails on code it would change.
+format: $(STAMP)
+	$(BIN)/ruff format sync tests bench examples docs/tools
+
 lint: $(STAMP)
 	$(BIN)/ruff check sync tests bench examples docs/tools
+	$(BIN)/ruff format --check sync tests bench examples docs/tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

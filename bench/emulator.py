@@ -172,6 +172,13 @@ def _command(emulator: Any, timer: _ServeTimer, command: str, args: tuple[Any, .
 
 
 def _record(r: Any, *, bodies: bool) -> dict[str, Any]:
-    return {"api": r.api, "method": r.method, "path": r.path, "params": dict(r.params),
-            "sent": r.body_size, "received": r.response_size, "status": r.status,
-            "body": r.body if bodies else None}
+    return {
+        "api": r.api,
+        "method": r.method,
+        "path": r.path,
+        "params": dict(r.params),
+        "sent": r.body_size,
+        "received": r.response_size,
+        "status": r.status,
+        "body": r.body if bodies else None,
+    }

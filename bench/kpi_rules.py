@@ -34,8 +34,19 @@ from sync.config import KPI_COLUMNS, Job, WorkbookConfig
 from sync.frames import read_sheet, wide_history
 from sync.rules.kpi import Where, evaluate_kpis
 
-HEAD: list[Cell] = ["KPI", "Owner", "Unit", "Direction", "Warning", "Critical", "Target",
-                    "Max change %", "Cadence", "Mute until", "Comments"]
+HEAD: list[Cell] = [
+    "KPI",
+    "Owner",
+    "Unit",
+    "Direction",
+    "Warning",
+    "Critical",
+    "Target",
+    "Max change %",
+    "Cadence",
+    "Mute until",
+    "Comments",
+]
 NOW = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)
 ODD_CELLS: list[Cell] = ["12%", "$1,200", "1.2k", "(300)", "n/a", "-", "#DIV/0!", " ", "3M"]
 
@@ -44,8 +55,10 @@ def make_grid(kpis: int, weeks: int, seed: int = 3) -> Grid:
     """A KPIs tab in the wide layout: newest week on the right, a comment column before it."""
     rng = np.random.default_rng(seed)
     first = dt.date(2026, 11, 23) - dt.timedelta(weeks=weeks - 1)
-    header: list[Cell] = [*HEAD, *[(first + dt.timedelta(weeks=w)).isoformat()
-                                   for w in range(weeks)]]
+    header: list[Cell] = [
+        *HEAD,
+        *[(first + dt.timedelta(weeks=w)).isoformat() for w in range(weeks)],
+    ]
     level = rng.uniform(100, 10_000, kpis)
     walk = level[:, None] * np.cumprod(1 + rng.normal(0, 0.04, (kpis, weeks)), axis=1)
     values: list[list[Cell]] = np.round(walk, 2).tolist()
@@ -67,11 +80,19 @@ def make_grid(kpis: int, weeks: int, seed: int = 3) -> Grid:
 def _attributes(i: int, level: float) -> list[Cell]:
     higher = i % 3 != 0
     warning, critical = (level * 0.9, level * 0.8) if higher else (level * 1.1, level * 1.2)
-    return [f"KPI {i}", f"owner{i % 50}@example.com", ["", "%", "$", "ms"][i % 4],
-            ["lower", "higher", ""][i % 3] if i % 5 else "", round(warning, 1),
-            round(critical, 1) if i % 4 else None, round(level * (1.2 if higher else 0.8)),
-            15 if i % 2 else None, ["weekly", "daily", "monthly", 14, ""][i % 5], None,
-            "note" if i % 10 == 0 else None]
+    return [
+        f"KPI {i}",
+        f"owner{i % 50}@example.com",
+        ["", "%", "$", "ms"][i % 4],
+        ["lower", "higher", ""][i % 3] if i % 5 else "",
+        round(warning, 1),
+        round(critical, 1) if i % 4 else None,
+        round(level * (1.2 if higher else 0.8)),
+        15 if i % 2 else None,
+        ["weekly", "daily", "monthly", 14, ""][i % 5],
+        None,
+        "note" if i % 10 == 0 else None,
+    ]
 
 
 def run_once(grid: Grid, job: Job) -> dict[str, float]:
@@ -85,8 +106,9 @@ def run_once(grid: Grid, job: Job) -> dict[str, float]:
     history = wide_history(sheet)
     times["wide_history"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    result = evaluate_kpis(sheet.rows, history, NOW, job, Where("KPIs", sheet.positions,
-                                                                 job.columns))
+    result = evaluate_kpis(
+        sheet.rows, history, NOW, job, Where("KPIs", sheet.positions, job.columns)
+    )
     times["evaluate_kpis"] = time.perf_counter() - mark
     times["total"] = time.perf_counter() - start
     times["cpu"] = time.process_time() - cpu
@@ -112,8 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     job = Job(workbook=WorkbookConfig(backend="xlsx"))
     grid = make_grid(args.kpis, args.weeks)
     grid_mb = _peak_mb()
-    print(f"{args.kpis:,} KPIs x {args.weeks} weeks = {args.kpis * args.weeks:,} history cells; "
-          f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}")
+    print(
+        f"{args.kpis:,} KPIs x {args.weeks} weeks = {args.kpis * args.weeks:,} history cells; "
+        f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}"
+    )
     runs: list[dict[str, float]] = []
     for _ in range(max(args.runs, 2)):
         runs.append(run_once(grid, job))
@@ -121,13 +145,14 @@ def main(argv: list[str] | None = None) -> int:
     print(_line("first run", runs[0]))
     print(_line("warm median", warm))
     peak = _peak_mb()
-    print(f"peak memory   {peak:.0f} MB resident (the grid alone: {grid_mb:.0f} MB; "
-          f"the KPI path added {peak - grid_mb:.0f} MB)")
+    print(
+        f"peak memory   {peak:.0f} MB resident (the grid alone: {grid_mb:.0f} MB; "
+        f"the KPI path added {peak - grid_mb:.0f} MB)"
+    )
     ok = warm["total"] < 1.0 and runs[0]["total"] < 1.0 and peak < 500
     print(f"load average  {os.getloadavg()[0]:.2f} (wall times are only meaningful near 0)")
     print("target (< 1 s, < 500 MB):", "met" if ok else "NOT met")
     return 0 if ok else 1
-
 
 
 if __name__ == "__main__":

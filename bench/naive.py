@@ -76,13 +76,19 @@ def run(endpoint: str, key: str) -> tuple[int, int]:
     rows = kpis.get_all_values()
     header = rows[0]
     dated = [i for i, h in enumerate(header) if h[:2] == "20"]  # the weekly columns
-    written = sync_tab(kpis, [kpi_status(dict(zip(header, r, strict=False)),
-                                         [r[i] for i in dated if i < len(r)])
-                              for r in rows[1:]], header)
+    written = sync_tab(
+        kpis,
+        [
+            kpi_status(dict(zip(header, r, strict=False)), [r[i] for i in dated if i < len(r)])
+            for r in rows[1:]
+        ],
+        header,
+    )
     okrs = sheet.worksheet("OKRs")
     rows = okrs.get_all_values()
-    written += sync_tab(okrs, [kr_status(dict(zip(rows[0], r, strict=False)))
-                               for r in rows[1:]], rows[0])
+    written += sync_tab(
+        okrs, [kr_status(dict(zip(rows[0], r, strict=False))) for r in rows[1:]], rows[0]
+    )
     workbook.close()
     return workbook.request_count, written
 

@@ -66,8 +66,10 @@ from sheets_emulator import Fault, SheetsEmulator  # noqa: E402
 
 KINDS: dict[str, tuple[str, Fault]] = {  # label: (the kind the checks know it as, the fault)
     **{kind: (kind, fault) for kind, fault in faults.FAULTS.items()},
-    "429 with Retry-After beyond the budget": ("429 with Retry-After",
-                                               Fault.quota(retry_after="60")),
+    "429 with Retry-After beyond the budget": (
+        "429 with Retry-After",
+        Fault.quota(retry_after="60"),
+    ),
 }
 DOSES = {"once": (1, 2), "twice": (2, 3), "every attempt": (2, 2)}  # (faulted, attempts)
 REMINDER_AT = NOW + dt.timedelta(hours=25)  # every alerting row is due its reminder
@@ -121,18 +123,40 @@ def sweep_faults(ref: Reference, folder: Path) -> Tally:
             for label, (kind, fault) in KINDS.items():
                 for dose, (hits, attempts) in DOSES.items():
                     name = f"{run} run, request {index + 1} ({api}), {label}, {dose}"
-                    judged(tally, name, functools.partial(
-                        fault_case, ref, folder / _slug(name), run=run, index=index, kind=kind,
-                        fault=fault, hits=hits, attempts=attempts))
+                    judged(
+                        tally,
+                        name,
+                        functools.partial(
+                            fault_case,
+                            ref,
+                            folder / _slug(name),
+                            run=run,
+                            index=index,
+                            kind=kind,
+                            fault=fault,
+                            hits=hits,
+                            attempts=attempts,
+                        ),
+                    )
     return tally
 
 
-def fault_case(ref: Reference, folder: Path, *, run: str, index: int, kind: str, fault: Fault,
-               hits: int, attempts: int) -> tuple[str, int]:
+def fault_case(
+    ref: Reference,
+    folder: Path,
+    *,
+    run: str,
+    index: int,
+    kind: str,
+    fault: Fault,
+    hits: int,
+    attempts: int,
+) -> tuple[str, int]:
     with emulator() as em:
         book = faults.book_for(run, em, folder, ref)
-        outcome = faults.check_fault(book, ref, run, index, kind, attempts=hits,
-                                     max_attempts=attempts, fault=fault)
+        outcome = faults.check_fault(
+            book, ref, run, index, kind, attempts=hits, max_attempts=attempts, fault=fault
+        )
         return outcome, sent_twice(book)
 
 
@@ -141,35 +165,37 @@ R = crashes.request
 REMINDER_STEPS = [
     crashes.Step("after reading", R("get"), crashes.DROPPED),
     crashes.Step("after evaluating", crashes.mail(1, accepted=False)),
-    *(crashes.Step(f"after mail {k}", crashes.mail(k, accepted=True), mailed=k)
-      for k in (1, 2, 3)),
+    *(crashes.Step(f"after mail {k}", crashes.mail(k, accepted=True), mailed=k) for k in (1, 2, 3)),
     crashes.Step("before writing", R("values.batchGet", 2), crashes.DROPPED, mailed=3),
     crashes.Step("while writing the cells", R("values.batchUpdate"), crashes.DROPPED, mailed=3),
-    crashes.Step("after writing the cells", R("values.batchUpdate"), crashes.APPLIED,
-                 written=True, mailed=3),
+    crashes.Step(
+        "after writing the cells", R("values.batchUpdate"), crashes.APPLIED, written=True, mailed=3
+    ),
 ]
 
 
 def sweep_crashes(ref: Reference, folder: Path) -> Tally:
     tally = Tally()
     plans: list[tuple[str, crashes.Step, Grids | None]] = [
-        ("first run", step, None) for step in crashes.STEPS]
+        ("first run", step, None) for step in crashes.STEPS
+    ]
     plans += [("reminder run", step, ref.first) for step in REMINDER_STEPS]
     for label, step, tabs in plans:
         name = f"{label}: {step.name}"
 
-        def case(step: crashes.Step = step, tabs: Grids | None = tabs, name: str = name
-                 ) -> tuple[str, int]:
+        def case(
+            step: crashes.Step = step, tabs: Grids | None = tabs, name: str = name
+        ) -> tuple[str, int]:
             handler = crashes.HoldingHandler()
             controller = SmtpServerController(handler)
             controller.start()
             try:
                 with emulator() as em:
-                    scene = crashes.make_scene(em, (handler, controller.port),
-                                               _folder(folder / _slug(name)), tabs)
+                    scene = crashes.make_scene(
+                        em, (handler, controller.port), _folder(folder / _slug(name)), tabs
+                    )
                     if tabs is not None:
-                        scene.at, scene.then = REMINDER_AT, REMINDER_AT + (
-                            scene.then - scene.at)
+                        scene.at, scene.then = REMINDER_AT, REMINDER_AT + (scene.then - scene.at)
                     os.environ["METRICS_SYNC_LOCK_DIR"] = str(scene.lock_dir)
                     return "completed by the next run", crashes.check_crash(scene, step)
             finally:
@@ -186,23 +212,52 @@ def sweep_edits(ref: Reference, folder: Path) -> Tally:
     cases: list[tuple[str, Callable[[SheetsEmulator, Path], None]]] = []
     for edit in edits.ROW_EDITS:
         for run in ("first", "steady"):
-            cases.append((f"{edit}, {run} run", lambda em, f, e=edit, r=run: (
-                edits.test_rows_moved_between_read_and_write_get_their_own_status_by_name(
-                    r, e, em, f, ref))))
+            cases.append(
+                (
+                    f"{edit}, {run} run",
+                    lambda em, f, e=edit, r=run: (
+                        edits.test_rows_moved_between_read_and_write_get_their_own_status_by_name(
+                            r, e, em, f, ref
+                        )
+                    ),
+                )
+            )
     for edit, (_, runs) in edits.COLUMN_EDITS.items():
         for run in runs:
-            cases.append((f"{edit}, {run} run", lambda em, f, e=edit, r=run: (
-                edits.test_columns_moved_between_read_and_write_get_statuses_under_their_own_headers(
-                    e, r, em, f, ref))))
+            cases.append(
+                (
+                    f"{edit}, {run} run",
+                    lambda em, f, e=edit, r=run: (
+                        edits.test_columns_moved_between_read_and_write_get_statuses_under_their_own_headers(
+                            e, r, em, f, ref
+                        )
+                    ),
+                )
+            )
     for run in ("first", "steady"):
-        cases.append((f"rows moving twice, {run} run", lambda em, f, r=run: (
-            edits.test_rows_that_move_again_during_the_re_mapping_stop_the_run_with_nothing_written(
-                r, em, f, ref))))
-    cases.append(("the Status tab deleted, steady run", lambda em, f: (
-        edits.test_the_status_tab_deleted_between_read_and_write_is_created_again(em, f, ref))))
+        cases.append(
+            (
+                f"rows moving twice, {run} run",
+                lambda em, f, r=run: (
+                    edits.test_rows_that_move_again_during_the_re_mapping_stop_the_run_with_nothing_written(
+                        r, em, f, ref
+                    )
+                ),
+            )
+        )
+    cases.append(
+        (
+            "the Status tab deleted, steady run",
+            lambda em, f: edits.test_the_status_tab_deleted_between_read_and_write_is_created_again(
+                em, f, ref
+            ),
+        )
+    )
     for name, body in cases:
-        def case(body: Callable[[SheetsEmulator, Path], None] = body, name: str = name
-                 ) -> tuple[str, int]:
+
+        def case(
+            body: Callable[[SheetsEmulator, Path], None] = body, name: str = name
+        ) -> tuple[str, int]:
             with emulator() as em:
                 body(em, _folder(folder / _slug(name)))
             return "right rows and columns, or stopped cleanly", 0
@@ -221,8 +276,9 @@ def sweep_window(ref: Reference, folder: Path) -> Tally:
                 continue
             name = f"{edit}, {run} run, after the key check"
 
-            def case(change: edits.Edit = change, run: str = run, name: str = name
-                     ) -> tuple[str, int]:
+            def case(
+                change: edits.Edit = change, run: str = run, name: str = name
+            ) -> tuple[str, int]:
                 with emulator() as em:
                     book = edits.book_for(run, em, _folder(folder / _slug(name)), ref)
                     em.before("values.batchUpdate", lambda: change(em, book.key))
@@ -230,9 +286,13 @@ def sweep_window(ref: Reference, folder: Path) -> Tally:
                     left = _edited(run, ref, change)
                     after = book.grids()
                     kept = without_owned(after) == without_owned(left)
-                    verdict = ("statuses right, user cells kept" if right(after) and kept else
-                               "user cells kept, statuses misplaced until the next run" if kept
-                               else "user cells overwritten")
+                    verdict = (
+                        "statuses right, user cells kept"
+                        if right(after) and kept
+                        else "user cells kept, statuses misplaced until the next run"
+                        if kept
+                        else "user cells overwritten"
+                    )
                     print(f"  {verdict}: {name}", flush=True)
                     return verdict, 0
 
@@ -268,12 +328,16 @@ def _folder(path: Path) -> Path:
 
 
 def report(tallies: dict[str, Tally]) -> str:
-    lines = ["| sweep | cases | outcomes | duplicates (same Message-ID) | broken | seconds |",
-             "| --- | ---: | --- | ---: | ---: | ---: |"]
+    lines = [
+        "| sweep | cases | outcomes | duplicates (same Message-ID) | broken | seconds |",
+        "| --- | ---: | --- | ---: | ---: | ---: |",
+    ]
     for name, t in tallies.items():
         outcomes = "; ".join(f"{n} {o}" for o, n in t.outcomes.most_common())
-        lines.append(f"| {name} | {t.cases} | {outcomes} | {t.duplicates} | {len(t.broken)} "
-                     f"| {t.seconds:.0f} |")
+        lines.append(
+            f"| {name} | {t.cases} | {outcomes} | {t.duplicates} | {len(t.broken)} "
+            f"| {t.seconds:.0f} |"
+        )
     return "\n".join(lines)
 
 
@@ -283,12 +347,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the tallies to this file")
     args = parser.parse_args(argv)
     sweeps: dict[str, Callable[[Reference, Path], Tally]] = {
-        "faults": sweep_faults, "kills (SIGKILL)": sweep_crashes,
+        "faults": sweep_faults,
+        "kills (SIGKILL)": sweep_crashes,
         "edits before the key check": sweep_edits,
-        "edits after the key check (known limit)": sweep_window}
-    chosen = {n: s for n, s in sweeps.items()
-              if args.only is None or n.split()[0].rstrip("s") == args.only.rstrip("s")
-              or (args.only == "crashes" and n.startswith("kills"))}
+        "edits after the key check (known limit)": sweep_window,
+    }
+    chosen = {
+        n: s
+        for n, s in sweeps.items()
+        if args.only is None
+        or n.split()[0].rstrip("s") == args.only.rstrip("s")
+        or (args.only == "crashes" and n.startswith("kills"))
+    }
     tallies: dict[str, Tally] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -300,14 +370,27 @@ def main(argv: list[str] | None = None) -> int:
             tallies[name] = sweep(ref, folder / _slug(name))
             tallies[name].seconds = time.monotonic() - started
     print()
-    print(f"budget per request: {FAST['retry_budget']} s, read timeout {FAST['timeout'][1]} s "
-          "(the run's own defaults are 120 s and 60 s)")
+    print(
+        f"budget per request: {FAST['retry_budget']} s, read timeout {FAST['timeout'][1]} s "
+        "(the run's own defaults are 120 s and 60 s)"
+    )
     print(report(tallies))
     if args.json:
-        args.json.write_text(json.dumps({n: {"cases": t.cases, "outcomes": dict(t.outcomes),
-                                             "duplicates": t.duplicates, "broken": t.broken,
-                                             "seconds": round(t.seconds, 1)}
-                                         for n, t in tallies.items()}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    n: {
+                        "cases": t.cases,
+                        "outcomes": dict(t.outcomes),
+                        "duplicates": t.duplicates,
+                        "broken": t.broken,
+                        "seconds": round(t.seconds, 1),
+                    }
+                    for n, t in tallies.items()
+                },
+                indent=2,
+            )
+        )
     guaranteed = [t for n, t in tallies.items() if "known limit" not in n]
     return 1 if any(t.broken for t in guaranteed) else 0
 

@@ -65,9 +65,18 @@ class Measure:
     each: tuple[float, ...] = ()  # the emulator's time on each request
 
     def with_log(self, log: list[Request], server: list[float]) -> Measure:
-        return Measure(self.wall, self.cpu, self.rss_mb, self.code, len(log),
-                       sum(r.received for r in log) / 1e6, sum(r.sent for r in log) / 1e6,
-                       sum(server), tuple(r.api for r in log), tuple(server))
+        return Measure(
+            self.wall,
+            self.cpu,
+            self.rss_mb,
+            self.code,
+            len(log),
+            sum(r.received for r in log) / 1e6,
+            sum(r.sent for r in log) / 1e6,
+            sum(server),
+            tuple(r.api for r in log),
+            tuple(server),
+        )
 
 
 @dataclass
@@ -99,8 +108,9 @@ def child(cmd: list[str], env: dict[str, str], log: Path) -> Measure:
     timed = [TIME, "-o", str(report), "-f", "%U %S %M", *cmd]
     with log.open("ab") as out:
         start = time.perf_counter()
-        code = subprocess.run(timed, stdout=out, stderr=out, env=env, cwd=ROOT,
-                              check=False).returncode
+        code = subprocess.run(
+            timed, stdout=out, stderr=out, env=env, cwd=ROOT, check=False
+        ).returncode
         wall = time.perf_counter() - start
     user, system, peak_kb = report.read_text().split()[-3:]
     return Measure(wall, float(user) + float(system), int(peak_kb) / 1024, code)
@@ -124,16 +134,21 @@ class Bench:
         from workbooks import config_text
 
         path = self.work / f"{key[:8]}.toml"
-        path.write_text(config_text(f"""[workbook]
+        path.write_text(
+            config_text(
+                f"""[workbook]
 backend = "google"
 spreadsheet = "{key}"
 endpoint = "{self.emu.url}"
 name = "bench-{key[:8]}"
-""", tabs='kpi_log = ""', email=f'outbox = "{self.work / "outbox"}"'))
+""",
+                tabs='kpi_log = ""',
+                email=f'outbox = "{self.work / "outbox"}"',
+            )
+        )
         return path
 
-    def sync(self, config: Path, when: dt.datetime, *, prefix: tuple[str, ...] = ()
-             ) -> Measure:
+    def sync(self, config: Path, when: dt.datetime, *, prefix: tuple[str, ...] = ()) -> Measure:
         cmd = [*prefix, "run", "--once", "--config", str(config), "--as-of", when.isoformat()]
         if not prefix:
             cmd.insert(0, str(BIN / "metrics-sync"))
@@ -146,10 +161,20 @@ name = "bench-{key[:8]}"
 
     def floor(self, key: str, recorded: list[Request]) -> Measure:
         path = self.work / "requests.json"
-        path.write_text(json.dumps([{"api": r.api, "params": r.params, "body": r.body}
-                                    for r in recorded]))
-        cmd = [sys.executable, "-m", "bench.floor", "--endpoint", self.emu.url, "--key", key,
-               "--requests", str(path)]
+        path.write_text(
+            json.dumps([{"api": r.api, "params": r.params, "body": r.body} for r in recorded])
+        )
+        cmd = [
+            sys.executable,
+            "-m",
+            "bench.floor",
+            "--endpoint",
+            self.emu.url,
+            "--key",
+            key,
+            "--requests",
+            str(path),
+        ]
         measure = child(cmd, self.env, self.log)
         log, server, _ = self.emu.take_log()
         return measure.with_log(log, server)
@@ -165,8 +190,11 @@ name = "bench-{key[:8]}"
             steady.append(self.sync(config, AS_OF + dt.timedelta(minutes=1 + i)))
             recorded = self._last
             floor.append(self.floor(key, recorded))
-            print(f"   steady run  {steady[-1].wall:6.2f}s  {steady[-1].requests} requests; "
-                  f"floor {floor[-1].wall:6.2f}s", flush=True)
+            print(
+                f"   steady run  {steady[-1].wall:6.2f}s  {steady[-1].requests} requests; "
+                f"floor {floor[-1].wall:6.2f}s",
+                flush=True,
+            )
         result = Size(kpis, cells, build, first, steady, floor)
         if profile is not None:
             self.profile(config, profile, AS_OF + dt.timedelta(minutes=1 + self.repeats))
@@ -188,13 +216,27 @@ name = "bench-{key[:8]}"
     def profile(self, config: Path, out: Path, when: dt.datetime) -> None:
         """One more steady run under cProfile, and one under py-spy if it is installed."""
         prof = out.with_suffix(".prof")
-        self.sync(config, when, prefix=(sys.executable, "-m", "cProfile", "-o", str(prof),
-                                        "-m", "sync"))
+        self.sync(
+            config, when, prefix=(sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "sync")
+        )
         spy = shutil.which("py-spy", path=str(BIN)) or shutil.which("py-spy")
         if spy:
-            self.sync(config, when + dt.timedelta(minutes=1), prefix=(
-                spy, "record", "--rate", "250", "--format", "raw", "--output",
-                str(out.with_suffix(".pyspy.txt")), "--", str(BIN / "metrics-sync")))
+            self.sync(
+                config,
+                when + dt.timedelta(minutes=1),
+                prefix=(
+                    spy,
+                    "record",
+                    "--rate",
+                    "250",
+                    "--format",
+                    "raw",
+                    "--output",
+                    str(out.with_suffix(".pyspy.txt")),
+                    "--",
+                    str(BIN / "metrics-sync"),
+                ),
+            )
 
 
 # -- the report ------------------------------------------------------------------------------
@@ -205,23 +247,29 @@ def machine() -> str:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-        mem = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal"))
+        mem = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
         ram = f"{mem / 1024 / 1024:.0f} GB RAM"
     except (OSError, StopIteration):
         ram = "RAM unknown"
     import gspread
     import pandas as pd
 
-    return (f"{model}, {os.cpu_count()} CPUs, {ram}; {platform.system()} {platform.release()}; "
-            f"Python {platform.python_version()}, pandas {pd.__version__}, numpy "
-            f"{np.__version__}, gspread {gspread.__version__}")
+    return (
+        f"{model}, {os.cpu_count()} CPUs, {ram}; {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}, pandas {pd.__version__}, numpy "
+        f"{np.__version__}, gspread {gspread.__version__}"
+    )
 
 
 def exponent(sizes: list[Size], values: list[float], *, smallest: int = 0) -> float:
     """The fitted exponent of value ~ cells^k (numpy polyfit on the logs)."""
-    pairs = [(s.cells, v) for s, v in zip(sizes, values, strict=True)
-             if s.kpis >= smallest and v > 0]
+    pairs = [
+        (s.cells, v) for s, v in zip(sizes, values, strict=True) if s.kpis >= smallest and v > 0
+    ]
     if len(pairs) < 2:
         return float("nan")
     x, y = np.log([p[0] for p in pairs]), np.log([p[1] for p in pairs])
@@ -230,34 +278,46 @@ def exponent(sizes: list[Size], values: list[float], *, smallest: int = 0) -> fl
 
 def table(sizes: list[Size]) -> list[str]:
     m = Size.median
-    rows = ["| KPIs | cells | run | requests | read MB | written MB | wall s | CPU s | "
-            "peak RSS MB | emulator s |", "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| KPIs | cells | run | requests | read MB | written MB | wall s | CPU s | "
+        "peak RSS MB | emulator s |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for s in sizes:
         runs = [("first", [s.first]), ("steady", s.steady), ("floor", s.floor)]
         for name, ms in runs:
-            rows.append(f"| {s.kpis:,} | {s.cells:,} | {name} | {ms[0].requests} | "
-                        f"{ms[0].read_mb:.2f} | {ms[0].written_mb:.2f} | {m(ms, 'wall'):.2f} | "
-                        f"{m(ms, 'cpu'):.2f} | {m(ms, 'rss_mb'):.0f} | {m(ms, 'server'):.2f} |")
-        rows.append(f"| {s.kpis:,} | | **sync / floor** (sync − floor: "
-                    f"{m(s.steady, 'wall') - m(s.floor, 'wall'):.2f} s) | | | | "
-                    f"**{m(s.steady, 'wall') / m(s.floor, 'wall'):.2f}** | "
-                    f"{m(s.steady, 'cpu') / m(s.floor, 'cpu'):.2f} | "
-                    f"{m(s.steady, 'rss_mb') / m(s.floor, 'rss_mb'):.2f} | |")
+            rows.append(
+                f"| {s.kpis:,} | {s.cells:,} | {name} | {ms[0].requests} | "
+                f"{ms[0].read_mb:.2f} | {ms[0].written_mb:.2f} | {m(ms, 'wall'):.2f} | "
+                f"{m(ms, 'cpu'):.2f} | {m(ms, 'rss_mb'):.0f} | {m(ms, 'server'):.2f} |"
+            )
+        rows.append(
+            f"| {s.kpis:,} | | **sync / floor** (sync − floor: "
+            f"{m(s.steady, 'wall') - m(s.floor, 'wall'):.2f} s) | | | | "
+            f"**{m(s.steady, 'wall') / m(s.floor, 'wall'):.2f}** | "
+            f"{m(s.steady, 'cpu') / m(s.floor, 'cpu'):.2f} | "
+            f"{m(s.steady, 'rss_mb') / m(s.floor, 'rss_mb'):.2f} | |"
+        )
     return rows
 
 
 def naive_table(sizes: list[Size]) -> list[str]:
-    rows = ["| KPIs | naive requests | naive wall s | naive CPU s | update_cell calls | "
-            "at 60 writes/min on Google | sync requests (first / steady) | sync wall s "
-            "(first / steady) |", "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| KPIs | naive requests | naive wall s | naive CPU s | update_cell calls | "
+        "at 60 writes/min on Google | sync requests (first / steady) | sync wall s "
+        "(first / steady) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for s in sizes:
         if s.naive is None:
             continue
         minutes = s.naive_writes / WRITES_PER_MINUTE
-        rows.append(f"| {s.kpis:,} | {s.naive.requests:,} | {s.naive.wall:.2f} | "
-                    f"{s.naive.cpu:.2f} | {s.naive_writes:,} | ≥ {minutes:.1f} min | "
-                    f"{s.first.requests} / {s.steady[0].requests} | {s.first.wall:.2f} / "
-                    f"{Size.median(s.steady, 'wall'):.2f} |")
+        rows.append(
+            f"| {s.kpis:,} | {s.naive.requests:,} | {s.naive.wall:.2f} | "
+            f"{s.naive.cpu:.2f} | {s.naive_writes:,} | ≥ {minutes:.1f} min | "
+            f"{s.first.requests} / {s.steady[0].requests} | {s.first.wall:.2f} / "
+            f"{Size.median(s.steady, 'wall'):.2f} |"
+        )
     return rows
 
 
@@ -269,33 +329,41 @@ def targets(sizes: list[Size]) -> list[str]:
         worst = max(max(r.requests for r in s.steady) for s in upto)
         met = "met" if worst <= TARGETS["requests"] else "NOT met"
         each = "; ".join(f"{s.kpis:,}: {' + '.join(_apis(s.steady[0].apis))}" for s in sizes)
-        lines.append(f"- Requests per steady run up to 10,000 KPIs: at most {worst} (target ≤ "
-                     f"{TARGETS['requests']}): {met}. {each}")
+        lines.append(
+            f"- Requests per steady run up to 10,000 KPIs: at most {worst} (target ≤ "
+            f"{TARGETS['requests']}): {met}. {each}"
+        )
     near = min(sizes, key=lambda s: abs(np.log(s.cells / 1e6)))
     ratio = m(near.steady, "wall") / m(near.floor, "wall")
     extra = m(near.steady, "wall") - m(near.floor, "wall")
-    lines.append(f"- sync / floor wall time at {near.cells:,} cells ({near.kpis:,} KPIs): "
-                 f"{ratio:.2f}, the sync's own {extra:.2f} s over the floor's "
-                 f"{m(near.floor, 'wall'):.2f} s (target ≤ {TARGETS['ratio_wall']}): "
-                 f"{'met' if ratio <= TARGETS['ratio_wall'] else 'NOT met'}")
+    lines.append(
+        f"- sync / floor wall time at {near.cells:,} cells ({near.kpis:,} KPIs): "
+        f"{ratio:.2f}, the sync's own {extra:.2f} s over the floor's "
+        f"{m(near.floor, 'wall'):.2f} s (target ≤ {TARGETS['ratio_wall']}): "
+        f"{'met' if ratio <= TARGETS['ratio_wall'] else 'NOT met'}"
+    )
     rss = [(s, m(s.steady, "rss_mb") / m(s.floor, "rss_mb")) for s in sizes]
     worst_rss = max(rss, key=lambda p: p[1])
-    lines.append(f"- Peak RSS sync / floor: at most {worst_rss[1]:.2f} ({worst_rss[0].kpis:,} "
-                 f"KPIs; target ≤ {TARGETS['ratio_rss']}): "
-                 f"{'met' if worst_rss[1] <= TARGETS['ratio_rss'] else 'NOT met'}")
+    lines.append(
+        f"- Peak RSS sync / floor: at most {worst_rss[1]:.2f} ({worst_rss[0].kpis:,} "
+        f"KPIs; target ≤ {TARGETS['ratio_rss']}): "
+        f"{'met' if worst_rss[1] <= TARGETS['ratio_rss'] else 'NOT met'}"
+    )
     walls = [m(s.steady, "wall") for s in sizes]
     floors = [m(s.floor, "wall") for s in sizes]
     cpus = [m(s.steady, "cpu") for s in sizes]
     # The fixed start-up (interpreter, imports) bends a plain fit below 1 at small sizes; the
     # cost above the smallest size's is what grows with the sheet.
     grown = [w - walls[0] for w in walls]
-    lines.append(f"- Growth, steady wall ~ cells^k: k = {exponent(sizes, walls):.2f} over all "
-                 f"sizes, {exponent(sizes, walls, smallest=1_000):.2f} from 1,000 KPIs "
-                 f"(CPU: {exponent(sizes, cpus, smallest=1_000):.2f}; floor wall: "
-                 f"{exponent(sizes, floors, smallest=1_000):.2f}). Without the fixed start-up "
-                 f"(the wall time above the {sizes[0].kpis:,}-KPI run's, where it dominates "
-                 f"the difference): k = {exponent(sizes, grown, smallest=10_000):.2f} from "
-                 "10,000 KPIs. Linear is 1.0")
+    lines.append(
+        f"- Growth, steady wall ~ cells^k: k = {exponent(sizes, walls):.2f} over all "
+        f"sizes, {exponent(sizes, walls, smallest=1_000):.2f} from 1,000 KPIs "
+        f"(CPU: {exponent(sizes, cpus, smallest=1_000):.2f}; floor wall: "
+        f"{exponent(sizes, floors, smallest=1_000):.2f}). Without the fixed start-up "
+        f"(the wall time above the {sizes[0].kpis:,}-KPI run's, where it dominates "
+        f"the difference): k = {exponent(sizes, grown, smallest=10_000):.2f} from "
+        "10,000 KPIs. Linear is 1.0"
+    )
     return lines
 
 
@@ -313,16 +381,24 @@ def profile_summary(base: Path, top: int = 20) -> list[str]:
     stats = pstats.Stats(str(prof), stream=out)
     stats.strip_dirs().sort_stats("tottime").print_stats(top)
     text = out.getvalue()
-    body = text[text.index("ncalls"):] if "ncalls" in text else text
-    lines = [f"The steady run at {PROFILED}, once more under cProfile: the top {top} functions "
-             f"by own time (the whole profile: `python -m pstats {prof.relative_to(ROOT)}`).",
-             "",
-             "```", *[line.rstrip() for line in body.strip().splitlines()], "```"]
+    body = text[text.index("ncalls") :] if "ncalls" in text else text
+    lines = [
+        f"The steady run at {PROFILED}, once more under cProfile: the top {top} functions "
+        f"by own time (the whole profile: `python -m pstats {prof.relative_to(ROOT)}`).",
+        "",
+        "```",
+        *[line.rstrip() for line in body.strip().splitlines()],
+        "```",
+    ]
     spy = base.with_suffix(".pyspy.txt")
     if spy.exists():
-        lines += ["", "And under py-spy (sampling, no tracing overhead; idle time left out), the "
-                  "share of samples:", "",
-                  *pyspy_summary(spy)]
+        lines += [
+            "",
+            "And under py-spy (sampling, no tracing overhead; idle time left out), the "
+            "share of samples:",
+            "",
+            *pyspy_summary(spy),
+        ]
     return lines
 
 
@@ -347,8 +423,11 @@ def pyspy_summary(path: Path, top: int = 12) -> list[str]:
     rows = ["| own samples | function |", "|---:|---|"]
     rows += [f"| {n / total:.0%} | `{f}` |" for f, n in own.most_common(top)]
     rows += ["", "| under (inclusive) | function in sync/ |", "|---:|---|"]
-    rows += [f"| {n / total:.0%} | `{f}` |" for f, n in under.most_common(top + 8)
-             if "sync/cli.py" not in f and "sync/__main__" not in f][:top]
+    rows += [
+        f"| {n / total:.0%} | `{f}` |"
+        for f, n in under.most_common(top + 8)
+        if "sync/cli.py" not in f and "sync/__main__" not in f
+    ][:top]
     return rows
 
 
@@ -396,50 +475,83 @@ def notes(sizes: list[Size]) -> list[str]:
     ]
 
 
-def report(sizes: list[Size], args: argparse.Namespace, started: dt.datetime, took: float,
-           profile: Path) -> str:
+def report(
+    sizes: list[Size], args: argparse.Namespace, started: dt.datetime, took: float, profile: Path
+) -> str:
     command = " ".join(["python -m bench.sheets", *sys.argv[1:]])
     lines = [
-        "# Benchmark: a full sync against the Sheets API emulator", "",
-        "Regenerated by `make bench` (this file is its output; do not edit by hand).", "",
+        "# Benchmark: a full sync against the Sheets API emulator",
+        "",
+        "Regenerated by `make bench` (this file is its output; do not edit by hand).",
+        "",
         f"- Machine: {machine()}",
         f"- Command: `make bench` (`{command}`)",
         f"- Date: {started:%Y-%m-%d %H:%M} UTC; took {took / 60:.1f} min; load average at "
         f"the end {os.getloadavg()[0]:.2f} (other work on the machine shows in wall times)",
         f"- Workbook: KPIs x {args.weeks} weekly columns + 11 attribute columns, one key "
-        "result per 10 KPIs; no KPI log (`[tabs] kpi_log = \"\"`). Steady runs: a minute apart "
+        'result per 10 KPIs; no KPI log (`[tabs] kpi_log = ""`). Steady runs: a minute apart '
         "after the first, so `Checked` changes on every row and the Status tab is rewritten.",
         f"- Medians of {args.repeats} steady runs and {args.repeats} floor replays per size "
         "(1 above 10,000 KPIs). Wall, CPU (user + system) and peak RSS are the child "
         "process's own (GNU `time`); the emulator runs in another process, and `emulator s` is "
-        "its time answering (part of every wall time, the stand-in for Google's).", "",
-        "## Targets", "", *targets(sizes), "",
-        "## Sync, steady runs and their floor", "", *table(sizes), "",
+        "its time answering (part of every wall time, the stand-in for Google's).",
+        "",
+        "## Targets",
+        "",
+        *targets(sizes),
+        "",
+        "## Sync, steady runs and their floor",
+        "",
+        *table(sizes),
+        "",
         "Bytes are HTTP bodies (responses read, requests written). The floor "
         "(`bench/floor.py`) replays the steady run's requests with the same payloads through "
-        "the same gspread client and parses each answer, and does nothing else.", "",
-        "## The naive peer", "",
+        "the same gspread client and parses each answer, and does nothing else.",
+        "",
+        "## The naive peer",
+        "",
         "`bench/naive.py`: `worksheet.get_all_values()` per tab, then `update_cell` per status "
         "cell (one `values.update`, USER_ENTERED, each). The emulator enforces no quota; "
         "Google allows 60 write requests per minute per user, so the naive script's writes "
-        "alone take at least the minutes shown.", "", *naive_table(sizes), "",
-        "## Profile", "", *profile_summary(profile), "",
-        "## Notes", "", *notes(sizes),
+        "alone take at least the minutes shown.",
+        "",
+        *naive_table(sizes),
+        "",
+        "## Profile",
+        "",
+        *profile_summary(profile),
+        "",
+        "## Notes",
+        "",
+        *notes(sizes),
     ]
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100,1000,10000,50000,75000",
-                        help="KPI counts, comma separated")
+    parser.add_argument(
+        "--sizes", default="100,1000,10000,50000,75000", help="KPI counts, comma separated"
+    )
     parser.add_argument("--weeks", type=int, default=104)
-    parser.add_argument("--repeats", type=int, default=5,
-                        help="steady runs and floor replays per size up to 10,000 KPIs")
-    parser.add_argument("--profile-kpis", type=int, default=10_000,
-                        help="the size to profile (skipped if it is not run)")
-    parser.add_argument("--output", type=Path, help="default: bench/RESULTS.md for the default "
-                        "sizes, bench/out/RESULTS.md (git ignores it) for others")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=5,
+        help="steady runs and floor replays per size up to 10,000 KPIs",
+    )
+    parser.add_argument(
+        "--profile-kpis",
+        type=int,
+        default=10_000,
+        help="the size to profile (skipped if it is not run)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="default: bench/RESULTS.md for the default "
+        "sizes, bench/out/RESULTS.md (git ignores it) for others",
+    )
     args = parser.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     if args.output is None:
@@ -457,8 +569,7 @@ def main(argv: list[str] | None = None) -> int:
     with EmulatorProcess() as emu:
         for kpis in sorted(sizes):
             bench = Bench(emu, work, args.weeks, args.repeats if kpis <= 10_000 else 1)
-            results.append(bench.size(kpis, profile=profile if kpis == args.profile_kpis
-                                      else None))
+            results.append(bench.size(kpis, profile=profile if kpis == args.profile_kpis else None))
     text = report(results, args, started, time.perf_counter() - clock, profile)
     args.output.write_text(text)
     print(text)

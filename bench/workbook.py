@@ -15,8 +15,19 @@ import numpy as np
 from bench.kpi_rules import make_grid
 from sync.backends.base import Cell, Grid
 
-OKR_HEAD: list[Cell] = ["Objective", "Key result", "Owner", "Start", "Target", "Current",
-                        "Weight", "Due", "KPI", "Confidence", "Kind"]
+OKR_HEAD: list[Cell] = [
+    "Objective",
+    "Key result",
+    "Owner",
+    "Start",
+    "Target",
+    "Current",
+    "Weight",
+    "Due",
+    "KPI",
+    "Confidence",
+    "Kind",
+]
 CYCLE = (dt.date(2026, 10, 1), dt.date(2026, 12, 31))
 
 
@@ -29,10 +40,19 @@ def make_okrs(kpis: int, seed: int = 5) -> Grid:
     grid: Grid = [list(OKR_HEAD)]
     for i in range(count):
         objective = f"Objective {i // 5}" if i % 5 == 0 else None
-        row: list[Cell] = [objective, f"Key result {i}", f"owner{i % 50}@example.com",
-                           float(start[i]), float(target[i]), float(current[i]),
-                           [1, 2, None][i % 3], None, None, ["high", "medium", None][i % 3],
-                           "committed" if i % 4 == 0 else "aspirational"]
+        row: list[Cell] = [
+            objective,
+            f"Key result {i}",
+            f"owner{i % 50}@example.com",
+            float(start[i]),
+            float(target[i]),
+            float(current[i]),
+            [1, 2, None][i % 3],
+            None,
+            None,
+            ["high", "medium", None][i % 3],
+            "committed" if i % 4 == 0 else "aspirational",
+        ]
         if i % 9 == 4:  # a milestone
             row[3:6] = [None, None, ["Yes", "No", "Done"][i % 3]]
         elif i % 9 == 7:  # follows a KPI's current value

@@ -52,18 +52,30 @@ class Decisions:
 def decide_kpis(ev: Evaluation, now: dt.datetime, job: Job) -> Decisions:
     today = pd.Timestamp(now.astimezone(job.tz).date())
     muted = (ev.kpis["mute_until"] >= today).fillna(False)
-    return _decide(ev.kpis, ev.kpi_sheet.rows, now, job, alerting=st.KPI_ALERTING,
-                   muted=muted)
+    return _decide(ev.kpis, ev.kpi_sheet.rows, now, job, alerting=st.KPI_ALERTING, muted=muted)
 
 
 def decide_key_results(ev: Evaluation, now: dt.datetime, job: Job) -> Decisions:
     krs = ev.okrs.key_results
-    return _decide(krs, ev.okr_sheet.rows, now, job, alerting=st.OKR_ALERTING,
-                   muted=pd.Series(False, index=krs.index))
+    return _decide(
+        krs,
+        ev.okr_sheet.rows,
+        now,
+        job,
+        alerting=st.OKR_ALERTING,
+        muted=pd.Series(False, index=krs.index),
+    )
 
 
-def _decide(results: pd.DataFrame, rows: pd.DataFrame, now: dt.datetime, job: Job, *,
-            alerting: frozenset[str], muted: pd.Series) -> Decisions:
+def _decide(
+    results: pd.DataFrame,
+    rows: pd.DataFrame,
+    now: dt.datetime,
+    job: Job,
+    *,
+    alerting: frozenset[str],
+    muted: pd.Series,
+) -> Decisions:
     def cells(cid: str) -> pd.Series:
         if cid in rows:
             return rows[cid].reindex(results.index)
@@ -83,8 +95,9 @@ def last_alerts(d: Decisions, accepted: Iterable[str], now: dt.datetime, job: Jo
     """
     took = frozenset(accepted)
     delivered = d.decided["recipients"].map(lambda rs: bool(rs) and all(r in took for r in rs))
-    return alerts.next_records(d.state, d.decided, delivered.astype(bool), now=now,
-                               cfg=job.alerts, tz=job.tz)
+    return alerts.next_records(
+        d.state, d.decided, delivered.astype(bool), now=now, cfg=job.alerts, tz=job.tz
+    )
 
 
 # -- items ------------------------------------------------------------------------------
@@ -99,15 +112,26 @@ def kpi_items(ev: Evaluation, d: Decisions, job: Job, now: dt.datetime) -> list[
     return [(r["recipients"], _kpi_item(r, job, history.get(r["row"], ()))) for r in records(rows)]
 
 
-def _kpi_item(r: dict[str, Any], job: Job,
-              history: tuple[tuple[dt.date, float], ...]) -> AlertItem:
+def _kpi_item(r: dict[str, Any], job: Job, history: tuple[tuple[dt.date, float], ...]) -> AlertItem:
     return AlertItem(
-        kind="kpi", name=r["name"], status=r["status"], previous=_previous(r),
-        reason=_reason(r["reason"]), row=r["row"], tab=job.tabs.kpis,
-        value=fmt(r["value"], r["unit"]), threshold=_threshold(r), change=_change(r),
+        kind="kpi",
+        name=r["name"],
+        status=r["status"],
+        previous=_previous(r),
+        reason=_reason(r["reason"]),
+        row=r["row"],
+        tab=job.tabs.kpis,
+        value=fmt(r["value"], r["unit"]),
+        threshold=_threshold(r),
+        change=_change(r),
         note=r["note"],
-        owner=r["owner"], since=_episode_since(r["since"], r["when"]), last_alert=_py(r["when"]),
-        history=history, warning=_float(r["warning"]), critical=_float(r["critical"]))
+        owner=r["owner"],
+        since=_episode_since(r["since"], r["when"]),
+        last_alert=_py(r["when"]),
+        history=history,
+        warning=_float(r["warning"]),
+        critical=_float(r["critical"]),
+    )
 
 
 def _threshold(r: dict[str, Any]) -> str:
@@ -123,31 +147,68 @@ def kr_items(ev: Evaluation, d: Decisions, job: Job) -> list[Routed]:
     if mailed.empty:
         return []
     rows = ev.okrs.key_results.loc[mailed.index].join(mailed).join(d.state[["when"]])
-    return [(r["recipients"], AlertItem(
-        kind="key_result", name=f"{r['objective']} › {r['key_result']}", status=r["status"],
-        previous=_previous(r), reason=_reason(r["reason"]), row=r["row"], tab=job.tabs.okrs,
-        value=_percent(r["progress"]), threshold=_expected(r["expected"]), note=r["note"],
-        owner=r["owner"], since=_episode_since(r["since"], r["when"]),
-        last_alert=_py(r["when"]))) for r in records(rows)]
+    return [
+        (
+            r["recipients"],
+            AlertItem(
+                kind="key_result",
+                name=f"{r['objective']} › {r['key_result']}",
+                status=r["status"],
+                previous=_previous(r),
+                reason=_reason(r["reason"]),
+                row=r["row"],
+                tab=job.tabs.okrs,
+                value=_percent(r["progress"]),
+                threshold=_expected(r["expected"]),
+                note=r["note"],
+                owner=r["owner"],
+                since=_episode_since(r["since"], r["when"]),
+                last_alert=_py(r["when"]),
+            ),
+        )
+        for r in records(rows)
+    ]
 
 
 def summary(ev: Evaluation, kpi_d: Decisions, job: Job) -> tuple[AlertItem, ...]:
     """The weekly digest's rows: every objective and every KPI, as they stand."""
-    objectives = tuple(AlertItem(
-        kind="objective", name=o["objective"], status=o["status"], previous="", reason="repeat",
-        row=0, tab=job.tabs.okrs, value=_percent(o["progress"]),
-        threshold=_expected(o["expected"]), note=o["note"])
-        for o in ev.okrs.objectives.to_dict("records"))
+    objectives = tuple(
+        AlertItem(
+            kind="objective",
+            name=o["objective"],
+            status=o["status"],
+            previous="",
+            reason="repeat",
+            row=0,
+            tab=job.tabs.okrs,
+            value=_percent(o["progress"]),
+            threshold=_expected(o["expected"]),
+            note=o["note"],
+        )
+        for o in ev.okrs.objectives.to_dict("records")
+    )
     kpis = ev.kpis.join(kpi_d.decided[["since"]])
-    return objectives + tuple(AlertItem(
-        kind="kpi", name=r["name"], status=r["status"], previous="", reason="repeat",
-        row=r["row"], tab=job.tabs.kpis, value=fmt(r["value"], r["unit"]),
-        threshold=_threshold(r), change=_change(r), note=r["note"], owner=r["owner"],
-        since=_py(r["since"])) for r in records(kpis))
+    return objectives + tuple(
+        AlertItem(
+            kind="kpi",
+            name=r["name"],
+            status=r["status"],
+            previous="",
+            reason="repeat",
+            row=r["row"],
+            tab=job.tabs.kpis,
+            value=fmt(r["value"], r["unit"]),
+            threshold=_threshold(r),
+            change=_change(r),
+            note=r["note"],
+            owner=r["owner"],
+            since=_py(r["since"]),
+        )
+        for r in records(kpis)
+    )
 
 
-def digests(items: Sequence[Routed], title: str, url: str | None,
-            now: dt.datetime) -> list[Digest]:
+def digests(items: Sequence[Routed], title: str, url: str | None, now: dt.datetime) -> list[Digest]:
     """One digest per recipient per run, never one mail per row; recipients in order."""
     by_recipient: dict[str, list[AlertItem]] = {}
     for recipients, item in items:
@@ -164,8 +225,9 @@ def unrouted(items: Sequence[Routed]) -> list[AlertItem]:
 # -- helpers ----------------------------------------------------------------------------
 
 
-def _history(sheet: Sheet, rows: pd.Index, today: dt.date,
-             job: Job) -> dict[int, tuple[tuple[dt.date, float], ...]]:
+def _history(
+    sheet: Sheet, rows: pd.Index, today: dt.date, job: Job
+) -> dict[int, tuple[tuple[dt.date, float], ...]]:
     """The last values of the wide layout's dated columns, for the chart (the log tab's
     points are not charted). Unreadable cells are left out."""
     if rows.empty:
@@ -174,12 +236,19 @@ def _history(sheet: Sheet, rows: pd.Index, today: dt.date,
     long = long[long["date"] <= pd.Timestamp(today)]
     if long.empty:
         return {}
-    values = parse_numbers(long["raw"].reset_index(drop=True),
-                           decimal_comma=job.kpi.decimal_comma)["value"].to_numpy()
+    values = parse_numbers(long["raw"].reset_index(drop=True), decimal_comma=job.kpi.decimal_comma)[
+        "value"
+    ].to_numpy()
     points = long.assign(value=values).dropna(subset=["value"]).sort_values(["row", "date"])
-    return {int(str(row)): tuple((d.date(), float(v)) for d, v in zip(
-        g["date"].tail(HISTORY_POINTS), g["value"].tail(HISTORY_POINTS), strict=True))
-        for row, g in points.groupby("row")}
+    return {
+        int(str(row)): tuple(
+            (d.date(), float(v))
+            for d, v in zip(
+                g["date"].tail(HISTORY_POINTS), g["value"].tail(HISTORY_POINTS), strict=True
+            )
+        )
+        for row, g in points.groupby("row")
+    }
 
 
 def _episode_since(since: Any, told_at: Any) -> dt.datetime | None:

@@ -181,7 +181,8 @@ def _frame(index: pd.Index, value: npt.NDArray[Any], error: Objects) -> pd.DataF
     """The shape every parser returns: the caller's index, ``value`` and an object ``error``."""
     return pd.DataFrame(  # the arrays are the parser's own: pandas need not copy them
         {"value": value, "error": pd.Series(error, index=index, dtype=object, copy=False)},
-        index=index, copy=False,
+        index=index,
+        copy=False,
     )
 
 
@@ -380,8 +381,22 @@ def parse_numbers(values: pd.Series, *, decimal_comma: bool = False) -> pd.DataF
 _MONTHS = {
     name: number
     for number, full in enumerate(
-        ["january", "february", "march", "april", "may", "june", "july", "august",
-         "september", "october", "november", "december"], start=1)
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ],
+        start=1,
+    )
     for name in (full, full[:3], "sept" if number == 9 else full)
 }
 _ORDINAL = r"(?:st|nd|rd|th)?"

@@ -31,7 +31,10 @@ Level = Literal["ok", "warn", "FAIL"]
 
 # The columns without which a tab cannot be read at all (as sync.evaluate requires them).
 REQUIRED: Mapping[str, tuple[str, ...]] = {
-    "kpis": ("kpi",), "okrs": ("objective", "key_result"), "kpi_log": ("date", "kpi", "value")}
+    "kpis": ("kpi",),
+    "okrs": ("objective", "key_result"),
+    "kpi_log": ("date", "kpi", "value"),
+}
 INIT_HINT = "`metrics-sync init` adds both tabs, with their headers, to an empty workbook"
 
 
@@ -48,16 +51,26 @@ class Finding:
 
 def config_problems(err: ConfigError) -> list[Finding]:
     """A refused config: one finding per problem (each says what is expected)."""
-    return [Finding("FAIL", f"config {err.source}: {p}",
-                    "edit the config; config.example.toml documents every key")
-            for p in err.problems]
+    return [
+        Finding(
+            "FAIL",
+            f"config {err.source}: {p}",
+            "edit the config; config.example.toml documents every key",
+        )
+        for p in err.problems
+    ]
 
 
 def check_config(cfg: Config) -> list[Finding]:
     names = ", ".join(j.workbook.name for j in cfg.jobs)
-    return [Finding("ok", f"config {cfg.source}: {len(cfg.jobs)} workbook(s) ({names}); "
-                          f"the worker runs {describe(cfg.schedule)}"),
-            *check_email(cfg.email)]
+    return [
+        Finding(
+            "ok",
+            f"config {cfg.source}: {len(cfg.jobs)} workbook(s) ({names}); "
+            f"the worker runs {describe(cfg.schedule)}",
+        ),
+        *check_email(cfg.email),
+    ]
 
 
 def check_email(email: EmailConfig, environ: Mapping[str, str] | None = None) -> list[Finding]:
@@ -66,21 +79,34 @@ def check_email(email: EmailConfig, environ: Mapping[str, str] | None = None) ->
     try:
         password_from_env(email, environ)
     except ConfigError as err:
-        return [Finding("FAIL", err.problems[0], f"export {email.password_env}=... in the "
-                        "environment that runs metrics-sync (a systemd EnvironmentFile, a "
-                        "Kubernetes Secret)")]
+        return [
+            Finding(
+                "FAIL",
+                err.problems[0],
+                f"export {email.password_env}=... in the "
+                "environment that runs metrics-sync (a systemd EnvironmentFile, a "
+                "Kubernetes Secret)",
+            )
+        ]
     if email.username and not email.password_env:
-        return [Finding("FAIL", f"email.username = {email.username!r} but no email.password_env",
-                        "set email.password_env to the NAME of the variable holding the password")]
-    return [Finding("ok", f"mail: SMTP {email.host} as {email.sender} "
-                          "(not contacted by check)")]
+        return [
+            Finding(
+                "FAIL",
+                f"email.username = {email.username!r} but no email.password_env",
+                "set email.password_env to the NAME of the variable holding the password",
+            )
+        ]
+    return [Finding("ok", f"mail: SMTP {email.host} as {email.sender} (not contacted by check)")]
 
 
 def _outbox(folder: Path) -> Finding:
     existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
     if existing is None or not os.access(existing, os.W_OK):
-        return Finding("FAIL", f"mail: the outbox folder {folder} cannot be created",
-                       "set [email] outbox to a writable folder, or [email] host to send mail")
+        return Finding(
+            "FAIL",
+            f"mail: the outbox folder {folder} cannot be created",
+            "set [email] outbox to a writable folder, or [email] host to send mail",
+        )
     return Finding("ok", f"mail: no [email] host, mails are written to {folder}")
 
 
@@ -104,21 +130,31 @@ def check_job(job: Job, now: dt.datetime) -> list[Finding]:
     return found
 
 
-def check_credentials(wb: WorkbookConfig, environ: Mapping[str, str] | None = None
-                      ) -> list[Finding]:
+def check_credentials(
+    wb: WorkbookConfig, environ: Mapping[str, str] | None = None
+) -> list[Finding]:
     """The credentials file the Google backend will use, looked at without printing a secret."""
     if wb.backend == "xlsx":
         return []
     if wb.endpoint and _loopback(wb.endpoint):
-        return [Finding("ok", f"{wb.name}: endpoint {wb.endpoint} is a loopback address; "
-                              "no credentials needed")]
+        return [
+            Finding(
+                "ok",
+                f"{wb.name}: endpoint {wb.endpoint} is a loopback address; no credentials needed",
+            )
+        ]
     env = (os.environ if environ is None else environ).get("GOOGLE_APPLICATION_CREDENTIALS")
     path = wb.credentials or (Path(env) if env else None)
     if path is None:
-        return [Finding("warn", f"{wb.name}: no [workbook] credentials; Google's application-"
-                                "default credentials will be used (GKE, Cloud Run, gcloud)",
-                        'for cron, set credentials = "service-account.json", the JSON key of a '
-                        "service account the spreadsheet is shared with")]
+        return [
+            Finding(
+                "warn",
+                f"{wb.name}: no [workbook] credentials; Google's application-"
+                "default credentials will be used (GKE, Cloud Run, gcloud)",
+                'for cron, set credentials = "service-account.json", the JSON key of a '
+                "service account the spreadsheet is shared with",
+            )
+        ]
     return [_credentials_file(wb.name, path)]
 
 
@@ -126,40 +162,67 @@ def _credentials_file(name: str, path: Path) -> Finding:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return Finding("FAIL", f"{name}: credentials file {path} does not exist",
-                       "download a JSON key (Google Cloud console > IAM > Service accounts > "
-                       "Keys) and point [workbook] credentials at it")
+        return Finding(
+            "FAIL",
+            f"{name}: credentials file {path} does not exist",
+            "download a JSON key (Google Cloud console > IAM > Service accounts > "
+            "Keys) and point [workbook] credentials at it",
+        )
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        return Finding("FAIL", f"{name}: credentials file {path} is not readable JSON "
-                               f"({type(err).__name__})", "download the JSON key again")
+        return Finding(
+            "FAIL",
+            f"{name}: credentials file {path} is not readable JSON ({type(err).__name__})",
+            "download the JSON key again",
+        )
     if not isinstance(data, dict):
-        return Finding("FAIL", f"{name}: credentials file {path} is not a JSON object",
-                       "download the JSON key again")
+        return Finding(
+            "FAIL",
+            f"{name}: credentials file {path} is not a JSON object",
+            "download the JSON key again",
+        )
     if path.stat().st_mode & 0o004:
-        return Finding("warn", f"{name}: credentials file {path} is readable by every user",
-                       f"chmod 600 {path} (or 640 with a group of its own)")
+        return Finding(
+            "warn",
+            f"{name}: credentials file {path} is readable by every user",
+            f"chmod 600 {path} (or 640 with a group of its own)",
+        )
     return _credentials_kind(name, path, data)
 
 
 def _credentials_kind(name: str, path: Path, data: Mapping[str, Any]) -> Finding:
     if "installed" in data or "web" in data:
-        return Finding("warn", f"{name}: credentials file {path} is an OAuth client: the first "
-                               "run opens a browser to sign in", "run `metrics-sync check` once "
-                       "interactively before scheduling, or use a service-account key for cron")
+        return Finding(
+            "warn",
+            f"{name}: credentials file {path} is an OAuth client: the first "
+            "run opens a browser to sign in",
+            "run `metrics-sync check` once "
+            "interactively before scheduling, or use a service-account key for cron",
+        )
     kind = data.get("type")
-    needed = {"service_account": ("client_email", "private_key", "token_uri"),
-              "authorized_user": ("client_id", "client_secret", "refresh_token")}.get(str(kind))
+    needed = {
+        "service_account": ("client_email", "private_key", "token_uri"),
+        "authorized_user": ("client_id", "client_secret", "refresh_token"),
+    }.get(str(kind))
     if needed is None:
-        return Finding("FAIL", f"{name}: credentials file {path} has type {kind!r}",
-                       'use a service-account key (its "type" is "service_account")')
+        return Finding(
+            "FAIL",
+            f"{name}: credentials file {path} has type {kind!r}",
+            'use a service-account key (its "type" is "service_account")',
+        )
     missing = [k for k in needed if not data.get(k)]
     if missing:
-        return Finding("FAIL", f"{name}: credentials file {path} lacks {', '.join(missing)}",
-                       "download the JSON key again; the file is incomplete")
+        return Finding(
+            "FAIL",
+            f"{name}: credentials file {path} lacks {', '.join(missing)}",
+            "download the JSON key again; the file is incomplete",
+        )
     if kind == "authorized_user":
         return Finding("ok", f"{name}: credentials of a Google user (authorized_user file)")
-    return Finding("ok", f"{name}: credentials of {data['client_email']}; the spreadsheet must "
-                         "be shared with it (Editor)")
+    return Finding(
+        "ok",
+        f"{name}: credentials of {data['client_email']}; the spreadsheet must "
+        "be shared with it (Editor)",
+    )
 
 
 def _loopback(url: str) -> bool:
@@ -175,8 +238,10 @@ def _loopback(url: str) -> bool:
 def _reach_fix(wb: WorkbookConfig) -> str:
     if wb.backend == "xlsx":
         return "check [workbook] path (relative paths are relative to the config file)"
-    return ("check [workbook] spreadsheet (the key or URL), that the spreadsheet is shared with "
-            "the service account, and that the network reaches the Sheets API")
+    return (
+        "check [workbook] spreadsheet (the key or URL), that the spreadsheet is shared with "
+        "the service account, and that the network reaches the Sheets API"
+    )
 
 
 def check_layout(job: Job, grids: Mapping[str, Grid | None]) -> list[Finding]:
@@ -193,17 +258,26 @@ def _tab(job: Job, key: str, tab: str, grid: Grid | None) -> Finding:
     wanted = [job.columns[c] for c in REQUIRED[key]]
     listed = " and ".join(repr(w) for w in wanted)
     if grid is None:
-        return Finding("FAIL", f"{name}: no tab {tab!r}",
-                       f"add a tab named {tab!r} with {listed} in row 1, or set [tabs] {key} "
-                       f"to the name of yours; {INIT_HINT}")
+        return Finding(
+            "FAIL",
+            f"{name}: no tab {tab!r}",
+            f"add a tab named {tab!r} with {listed} in row 1, or set [tabs] {key} "
+            f"to the name of yours; {INIT_HINT}",
+        )
     header = {header_key(c) for c in grid[0]} if grid else set()
-    missing = [(cid, job.columns[cid]) for cid in REQUIRED[key]
-               if header_key(job.columns[cid]) not in header]
+    missing = [
+        (cid, job.columns[cid])
+        for cid in REQUIRED[key]
+        if header_key(job.columns[cid]) not in header
+    ]
     if missing:
         cols = ", ".join(repr(h) for _, h in missing)
         renames = ", ".join(f'{cid} = "<your header>"' for cid, _ in missing)
-        return Finding("FAIL", f"{name}: tab {tab!r} has no column {cols} in row 1",
-                       f"add the header to row 1, or map your own with [columns] {renames}")
+        return Finding(
+            "FAIL",
+            f"{name}: tab {tab!r} has no column {cols} in row 1",
+            f"add the header to row 1, or map your own with [columns] {renames}",
+        )
     return Finding("ok", f"{name}: tab {tab!r}: {len(grid) - 1} row(s) below the header")
 
 
@@ -214,15 +288,30 @@ def _rows(job: Job, grids: dict[str, Grid | None], now: dt.datetime) -> list[Fin
     except SyncError as err:
         return [Finding("FAIL", f"{name}: {err}", "fix the tab it names")]
     kpis, krs = ev.kpis, ev.okrs.key_results
-    found = [Finding("warn", f"{name}: {job.tabs.kpis} row {r.Index}: {r.note}",
-                     "fix the cell it names; the row shows ERROR until then")
-             for r in kpis[kpis["status"] == "ERROR"].itertuples()]
-    found += [Finding("warn", f"{name}: {job.tabs.okrs} row {r.Index}: {r.note}",
-                      "fix the cell it names; the row shows ERROR until then")
-              for r in krs[krs["status"] == "ERROR"].itertuples()]
+    found = [
+        Finding(
+            "warn",
+            f"{name}: {job.tabs.kpis} row {r.Index}: {r.note}",
+            "fix the cell it names; the row shows ERROR until then",
+        )
+        for r in kpis[kpis["status"] == "ERROR"].itertuples()
+    ]
+    found += [
+        Finding(
+            "warn",
+            f"{name}: {job.tabs.okrs} row {r.Index}: {r.note}",
+            "fix the cell it names; the row shows ERROR until then",
+        )
+        for r in krs[krs["status"] == "ERROR"].itertuples()
+    ]
     found += [Finding("warn", f"{name}: {p}", "") for p in ev.problems]
-    found.append(Finding("ok", f"{name}: {len(kpis)} KPI(s), {len(ev.okrs.objectives)} "
-                               f"objective(s), {len(krs)} key result(s) read"))
+    found.append(
+        Finding(
+            "ok",
+            f"{name}: {len(kpis)} KPI(s), {len(ev.okrs.objectives)} "
+            f"objective(s), {len(krs)} key result(s) read",
+        )
+    )
     return found
 
 

@@ -60,30 +60,54 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", "-c", type=Path, default=Path(DEFAULT_CONFIG),
-                        help=f"config file (default: {DEFAULT_CONFIG})")
+    common.add_argument(
+        "--config",
+        "-c",
+        type=Path,
+        default=Path(DEFAULT_CONFIG),
+        help=f"config file (default: {DEFAULT_CONFIG})",
+    )
     common.add_argument("--verbose", "-v", action="store_true", help="log debug detail")
-    common.add_argument("--log-format", choices=("human", "json"), default="human",
-                        help="stderr log lines: human (default) or JSON, one object a line")
-    p = argparse.ArgumentParser(prog="metrics-sync", description=(
-        "KPI thresholds and OKR progress from your spreadsheet: statuses written back, "
-        "alerts mailed."), epilog="exit codes: 0 done; 1 rows in ERROR or a mail not sent; "
-        "2 bad config or workbook not opened; 3 skipped, another run holds the lock")
+    common.add_argument(
+        "--log-format",
+        choices=("human", "json"),
+        default="human",
+        help="stderr log lines: human (default) or JSON, one object a line",
+    )
+    p = argparse.ArgumentParser(
+        prog="metrics-sync",
+        description=(
+            "KPI thresholds and OKR progress from your spreadsheet: statuses written back, "
+            "alerts mailed."
+        ),
+        epilog="exit codes: 0 done; 1 rows in ERROR or a mail not sent; "
+        "2 bad config or workbook not opened; 3 skipped, another run holds the lock",
+    )
     p.add_argument("--version", action="version", version=f"metrics-sync {__version__}")
     sub = p.add_subparsers(required=True, metavar="COMMAND")
-    run = sub.add_parser("run", parents=[common], help="sync now (--once) or forever on the "
-                         "[schedule]")
+    run = sub.add_parser(
+        "run", parents=[common], help="sync now (--once) or forever on the [schedule]"
+    )
     run.add_argument("--once", action="store_true", help="one run, then exit (for cron)")
-    run.add_argument("--dry-run", action="store_true", help="one run that prints the cells it "
-                     "would change and the mails it would send; writes and sends nothing")
-    run.add_argument("--as-of", type=_as_of, metavar="TIME",
-                     help="evaluate as if the clock read TIME (ISO 8601, e.g. 2026-11-26T08:00);"
-                          " with --once or --dry-run")
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="one run that prints the cells it "
+        "would change and the mails it would send; writes and sends nothing",
+    )
+    run.add_argument(
+        "--as-of",
+        type=_as_of,
+        metavar="TIME",
+        help="evaluate as if the clock read TIME (ISO 8601, e.g. 2026-11-26T08:00);"
+        " with --once or --dry-run",
+    )
     run.set_defaults(command=_run)
     for name, command, text in (
-            ("check", _check, "validate the config, credentials and workbook layout"),
-            ("status", _status, "print the current statuses as a table (read-only)"),
-            ("init", _init, "add KPIs and OKRs tabs with example rows to an empty workbook")):
+        ("check", _check, "validate the config, credentials and workbook layout"),
+        ("status", _status, "print the current statuses as a table (read-only)"),
+        ("init", _init, "add KPIs and OKRs tabs with example rows to an empty workbook"),
+    ):
         sub.add_parser(name, parents=[common], help=text).set_defaults(command=command)
     return p
 
@@ -93,7 +117,8 @@ def _as_of(text: str) -> dt.datetime:
         when = dt.datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{text!r}: expected an ISO 8601 time such as 2026-11-26T08:00") from None
+            f"{text!r}: expected an ISO 8601 time such as 2026-11-26T08:00"
+        ) from None
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
@@ -144,18 +169,33 @@ class Runner:
 
     def run_all(self, now: dt.datetime, *, dry_run: bool) -> int:
         started = time.monotonic()
-        log.info("run started%s: %d workbook(s), as of %s", " (dry run)" if dry_run else "",
-                 len(self.cfg.jobs), now.isoformat(timespec="seconds"),
-                 extra={"fields": {"event": "run_started", "dry_run": dry_run}})
+        log.info(
+            "run started%s: %d workbook(s), as of %s",
+            " (dry run)" if dry_run else "",
+            len(self.cfg.jobs),
+            now.isoformat(timespec="seconds"),
+            extra={"fields": {"event": "run_started", "dry_run": dry_run}},
+        )
         if not dry_run:
             self.heartbeat.start()
         outcomes = [self._one(job, now, dry_run) for job in self.cfg.jobs]
         code = worst([o.code for o in outcomes])
         seconds = time.monotonic() - started
-        log.info("run finished: %d workbook(s), exit %d, %.2fs", len(outcomes), code, seconds,
-                 extra={"fields": {"event": "run_finished", "exit_code": code,
-                                   "workbooks": len(outcomes), "duration_s": round(seconds, 3),
-                                   "dry_run": dry_run}})
+        log.info(
+            "run finished: %d workbook(s), exit %d, %.2fs",
+            len(outcomes),
+            code,
+            seconds,
+            extra={
+                "fields": {
+                    "event": "run_finished",
+                    "exit_code": code,
+                    "workbooks": len(outcomes),
+                    "duration_s": round(seconds, 3),
+                    "dry_run": dry_run,
+                }
+            },
+        )
         if not dry_run:
             body = "\n".join(self.out.redactor.redact(o.line) for o in outcomes)
             if all(o.healthy for o in outcomes):
@@ -179,8 +219,11 @@ class Runner:
             log.error("%s: %s", name, err, extra={"fields": _fields(job, "failed", err.exit_code)})
             return Outcome(err.exit_code, False, f"{name}: {err}")
         except Exception:
-            log.exception("%s: unexpected error (a bug: please report it with this trace)", name,
-                          extra={"fields": _fields(job, "crashed", 2)})
+            log.exception(
+                "%s: unexpected error (a bug: please report it with this trace)",
+                name,
+                extra={"fields": _fields(job, "crashed", 2)},
+            )
             return Outcome(2, False, f"{name}: unexpected error, see the log")
 
     def _sync(self, job: Job, now: dt.datetime, *, dry_run: bool) -> Outcome:
@@ -192,41 +235,70 @@ class Runner:
             from sync.terminal import print_dry_run
 
             sender = make_sender(self.cfg.email)
-            report = run_once(job, workbook, sender, self.cfg.email.sender, now,
-                              dry_run=dry_run, digest=self.cfg.digest)
+            report = run_once(
+                job,
+                workbook,
+                sender,
+                self.cfg.email.sender,
+                now,
+                dry_run=dry_run,
+                digest=self.cfg.digest,
+            )
             requests = getattr(workbook, "request_count", None)  # a backend may count them
         seconds = time.monotonic() - started
         if dry_run:
             print_dry_run(report, job.tabs.status, self.out)
-        line = summary(report, requests if isinstance(requests, int) else None, seconds,
-                       dry_run=dry_run)
-        log.info("%s", line, extra={"fields": {
-            **_fields(job, "done", report.exit_code), "dry_run": dry_run,
-            "kpis": dict(report.kpis), "objectives": dict(report.objectives),
-            "key_results": dict(report.key_results), "cells": len(report.changes),
-            "mails": len(report.mails),
-            "mails_sent": 0 if dry_run else len(report.mails) - len(report.failed),
-            "mails_failed": len(report.failed), "rows_in_error": report.errors,
-            "requests": requests, "duration_s": round(seconds, 3)}})
+        line = summary(
+            report, requests if isinstance(requests, int) else None, seconds, dry_run=dry_run
+        )
+        log.info(
+            "%s",
+            line,
+            extra={
+                "fields": {
+                    **_fields(job, "done", report.exit_code),
+                    "dry_run": dry_run,
+                    "kpis": dict(report.kpis),
+                    "objectives": dict(report.objectives),
+                    "key_results": dict(report.key_results),
+                    "cells": len(report.changes),
+                    "mails": len(report.mails),
+                    "mails_sent": 0 if dry_run else len(report.mails) - len(report.failed),
+                    "mails_failed": len(report.failed),
+                    "rows_in_error": report.errors,
+                    "requests": requests,
+                    "duration_s": round(seconds, 3),
+                }
+            },
+        )
         return Outcome(report.exit_code, not report.failed, line)
 
 
 def _fields(job: Job, outcome: str, code: int) -> dict[str, object]:
-    return {"event": "workbook_run", "workbook": job.workbook.name, "outcome": outcome,
-            "exit_code": code}
+    return {
+        "event": "workbook_run",
+        "workbook": job.workbook.name,
+        "outcome": outcome,
+        "exit_code": code,
+    }
 
 
 def summary(report: RunReport, requests: int | None, seconds: float, *, dry_run: bool) -> str:
     """The one line a run leaves per workbook: counts, cells, mails, requests, duration."""
     mails, failed = len(report.mails), len(report.failed)
     cells = f"{len(report.changes)} cell(s) " + ("would change" if dry_run else "written")
-    sent = (f"{mails} mail(s) would be sent" if dry_run
-            else f"{mails - failed} mail(s) sent, {failed} failed")
+    sent = (
+        f"{mails} mail(s) would be sent"
+        if dry_run
+        else f"{mails - failed} mail(s) sent, {failed} failed"
+    )
     calls = "requests n/a" if requests is None else f"{requests} request(s)"
-    return (f"{report.workbook}: KPIs {_counts(report.kpis)}; objectives "
-            f"{_counts(report.objectives)}; key results {_counts(report.key_results)}; "
-            f"{cells}; {sent}; {calls}; {report.errors} row(s) in ERROR; {seconds:.2f}s; "
-            f"exit {report.exit_code}")
+    return (
+        f"{report.workbook}: KPIs {_counts(report.kpis)}; objectives "
+        f"{_counts(report.objectives)}; key results {_counts(report.key_results)}; "
+        f"{cells}; {sent}; {calls}; {report.errors} row(s) in ERROR; {seconds:.2f}s; "
+        f"exit {report.exit_code}"
+    )
 
 
 def _counts(counts: Counter[str]) -> str:
@@ -254,8 +326,10 @@ def _check(args: argparse.Namespace, out: Output) -> int:
             out.say(line)
     failed = sum(f.level == "FAIL" for f in findings)
     warned = sum(f.level == "warn" for f in findings)
-    out.say(f"{failed} problem(s), {warned} warning(s): "
-            + ("fix the problems above" if failed else "ready to run"))
+    out.say(
+        f"{failed} problem(s), {warned} warning(s): "
+        + ("fix the problems above" if failed else "ready to run")
+    )
     return checks.worst(findings)
 
 
@@ -276,10 +350,13 @@ def _status(args: argparse.Namespace, out: Output) -> int:
             codes.append(err.exit_code)
             continue
         local = now.astimezone(job.tz)
-        print_status(title, f"{local:%Y-%m-%d %H:%M} {job.timezone}", ev, local.date(),
-                     out)
-        codes.append(1 if (ev.kpis["status"] == "ERROR").any()
-                     or (ev.okrs.key_results["status"] == "ERROR").any() else 0)
+        print_status(title, f"{local:%Y-%m-%d %H:%M} {job.timezone}", ev, local.date(), out)
+        codes.append(
+            1
+            if (ev.kpis["status"] == "ERROR").any()
+            or (ev.okrs.key_results["status"] == "ERROR").any()
+            else 0
+        )
     return worst(codes)
 
 
@@ -293,8 +370,10 @@ def _init(args: argparse.Namespace, out: Output) -> int:
             log.error("%s", err)
             codes.append(err.exit_code)
             continue
-        out.say(f"{job.workbook.name}: {done} with example rows; replace them with yours, then "
-                "`metrics-sync check`")
+        out.say(
+            f"{job.workbook.name}: {done} with example rows; replace them with yours, then "
+            "`metrics-sync check`"
+        )
         codes.append(0)
     return worst(codes)
 

@@ -220,8 +220,19 @@ class _Validator:
 
     # -- sections -----------------------------------------------------------------
     def config(self, data: Mapping[str, Any], source: Path) -> Config | None:
-        known = {"workbook", "workbooks", "tabs", "columns", "okr", "kpi", "alerts", "email",
-                 "schedule", "digest", "monitor"}
+        known = {
+            "workbook",
+            "workbooks",
+            "tabs",
+            "columns",
+            "okr",
+            "kpi",
+            "alerts",
+            "email",
+            "schedule",
+            "digest",
+            "monitor",
+        }
         self.unknown_keys("", data, known)
         schedule = self.schedule(self.section(data, "schedule"))
         defaults = {k: self.section(data, k) for k in ("tabs", "columns", "okr", "kpi", "alerts")}
@@ -235,11 +246,18 @@ class _Validator:
             self.fail("monitor.ping_url", ping, "an http:// or https:// URL")
         if self.problems:
             return None
-        return Config(source=source, jobs=tuple(jobs), email=email, schedule=schedule,
-                      digest=digest, monitor=MonitorConfig(ping_url=ping))
+        return Config(
+            source=source,
+            jobs=tuple(jobs),
+            email=email,
+            schedule=schedule,
+            digest=digest,
+            monitor=MonitorConfig(ping_url=ping),
+        )
 
-    def jobs(self, data: Mapping[str, Any], defaults: Mapping[str, Mapping[str, Any]],
-             timezone: str) -> list[Job]:
+    def jobs(
+        self, data: Mapping[str, Any], defaults: Mapping[str, Mapping[str, Any]], timezone: str
+    ) -> list[Job]:
         many = data.get("workbooks")
         if "workbook" in data and many is not None:
             self.fail("workbooks", "[[workbooks]]", "either [workbook] or [[workbooks]], not both")
@@ -252,15 +270,22 @@ class _Validator:
         if not isinstance(many, list) or not many:
             self.fail("workbooks", many, "a non-empty array of tables ([[workbooks]])")
             return []
-        jobs = [self.job(f"workbooks[{i}]", w if isinstance(w, dict) else {}, defaults, timezone)
-                for i, w in enumerate(many)]
+        jobs = [
+            self.job(f"workbooks[{i}]", w if isinstance(w, dict) else {}, defaults, timezone)
+            for i, w in enumerate(many)
+        ]
         names = [j.workbook.name for j in jobs]
         for name in sorted({n for n in names if names.count(n) > 1}):
             self.fail("workbooks.name", name, "a unique name for each workbook")
         return jobs
 
-    def job(self, key: str, wb: Mapping[str, Any], defaults: Mapping[str, Mapping[str, Any]],
-            timezone: str) -> Job:
+    def job(
+        self,
+        key: str,
+        wb: Mapping[str, Any],
+        defaults: Mapping[str, Mapping[str, Any]],
+        timezone: str,
+    ) -> Job:
         """One workbook; in [[workbooks]] it may override tabs/columns/okr/kpi/alerts."""
         nested = ("tabs", "columns", "okr", "kpi", "alerts")
         merged = {k: {**defaults[k], **self.section(wb, k, prefix=key)} for k in nested}
@@ -276,8 +301,9 @@ class _Validator:
         )
 
     def workbook(self, key: str, wb: Mapping[str, Any]) -> WorkbookConfig:
-        self.unknown_keys(key, wb, {"backend", "path", "spreadsheet", "credentials", "endpoint",
-                                    "name"})
+        self.unknown_keys(
+            key, wb, {"backend", "path", "spreadsheet", "credentials", "endpoint", "name"}
+        )
         backend = self.opt(wb, f"{key}.backend", str, '"xlsx" or "google"') or "xlsx"
         if backend not in ("xlsx", "google"):
             self.fail(f"{key}.backend", backend, '"xlsx" or "google"')
@@ -286,31 +312,47 @@ class _Validator:
         creds = self.path(wb, f"{key}.credentials")
         endpoint = self.opt(wb, f"{key}.endpoint", str, "a base URL")
         if endpoint is not None and not re.match(r"^https?://[^/\s]+", endpoint):
-            self.fail(f"{key}.endpoint", endpoint, "a base URL such as https://sheets.googleapis.com")
+            self.fail(
+                f"{key}.endpoint", endpoint, "a base URL such as https://sheets.googleapis.com"
+            )
         if backend == "xlsx" and path is None:
             self.problems.append(f'{key}.path: missing; expected the .xlsx file for backend "xlsx"')
         if backend == "google" and not sheet:
             self.problems.append(
                 f"{key}.spreadsheet: missing; expected a spreadsheet key or URL "
-                'for backend "google"')
+                'for backend "google"'
+            )
         default_name = (path.stem if path else sheet) or "workbook"
         name = self.opt(wb, f"{key}.name", str, "a short name") or default_name
-        return WorkbookConfig(backend=backend if backend in ("xlsx", "google") else "xlsx",  # type: ignore[arg-type]
-                              path=path, spreadsheet=sheet, credentials=creds,
-                              endpoint=endpoint.rstrip("/") if endpoint else None, name=name)
+        return WorkbookConfig(
+            backend=backend if backend in ("xlsx", "google") else "xlsx",  # type: ignore[arg-type]
+            path=path,
+            spreadsheet=sheet,
+            credentials=creds,
+            endpoint=endpoint.rstrip("/") if endpoint else None,
+            name=name,
+        )
 
     def tabs(self, data: Mapping[str, Any]) -> Tabs:
         self.unknown_keys("tabs", data, set(Tabs.__dataclass_fields__))
-        values = {k: self.opt(data, f"tabs.{k}", str, "a tab name")
-                  for k in Tabs.__dataclass_fields__}
+        values = {
+            k: self.opt(data, f"tabs.{k}", str, "a tab name") for k in Tabs.__dataclass_fields__
+        }
         for k, name in values.items():
             if name is not None and not name.strip() and not (k == "kpi_log" and name == ""):
-                self.fail(f"tabs.{k}", name, "a non-empty tab name"
-                          + (' (or "" for no KPI log tab)' if k == "kpi_log" else ""))
+                self.fail(
+                    f"tabs.{k}",
+                    name,
+                    "a non-empty tab name"
+                    + (' (or "" for no KPI log tab)' if k == "kpi_log" else ""),
+                )
         # kpi_log = "": the workbook has no KPI log tab, so no run asks Google for one
         tabs = Tabs(**{k: val.strip() for k, val in values.items() if val is not None})
-        self.distinct("tabs", {k: getattr(tabs, k) for k in Tabs.__dataclass_fields__},
-                      "a tab of its own (the sync rewrites the Status tab whole)")
+        self.distinct(
+            "tabs",
+            {k: getattr(tabs, k) for k in Tabs.__dataclass_fields__},
+            "a tab of its own (the sync rewrites the Status tab whole)",
+        )
         return tabs
 
     def columns(self, data: Mapping[str, Any]) -> dict[str, str]:
@@ -323,11 +365,16 @@ class _Validator:
                 self.fail(f"columns.{k}", val, "a non-empty header text")
             else:
                 columns[k] = val.strip()
-        for tab, ids in (("KPIs", [*KPI_COLUMNS, *KPI_OWNED]), ("OKRs", [*OKR_COLUMNS, *OKR_OWNED]),
-                         ("KPI log", list(LOG_COLUMNS))):
-            self.distinct("columns", {i: columns[i] for i in ids},
-                          f"a header of its own on the {tab} tab (the sync writes its columns "
-                          "by header)")
+        for tab, ids in (
+            ("KPIs", [*KPI_COLUMNS, *KPI_OWNED]),
+            ("OKRs", [*OKR_COLUMNS, *OKR_OWNED]),
+            ("KPI log", list(LOG_COLUMNS)),
+        ):
+            self.distinct(
+                "columns",
+                {i: columns[i] for i in ids},
+                f"a header of its own on the {tab} tab (the sync writes its columns by header)",
+            )
         return columns
 
     def distinct(self, section: str, names: Mapping[str, str], expected: str) -> None:
@@ -337,13 +384,17 @@ class _Validator:
         for key, name in names.items():
             folded = " ".join(name.split()).casefold()
             if folded and folded in seen:
-                self.fail(f"{section}.{key}", name,
-                          f"{expected}; {section}.{seen[folded]} is {names[seen[folded]]!r}")
+                self.fail(
+                    f"{section}.{key}",
+                    name,
+                    f"{expected}; {section}.{seen[folded]} is {names[seen[folded]]!r}",
+                )
             seen.setdefault(folded, key)
 
     def okr(self, data: Mapping[str, Any]) -> OkrConfig:
-        self.unknown_keys("okr", data, {"start", "end", "on_track_margin", "at_risk_margin",
-                                        "aspirational_pace"})
+        self.unknown_keys(
+            "okr", data, {"start", "end", "on_track_margin", "at_risk_margin", "aspirational_pace"}
+        )
         start = self.date(data, "okr.start")
         end = self.date(data, "okr.end")
         if (start is None) != (end is None):
@@ -377,8 +428,21 @@ class _Validator:
         return AlertsConfig(recipients, repeat, max(1, pending or 1))
 
     def email(self, data: Mapping[str, Any]) -> EmailConfig:
-        self.unknown_keys("email", data, {"host", "port", "starttls", "ssl", "username",
-                                          "password_env", "from", "outbox", "timeout"})
+        self.unknown_keys(
+            "email",
+            data,
+            {
+                "host",
+                "port",
+                "starttls",
+                "ssl",
+                "username",
+                "password_env",
+                "from",
+                "outbox",
+                "timeout",
+            },
+        )
         host = self.opt(data, "email.host", str, "an SMTP host name")
         port = self.opt(data, "email.port", int, "a TCP port number")
         if port is not None and not 0 < port < 65536:
@@ -387,21 +451,35 @@ class _Validator:
         starttls = self.opt(data, "email.starttls", bool, "true or false")
         if ssl and starttls:
             self.fail("email.starttls", starttls, "false or absent when email.ssl = true")
-        password_env = self.opt(data, "email.password_env", str,
-                                "the NAME of an environment variable holding the password")
+        password_env = self.opt(
+            data,
+            "email.password_env",
+            str,
+            "the NAME of an environment variable holding the password",
+        )
         if password_env is not None and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", password_env):
-            self.fail("email.password_env", "<hidden>",
-                      "the NAME of an environment variable (letters, digits, _), not the password")
+            self.fail(
+                "email.password_env",
+                "<hidden>",
+                "the NAME of an environment variable (letters, digits, _), not the password",
+            )
         sender = self.opt(data, "email.from", str, "an e-mail address") or "metrics-sync@localhost"
         if "from" in data and not _EMAIL.match(sender):
             self.fail("email.from", sender, "an e-mail address")
         timeout = self.number(data, "email.timeout", "seconds") or 30.0
         outbox = self.path(data, "email.outbox") or self.base / "outbox"
         tls = not ssl if starttls is None else starttls
-        return EmailConfig(host=host or None, port=port, starttls=tls,
-                           ssl=ssl, username=self.opt(data, "email.username", str, "a user name"),
-                           password_env=password_env, sender=sender, outbox=outbox,
-                           timeout=float(timeout))
+        return EmailConfig(
+            host=host or None,
+            port=port,
+            starttls=tls,
+            ssl=ssl,
+            username=self.opt(data, "email.username", str, "a user name"),
+            password_env=password_env,
+            sender=sender,
+            outbox=outbox,
+            timeout=float(timeout),
+        )
 
     def schedule(self, data: Mapping[str, Any]) -> ScheduleConfig:
         self.unknown_keys("schedule", data, {"every", "at", "timezone"})

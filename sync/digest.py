@@ -41,8 +41,10 @@ def read_state(grid: Grid | None) -> WeeklyState:
     """The state row of a Status tab as read (an absent or unreadable row: never sent)."""
     for row in grid or ():
         if row and isinstance(row[0], str) and row[0].strip().casefold() == LABEL.casefold():
-            when = parse_stamps(pd.Series([row[1] if len(row) > 1 else None], dtype=object),
-                                zoneinfo.ZoneInfo("UTC")).iloc[0]
+            when = parse_stamps(
+                pd.Series([row[1] if len(row) > 1 else None], dtype=object),
+                zoneinfo.ZoneInfo("UTC"),
+            ).iloc[0]
             owed = _OWED.search(str(row[2])) if len(row) > 2 and row[2] else None
             who = tuple(a.strip() for a in owed.group("who").split(",")) if owed else ()
             return WeeklyState(None if pd.isna(when) else when.to_pydatetime(), who)
@@ -67,15 +69,21 @@ def due_recipients(state: WeeklyState, now: dt.datetime, cfg: DigestConfig) -> t
     return tuple(r for r in cfg.recipients if r in state.owed)
 
 
-def next_state(state: WeeklyState, due: tuple[str, ...], accepted: Iterable[str],
-               now: dt.datetime, cfg: DigestConfig) -> WeeklyState:
+def next_state(
+    state: WeeklyState,
+    due: tuple[str, ...],
+    accepted: Iterable[str],
+    now: dt.datetime,
+    cfg: DigestConfig,
+) -> WeeklyState:
     """The state after a run that offered the digest to ``due`` and saw ``accepted`` take it."""
     if not due:
         return state
     took = frozenset(accepted)
     fresh = state.last is None or state.last < latest_slot(now, cfg)
-    return WeeklyState(now.astimezone(dt.UTC) if fresh else state.last,
-                       tuple(r for r in due if r not in took))
+    return WeeklyState(
+        now.astimezone(dt.UTC) if fresh else state.last, tuple(r for r in due if r not in took)
+    )
 
 
 def rows(state: WeeklyState, tz: zoneinfo.ZoneInfo) -> list[Row]:

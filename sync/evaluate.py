@@ -38,8 +38,13 @@ class Evaluation:
     problems: tuple[str, ...]
 
 
-def evaluate(grids: dict[str, Grid | None], now: dt.datetime, job: Job, *,
-             block_cells: int = HISTORY_BLOCK_CELLS) -> Evaluation:
+def evaluate(
+    grids: dict[str, Grid | None],
+    now: dt.datetime,
+    job: Job,
+    *,
+    block_cells: int = HISTORY_BLOCK_CELLS,
+) -> Evaluation:
     """Every KPI and OKR result of one workbook at ``now``.
 
     The KPI history goes to the rules a block of about ``block_cells`` dated cells at a
@@ -47,10 +52,21 @@ def evaluate(grids: dict[str, Grid | None], now: dt.datetime, job: Job, *,
     the memory a run needs, never its results.
     """
     t = job.tabs
-    kpi_sheet = read_sheet(t.kpis, grids.get(t.kpis), job.columns,
-                           [*KPI_COLUMNS, *_owned(KPI_OWNED)], ["kpi"], dated=True)
-    okr_sheet = read_sheet(t.okrs, grids.get(t.okrs), job.columns,
-                           [*OKR_COLUMNS, *_owned(OKR_OWNED)], ["objective", "key_result"])
+    kpi_sheet = read_sheet(
+        t.kpis,
+        grids.get(t.kpis),
+        job.columns,
+        [*KPI_COLUMNS, *_owned(KPI_OWNED)],
+        ["kpi"],
+        dated=True,
+    )
+    okr_sheet = read_sheet(
+        t.okrs,
+        grids.get(t.okrs),
+        job.columns,
+        [*OKR_COLUMNS, *_owned(OKR_OWNED)],
+        ["objective", "key_result"],
+    )
     problems = [*kpi_sheet.problems, *okr_sheet.problems]
     kpi_rows = kpi_sheet.rows[kpi_sheet.rows["kpi"].map(_filled)]
     log, log_grid = None, grids.get(t.kpi_log)
@@ -67,8 +83,15 @@ def evaluate(grids: dict[str, Grid | None], now: dt.datetime, job: Job, *,
     once = names[~twice].tolist()  # lists: iterating a str Series costs a lookup per item
     kpi_values = dict(zip(once, kpis["value"][~twice].tolist(), strict=True))
     directions = dict(zip(once, kpis["direction"][~twice].tolist(), strict=True))
-    okrs = evaluate_okrs(okr_rows, kpi_values, now, job, okr_sheet.positions,
-                         kpi_directions=directions, ambiguous_kpis=set(names[twice]))
+    okrs = evaluate_okrs(
+        okr_rows,
+        kpi_values,
+        now,
+        job,
+        okr_sheet.positions,
+        kpi_directions=directions,
+        ambiguous_kpis=set(names[twice]),
+    )
     return Evaluation(kpi_sheet, okr_sheet, kpis, okrs, cycle_for(job, now), tuple(problems))
 
 
@@ -80,9 +103,9 @@ def _filled(value: object) -> bool:
     return value is not None and bool(str(value).strip())
 
 
-
-def _history_blocks(sheet: Sheet, rows: pd.Index, log: pd.DataFrame | None,
-                    cells: int) -> Iterator[pd.DataFrame]:
+def _history_blocks(
+    sheet: Sheet, rows: pd.Index, log: pd.DataFrame | None, cells: int
+) -> Iterator[pd.DataFrame]:
     """The history of the KPI ``rows``, a block of rows (about ``cells`` dated cells) at a time.
 
     Lazily: a block's long frame is made when the rules ask for it and dropped once its points
@@ -90,13 +113,14 @@ def _history_blocks(sheet: Sheet, rows: pd.Index, log: pd.DataFrame | None,
     """
     size = max(1, cells // max(1, len(sheet.dates)))
     for start in range(0, len(rows), size):
-        block = rows[start:start + size]
+        block = rows[start : start + size]
         wide = wide_history(sheet, block)
         yield wide if log is None else _with_log(wide, log, block)
 
 
-def _log_entries(kpi_rows: pd.DataFrame, tab: str, grid: Grid,
-                 job: Job) -> tuple[pd.DataFrame, list[str]]:
+def _log_entries(
+    kpi_rows: pd.DataFrame, tab: str, grid: Grid, job: Job
+) -> tuple[pd.DataFrame, list[str]]:
     """The long ``KPI log`` tab as history entries of the KPI rows (docs/kpi-rules.md, "Two
     layouts"), ordered for ``_with_log``, and the layout problems found.
 
@@ -120,16 +144,19 @@ def _log_entries(kpi_rows: pd.DataFrame, tab: str, grid: Grid,
     dates = parse_dates(rows.loc[use, "date"], dayfirst=dayfirst)
     no_date = dates["value"].isna()
     reason = dates["error"].where(dates["error"].notna(), "a value with no date")
-    entries = pd.DataFrame({
-        "row": first_row.reindex(keys[use]).to_numpy(),
-        "date": dates["value"].dt.floor("D"),
-        "col": np.where(no_date, log.positions["date"], log.positions["value"]),
-        "raw": rows.loc[use, "value"].where(~no_date, rows.loc[use, "date"]),
-        "tab": tab,
-        "src_row": use.to_numpy(),
-        "error": reason.where(no_date, None),
-        "_when": dates["value"],
-    }, index=use).sort_values("_when", kind="stable", na_position="first")
+    entries = pd.DataFrame(
+        {
+            "row": first_row.reindex(keys[use]).to_numpy(),
+            "date": dates["value"].dt.floor("D"),
+            "col": np.where(no_date, log.positions["date"], log.positions["value"]),
+            "raw": rows.loc[use, "value"].where(~no_date, rows.loc[use, "date"]),
+            "tab": tab,
+            "src_row": use.to_numpy(),
+            "error": reason.where(no_date, None),
+            "_when": dates["value"],
+        },
+        index=use,
+    ).sort_values("_when", kind="stable", na_position="first")
     return entries.drop(columns="_when"), problems
 
 
@@ -146,13 +173,22 @@ def _with_log(history: pd.DataFrame, log: pd.DataFrame, rows: pd.Index) -> pd.Da
     return pd.concat([mine, history], ignore_index=True)
 
 
-def _log_problems(tab: str, rows: pd.DataFrame, keys: pd.Series, known: pd.Series, *,
-                  filled: pd.Series, shown: int = 20) -> list[str]:
+def _log_problems(
+    tab: str,
+    rows: pd.DataFrame,
+    keys: pd.Series,
+    known: pd.Series,
+    *,
+    filled: pd.Series,
+    shown: int = 20,
+) -> list[str]:
     """Log rows whose value belongs to no KPI: named on no KPIs row, or not named at all."""
     nameless = rows.index[filled & keys.eq("")]
     strangers = rows.index[filled & keys.ne("") & ~known]
-    problems = [f"tab {tab!r} row {r}: KPI {rows.at[r, 'kpi']!r} is not on the KPIs tab"
-                for r in strangers[:shown]]
+    problems = [
+        f"tab {tab!r} row {r}: KPI {rows.at[r, 'kpi']!r} is not on the KPIs tab"
+        for r in strangers[:shown]
+    ]
     problems += [f"tab {tab!r} row {r}: a value with no KPI name" for r in nameless[:shown]]
     hidden = max(len(strangers) - shown, 0) + max(len(nameless) - shown, 0)
     if hidden:

@@ -64,8 +64,15 @@ def header_key(cell: Cell) -> str:
     return name_key(cell)
 
 
-def read_sheet(tab: str, grid: Grid | None, columns: Mapping[str, str], wanted: Sequence[str],
-               required: Sequence[str], *, dated: bool = False) -> Sheet:
+def read_sheet(
+    tab: str,
+    grid: Grid | None,
+    columns: Mapping[str, str],
+    wanted: Sequence[str],
+    required: Sequence[str],
+    *,
+    dated: bool = False,
+) -> Sheet:
     """Match the header of ``grid`` and keep its non-blank rows.
 
     Raises ``LayoutError`` for a missing tab or a missing required column: without
@@ -74,24 +81,37 @@ def read_sheet(tab: str, grid: Grid | None, columns: Mapping[str, str], wanted: 
     if grid is None:
         raise LayoutError(f"tab {tab!r} not found in the workbook")
     if not grid:
-        raise LayoutError(f"tab {tab!r} is empty: expected a header row with "
-                          + ", ".join(repr(columns[c]) for c in required))
+        raise LayoutError(
+            f"tab {tab!r} is empty: expected a header row with "
+            + ", ".join(repr(columns[c]) for c in required)
+        )
     header = tuple(grid[0])
     positions, problems = _match_header(tab, header, columns, wanted)
     missing = [columns[c] for c in required if c not in positions]
     if missing:
         found = ", ".join(repr(str(h)) for h in header if h not in (None, "")) or "nothing"
-        raise LayoutError(f"tab {tab!r}: no column {' or '.join(repr(m) for m in missing)} "
-                          f"in row 1 (found {found})")
+        raise LayoutError(
+            f"tab {tab!r}: no column {' or '.join(repr(m) for m in missing)} "
+            f"in row 1 (found {found})"
+        )
     body, blank, index = _body(grid)
-    rows = pd.DataFrame({cid: body[:, pos - 1] for cid, pos in positions.items()},
-                        index=index, dtype=object)
+    rows = pd.DataFrame(
+        {cid: body[:, pos - 1] for cid, pos in positions.items()}, index=index, dtype=object
+    )
     dates: tuple[tuple[int, dt.date], ...] = ()
     if dated:
         dates, date_problems = dated_columns(tab, header, positions)
         problems.extend(date_problems)
-    return Sheet(tab=tab, header=header, rows=rows, positions=positions, dates=dates,
-                 body=body, problems=tuple(problems), blank=blank)
+    return Sheet(
+        tab=tab,
+        header=header,
+        rows=rows,
+        positions=positions,
+        dates=dates,
+        body=body,
+        problems=tuple(problems),
+        blank=blank,
+    )
 
 
 def _body(grid: Grid) -> tuple[np.ndarray, Bools, pd.Index]:
@@ -99,8 +119,9 @@ def _body(grid: Grid) -> tuple[np.ndarray, Bools, pd.Index]:
     the kept rows' sheet row numbers."""
     width = max(len(grid[0]), max((len(r) for r in grid), default=0))
     # One C pass over the cells (short rows padded with None), not a numpy copy per row.
-    cells = chain.from_iterable(row if len(row) == width else [*row, *[None] * (width - len(row))]
-                                for row in grid[1:])
+    cells = chain.from_iterable(
+        row if len(row) == width else [*row, *[None] * (width - len(row))] for row in grid[1:]
+    )
     body = np.fromiter(cells, dtype=object, count=(len(grid) - 1) * width)
     body = body.reshape(len(grid) - 1, width)
     blank = blank_mask(body)
@@ -123,8 +144,9 @@ def blank_mask(cells: np.ndarray) -> Bools:
     return empty
 
 
-def _match_header(tab: str, header: Sequence[Cell], columns: Mapping[str, str],
-                  wanted: Sequence[str]) -> tuple[dict[str, int], list[str]]:
+def _match_header(
+    tab: str, header: Sequence[Cell], columns: Mapping[str, str], wanted: Sequence[str]
+) -> tuple[dict[str, int], list[str]]:
     by_text: dict[str, int] = {}
     problems: list[str] = []
     for pos, cell in enumerate(header, start=1):
@@ -132,35 +154,47 @@ def _match_header(tab: str, header: Sequence[Cell], columns: Mapping[str, str],
         if not key:
             continue
         if key in by_text:
-            problems.append(f"tab {tab!r}: header {str(cell)!r} appears twice "
-                            f"(columns {by_text[key]} and {pos}); the first is used")
+            problems.append(
+                f"tab {tab!r}: header {str(cell)!r} appears twice "
+                f"(columns {by_text[key]} and {pos}); the first is used"
+            )
             continue
         by_text[key] = pos
-    positions = {cid: by_text[header_key(columns[cid])] for cid in wanted
-                 if header_key(columns[cid]) in by_text}
+    positions = {
+        cid: by_text[header_key(columns[cid])]
+        for cid in wanted
+        if header_key(columns[cid]) in by_text
+    }
     return positions, problems
 
 
 # --- the wide layout -------------------------------------------------------------------------
 
 
-def dated_columns(tab: str, header: Sequence[Cell], positions: Mapping[str, int]) -> tuple[
-        tuple[tuple[int, dt.date], ...], list[str]]:
+def dated_columns(
+    tab: str, header: Sequence[Cell], positions: Mapping[str, int]
+) -> tuple[tuple[tuple[int, dt.date], ...], list[str]]:
     """The header cells that name a day, as (1-based column, day), and what looked doubtful.
 
     Known columns (``Current``, ``Warning``...) never count. All candidates are read in one
     call; numbers count only as serials in ``HEADER_SERIALS``, so a header ``5`` stays a column.
     """
     taken = set(positions.values())
-    found = [(pos, cell) for pos, cell in enumerate(header, start=1)
-             if pos not in taken and _may_be_date(cell)]
+    found = [
+        (pos, cell)
+        for pos, cell in enumerate(header, start=1)
+        if pos not in taken and _may_be_date(cell)
+    ]
     if not found:
         return (), []
     cells = pd.Series([cell for _, cell in found], dtype=object)
     dayfirst, problems = sheet_dayfirst(tab, "row 1", cells)
     stamps = parse_dates(cells, dayfirst=dayfirst)["value"]
-    dates = tuple((pos, pd.Timestamp(s).date()) for (pos, _), s in zip(found, stamps, strict=True)
-                  if not pd.isna(s))
+    dates = tuple(
+        (pos, pd.Timestamp(s).date())
+        for (pos, _), s in zip(found, stamps, strict=True)
+        if not pd.isna(s)
+    )
     return dates, problems + _repeated_dates(tab, dates)
 
 
@@ -187,15 +221,19 @@ def sheet_dayfirst(tab: str, where: str, cells: pd.Series) -> tuple[bool | None,
     day_first, month_first = bool((a > 12).any()), bool((b > 12).any())
     ambiguous = parts[0].fillna(False).astype(bool) & (a <= 12) & (b <= 12) & (a != b)
     if day_first and month_first:
-        return None, [f"tab {tab!r} {where}: dates are written both day-first and month-first "
-                      f"({_first(texts[a > 12])}, {_first(texts[b > 12])}); write them as "
-                      "yyyy-mm-dd to be sure"]
+        return None, [
+            f"tab {tab!r} {where}: dates are written both day-first and month-first "
+            f"({_first(texts[a > 12])}, {_first(texts[b > 12])}); write them as "
+            "yyyy-mm-dd to be sure"
+        ]
     if day_first or month_first:
         return day_first, []
     if ambiguous.any():
-        return None, [f"tab {tab!r} {where}: no date shows whether {_first(texts[ambiguous])} "
-                      "is day-first or month-first; read month-first (dotted: day-first), "
-                      "write dates as yyyy-mm-dd to be sure"]
+        return None, [
+            f"tab {tab!r} {where}: no date shows whether {_first(texts[ambiguous])} "
+            "is day-first or month-first; read month-first (dotted: day-first), "
+            "write dates as yyyy-mm-dd to be sure"
+        ]
     return None, []
 
 
@@ -209,9 +247,11 @@ def _repeated_dates(tab: str, dates: Iterable[tuple[int, dt.date]]) -> list[str]
     problems = []
     for pos, day in dates:
         if day in seen:
-            problems.append(f"tab {tab!r}: columns {column_letter(seen[day])} and "
-                            f"{column_letter(pos)} are both dated {day:%Y-%m-%d}; for each KPI "
-                            "the right-most value is used")
+            problems.append(
+                f"tab {tab!r}: columns {column_letter(seen[day])} and "
+                f"{column_letter(pos)} are both dated {day:%Y-%m-%d}; for each KPI "
+                "the right-most value is used"
+            )
         seen[day] = pos
     return problems
 
@@ -231,9 +271,14 @@ def wide_history(sheet: Sheet, rows: Sequence[int] | pd.Index | None = None) -> 
     if rows is None:
         rows = sheet.rows.index
     if not sheet.dates or len(rows) == 0:
-        return pd.DataFrame({"row": pd.Series(dtype="int32"),
-                             "date": pd.Series(dtype="datetime64[ns]"),
-                             "col": pd.Series(dtype="int32"), "raw": pd.Series(dtype=object)})
+        return pd.DataFrame(
+            {
+                "row": pd.Series(dtype="int32"),
+                "date": pd.Series(dtype="datetime64[ns]"),
+                "col": pd.Series(dtype="int32"),
+                "raw": pd.Series(dtype=object),
+            }
+        )
     at = sheet.rows.index.get_indexer(pd.Index(rows))
     if (at < 0).any():
         raise KeyError(f"tab {sheet.tab!r}: no kept row {np.asarray(rows)[at < 0][0]}")
@@ -243,20 +288,24 @@ def wide_history(sheet: Sheet, rows: Sequence[int] | pd.Index | None = None) -> 
     cells = sheet.body[block]
     filled = ~(sheet.blank[block] if sheet.blank is not None else blank_mask(cells))
     dated = np.broadcast_to(np.arange(len(cols), dtype=np.int32), filled.shape)[filled]
-    return pd.DataFrame({
-        "row": np.repeat(sheet.rows.index.to_numpy()[at].astype(np.int32), filled.sum(axis=1)),
-        "date": days[dated],
-        "col": cols[dated],
-        # The filled cells alone, kept as they are: a bare object array would be scanned for
-        # a type to convert to, with scratch arrays for every candidate type (~40 B a cell).
-        "raw": pd.Series(cells[filled], dtype=object, copy=False),
-    }, copy=False)  # fresh arrays: no need for pandas to copy them again
+    return pd.DataFrame(
+        {
+            "row": np.repeat(sheet.rows.index.to_numpy()[at].astype(np.int32), filled.sum(axis=1)),
+            "date": days[dated],
+            "col": cols[dated],
+            # The filled cells alone, kept as they are: a bare object array would be scanned for
+            # a type to convert to, with scratch arrays for every candidate type (~40 B a cell).
+            "raw": pd.Series(cells[filled], dtype=object, copy=False),
+        },
+        copy=False,
+    )  # fresh arrays: no need for pandas to copy them again
 
 
 def _block(rows: npt.NDArray[np.intp], cols: npt.NDArray[np.int32]) -> tuple[Any, ...]:
     """An index for the cells of ``rows`` x ``cols`` (0-based positions, not empty): slices
     where the positions run up one by one, as they nearly always do, so that numpy takes a
     view instead of a copy."""
+
     def span(at: npt.NDArray[Any]) -> slice | npt.NDArray[Any]:
         return slice(int(at[0]), int(at[-1]) + 1) if (np.diff(at) == 1).all() else at
 

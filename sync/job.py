@@ -69,9 +69,16 @@ class RunReport:
         return 1 if self.errors or self.failed else 0
 
 
-def run_once(job: Job, workbook: Workbook, sender: Sender, sender_address: str,
-             now: dt.datetime, *, dry_run: bool = False,
-             digest: DigestConfig | None = None) -> RunReport:
+def run_once(
+    job: Job,
+    workbook: Workbook,
+    sender: Sender,
+    sender_address: str,
+    now: dt.datetime,
+    *,
+    dry_run: bool = False,
+    digest: DigestConfig | None = None,
+) -> RunReport:
     """One run; ``digest`` is the config's ``[digest]`` (None: no weekly digest).
 
     The workbook's title is asked for only to compose a mail: on Google it costs a request.
@@ -89,14 +96,17 @@ def run_once(job: Job, workbook: Workbook, sender: Sender, sender_address: str,
     state = weekly.read_state(grids.get(job.tabs.status))
     due = weekly.due_recipients(state, now, digest) if digest else ()
     summary = alerting.summary(ev, kpi_d, job) if due else ()
-    weekly_digests = [Digest(r, (), workbook.title, workbook.url, now, weekly=True,
-                             summary=summary) for r in due]
+    weekly_digests = [
+        Digest(r, (), workbook.title, workbook.url, now, weekly=True, summary=summary) for r in due
+    ]
     took = _deliver(sender, weekly_digests, sender_address, report, dry_run).accepted
     if digest and not dry_run:
         state = weekly.next_state(state, due, took, now, digest)
     extra = weekly.rows(state, job.tz) if digest else ()
-    last = (alerting.last_alerts(kpi_d, accepted, now, job),
-            alerting.last_alerts(kr_d, accepted, now, job))
+    last = (
+        alerting.last_alerts(kpi_d, accepted, now, job),
+        alerting.last_alerts(kr_d, accepted, now, job),
+    )
     updates, keys = _updates(ev, kpi_d, kr_d, last=last, now=now, job=job)
     report.changes = updates
     if dry_run:
@@ -106,14 +116,32 @@ def run_once(job: Job, workbook: Workbook, sender: Sender, sender_address: str,
     except ConcurrentEditError as err:
         if err.grids is None:
             raise
-        _remap(job, workbook, {**grids, **err.grids}, now, before=ev, last=last, extra=extra,
-               report=report, moved=err)
+        _remap(
+            job,
+            workbook,
+            {**grids, **err.grids},
+            now,
+            before=ev,
+            last=last,
+            extra=extra,
+            report=report,
+            moved=err,
+        )
     return report
 
 
-def _remap(job: Job, workbook: Workbook, grids: dict[str, Grid | None], now: dt.datetime, *,
-           before: Evaluation, last: tuple[pd.Series, pd.Series], extra: Sequence[Row],
-           report: RunReport, moved: ConcurrentEditError) -> None:
+def _remap(
+    job: Job,
+    workbook: Workbook,
+    grids: dict[str, Grid | None],
+    now: dt.datetime,
+    *,
+    before: Evaluation,
+    last: tuple[pd.Series, pd.Series],
+    extra: Sequence[Row],
+    report: RunReport,
+    moved: ConcurrentEditError,
+) -> None:
     """Rows moved under the run: evaluate the tabs as they are now and write once more.
 
     Statuses, notes and ``Since`` come from the fresh rows. Mails are not decided again (they
@@ -125,12 +153,22 @@ def _remap(job: Job, workbook: Workbook, grids: dict[str, Grid | None], now: dt.
     log.warning("%s; re-mapping the statuses onto the rows as they are now", moved)
     ev = evaluate(grids, now, job)
     _count(report, ev)
-    carried = (_carry(last[0], _row_ids(before.kpis, ["name"]), _row_ids(ev.kpis, ["name"])),
-               _carry(last[1], _row_ids(before.okrs.key_results, KR_KEY),
-                      _row_ids(ev.okrs.key_results, KR_KEY)))
-    updates, keys = _updates(ev, alerting.decide_kpis(ev, now, job),
-                             alerting.decide_key_results(ev, now, job), last=carried, now=now,
-                             job=job)
+    carried = (
+        _carry(last[0], _row_ids(before.kpis, ["name"]), _row_ids(ev.kpis, ["name"])),
+        _carry(
+            last[1],
+            _row_ids(before.okrs.key_results, KR_KEY),
+            _row_ids(ev.okrs.key_results, KR_KEY),
+        ),
+    )
+    updates, keys = _updates(
+        ev,
+        alerting.decide_kpis(ev, now, job),
+        alerting.decide_key_results(ev, now, job),
+        last=carried,
+        now=now,
+        job=job,
+    )
     report.changes = updates
     try:
         workbook.write([c.update for c in updates], [_status_tab(ev, now, job, extra)], keys)
@@ -139,7 +177,8 @@ def _remap(job: Job, workbook: Workbook, grids: dict[str, Grid | None], now: dt.
         resend = f", and may send its {sent} mail(s) again" if sent > 0 else ""
         raise ConcurrentEditError(
             "rows moved twice while the sync ran, so it gave up and wrote nothing; the next "
-            f"run starts afresh{resend} (the second time: {again})") from again
+            f"run starts afresh{resend} (the second time: {again})"
+        ) from again
 
 
 KR_KEY = ("objective", "key_result")
@@ -170,40 +209,67 @@ def _count(report: RunReport, ev: Evaluation) -> None:
 
 def _status_tab(ev: Evaluation, now: dt.datetime, job: Job, extra: Sequence[Row]) -> OwnedTab:
     """The Status tab; its heading names no workbook, which on Google would cost a request."""
-    page = StatusPage("", stamp(now, job.tz), ev.cycle, now.astimezone(job.tz).date(), ev.kpis,
-                      ev.okrs, ev.problems, kpi_tab=job.tabs.kpis, okr_tab=job.tabs.okrs,
-                      extra=extra)
+    page = StatusPage(
+        "",
+        stamp(now, job.tz),
+        ev.cycle,
+        now.astimezone(job.tz).date(),
+        ev.kpis,
+        ev.okrs,
+        ev.problems,
+        kpi_tab=job.tabs.kpis,
+        okr_tab=job.tabs.okrs,
+        extra=extra,
+    )
     return render(page, job.tabs.status)
 
 
 def _count_errors(ev: Evaluation) -> int:
-    return int((ev.kpis["status"] == st.ERROR).sum()
-               + (ev.okrs.key_results["status"] == st.ERROR).sum())
+    return int(
+        (ev.kpis["status"] == st.ERROR).sum() + (ev.okrs.key_results["status"] == st.ERROR).sum()
+    )
 
 
-def _digests(ev: Evaluation, kpi_d: Decisions, kr_d: Decisions, job: Job, *,
-             workbook: Workbook, now: dt.datetime) -> list[Digest]:
+def _digests(
+    ev: Evaluation,
+    kpi_d: Decisions,
+    kr_d: Decisions,
+    job: Job,
+    *,
+    workbook: Workbook,
+    now: dt.datetime,
+) -> list[Digest]:
     """The run's alert digests: one per recipient, never one mail per row."""
     items = [*alerting.kpi_items(ev, kpi_d, job, now), *alerting.kr_items(ev, kr_d, job)]
     for item in alerting.unrouted(items):
-        log.warning("no recipient for %s %r: set its Owner or [alerts] recipients",
-                    item.kind, item.name)
+        log.warning(
+            "no recipient for %s %r: set its Owner or [alerts] recipients", item.kind, item.name
+        )
     title = workbook.title if items else ""  # on Google the title costs a request
     return alerting.digests(items, title, workbook.url, now)
 
 
-def _deliver(sender: Sender, digests: Sequence[Digest], sender_address: str,
-             report: RunReport, dry_run: bool) -> DeliveryReport:
+def _deliver(
+    sender: Sender, digests: Sequence[Digest], sender_address: str, report: RunReport, dry_run: bool
+) -> DeliveryReport:
     """Compose and send; record each mail and each refusal in the report.
 
     Alert digests and weekly digests go in separate calls: the sender reports per
     recipient, and one recipient's weekly mail must not stand for their alert mail.
     """
     messages: list[tuple[str, EmailMessage]] = [
-        (d.recipient, compose(d, sender_address)) for d in digests]
-    report.mails += [Mail(r, str(m["Subject"]), len(d.summary if d.weekly else d.items),
-                          d.weekly, str(m["Message-ID"]))
-                     for (r, m), d in zip(messages, digests, strict=True)]
+        (d.recipient, compose(d, sender_address)) for d in digests
+    ]
+    report.mails += [
+        Mail(
+            r,
+            str(m["Subject"]),
+            len(d.summary if d.weekly else d.items),
+            d.weekly,
+            str(m["Message-ID"]),
+        )
+        for (r, m), d in zip(messages, digests, strict=True)
+    ]
     if dry_run or not messages:
         return DeliveryReport(accepted=frozenset(), failed={})
     delivered = sender.send(messages)
@@ -214,25 +280,45 @@ def _deliver(sender: Sender, digests: Sequence[Digest], sender_address: str,
     return delivered
 
 
-def _updates(ev: Evaluation, kpi_d: Decisions, kr_d: Decisions, *,
-             last: tuple[pd.Series, pd.Series], now: dt.datetime, job: Job) -> tuple[
-        list[Change], list[RowKey]]:
+def _updates(
+    ev: Evaluation,
+    kpi_d: Decisions,
+    kr_d: Decisions,
+    *,
+    last: tuple[pd.Series, pd.Series],
+    now: dt.datetime,
+    job: Job,
+) -> tuple[list[Change], list[RowKey]]:
     """The owned cells to write; ``last`` holds the ``Last alert`` cells (KPIs, key results)."""
     checked = stamp(now, job.tz)
-    kpi_values = pd.DataFrame({
-        "status": ev.kpis["status"], "note": ev.kpis["note"],
-        "since": stamp_series(kpi_d.decided["since"], job.tz),
-        "last_alert": last[0], "checked": checked}, index=ev.kpis.index)
+    kpi_values = pd.DataFrame(
+        {
+            "status": ev.kpis["status"],
+            "note": ev.kpis["note"],
+            "since": stamp_series(kpi_d.decided["since"], job.tz),
+            "last_alert": last[0],
+            "checked": checked,
+        },
+        index=ev.kpis.index,
+    )
     krs = ev.okrs.key_results
-    kr_values = pd.DataFrame({
-        "progress": krs["progress"].round(4), "expected": krs["expected"].round(4),
-        "status": krs["status"], "since": stamp_series(kr_d.decided["since"], job.tz),
-        "last_alert": last[1], "checked": checked}, index=krs.index)
+    kr_values = pd.DataFrame(
+        {
+            "progress": krs["progress"].round(4),
+            "expected": krs["expected"].round(4),
+            "status": krs["status"],
+            "since": stamp_series(kr_d.decided["since"], job.tz),
+            "last_alert": last[1],
+            "checked": checked,
+        },
+        index=krs.index,
+    )
     out: list[Change] = []
     keys: list[RowKey] = []
     for sheet, owned, values, key_ids in (
-            (ev.kpi_sheet, KPI_OWNED, kpi_values, ["kpi"]),
-            (ev.okr_sheet, OKR_OWNED, kr_values, ["objective", "key_result"])):
+        (ev.kpi_sheet, KPI_OWNED, kpi_values, ["kpi"]),
+        (ev.okr_sheet, OKR_OWNED, kr_values, ["objective", "key_result"]),
+    ):
         positions, headers = owned_positions(sheet, owned, job.columns)
         out.extend(headers)
         out.extend(cell_updates(sheet, positions, values))

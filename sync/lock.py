@@ -59,8 +59,9 @@ def _acquire(wb: WorkbookConfig, path: Path) -> IO[str]:
         except BlockingIOError:
             holder = _holder(handle)
             handle.close()
-            raise LockedError(f"workbook {wb.name!r}: another run{holder} is in progress "
-                              f"(lock {path}); skipped") from None
+            raise LockedError(
+                f"workbook {wb.name!r}: another run{holder} is in progress (lock {path}); skipped"
+            ) from None
         if _same_file(handle, path):
             return handle
         handle.close()  # deleted or replaced under us: lock the file that is there now

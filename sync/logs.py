@@ -25,7 +25,8 @@ MASK = "[redacted]"
 # A PEM block (also with literal "\n" as in a service-account JSON file), or its start when
 # the end was cut off, and a bare base64 key body (PKCS#8/RSA keys start with "MII").
 _PRIVATE_KEY = re.compile(
-    r"-----BEGIN[A-Z ]*PRIVATE KEY-----.*?(?:-----END[A-Z ]*PRIVATE KEY-----|\Z)", re.DOTALL)
+    r"-----BEGIN[A-Z ]*PRIVATE KEY-----.*?(?:-----END[A-Z ]*PRIVATE KEY-----|\Z)", re.DOTALL
+)
 _KEY_BODY = re.compile(r"MII[A-Za-z0-9+/=]{60,}(?:(?:\\n|\s)+[A-Za-z0-9+/=]{16,})*")
 # The password of a URL's user:password@host (an endpoint through a proxy, a ping URL), with
 # or without its scheme: errors name the URL or its host.
@@ -44,8 +45,13 @@ class Redactor:
         """Also hide ``secret`` as repr, JSON and URL encoding would spell it."""
         if not secret:
             return
-        forms = {secret, repr(secret)[1:-1], json.dumps(secret)[1:-1],
-                 urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}
+        forms = {
+            secret,
+            repr(secret)[1:-1],
+            json.dumps(secret)[1:-1],
+            urllib.parse.quote(secret, safe=""),
+            urllib.parse.quote_plus(secret),
+        }
         self._secrets = sorted({*self._secrets, *forms}, key=len, reverse=True)
 
     def redact(self, text: str) -> str:
@@ -99,8 +105,12 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, the record's ``fields``."""
 
     def format(self, record: logging.LogRecord) -> str:
-        data: dict[str, Any] = {"time": _utc(record), "level": record.levelname,
-                                "logger": record.name, "message": record.getMessage()}
+        data: dict[str, Any] = {
+            "time": _utc(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
             data.update(fields)
@@ -110,8 +120,9 @@ class JsonFormatter(logging.Formatter):
 
 
 @contextmanager
-def installed(fmt: LogFormat, *, verbose: bool, redactor: Redactor,
-              stream: TextIO | None = None) -> Iterator[logging.Handler]:
+def installed(
+    fmt: LogFormat, *, verbose: bool, redactor: Redactor, stream: TextIO | None = None
+) -> Iterator[logging.Handler]:
     """The one stderr handler on the root logger for the block; the logging set-up as it
     was afterwards (so ``main`` can be called more than once in a process, as tests do).
 

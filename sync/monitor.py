@@ -27,8 +27,14 @@ MAX_BODY = 10_000  # characters; healthchecks.io keeps the first 100 kB of a pin
 class Heartbeat:
     """Pings ``url`` (or does nothing when it is None). Never raises."""
 
-    def __init__(self, url: str | None, *, timeout: tuple[float, float] = (5.0, 10.0),
-                 retries: int = 2, session: requests.Session | None = None) -> None:
+    def __init__(
+        self,
+        url: str | None,
+        *,
+        timeout: tuple[float, float] = (5.0, 10.0),
+        retries: int = 2,
+        session: requests.Session | None = None,
+    ) -> None:
         self.url = url.rstrip("/") if url else None
         self.timeout = timeout
         self.session = session or _session(retries)
@@ -51,17 +57,24 @@ class Heartbeat:
         where = urlsplit(self.url).netloc
         params = {"rid": self.rid} if self.rid else {}
         try:
-            response = self.session.post(self.url + suffix, params=params, timeout=self.timeout,
-                                         data=body[:MAX_BODY].encode())
+            response = self.session.post(
+                self.url + suffix,
+                params=params,
+                timeout=self.timeout,
+                data=body[:MAX_BODY].encode(),
+            )
         except requests.RequestException as err:
             log.warning("heartbeat%s: %s %s; the run goes on", suffix, where, self._why(err))
         else:
             if response.ok:
                 log.debug("heartbeat%s: %s answered %d", suffix, where, response.status_code)
             else:
-                log.warning("heartbeat%s: %s answered HTTP %d; check [monitor] ping_url",
-                            suffix, where, response.status_code)
-
+                log.warning(
+                    "heartbeat%s: %s answered HTTP %d; check [monitor] ping_url",
+                    suffix,
+                    where,
+                    response.status_code,
+                )
 
     def _why(self, err: requests.RequestException) -> str:
         """What went wrong, without the URL (requests puts it in every message)."""
@@ -77,9 +90,16 @@ def _session(retries: int) -> requests.Session:
     """Bounded retries on connection errors and 5xx answers, POSTs included (a ping is safe
     to repeat); the environment's proxy settings are honoured."""
     session = requests.Session()
-    retry = Retry(total=retries, connect=retries, read=retries, status=retries,
-                  backoff_factor=0.5, status_forcelist=(500, 502, 503, 504),
-                  allowed_methods=None, raise_on_status=False)
+    retry = Retry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        backoff_factor=0.5,
+        status_forcelist=(500, 502, 503, 504),
+        allowed_methods=None,
+        raise_on_status=False,
+    )
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("http://", adapter)
     session.mount("https://", adapter)

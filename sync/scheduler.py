@@ -48,8 +48,13 @@ def describe(cfg: ScheduleConfig) -> str:
 class Worker:
     """Runs ``run`` at start and on the schedule until ``stop()``; returns 0 when stopped."""
 
-    def __init__(self, cfg: ScheduleConfig, run: Callable[[], int], *,
-                 wait: Callable[[float], object] | None = None) -> None:
+    def __init__(
+        self,
+        cfg: ScheduleConfig,
+        run: Callable[[], int],
+        *,
+        wait: Callable[[float], object] | None = None,
+    ) -> None:
         self.cfg = cfg
         self._run = run
         self._stopping = threading.Event()
@@ -80,8 +85,9 @@ class Worker:
         try:
             code = self._run()
         except Exception:
-            log.exception("the run failed unexpectedly (a bug: please report it); "
-                          "the worker goes on")
+            log.exception(
+                "the run failed unexpectedly (a bug: please report it); the worker goes on"
+            )
         else:
             log.debug("run finished with exit code %d", code)
         if not self.stopping:
@@ -97,6 +103,7 @@ class Worker:
     @contextmanager
     def signals(self) -> Iterator[None]:
         """SIGTERM and SIGINT stop the worker after the current run; old handlers restored."""
+
         def handler(signum: int, frame: FrameType | None) -> None:
             del frame
             if not self.stopping:
@@ -116,4 +123,3 @@ def run_forever(cfg: ScheduleConfig, run: Callable[[], int]) -> int:
     worker = Worker(cfg, run)
     with worker.signals():
         return worker.serve()
-

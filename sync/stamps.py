@@ -34,13 +34,13 @@ def parse_stamps(values: pd.Series, tz: zoneinfo.ZoneInfo) -> pd.Series:
         return out
     text = values.map(_as_text)
     aware = text.str.contains(r"[+-]\d\d:\d\d$|Z$", regex=True, na=False)
-    out[aware] = _in_range(pd.to_datetime(text[aware], errors="coerce", utc=True,
-                                          format="mixed"))
+    out[aware] = _in_range(pd.to_datetime(text[aware], errors="coerce", utc=True, format="mixed"))
     naive = ~aware & text.ne("")
     if naive.any():
         local = _in_range(pd.to_datetime(text[naive], errors="coerce", format="mixed"))
         out[naive] = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert(
-            "UTC")
+            "UTC"
+        )
     return out
 
 
@@ -48,10 +48,13 @@ def _in_range(parsed: pd.Series) -> pd.Series:
     """Only what a nanosecond clock holds (1677-2262): ``OK 0001-01-01`` typed in a cell
     reads as unreadable (NaT), like any other text that is not a time."""
     tz = "UTC" if parsed.dt.tz is not None else None
-    low, high = (pd.Timestamp.min.ceil("D").tz_localize(tz),
-                 pd.Timestamp.max.floor("D").tz_localize(tz))
+    low, high = (
+        pd.Timestamp.min.ceil("D").tz_localize(tz),
+        pd.Timestamp.max.floor("D").tz_localize(tz),
+    )
     return parsed.where(parsed.between(low, high)).astype(
-        "datetime64[ns, UTC]" if tz else "datetime64[ns]")
+        "datetime64[ns, UTC]" if tz else "datetime64[ns]"
+    )
 
 
 def _as_text(value: object) -> str:

@@ -23,10 +23,32 @@ KPI_EXAMPLES: list[list[Cell]] = [
 ]
 OKR_EXAMPLES: list[list[Cell]] = [
     # Objective, Key result, Owner, Start, Target, Current, Weight, Due, KPI, Confidence, Kind
-    ["Make onboarding effortless", "Raise activation rate from 35% to 50%", "", 0.35, 0.5,
-     0.41, 1, None, "", "", "aspirational"],
-    [None, "Bring p95 API latency from 300 to 250 ms", "", 300, 250, None, 1, None,
-     "p95 API latency", "", "committed"],
+    [
+        "Make onboarding effortless",
+        "Raise activation rate from 35% to 50%",
+        "",
+        0.35,
+        0.5,
+        0.41,
+        1,
+        None,
+        "",
+        "",
+        "aspirational",
+    ],
+    [
+        None,
+        "Bring p95 API latency from 300 to 250 ms",
+        "",
+        300,
+        250,
+        None,
+        1,
+        None,
+        "p95 API latency",
+        "",
+        "committed",
+    ],
 ]
 
 
@@ -48,7 +70,8 @@ def init_workbook(job: Job, workbook: Workbook, today: dt.date) -> Sequence[str]
         names = " and ".join(repr(t) for t in present)
         raise WorkbookError(
             f"{job.workbook.name}: the workbook already has {names}; init only sets up a "
-            "workbook without them and never overwrites (run `metrics-sync check` instead)")
+            "workbook without them and never overwrites (run `metrics-sync check` instead)"
+        )
     workbook.write([], starter_tabs(job, today))
     return tabs
 

@@ -118,33 +118,50 @@ def _focus(page: StatusPage) -> list[Row]:
     if len(objs) > FOCUS_OBJECTIVES:
         rows.append(f"{len(objs)} objectives: more than {FOCUS_OBJECTIVES} dilutes focus")
     for o in objs[objs["count"] > FOCUS_KRS].to_dict("records") if len(objs) else ():
-        rows.append(f"{o['objective']}: {o['count']} key results (at most {FOCUS_KRS} keeps it "
-                    "measurable)")
+        rows.append(
+            f"{o['objective']}: {o['count']} key results (at most {FOCUS_KRS} keeps it measurable)"
+        )
     if len(page.kpis) > FOCUS_KPIS:
-        rows.append(f"{len(page.kpis)} KPIs: more than {FOCUS_KPIS} is hard to watch; keep the "
-                    "few that drive decisions")
+        rows.append(
+            f"{len(page.kpis)} KPIs: more than {FOCUS_KPIS} is hard to watch; keep the "
+            "few that drive decisions"
+        )
     return [["Focus", text] for text in rows]
 
 
 def _objectives(okrs: OkrResult) -> list[Row]:
     last = "Score" if okrs.ended else "Expected"
-    rows: list[Row] = [["Objective / key result", "Status", "Progress", last, "Confidence",
-                        "Owner", "Note"]]
+    rows: list[Row] = [
+        ["Objective / key result", "Status", "Progress", last, "Confidence", "Owner", "Note"]
+    ]
     krs = okrs.key_results
     beneath: dict[str, list[Row]] = {}
     if len(krs):
         names = INDENT + krs["key_result"].replace("", "(unnamed)")
-        cells = zip(krs["objective"], names, krs["status"], krs["progress"].map(bar),
-                    _last(krs, okrs.ended), krs["confidence"], krs["owner"], krs["note"],
-                    strict=True)
+        cells = zip(
+            krs["objective"],
+            names,
+            krs["status"],
+            krs["progress"].map(bar),
+            _last(krs, okrs.ended),
+            krs["confidence"],
+            krs["owner"],
+            krs["note"],
+            strict=True,
+        )
         for objective, *row in cells:
             beneath.setdefault(objective, []).append(row)
     objs = okrs.objectives
     if objs.empty:
         return [*rows, ["(no key results on the OKRs tab)"]]
     for objective, status, progress, figure, note in zip(
-            objs["objective"], objs["status"], objs["progress"].map(bar),
-            _last(objs, okrs.ended), objs["note"], strict=True):
+        objs["objective"],
+        objs["status"],
+        objs["progress"].map(bar),
+        _last(objs, okrs.ended),
+        objs["note"],
+        strict=True,
+    ):
         rows.append([])  # a gap before each objective: it reads as a group (bold on .xlsx)
         rows.append([objective, status, progress, figure, "", "", note])
         rows.extend(beneath.get(objective, []))
@@ -164,7 +181,8 @@ def _kpis(kpis: pd.DataFrame) -> list[Row]:
         return [*rows, ["(no KPIs on the KPIs tab)"]]
     rank = {s: i for i, s in enumerate(st.KPI_ORDER)}
     k = kpis.assign(_rank=kpis["status"].map(rank).fillna(len(rank))).sort_values(
-        "_rank", kind="stable")
+        "_rank", kind="stable"
+    )
     units = k["unit"].to_numpy(dtype=object)
     current = fmt_column(k["value"].to_numpy(dtype=np.float64), units).tolist()
     target = fmt_column(k["target"].to_numpy(dtype=np.float64), units).tolist()
@@ -172,8 +190,14 @@ def _kpis(kpis: pd.DataFrame) -> list[Row]:
     change = np.where(np.isnan(changes), "", np.array(percent_column(changes), dtype=object))
     change = change.tolist()
     columns = [k[c].tolist() for c in ("name", "status", "owner", "note")]  # not item by item
-    rows.extend([[n, s, c, ch, t, o, note] for n, s, c, ch, t, o, note in zip(
-        columns[0], columns[1], current, change, target, columns[2], columns[3], strict=True)])
+    rows.extend(
+        [
+            [n, s, c, ch, t, o, note]
+            for n, s, c, ch, t, o, note in zip(
+                columns[0], columns[1], current, change, target, columns[2], columns[3], strict=True
+            )
+        ]
+    )
     return rows
 
 
@@ -188,7 +212,8 @@ def _unreadable(page: StatusPage) -> list[Row]:
     if len(krs):
         bad = krs[krs["status"] == st.ERROR]
         names = np.where(bad["objective"] != "", bad["objective"] + " › ", "") + bad[
-            "key_result"].replace("", "(unnamed)")
+            "key_result"
+        ].replace("", "(unnamed)")
         rows.extend(_where(pd.Series(names, index=bad.index), page.okr_tab, bad))
     rows.extend(["Layout", "", "", "", "", "", problem] for problem in page.problems)
     return [head, *(rows or [["nothing: every row was read"]])]
@@ -196,8 +221,9 @@ def _unreadable(page: StatusPage) -> list[Row]:
 
 def _where(names: pd.Series, tab: str, bad: pd.DataFrame) -> list[Row]:
     cells: list[tuple[Any, ...]] = list(zip(names, bad.index, bad["note"], strict=True))
-    return [_cells(name, st.ERROR, f"{tab} row {row}", "", "", "", note)
-            for name, row, note in cells]
+    return [
+        _cells(name, st.ERROR, f"{tab} row {row}", "", "", "", note) for name, row, note in cells
+    ]
 
 
 def _cells(*values: Cell) -> Row:

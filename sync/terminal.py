@@ -33,8 +33,7 @@ STYLES = {"green": "green", "amber": "yellow", "red": "bold red", "grey": "dim"}
 
 def print_dry_run(report: RunReport, status_tab: str, out: Output) -> None:
     """Every cell it would change (tab, cell, old -> new) and every mail (to, subject, items)."""
-    out.say(f"# {report.workbook}: {len(report.changes)} cell(s) would change "
-            "(nothing is written)")
+    out.say(f"# {report.workbook}: {len(report.changes)} cell(s) would change (nothing is written)")
     for c in report.changes:
         u = c.update
         out.say(f"{_tab_ref(u.tab)}!{a1(u.row, u.col)}: {_show(c.old)} -> {_show(u.value)}")
@@ -64,13 +63,15 @@ def print_status(title: str, when: str, ev: Evaluation, today: dt.date, out: Out
     """The current statuses as tables: objectives and key results, then KPIs worst first."""
     console = Console(file=out.stream, highlight=False, soft_wrap=False)
     c = ev.cycle
+
     def clean(text: str) -> Text:
         """Sheet text as plain text (no rich markup), masked cell by cell: a table may wrap
         a secret across lines, where masking the printed lines would miss it."""
         return Text(out.redactor.redact(text))
 
-    heading = clean(f"{title} — as of {when} — cycle {c.start} to {c.end} "
-                    f"(day {c.day_of(today)} of {c.days})")
+    heading = clean(
+        f"{title} — as of {when} — cycle {c.start} to {c.end} (day {c.day_of(today)} of {c.days})"
+    )
     heading.stylize("bold")
     console.print(heading)
     console.print(_okr_table(ev, clean))
@@ -100,8 +101,12 @@ def _okr_table(ev: Evaluation, clean: Callable[[str], Text]) -> Table:
 
 
 def _progress(row: dict[str, Any], clean: Callable[[str], Text]) -> tuple[str, str, Text, Text]:
-    return (bar(row["progress"]), f"{row['expected']:.0%}", _status(row["status"]),
-            clean(_text(row["note"])))
+    return (
+        bar(row["progress"]),
+        f"{row['expected']:.0%}",
+        _status(row["status"]),
+        clean(_text(row["note"])),
+    )
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -122,6 +127,11 @@ def _kpi_table(kpis: pd.DataFrame, clean: Callable[[str], Text]) -> Table:
     order = kpis.assign(_rank=kpis["status"].map(lambda s: st.rank(st.KPI_ORDER, s)))
     for k in _records(order.sort_values("_rank", kind="stable")):
         change = "" if pd.isna(k["change"]) else f"{k['change']:+.1%}"
-        table.add_row(clean(str(k["name"])), clean(fmt(k["value"], k["unit"])), change,
-                      _status(k["status"]), clean(_text(k["note"])))
+        table.add_row(
+            clean(str(k["name"])),
+            clean(fmt(k["value"], k["unit"])),
+            change,
+            _status(k["status"]),
+            clean(_text(k["note"])),
+        )
     return table

@@ -20,11 +20,15 @@ KPI_OWNED = ("status", "note", "since", "last_alert", "checked")
 OKR_OWNED = ("progress", "expected", "status", "since", "last_alert", "checked")
 
 
-def owned_positions(sheet: Sheet, owned: Sequence[str], headers: Mapping[str, str]) -> tuple[
-        dict[str, int], list[Change]]:
+def owned_positions(
+    sheet: Sheet, owned: Sequence[str], headers: Mapping[str, str]
+) -> tuple[dict[str, int], list[Change]]:
     """Where each owned column is, and the header cells to write for the missing ones."""
-    found = {header_key(cell): pos for pos, cell in reversed(list(enumerate(sheet.header, 1)))
-             if header_key(cell)}
+    found = {
+        header_key(cell): pos
+        for pos, cell in reversed(list(enumerate(sheet.header, 1)))
+        if header_key(cell)
+    }
     next_free = max(sheet.width, sheet.body.shape[1] if sheet.body.size else 0) + 1
     positions: dict[str, int] = {}
     new_headers: list[Change] = []
@@ -46,8 +50,7 @@ class Change:
     old: Cell
 
 
-def cell_updates(sheet: Sheet, positions: Mapping[str, int], values: pd.DataFrame) -> list[
-        Change]:
+def cell_updates(sheet: Sheet, positions: Mapping[str, int], values: pd.DataFrame) -> list[Change]:
     """Changes for the cells of ``values`` (sheet rows x owned column ids) that differ.
 
     A missing value (``None``/NaN) means "leave that cell as it is", e.g. the ``Last
@@ -60,12 +63,18 @@ def cell_updates(sheet: Sheet, positions: Mapping[str, int], values: pd.DataFram
     for cid in values.columns:
         col = positions[cid]
         new = values[cid].to_numpy(dtype=object)
-        old = (sheet.body[at.loc[rows].to_numpy(), col - 1] if col <= sheet.body.shape[1]
-               else np.full(len(rows), None, dtype=object))
+        old = (
+            sheet.body[at.loc[rows].to_numpy(), col - 1]
+            if col <= sheet.body.shape[1]
+            else np.full(len(rows), None, dtype=object)
+        )
         at_rows = np.flatnonzero(_changed(old, new))  # then plain lists: no numpy scalars
-        updates.extend(Change(CellUpdate(sheet.tab, r, col, _cell(n)), _cell(o)) for r, n, o in
-                       zip(rows[at_rows].tolist(), new[at_rows].tolist(),
-                           old[at_rows].tolist(), strict=True))
+        updates.extend(
+            Change(CellUpdate(sheet.tab, r, col, _cell(n)), _cell(o))
+            for r, n, o in zip(
+                rows[at_rows].tolist(), new[at_rows].tolist(), old[at_rows].tolist(), strict=True
+            )
+        )
     return updates
 
 
@@ -90,20 +99,29 @@ def _numeric(cells: np.ndarray) -> np.ndarray:
 
 def row_keys(sheet: Sheet, rows: pd.Index, key_ids: Sequence[str]) -> list[RowKey]:
     """The key cells of every row written to, for the backend's check before writing."""
-    cols = [(sheet.positions[k], sheet.rows[k].reindex(rows).to_numpy(dtype=object).tolist())
-            for k in key_ids if k in sheet.positions]
-    return [RowKey(sheet.tab, r, tuple((pos, _cell(cells[i])) for pos, cells in cols))
-            for i, r in enumerate(rows.tolist())]
+    cols = [
+        (sheet.positions[k], sheet.rows[k].reindex(rows).to_numpy(dtype=object).tolist())
+        for k in key_ids
+        if k in sheet.positions
+    ]
+    return [
+        RowKey(sheet.tab, r, tuple((pos, _cell(cells[i])) for pos, cells in cols))
+        for i, r in enumerate(rows.tolist())
+    ]
 
 
 def header_check(sheet: Sheet, positions: Mapping[str, int], key_ids: Sequence[str]) -> RowKey:
     """Row 1 above every owned column and every key column, as read (``None`` where the run
     creates a column): a column inserted, deleted or moved before the write shows there, so
     the backend refuses to write rather than put statuses under a person's header."""
-    cols = sorted({*positions.values(), *(sheet.positions[k] for k in key_ids
-                                          if k in sheet.positions)})
-    return RowKey(sheet.tab, 1, tuple(
-        (c, _cell(sheet.header[c - 1]) if c <= len(sheet.header) else None) for c in cols))
+    cols = sorted(
+        {*positions.values(), *(sheet.positions[k] for k in key_ids if k in sheet.positions)}
+    )
+    return RowKey(
+        sheet.tab,
+        1,
+        tuple((c, _cell(sheet.header[c - 1]) if c <= len(sheet.header) else None) for c in cols),
+    )
 
 
 def _cell(value: object) -> Cell:
@@ -112,4 +130,3 @@ def _cell(value: object) -> Cell:
     if isinstance(value, np.generic):
         return value.item()  # type: ignore[no-any-return]
     return value  # type: ignore[return-value]
-

@@ -53,8 +53,14 @@ class SmtpServerHandler:
     drop_during_data: set[str] = field(default_factory=set)  # recipients whose DATA is cut
     users: dict[str, str] = field(default_factory=dict)  # login -> password (for AUTH)
 
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
-                          address: str, rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
         if self.refuse_all or address in self.refuse:
             return f"550 5.1.1 <{address}>: mailbox unavailable"
         envelope.rcpt_tos.append(address)
@@ -70,15 +76,25 @@ class SmtpServerHandler:
         login = auth.login.decode() if isinstance(auth, LoginPassword) else None
         assert server.transport is not None
         tls = server.transport.get_extra_info("ssl_object") is not None  # STARTTLS or implicit
-        self.received.append(SmtpServerEnvelope(
-            mail_from=str(envelope.mail_from), rcpt_tos=tuple(envelope.rcpt_tos),
-            data=envelope.content, peer=session.peer, tls=tls, login=login))
+        self.received.append(
+            SmtpServerEnvelope(
+                mail_from=str(envelope.mail_from),
+                rcpt_tos=tuple(envelope.rcpt_tos),
+                data=envelope.content,
+                peer=session.peer,
+                tls=tls,
+                login=login,
+            )
+        )
         return "250 2.0.0 OK: queued"
 
-    def authenticate(self, server: SMTP, session: Session, envelope: Envelope,
-                     mechanism: str, auth_data: Any) -> AuthResult:
-        ok = (isinstance(auth_data, LoginPassword)
-              and self.users.get(auth_data.login.decode()) == auth_data.password.decode())
+    def authenticate(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and self.users.get(auth_data.login.decode()) == auth_data.password.decode()
+        )
         # handled=False: aiosmtpd sends the 235/535 reply itself
         return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
 
@@ -93,12 +109,18 @@ class SmtpServerController(Controller):
     def __init__(self, handler: SmtpServerHandler, **kwargs: Any) -> None:
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.bind(("127.0.0.1", 0))
-        super().__init__(handler, hostname="127.0.0.1", port=self._socket.getsockname()[1],
-                         server_hostname="localhost", **kwargs)
+        super().__init__(
+            handler,
+            hostname="127.0.0.1",
+            port=self._socket.getsockname()[1],
+            server_hostname="localhost",
+            **kwargs,
+        )
 
     def _create_server(self) -> Any:  # aiosmtpd's documented override point
-        return self.loop.create_server(self._factory_invoker, sock=self._socket,
-                                       ssl=self.ssl_context)
+        return self.loop.create_server(
+            self._factory_invoker, sock=self._socket, ssl=self.ssl_context
+        )
 
 
 @dataclass
@@ -114,10 +136,14 @@ class SmtpServer:
 
     def config(self, **overrides: Any) -> EmailConfig:
         """An ``[email]`` config pointing at this server."""
-        values: dict[str, Any] = {"host": self.host, "port": self.port,
-                                  "starttls": self.starttls and not self.implicit_tls,
-                                  "ssl": self.implicit_tls, "sender": "metrics@example.com",
-                                  "timeout": 5.0}
+        values: dict[str, Any] = {
+            "host": self.host,
+            "port": self.port,
+            "starttls": self.starttls and not self.implicit_tls,
+            "ssl": self.implicit_tls,
+            "sender": "metrics@example.com",
+            "timeout": 5.0,
+        }
         return EmailConfig(**{**values, **overrides})
 
 
@@ -144,8 +170,9 @@ def smtp_server_factory(
     server_context, client_context = smtp_server_tls
     running: list[SmtpServerController] = []
 
-    def start(*, starttls: bool = True, implicit_tls: bool = False,
-              users: dict[str, str] | None = None) -> SmtpServer:
+    def start(
+        *, starttls: bool = True, implicit_tls: bool = False, users: dict[str, str] | None = None
+    ) -> SmtpServer:
         handler = SmtpServerHandler(users=dict(users or {}))
         kwargs: dict[str, Any] = {}
         if implicit_tls:
@@ -157,8 +184,9 @@ def smtp_server_factory(
         controller = SmtpServerController(handler, **kwargs)
         controller.start()
         running.append(controller)
-        return SmtpServer(handler, "127.0.0.1", controller.port, starttls, implicit_tls,
-                          client_context)
+        return SmtpServer(
+            handler, "127.0.0.1", controller.port, starttls, implicit_tls, client_context
+        )
 
     yield start
     for controller in running:

@@ -49,35 +49,54 @@ OKRS: list[list[Any]] = [
 TABS = ("KPIs", "OKRs", "Status")
 KPI_OWNED = ("Status", "Note", "Since", "Last alert", "Checked")
 OKR_OWNED = ("Progress", "Expected", "Status", "Since", "Last alert", "Checked")
-EXPECTED_KPI_STATUS = {"Signups": "CRITICAL", "Churn": "WARNING", "Uptime": "WARNING",
-                       "Latency": "OK", "Deploys": "NO THRESHOLD"}
+EXPECTED_KPI_STATUS = {
+    "Signups": "CRITICAL",
+    "Churn": "WARNING",
+    "Uptime": "WARNING",
+    "Latency": "OK",
+    "Deploys": "NO THRESHOLD",
+}
 EXPECTED_KR_STATUS = {"Leads from 400 to 600": "OFF TRACK", "Ship the wizard": "DONE"}
 # open_google's seam for a fast give-up: 2 attempts, no backoff, a 0.3 s read timeout
-FAST: dict[str, Any] = {"retry_budget": 5.0, "timeout": (1.0, 0.3), "backoff_factor": 0.0,
-                        "max_attempts": 2}
+FAST: dict[str, Any] = {
+    "retry_budget": 5.0,
+    "timeout": (1.0, 0.3),
+    "backoff_factor": 0.0,
+    "max_attempts": 2,
+}
 
 Grids = dict[str, list[list[object]]]
 
 
 def job(emulator: SheetsEmulator, key: str) -> Job:
-    return Job(WorkbookConfig(backend="google", spreadsheet=key, endpoint=emulator.url,
-                              name="team"),
-               tabs=Tabs(kpi_log=""),
-               okr=OkrConfig(start=dt.date(2026, 10, 1), end=dt.date(2026, 12, 31)),
-               alerts=AlertsConfig(recipients=(LEADS,)))
+    return Job(
+        WorkbookConfig(backend="google", spreadsheet=key, endpoint=emulator.url, name="team"),
+        tabs=Tabs(kpi_log=""),
+        okr=OkrConfig(start=dt.date(2026, 10, 1), end=dt.date(2026, 12, 31)),
+        alerts=AlertsConfig(recipients=(LEADS,)),
+    )
 
 
 def config_text(emulator: SheetsEmulator, key: str, smtp_port: int | None) -> str:
     """The same job as a config file, for the command line, mailing through SMTP on
     ``smtp_port`` (None: to the outbox folder beside the config)."""
-    email = ('outbox = "outbox"' if smtp_port is None else
-             f'host = "127.0.0.1"\nport = {smtp_port}\nstarttls = false\ntimeout = 5')
-    return workbooks.config_text(f"""[workbook]
+    email = (
+        'outbox = "outbox"'
+        if smtp_port is None
+        else f'host = "127.0.0.1"\nport = {smtp_port}\nstarttls = false\ntimeout = 5'
+    )
+    return workbooks.config_text(
+        f"""[workbook]
 backend = "google"
 name = "team"
 spreadsheet = "{key}"
 endpoint = "{emulator.url}"
-""", tabs='kpi_log = ""', recipients=(LEADS,), email=email, sender=SENDER)
+""",
+        tabs='kpi_log = ""',
+        recipients=(LEADS,),
+        email=email,
+        sender=SENDER,
+    )
 
 
 class Recorder:
@@ -159,8 +178,9 @@ def reference(emulator: SheetsEmulator, folder: Path) -> Reference:
     emulator.clear_log()
     assert book.run(LATER).exit_code == 0
     steady_requests = tuple(emulator.apis())
-    return Reference(before, first, book.grids(), first_requests, steady_requests,
-                     tuple(book.recorder.sent))
+    return Reference(
+        before, first, book.grids(), first_requests, steady_requests, tuple(book.recorder.sent)
+    )
 
 
 def nth_of_kind(sequence: Sequence[str], index: int) -> tuple[str, int]:
@@ -196,8 +216,9 @@ def column(grid: list[list[object]], header: str, key: str = "KPI") -> dict[obje
     """A column by its header, keyed by the row's key cell (KPI, or Key result)."""
     head = list(grid[0])
     k, c = head.index(key), head.index(header)
-    return {row[k]: (row[c] if c < len(row) else None) for row in grid[1:]
-            if k < len(row) and row[k]}
+    return {
+        row[k]: (row[c] if c < len(row) else None) for row in grid[1:] if k < len(row) and row[k]
+    }
 
 
 def mails_by_recipient(sent: Sequence[tuple[str, str]]) -> dict[str, list[str]]:

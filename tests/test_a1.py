@@ -11,8 +11,17 @@ from sync.a1 import a1, column_letter
 
 @pytest.mark.parametrize(
     ("col", "letters"),
-    [(1, "A"), (2, "B"), (26, "Z"), (27, "AA"), (52, "AZ"), (53, "BA"), (702, "ZZ"),
-     (703, "AAA"), (16384, "XFD")],
+    [
+        (1, "A"),
+        (2, "B"),
+        (26, "Z"),
+        (27, "AA"),
+        (52, "AZ"),
+        (53, "BA"),
+        (702, "ZZ"),
+        (703, "AAA"),
+        (16384, "XFD"),
+    ],
 )
 def test_columns_past_z_continue_with_two_letters(col: int, letters: str) -> None:
     assert column_letter(col) == letters

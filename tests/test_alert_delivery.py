@@ -47,15 +47,17 @@ OKR_ROWS: list[list[Any]] = [
 ]
 
 
-def write_workbook(path: Path, kpis: list[list[Any]] = KPI_ROWS, *,
-                   history: bool = False) -> Path:
+def write_workbook(path: Path, kpis: list[list[Any]] = KPI_ROWS, *, history: bool = False) -> Path:
     """The KPIs with their weekly history, or (faster: no charts) only the latest value."""
     book = openpyxl.Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = "KPIs"
-    for row in [KPI_HEAD, *kpis] if history else [[*KPI_HEAD[:4], "Current"],
-                                                  *[[*r[:4], r[-1]] for r in kpis]]:
+    for row in (
+        [KPI_HEAD, *kpis]
+        if history
+        else [[*KPI_HEAD[:4], "Current"], *[[*r[:4], r[-1]] for r in kpis]]
+    ):
         sheet.append(row)
     okrs = book.create_sheet("OKRs")
     for row in [OKR_HEAD, *OKR_ROWS]:
@@ -65,9 +67,14 @@ def write_workbook(path: Path, kpis: list[list[Any]] = KPI_ROWS, *,
 
 
 def job_for(path: Path) -> Job:
-    cfg = parse({"workbook": {"backend": "xlsx", "path": str(path)},
-                 "okr": {"start": dt.date(2026, 10, 1), "end": dt.date(2026, 12, 31)},
-                 "alerts": {"recipients": [LEADS]}}, path.parent / "metrics-sync.toml")
+    cfg = parse(
+        {
+            "workbook": {"backend": "xlsx", "path": str(path)},
+            "okr": {"start": dt.date(2026, 10, 1), "end": dt.date(2026, 12, 31)},
+            "alerts": {"recipients": [LEADS]},
+        },
+        path.parent / "metrics-sync.toml",
+    )
     return cfg.jobs[0]
 
 
@@ -90,8 +97,7 @@ def column(path: Path, header: str, tab: str = "KPIs") -> dict[str, Any]:
     heads = [c.value for c in sheet[1]]
     key = heads.index("KPI" if tab == "KPIs" else "Key result")
     col = heads.index(header)
-    return {row[key]: row[col] for row in sheet.iter_rows(min_row=2, values_only=True)
-            if row[key]}
+    return {row[key]: row[col] for row in sheet.iter_rows(min_row=2, values_only=True) if row[key]}
 
 
 def inbox(server: SmtpServer) -> dict[str, list[Any]]:
@@ -111,7 +117,8 @@ def text(mail: Any) -> str:
 
 
 def test_each_owner_gets_one_digest_of_their_rows_and_ownerless_rows_go_to_the_defaults(
-        book: Path, smtp_server: SmtpServer) -> None:
+    book: Path, smtp_server: SmtpServer
+) -> None:
     report = run(book, smtp_server)
     assert report.exit_code == 0
     mails = inbox(smtp_server)
@@ -126,7 +133,8 @@ def test_each_owner_gets_one_digest_of_their_rows_and_ownerless_rows_go_to_the_d
 
 
 def test_the_mail_received_has_text_then_html_a_chart_and_says_it_is_automatic(
-        tmp_path: Path, smtp_server: SmtpServer) -> None:
+    tmp_path: Path, smtp_server: SmtpServer
+) -> None:
     run(write_workbook(tmp_path / "team.xlsx", history=True), smtp_server)
     [envelope] = [e for e in smtp_server.handler.received if e.rcpt_tos == (ANA,)]
     mail = envelope.message
@@ -152,7 +160,8 @@ def test_the_mail_received_has_text_then_html_a_chart_and_says_it_is_automatic(
 
 
 def test_more_than_fifty_rows_for_one_recipient_are_counted_not_listed(
-        tmp_path: Path, smtp_server: SmtpServer) -> None:
+    tmp_path: Path, smtp_server: SmtpServer
+) -> None:
     many = [[f"KPI {i:02d}", None, 10, 5, None, None, 7] for i in range(55)]
     path = write_workbook(tmp_path / "team.xlsx", many)
     run(path, smtp_server)
@@ -165,13 +174,20 @@ def test_more_than_fifty_rows_for_one_recipient_are_counted_not_listed(
 
 
 def test_last_alert_is_written_for_mailed_rows_and_a_rerun_sends_nothing(
-        book: Path, smtp_server: SmtpServer) -> None:
+    book: Path, smtp_server: SmtpServer
+) -> None:
     run(book, smtp_server)
     assert column(book, "Last alert") == {
-        "Signups": "CRITICAL 2026-11-20 09:00+00:00", "Churn": "WARNING 2026-11-20 09:00+00:00",
-        "Uptime": "WARNING 2026-11-20 09:00+00:00", "Deploys": None, "Latency": None}
+        "Signups": "CRITICAL 2026-11-20 09:00+00:00",
+        "Churn": "WARNING 2026-11-20 09:00+00:00",
+        "Uptime": "WARNING 2026-11-20 09:00+00:00",
+        "Deploys": None,
+        "Latency": None,
+    }
     assert column(book, "Last alert", "OKRs") == {
-        "Leads from 400 to 600": "OFF TRACK 2026-11-20 09:00+00:00", "Ship the wizard": None}
+        "Leads from 400 to 600": "OFF TRACK 2026-11-20 09:00+00:00",
+        "Ship the wizard": None,
+    }
     sent = len(smtp_server.handler.received)
     report = run(book, smtp_server, LATER)
     assert report.mails == []
@@ -179,7 +195,8 @@ def test_last_alert_is_written_for_mailed_rows_and_a_rerun_sends_nothing(
 
 
 def test_a_refused_recipient_leaves_their_rows_unrecorded_and_the_next_run_retries_them(
-        book: Path, smtp_server: SmtpServer) -> None:
+    book: Path, smtp_server: SmtpServer
+) -> None:
     smtp_server.handler.refuse.add(BO)
     report = run(book, smtp_server)
     assert report.exit_code == 1
@@ -200,7 +217,8 @@ def test_a_refused_recipient_leaves_their_rows_unrecorded_and_the_next_run_retri
 
 
 def test_a_server_refusing_everyone_records_nothing_and_the_next_run_sends_the_same_mails(
-        book: Path, smtp_server: SmtpServer) -> None:
+    book: Path, smtp_server: SmtpServer
+) -> None:
     smtp_server.handler.refuse_all = True
     first = run(book, smtp_server)
     assert first.exit_code == 1
@@ -211,13 +229,16 @@ def test_a_server_refusing_everyone_records_nothing_and_the_next_run_sends_the_s
     second = run(book, smtp_server, LATER)
     assert second.exit_code == 0
     assert {m.recipient: m.message_id for m in second.mails} == {
-        m.recipient: m.message_id for m in first.mails}
+        m.recipient: m.message_id for m in first.mails
+    }
     assert {m["Message-ID"] for m in smtp_server.handler.messages} == {
-        m.message_id for m in first.mails}
+        m.message_id for m in first.mails
+    }
 
 
 def test_a_connection_closed_mid_data_fails_that_mail_and_it_is_resent_with_the_same_id(
-        book: Path, smtp_server: SmtpServer) -> None:
+    book: Path, smtp_server: SmtpServer
+) -> None:
     smtp_server.handler.drop_during_data.add(ANA)
     first = run(book, smtp_server)
     assert "closed the connection before confirming" in first.failed[ANA]
@@ -232,10 +253,12 @@ def test_a_connection_closed_mid_data_fails_that_mail_and_it_is_resent_with_the_
 
 
 def test_a_server_without_starttls_gets_nothing_and_every_row_is_retried(
-        book: Path, smtp_server_factory: SmtpServerFactory) -> None:
+    book: Path, smtp_server_factory: SmtpServerFactory
+) -> None:
     server = smtp_server_factory(starttls=False)
-    report = run_once(job_for(book), XlsxWorkbook(book), sender_for(server, starttls=True),
-                      SENDER, NOW)
+    report = run_once(
+        job_for(book), XlsxWorkbook(book), sender_for(server, starttls=True), SENDER, NOW
+    )
     assert report.exit_code == 1
     assert all("does not offer STARTTLS" in why for why in report.failed.values())
     assert server.handler.received == []
@@ -257,11 +280,17 @@ class CrashAfterSending:
 
 
 def test_a_crash_after_sending_leads_to_one_duplicate_with_the_same_message_id(
-        book: Path, smtp_server: SmtpServer) -> None:
+    book: Path, smtp_server: SmtpServer
+) -> None:
     before = book.read_bytes()
     with pytest.raises(RuntimeError, match="killed after sending"):
-        run_once(job_for(book), XlsxWorkbook(book), CrashAfterSending(sender_for(smtp_server)),
-                 SENDER, NOW)
+        run_once(
+            job_for(book),
+            XlsxWorkbook(book),
+            CrashAfterSending(sender_for(smtp_server)),
+            SENDER,
+            NOW,
+        )
     assert book.read_bytes() == before  # nothing was recorded
     first = {m["To"]: m["Message-ID"] for m in smtp_server.handler.messages}
     smtp_server.handler.received.clear()
@@ -276,14 +305,20 @@ def test_a_crash_after_sending_leads_to_one_duplicate_with_the_same_message_id(
 
 
 def test_the_cli_mails_through_smtp_and_exits_1_when_a_mail_was_not_accepted(
-        book: Path, smtp_server_factory: SmtpServerFactory) -> None:
+    book: Path, smtp_server_factory: SmtpServerFactory
+) -> None:
     server = smtp_server_factory(starttls=False)  # the CLI trusts the system CAs only
     server.handler.refuse.add(LEADS)
     config = book.parent / "metrics-sync.toml"
-    config.write_text(config_text(
-        f'[workbook]\npath = "{book.name}"', recipients=(LEADS,), sender=SENDER,
-        email=f'host = "{server.host}"\nport = {server.port}\nstarttls = false'),
-        encoding="utf-8")
+    config.write_text(
+        config_text(
+            f'[workbook]\npath = "{book.name}"',
+            recipients=(LEADS,),
+            sender=SENDER,
+            email=f'host = "{server.host}"\nport = {server.port}\nstarttls = false',
+        ),
+        encoding="utf-8",
+    )
     argv = ["run", "--once", "--config", str(config), "--as-of"]
     assert main([*argv, NOW.isoformat()]) == 1
     assert sorted(inbox(server)) == [ANA, BO]

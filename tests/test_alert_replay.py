@@ -127,14 +127,19 @@ def statuses_after(report: RunReport, before: list[str]) -> list[str]:
 
 
 def job_for(path: Path) -> Job:
-    return parse({"workbook": {"path": str(path)},
-                  "okr": {"start": dt.date(2026, 1, 1), "end": dt.date(2026, 12, 31)},
-                  "alerts": {"repeat_after": f"{REPEAT_DAYS * 24}h"}},
-                 path.parent / "metrics-sync.toml").jobs[0]
+    return parse(
+        {
+            "workbook": {"path": str(path)},
+            "okr": {"start": dt.date(2026, 1, 1), "end": dt.date(2026, 12, 31)},
+            "alerts": {"repeat_after": f"{REPEAT_DAYS * 24}h"},
+        },
+        path.parent / "metrics-sync.toml",
+    ).jobs[0]
 
 
 def test_ninety_daily_runs_mail_each_kpi_its_transitions_resolutions_and_reminders_only(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     path = write_workbook(tmp_path / "replay.xlsx")
     job, values = job_for(path), walks(SEED)
     sender = OutboxSender(tmp_path / "outbox")
@@ -148,8 +153,14 @@ def test_ninety_daily_runs_mail_each_kpi_its_transitions_resolutions_and_reminde
         seen.append(statuses_after(report, seen[-1] if seen else []))
         assert seen[-1] == [status_of(v) for v in today], f"day {day}"
         if day % 3 == 0:
-            rerun = run_once(job, XlsxWorkbook(path), sender, "metrics@example.com",
-                             now + dt.timedelta(minutes=30), dry_run=True)
+            rerun = run_once(
+                job,
+                XlsxWorkbook(path),
+                sender,
+                "metrics@example.com",
+                now + dt.timedelta(minutes=30),
+                dry_run=True,
+            )
             assert rerun.mails == [], f"a rerun on day {day} would mail again"
             touched = {c.update.col for c in rerun.changes if c.update.tab == "KPIs"}
             assert touched == {CHECKED}, f"a rerun on day {day} would change more than Checked"

@@ -36,14 +36,25 @@ class Rows:
     cells: pd.DataFrame = field(init=False)
 
     def __post_init__(self) -> None:
-        self.cells = pd.DataFrame({c: [None] * self.n for c in ("status", "since", "last_alert")},
-                                  dtype=object)
+        self.cells = pd.DataFrame(
+            {c: [None] * self.n for c in ("status", "since", "last_alert")}, dtype=object
+        )
 
-    def run(self, statuses: list[str], now: dt.datetime, *, muted: list[bool] | None = None,
-            delivered: list[bool] | None = None) -> list[str]:
+    def run(
+        self,
+        statuses: list[str],
+        now: dt.datetime,
+        *,
+        muted: list[bool] | None = None,
+        delivered: list[bool] | None = None,
+    ) -> list[str]:
         """One run: the reason each row is mailed ("" for none), then the cells written."""
-        state = alerts.read_state(pd.Series(statuses, dtype=object), self.cells,
-                                  muted=pd.Series(muted or [False] * self.n), tz=UTC)
+        state = alerts.read_state(
+            pd.Series(statuses, dtype=object),
+            self.cells,
+            muted=pd.Series(muted or [False] * self.n),
+            tz=UTC,
+        )
         decided = alerts.decide(state, now, self.cfg, self.alerting)
         accepted = pd.Series(delivered or [True] * self.n)
         records = alerts.next_records(state, decided, accepted, now=now, cfg=self.cfg, tz=UTC)
@@ -56,8 +67,9 @@ class Rows:
 class Row(Rows):
     """One row, the way most examples read."""
 
-    def __init__(self, cfg: AlertsConfig | None = None,
-                 alerting: frozenset[str] = st.KPI_ALERTING) -> None:
+    def __init__(
+        self, cfg: AlertsConfig | None = None, alerting: frozenset[str] = st.KPI_ALERTING
+    ) -> None:
         super().__init__(1, cfg or AlertsConfig(), alerting)
 
     @property
@@ -76,12 +88,18 @@ class Row(Rows):
         value = self.cells.at[0, column]
         return None if value is None else str(value)
 
-    def run_one(self, status: str, now: dt.datetime, *, muted: bool = False,
-                delivered: bool = True) -> str:
+    def run_one(
+        self, status: str, now: dt.datetime, *, muted: bool = False, delivered: bool = True
+    ) -> str:
         return self.run([status], now, muted=[muted], delivered=[delivered])[0]
 
-    def runs(self, *statuses: str, start: dt.datetime = START, step: dt.timedelta = DAY,
-             muted: bool = False) -> list[str]:
+    def runs(
+        self,
+        *statuses: str,
+        start: dt.datetime = START,
+        step: dt.timedelta = DAY,
+        muted: bool = False,
+    ) -> list[str]:
         return [self.run_one(s, start + i * step, muted=muted) for i, s in enumerate(statuses)]
 
 
@@ -140,8 +158,10 @@ def test_a_re_escalation_whose_mail_failed_is_retried_next_run() -> None:
 
 def test_a_failed_mail_is_retried_every_run_until_accepted() -> None:
     row = Row()
-    assert [row.run_one(st.WARNING, START + i * dt.timedelta(minutes=15), delivered=False)
-            for i in range(3)] == ["new"] * 3
+    assert [
+        row.run_one(st.WARNING, START + i * dt.timedelta(minutes=15), delivered=False)
+        for i in range(3)
+    ] == ["new"] * 3
     assert row.last_alert is None
     assert row.run_one(st.WARNING, START + dt.timedelta(hours=1)) == "new"
     assert row.run_one(st.WARNING, START + dt.timedelta(hours=2)) == ""
@@ -253,27 +273,42 @@ def test_a_reminder_due_during_a_pending_escalation_tells_the_status_now() -> No
 
 # -- the Last alert cell ------------------------------------------------------------------
 
-RECORD = hs.fixed_dictionaries({
-    "mailed": hs.sampled_from(["", *KPI, st.OK]),
-    "when": hs.datetimes(min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2030, 1, 1),
-                         timezones=hs.just(dt.UTC)).map(lambda t: t.replace(second=0,
-                                                                            microsecond=0)),
-    "eased": hs.sampled_from(["", st.WARNING, st.STALE]),
-    "pending": hs.integers(0, 5),
-})
+RECORD = hs.fixed_dictionaries(
+    {
+        "mailed": hs.sampled_from(["", *KPI, st.OK]),
+        "when": hs.datetimes(
+            min_value=dt.datetime(2020, 1, 1),
+            max_value=dt.datetime(2030, 1, 1),
+            timezones=hs.just(dt.UTC),
+        ).map(lambda t: t.replace(second=0, microsecond=0)),
+        "eased": hs.sampled_from(["", st.WARNING, st.STALE]),
+        "pending": hs.integers(0, 5),
+    }
+)
 
 
 @given(record=RECORD, pending_runs=hs.integers(1, 6))
-def test_a_last_alert_cell_reads_back_as_written(record: dict[str, object],
-                                                 pending_runs: int) -> None:
+def test_a_last_alert_cell_reads_back_as_written(
+    record: dict[str, object], pending_runs: int
+) -> None:
     frame = pd.DataFrame([record]).astype({"when": "datetime64[ns, UTC]"})
     text = alerts.render_records(frame, pending_runs, UTC)
     again = alerts.render_records(alerts.parse_records(text, UTC), pending_runs, UTC)
     assert again.tolist() == text.tolist()
 
 
-@pytest.mark.parametrize("cell", [None, "", "called Sam about it", 42, dt.datetime(2026, 1, 1),
-                                  "CRITICAL sometime", float("nan")])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        None,
+        "",
+        "called Sam about it",
+        42,
+        dt.datetime(2026, 1, 1),
+        "CRITICAL sometime",
+        float("nan"),
+    ],
+)
 def test_anything_else_in_last_alert_reads_as_nothing_mailed(cell: object) -> None:
     parsed = alerts.parse_records(pd.Series([cell], dtype=object), UTC).iloc[0]
     assert parsed["mailed"] == ""
@@ -291,22 +326,32 @@ def test_rows_are_decided_independently_in_one_frame() -> None:
     n = 4
     state = alerts.read_state(
         pd.Series([st.CRITICAL, st.OK, st.WARNING, st.NO_DATA]),
-        pd.DataFrame({"status": [st.WARNING, st.CRITICAL, st.WARNING, st.CRITICAL],
-                      "since": [None] * n,
-                      "last_alert": ["WARNING 2026-11-02 08:00+00:00",
-                                     "CRITICAL 2026-11-02 08:00+00:00",
-                                     "WARNING 2026-11-02 07:00+00:00", "CRITICAL 2026-11-02"]},
-                     dtype=object), muted=pd.Series([False] * n), tz=UTC)
-    decided = alerts.decide(state, START + dt.timedelta(hours=1), AlertsConfig(),
-                            st.KPI_ALERTING)
+        pd.DataFrame(
+            {
+                "status": [st.WARNING, st.CRITICAL, st.WARNING, st.CRITICAL],
+                "since": [None] * n,
+                "last_alert": [
+                    "WARNING 2026-11-02 08:00+00:00",
+                    "CRITICAL 2026-11-02 08:00+00:00",
+                    "WARNING 2026-11-02 07:00+00:00",
+                    "CRITICAL 2026-11-02",
+                ],
+            },
+            dtype=object,
+        ),
+        muted=pd.Series([False] * n),
+        tz=UTC,
+    )
+    decided = alerts.decide(state, START + dt.timedelta(hours=1), AlertsConfig(), st.KPI_ALERTING)
     assert decided["reason"].tolist() == ["worse", "resolved", "", ""]
     assert decided["told"].tolist() == [st.WARNING, st.CRITICAL, st.WARNING, st.CRITICAL]
 
 
 # -- properties: many rows at once, each with its own history ---------------------------
 
-HISTORIES = hs.lists(hs.lists(hs.sampled_from(list(st.KPI_ORDER)), min_size=12, max_size=12),
-                     min_size=1, max_size=30)
+HISTORIES = hs.lists(
+    hs.lists(hs.sampled_from(list(st.KPI_ORDER)), min_size=12, max_size=12), min_size=1, max_size=30
+)
 
 
 @settings(max_examples=8, deadline=None)
@@ -324,17 +369,18 @@ def test_a_rerun_with_nothing_changed_never_mails(histories: list[list[str]]) ->
 
 @settings(max_examples=8, deadline=None)
 @given(histories=HISTORIES, pending_runs=hs.integers(1, 3))
-def test_every_alerting_run_is_mailed_pending_or_already_told(histories: list[list[str]],
-                                                              pending_runs: int) -> None:
-    rows = Rows(len(histories), AlertsConfig(pending_runs=pending_runs,
-                                             repeat_after=dt.timedelta(days=365)))
+def test_every_alerting_run_is_mailed_pending_or_already_told(
+    histories: list[list[str]], pending_runs: int
+) -> None:
+    rows = Rows(
+        len(histories), AlertsConfig(pending_runs=pending_runs, repeat_after=dt.timedelta(days=365))
+    )
     for step in range(12):
         statuses = [h[step] for h in histories]
         reasons = rows.run(statuses, START + step * DAY)
         records = alerts.parse_records(rows.cells["last_alert"], UTC)
         assert (records["pending"] < pending_runs).all()
-        for status, reason, (_, record) in zip(statuses, reasons, records.iterrows(),
-                                               strict=True):
+        for status, reason, (_, record) in zip(statuses, reasons, records.iterrows(), strict=True):
             if reason == "resolved":
                 assert status in alerts.RECOVERED
             if status in st.KPI_ALERTING and not reason:

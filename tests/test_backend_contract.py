@@ -44,18 +44,24 @@ def example_tabs() -> dict[str, Grid]:
     ex = example_module()
     kpis: Grid = [[*ex.HEAD, *ex.WEEKS], *([*attrs, *values] for attrs, values in ex.KPIS)]
     okrs: Grid = [list(ex.OKR_HEAD), *(list(row) for row in ex.OKRS)]
-    log: Grid = [["Date", "KPI", "Value"],
-                 [dt.date(2026, 11, 9), "Partner-sourced pipeline", 28000],
-                 [dt.date(2026, 11, 23), "Partner-sourced pipeline", 41000]]
+    log: Grid = [
+        ["Date", "KPI", "Value"],
+        [dt.date(2026, 11, 9), "Partner-sourced pipeline", 28000],
+        [dt.date(2026, 11, 23), "Partner-sourced pipeline", 41000],
+    ]
     return {"KPIs": kpis, "OKRs": okrs, "KPI log": log}
 
 
 def kpi_tabs(n: int) -> dict[str, Grid]:
     """``n`` healthy KPIs and one key result: a run that mails nobody."""
-    kpis: Grid = [["KPI", "Owner", "Warning", "Critical", "Current"],
-                  *([f"KPI {i}", "ops@example.com", 50, 40, 60 + i % 7] for i in range(n))]
-    okrs: Grid = [["Objective", "Key result", "Start", "Target", "Current"],
-                  ["Grow", "Reach 10", 0, 10, 10]]
+    kpis: Grid = [
+        ["KPI", "Owner", "Warning", "Critical", "Current"],
+        *([f"KPI {i}", "ops@example.com", 50, 40, 60 + i % 7] for i in range(n)),
+    ]
+    okrs: Grid = [
+        ["Objective", "Key result", "Start", "Target", "Current"],
+        ["Grow", "Reach 10", 0, 10, 10],
+    ]
     return {"KPIs": kpis, "OKRs": okrs, "KPI log": [["Date", "KPI", "Value"]]}
 
 
@@ -93,9 +99,12 @@ class Backend:
 
     @property
     def job(self) -> Job:
-        return Job(self.config, tabs=self.tabs,
-                   okr=OkrConfig(start=dt.date(2026, 10, 1), end=dt.date(2026, 12, 31)),
-                   alerts=AlertsConfig(recipients=("leads@example.com",)))
+        return Job(
+            self.config,
+            tabs=self.tabs,
+            okr=OkrConfig(start=dt.date(2026, 10, 1), end=dt.date(2026, 12, 31)),
+            alerts=AlertsConfig(recipients=("leads@example.com",)),
+        )
 
     def create(self, tabs: Mapping[str, Grid]) -> None:
         if self.emulator is not None:
@@ -112,14 +121,20 @@ class Backend:
     def run(self, sender: Sender | None = None, now: dt.datetime = NOW) -> RunReport:
         """One run on a freshly opened workbook, as a new process would make it."""
         with self.opened() as workbook:
-            return run_once(self.job, workbook, sender or Sender(self.folder / "outbox"),
-                            "metrics-sync@example.com", now)
+            return run_once(
+                self.job,
+                workbook,
+                sender or Sender(self.folder / "outbox"),
+                "metrics-sync@example.com",
+                now,
+            )
 
     def opened(self) -> _Opened:
         return _Opened(open_workbook(self.config))
 
-    def cells(self, tabs: Sequence[str] = ("KPIs", "OKRs", "KPI log", "Status")
-              ) -> dict[str, list[list[Cell]]]:
+    def cells(
+        self, tabs: Sequence[str] = ("KPIs", "OKRs", "KPI log", "Status")
+    ) -> dict[str, list[list[Cell]]]:
         """Every tab as the backend reads it now, normalised (see :func:`normalise`)."""
         with self.opened() as workbook:
             return {tab: normalise(grid) for tab, grid in workbook.read(list(tabs)).items()}
@@ -195,18 +210,28 @@ def status_of(cells: Mapping[str, list[list[Cell]]], tab: str, key: str) -> Cell
 
 # -- the contract: the same in, the same out -------------------------------------------------
 def test_both_backends_compute_the_same_statuses_and_write_the_same_cells(
-        tmp_path: Path, sheets_emulator: SheetsEmulator) -> None:
+    tmp_path: Path, sheets_emulator: SheetsEmulator
+) -> None:
     out = {}
     for kind, emulator in (("xlsx", None), ("google", sheets_emulator)):
         backend = Backend(kind, tmp_path / kind, emulator)
         backend.folder.mkdir()
         backend.create(example_tabs())
         report = backend.run()
-        changes = sorted((c.update.tab, c.update.row, c.update.col, _cell(c.update.value))
-                         for c in report.changes)
+        changes = sorted(
+            (c.update.tab, c.update.row, c.update.col, _cell(c.update.value))
+            for c in report.changes
+        )
         mails = sorted((m.recipient, m.subject, m.items) for m in report.mails)
-        out[kind] = (report.kpis, report.objectives, report.key_results, report.errors,
-                     changes, mails, backend.cells())
+        out[kind] = (
+            report.kpis,
+            report.objectives,
+            report.key_results,
+            report.errors,
+            changes,
+            mails,
+            backend.cells(),
+        )
     assert out["xlsx"] == out["google"]
     kpis, _, _, _, changes, mails, cells = out["google"]
     assert kpis["CRITICAL"]  # a run that did something
@@ -231,15 +256,18 @@ def test_statuses_land_beside_their_rows_and_nothing_else_changes(backend: Backe
 
 
 def test_a_second_run_changes_only_the_checked_time_and_the_expected_progress(
-        backend: Backend) -> None:
+    backend: Backend,
+) -> None:
     backend.create(example_tabs())
     backend.run()
     assert backend.run().changes == []  # at the same time: nothing moved
     report = backend.run(now=NOW + dt.timedelta(hours=1))
     head = backend.cells(["OKRs"])["OKRs"][0]
     assert {(c.update.tab, c.update.col) for c in report.changes} == {
-        ("KPIs", len(example_tabs()["KPIs"][0]) + 5), ("OKRs", head.index("Checked") + 1),
-        ("OKRs", head.index("Expected") + 1)}
+        ("KPIs", len(example_tabs()["KPIs"][0]) + 5),
+        ("OKRs", head.index("Checked") + 1),
+        ("OKRs", head.index("Expected") + 1),
+    }
     assert report.mails == []
 
 
@@ -252,7 +280,8 @@ def test_rows_moved_while_mails_go_out_get_their_statuses_by_key(backend: Backen
     report = backend.run(sender)
     cells = backend.cells()
     assert [r[0] for r in cells["KPIs"][1:]] == sorted(
-        (str(r[0]) for r in example_tabs()["KPIs"][1:]), key=str.casefold)
+        (str(r[0]) for r in example_tabs()["KPIs"][1:]), key=str.casefold
+    )
     assert status_of(cells, "KPIs", "Qualified leads") == "CRITICAL"
     assert status_of(cells, "KPIs", "Weekly active users") == "OK"
     last_alert = cells["KPIs"][0].index("Last alert")
@@ -270,8 +299,10 @@ def _sort_kpis_by_name(backend: Backend) -> None:
     assert path is not None
     book = openpyxl.load_workbook(path)
     ws = book["KPIs"]
-    rows = sorted(([c.value for c in row] for row in ws.iter_rows(min_row=2)),
-                  key=lambda r: str(r[0]).casefold())
+    rows = sorted(
+        ([c.value for c in row] for row in ws.iter_rows(min_row=2)),
+        key=lambda r: str(r[0]).casefold(),
+    )
     for i, row in enumerate(rows, start=2):
         for j, value in enumerate(row, start=1):
             ws.cell(row=i, column=j).value = value
@@ -291,7 +322,8 @@ def steady(google: Backend) -> Backend:
 
 @pytest.mark.parametrize("edit", ["insert", "delete", "sort"])
 def test_rows_inserted_deleted_or_sorted_before_the_write_still_get_their_own_status(
-        steady: Backend, edit: str) -> None:
+    steady: Backend, edit: str
+) -> None:
     """A person edits the KPIs tab after the run read it, just before its check of the key
     cells: the run re-reads once (one request) and re-maps; 5 requests instead of 3."""
     emulator, key = steady.emulator, steady.key
@@ -300,11 +332,17 @@ def test_rows_inserted_deleted_or_sorted_before_the_write_still_get_their_own_st
     actions: dict[str, Edit] = {
         "insert": lambda: emulator.insert_rows(key, "KPIs", 3, [signups]),
         "delete": lambda: emulator.delete_rows(key, "KPIs", 2),  # Weekly active users
-        "sort": lambda: emulator.sort_rows(key, "KPIs", 1, reverse=True)}
+        "sort": lambda: emulator.sort_rows(key, "KPIs", 1, reverse=True),
+    }
     emulator.before("values.batchGet", actions[edit], nth=2)  # the check before the write
     report = steady.run(now=NOW + dt.timedelta(hours=1))
-    assert steady.requests() == ["values.batchGet", "values.batchGet", "values.batchGet",
-                                 "values.batchGet", "values.batchUpdate"]
+    assert steady.requests() == [
+        "values.batchGet",
+        "values.batchGet",
+        "values.batchGet",
+        "values.batchGet",
+        "values.batchUpdate",
+    ]
     grid = steady.cells(["KPIs"])["KPIs"]
     status, checked = grid[0].index("Status"), grid[0].index("Checked")
     rows = {row[0]: row for row in grid[1:] if row}
@@ -321,7 +359,8 @@ def test_rows_inserted_deleted_or_sorted_before_the_write_still_get_their_own_st
 
 
 def test_rows_that_move_twice_end_the_run_with_a_clear_message_and_nothing_written(
-        steady: Backend) -> None:
+    steady: Backend,
+) -> None:
     emulator, key = steady.emulator, steady.key
     assert emulator is not None
     moved: list[dict[str, list[list[object]]]] = []
@@ -332,11 +371,14 @@ def test_rows_that_move_twice_end_the_run_with_a_clear_message_and_nothing_writt
 
     emulator.before("values.batchGet", lambda: sort(False), nth=2)  # before the first check
     emulator.before("values.batchGet", lambda: sort(True), nth=4)  # before the second
-    with pytest.raises(ConcurrentEditError, match=r"^rows moved twice while the sync ran, so it "
-                       r"gave up and wrote nothing; the next run starts afresh \(the second time: "
-                       r"rows changed while the sync ran \(tab 'KPIs' row 2: expected 'Churn "
-                       r"rate', found 'Weekly active users' and \d+ more\); nothing was written"
-                       r"\)$"):
+    with pytest.raises(
+        ConcurrentEditError,
+        match=r"^rows moved twice while the sync ran, so it "
+        r"gave up and wrote nothing; the next run starts afresh \(the second time: "
+        r"rows changed while the sync ran \(tab 'KPIs' row 2: expected 'Churn "
+        r"rate', found 'Weekly active users' and \d+ more\); nothing was written"
+        r"\)$",
+    ):
         steady.run(now=NOW + dt.timedelta(hours=1))
     assert {tab: emulator.grid(key, tab) for tab in emulator.tabs(key)} == moved[-1]
     assert "values.batchUpdate" not in steady.requests()
@@ -345,7 +387,8 @@ def test_rows_that_move_twice_end_the_run_with_a_clear_message_and_nothing_writt
 
 # -- Google: request counts ----------------------------------------------------------------
 def test_a_second_run_on_an_unchanged_workbook_makes_at_most_three_requests(
-        google: Backend) -> None:
+    google: Backend,
+) -> None:
     google.create(example_tabs())
     google.run()
     assert google.emulator is not None
@@ -369,15 +412,22 @@ def test_5000_kpis_cost_as_many_requests_as_5(google: Backend) -> None:
 
 
 def test_request_counts_of_a_first_run_a_run_with_mails_and_a_run_without_a_kpi_log(
-        google: Backend) -> None:
+    google: Backend,
+) -> None:
     """First run 6 (the Status tab is missing, mails name the workbook), a run that mails 4,
     steady 3; a workbook without a KPI log 4, or 3 with ``[tabs] kpi_log = ""``."""
     emulator = google.emulator
     assert emulator is not None
     google.create(example_tabs())
     google.run()  # no Status tab yet, and mails to send
-    assert emulator.apis() == ["values.batchGet", "values.batchGet", "get", "values.batchGet",
-                               "batchUpdate", "values.batchUpdate"]
+    assert emulator.apis() == [
+        "values.batchGet",
+        "values.batchGet",
+        "get",
+        "values.batchGet",
+        "batchUpdate",
+        "values.batchUpdate",
+    ]
     emulator.clear_log()
     google.run(now=NOW + dt.timedelta(hours=25))  # reminders: the mails name the workbook
     assert emulator.apis() == ["values.batchGet", "get", "values.batchGet", "values.batchUpdate"]
@@ -389,8 +439,11 @@ def test_request_counts_of_a_first_run_a_run_with_mails_and_a_run_without_a_kpi_
     emulator.clear_log()
     google.run()
     assert [(r.api, r.status) for r in emulator.requests] == [
-        ("values.batchGet", 400), ("values.batchGet", 200), ("values.batchGet", 200),
-        ("values.batchUpdate", 200)]
+        ("values.batchGet", 400),
+        ("values.batchGet", 200),
+        ("values.batchGet", 200),
+        ("values.batchUpdate", 200),
+    ]
     emulator.clear_log()
     google.tabs = Tabs(kpi_log="")
     google.run()
@@ -402,26 +455,35 @@ def test_kpi_log_set_to_nothing_is_a_valid_config_that_reads_no_log(tmp_path: Pa
     cfg.write_text('[workbook]\npath = "w.xlsx"\n[tabs]\nkpi_log = ""\n', encoding="utf-8")
     job = load(cfg).jobs[0]
     assert job.tabs.to_read() == ["KPIs", "OKRs", "Status"]
-    cfg.write_text('[workbook]\npath = "w.xlsx"\n[tabs]\nkpi_log = " "\nstatus = ""\n',
-                   encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"tabs.kpi_log = ' ': expected a non-empty tab name "
-                       r"\(or \"\" for no KPI log tab\)") as caught:
+    cfg.write_text(
+        '[workbook]\npath = "w.xlsx"\n[tabs]\nkpi_log = " "\nstatus = ""\n', encoding="utf-8"
+    )
+    with pytest.raises(
+        ConfigError,
+        match=r"tabs.kpi_log = ' ': expected a non-empty tab name "
+        r"\(or \"\" for no KPI log tab\)",
+    ) as caught:
         load(cfg)
     assert "tabs.status = '': expected a non-empty tab name" in str(caught.value)
 
 
 def test_the_cli_reports_rows_that_moved_twice_in_one_line_and_exits_2(
-        steady: Backend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    steady: Backend,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     emulator, key = steady.emulator, steady.key
     assert emulator is not None
     monkeypatch.setenv("METRICS_SYNC_LOCK_DIR", str(tmp_path / "locks"))
-    config = write_config(tmp_path, workbooks=f'[workbook]\nbackend = "google"\nspreadsheet = '
-                                              f'"{key}"\nendpoint = "{emulator.url}"\n')
+    config = write_config(
+        tmp_path,
+        workbooks=f'[workbook]\nbackend = "google"\nspreadsheet = '
+        f'"{key}"\nendpoint = "{emulator.url}"\n',
+    )
     emulator.before("values.batchGet", lambda: emulator.sort_rows(key, "KPIs", 1), nth=2)
     emulator.before("values.batchGet", lambda: emulator.sort_rows(key, "KPIs", 2), nth=4)
-    assert cli.main(["run", "--once", "--as-of", "2026-11-26T09:00", "--config",
-                     str(config)]) == 2
+    assert cli.main(["run", "--once", "--as-of", "2026-11-26T09:00", "--config", str(config)]) == 2
     errors = [line for line in capsys.readouterr().err.splitlines() if " ERROR " in line]
     assert len(errors) == 1
     assert "rows moved twice while the sync ran, so it gave up and wrote nothing" in errors[0]

@@ -58,8 +58,8 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, team_xlsx: bytes) ->
 
 @pytest.mark.parametrize("config", CONFIGS, ids=[c.stem for c in CONFIGS])
 def test_a_bad_config_is_refused_with_its_problem_and_nothing_is_touched(
-        config: Path, folder: Path, team_xlsx: bytes,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    config: Path, folder: Path, team_xlsx: bytes, capsys: pytest.CaptureFixture[str]
+) -> None:
     copy = folder / "metrics-sync.toml"
     copy.write_bytes(config.read_bytes())
     workbook = folder / "team.xlsx"
@@ -87,9 +87,12 @@ def test_there_are_thirty_bad_configs_each_saying_what_the_refusal_shows() -> No
 
 
 def test_a_config_saved_with_a_byte_order_mark_is_read_like_any_other(
-        folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = folder / "metrics-sync.toml"
-    config.write_text('\ufeff[workbook]\npath = "team.xlsx"\n\n[okr]\nstart = 2026-10-01\n'
-                      "end = 2026-12-31\n", encoding="utf-8")  # as Windows Notepad saves it
+    config.write_text(
+        '\ufeff[workbook]\npath = "team.xlsx"\n\n[okr]\nstart = 2026-10-01\nend = 2026-12-31\n',
+        encoding="utf-8",
+    )  # as Windows Notepad saves it
     assert main(["run", "--once", "--config", str(config), "--as-of", AS_OF]) == 0
     assert "Traceback" not in capsys.readouterr().err

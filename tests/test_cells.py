@@ -179,15 +179,21 @@ def test_the_index_is_kept_and_the_columns_have_fixed_dtypes() -> None:
     ("values", "expected", "errors"),
     [
         pytest.param(
-            pd.Series([1.5, np.nan, np.inf]), [1.5, None, None], [None, None, NOT_FINITE],
+            pd.Series([1.5, np.nan, np.inf]),
+            [1.5, None, None],
+            [None, None, NOT_FINITE],
             id="a float64 column, NaN empty and infinity refused",
         ),
         pytest.param(
-            pd.Series([1, None, 3], dtype="Int64"), [1.0, None, 3.0], [None, None, None],
+            pd.Series([1, None, 3], dtype="Int64"),
+            [1.0, None, 3.0],
+            [None, None, None],
             id="a nullable int column",
         ),
         pytest.param(
-            pd.Series(["1.5", None, "1e999"]), [1.5, None, None], [None, None, NOT_FINITE],
+            pd.Series(["1.5", None, "1e999"]),
+            [1.5, None, None],
+            [None, None, NOT_FINITE],
             id="a pandas string column",
         ),
     ],
@@ -259,9 +265,7 @@ def test_a_date_is_read_as_a_person_reads_it(cell: object, expected: str) -> Non
         pytest.param("13/11/2026", False, "2026-11-13", id="an unambiguous date ignores dayfirst"),
     ],
 )
-def test_dayfirst_decides_only_ambiguous_dates(
-    cell: str, dayfirst: bool, expected: str
-) -> None:
+def test_dayfirst_decides_only_ambiguous_dates(cell: str, dayfirst: bool, expected: str) -> None:
     value, error = read_date(cell, dayfirst=dayfirst)
     assert error is None
     assert value == pd.Timestamp(expected)
@@ -616,11 +620,17 @@ def test_a_header_serial_is_the_same_day_as_serial_to_date(serials: list[int]) -
     assert dates_of(list(serials)) == [pd.Timestamp(day) for day in days]
 
 
-
 # --- names and column fast paths -----------------------------------------------------------
 
-ANY_CELL = st.one_of(st.none(), st.text(), st.floats(), st.integers(), st.booleans(),
-                     st.dates(), st.sampled_from([" Revenue\u00a0 MRR ", "ﬁnance\t", "\u2003"]))
+ANY_CELL = st.one_of(
+    st.none(),
+    st.text(),
+    st.floats(),
+    st.integers(),
+    st.booleans(),
+    st.dates(),
+    st.sampled_from([" Revenue\u00a0 MRR ", "ﬁnance\t", "\u2003"]),
+)
 
 
 @given(st.lists(ANY_CELL, max_size=20))
@@ -633,10 +643,15 @@ def test_a_column_of_cells_gets_the_text_cell_text_gives_each(cells: list[object
     assert cell_texts(cells) == [cell_text(c) for c in cells]
 
 
-@given(st.lists(st.one_of(st.none(), st.floats(), st.integers(min_value=-10**400,
-                                                                 max_value=10**400)), max_size=20))
+@given(
+    st.lists(
+        st.one_of(st.none(), st.floats(), st.integers(min_value=-(10**400), max_value=10**400)),
+        max_size=20,
+    )
+)
 def test_numbers_and_blanks_read_alike_with_or_without_a_text_cell_beside_them(
-        values: list[object]) -> None:
+    values: list[object],
+) -> None:
     plain = parse_numbers(cells(*values))  # numbers and blanks only: the quick path
     mixed = parse_numbers(cells(*values, "n/a")).iloc[:-1]  # one text cell: cell by cell
     pd.testing.assert_frame_equal(plain, mixed, check_exact=True)

@@ -37,12 +37,13 @@ def run(config: Path, *args: str) -> int:
 
 
 def test_a_dry_run_lists_cells_and_mails_and_writes_and_sends_nothing(
-        tmp_path: Path, smtp_server_factory: SmtpServerFactory,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, smtp_server_factory: SmtpServerFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
     server = smtp_server_factory(starttls=False)
     workbook = demo_workbook(tmp_path / "team-metrics.xlsx")
-    config = write_config(tmp_path, extra=f"host = \"{server.host}\"\nport = {server.port}\n"
-                                          "starttls = false\n")
+    config = write_config(
+        tmp_path, extra=f'host = "{server.host}"\nport = {server.port}\nstarttls = false\n'
+    )
     before = digest(workbook)
     assert run(config, "--dry-run", "--as-of", AS_OF) == 0
     out = capsys.readouterr().out
@@ -66,7 +67,8 @@ def test_as_of_needs_once_or_dry_run(tmp_path: Path) -> None:
 
 
 def test_a_failing_workbook_does_not_stop_the_others_and_the_worst_code_wins(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     workbook = demo_workbook(tmp_path / "team-metrics.xlsx")
     config = write_config(tmp_path, workbooks=TWO_WORKBOOKS)
     assert run(config, "--once", "--as-of", AS_OF, "--log-format", "json") == 2
@@ -81,10 +83,13 @@ def test_a_failing_workbook_does_not_stop_the_others_and_the_worst_code_wins(
     assert events[-1]["exit_code"] == 2
 
 
-@pytest.mark.parametrize(("codes", "worst"), [
-    ([], 0), ([0, 0], 0), ([0, 3], 3), ([3, 1], 1), ([1, 2, 3], 2), ([2, 0], 2)])
+@pytest.mark.parametrize(
+    ("codes", "worst"),
+    [([], 0), ([0, 0], 0), ([0, 3], 3), ([3, 1], 1), ([1, 2, 3], 2), ([2, 0], 2)],
+)
 def test_the_exit_code_is_the_worst_a_failure_over_errors_over_a_skip(
-        codes: list[int], worst: int) -> None:
+    codes: list[int], worst: int
+) -> None:
     assert cli.worst(codes) == worst
 
 
@@ -92,7 +97,8 @@ def test_the_exit_code_is_the_worst_a_failure_over_errors_over_a_skip(
 
 
 def test_a_run_leaves_one_summary_line_with_counts_cells_mails_requests_and_duration(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     demo_workbook(tmp_path / "team-metrics.xlsx")
     assert run(write_config(tmp_path), "--once", "--as-of", AS_OF) == 0
     lines = capsys.readouterr().err.splitlines()
@@ -106,7 +112,8 @@ def test_a_run_leaves_one_summary_line_with_counts_cells_mails_requests_and_dura
 
 
 def test_json_logs_are_one_object_per_line_with_the_summary_figures(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     demo_workbook(tmp_path / "team-metrics.xlsx")
     assert run(write_config(tmp_path), "--once", "--as-of", AS_OF, "--log-format", "json") == 0
     events = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
@@ -122,7 +129,8 @@ def test_json_logs_are_one_object_per_line_with_the_summary_figures(
 
 
 def test_check_passes_a_sound_config_and_workbook(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     workbook = demo_workbook(tmp_path / "team-metrics.xlsx")
     before = digest(workbook)
     assert cli.main(["check", "--config", str(write_config(tmp_path))]) == 0
@@ -133,7 +141,8 @@ def test_check_passes_a_sound_config_and_workbook(
 
 
 def test_check_lists_every_layout_problem_with_its_fix(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     workbook = demo_workbook(tmp_path / "team-metrics.xlsx")
     book = openpyxl.load_workbook(workbook)
     del book["OKRs"]
@@ -149,7 +158,8 @@ def test_check_lists_every_layout_problem_with_its_fix(
 
 
 def test_check_warns_about_unreadable_cells_and_still_passes(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     workbook = demo_workbook(tmp_path / "team-metrics.xlsx")
     book = openpyxl.load_workbook(workbook)
     book["KPIs"]["E2"] = "lots"  # Weekly active users' Warning
@@ -160,8 +170,9 @@ def test_check_warns_about_unreadable_cells_and_still_passes(
     assert "E2" in out
 
 
-def test_check_lists_every_config_problem(tmp_path: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_lists_every_config_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = write_config(tmp_path, extra='[schedule]\nevery = "soon"\ntimezone = "Mars/Olympus"')
     assert cli.main(["check", "--config", str(config)]) == 2
     out = capsys.readouterr().out
@@ -171,9 +182,12 @@ def test_check_lists_every_config_problem(tmp_path: Path,
 
 
 def test_check_fails_a_missing_credentials_file_before_any_network(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = write_config(tmp_path, workbooks='[workbook]\nbackend = "google"\nspreadsheet = '
-                                              '"1AbC"\ncredentials = "sa.json"\n')
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(
+        tmp_path,
+        workbooks='[workbook]\nbackend = "google"\nspreadsheet = "1AbC"\ncredentials = "sa.json"\n',
+    )
     assert cli.main(["check", "--config", str(config)]) == 2
     assert "sa.json does not exist" in capsys.readouterr().out
 
@@ -182,7 +196,8 @@ def test_check_fails_a_missing_credentials_file_before_any_network(
 
 
 def test_status_prints_the_current_statuses_and_writes_nothing(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     workbook = demo_workbook(tmp_path / "team-metrics.xlsx")
     before = digest(workbook)
     assert cli.main(["status", "--config", str(write_config(tmp_path))]) == 0
@@ -194,7 +209,8 @@ def test_status_prints_the_current_statuses_and_writes_nothing(
 
 
 def test_init_sets_up_an_empty_workbook_that_then_runs_and_checks_clean(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     workbook = empty_workbook(tmp_path / "team-metrics.xlsx")
     config = write_config(tmp_path)
     assert cli.main(["init", "--config", str(config)]) == 0
@@ -208,7 +224,8 @@ def test_init_sets_up_an_empty_workbook_that_then_runs_and_checks_clean(
 
 
 def test_init_creates_the_workbook_file_when_there_is_none(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = write_config(tmp_path)
     assert cli.main(["init", "--config", str(config)]) == 0
     assert "created" in capsys.readouterr().out
@@ -220,7 +237,8 @@ def test_init_creates_the_workbook_file_when_there_is_none(
 
 
 def test_init_names_a_missing_folder_rather_than_creating_it(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = write_config(tmp_path, '[workbook]\npath = "no/such/folder/metrics.xlsx"\n')
     assert cli.main(["init", "--config", str(config)]) == 2
     assert "does not exist" in capsys.readouterr().err
@@ -228,7 +246,8 @@ def test_init_names_a_missing_folder_rather_than_creating_it(
 
 
 def test_init_refuses_a_workbook_that_already_has_its_tabs(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     workbook = demo_workbook(tmp_path / "team-metrics.xlsx")
     before = digest(workbook)
     assert cli.main(["init", "--config", str(write_config(tmp_path))]) == 2
@@ -240,11 +259,14 @@ def test_init_refuses_a_workbook_that_already_has_its_tabs(
 
 
 def test_on_google_init_check_and_a_steady_run_of_three_requests(
-        tmp_path: Path, sheets_emulator: SheetsEmulator,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, sheets_emulator: SheetsEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
     key = sheets_emulator.create({"Sheet1": [], "KPI log": [["Date", "KPI", "Value"]]})
-    config = write_config(tmp_path, workbooks=f'[workbook]\nbackend = "google"\nspreadsheet = '
-                                              f'"{key}"\nendpoint = "{sheets_emulator.url}"\n')
+    config = write_config(
+        tmp_path,
+        workbooks=f'[workbook]\nbackend = "google"\nspreadsheet = '
+        f'"{key}"\nendpoint = "{sheets_emulator.url}"\n',
+    )
     assert cli.main(["init", "--config", str(config)]) == 0
     assert sheets_emulator.tabs(key) == ["Sheet1", "KPI log", "KPIs", "OKRs"]
     assert cli.main(["check", "--config", str(config)]) == 0
@@ -252,7 +274,6 @@ def test_on_google_init_check_and_a_steady_run_of_three_requests(
     capsys.readouterr()
     sheets_emulator.clear_log()
     assert run(config, "--once") == 0
-    summary = next(line for line in capsys.readouterr().err.splitlines()
-                   if ": KPIs 2 OK" in line)
+    summary = next(line for line in capsys.readouterr().err.splitlines() if ": KPIs 2 OK" in line)
     assert "; 3 request(s);" in summary, sheets_emulator.apis()
     assert cli.main(["init", "--config", str(config)]) == 2  # never over existing tabs

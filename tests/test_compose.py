@@ -24,17 +24,29 @@ URL = "https://docs.google.com/spreadsheets/d/abc123"
 
 
 def item(name: str = "Signups", status: str = "CRITICAL", **fields: Any) -> AlertItem:
-    values: dict[str, Any] = {"kind": "kpi", "previous": "WARNING", "reason": "worse", "row": 5,
-                              "tab": "KPIs", "value": "412", "threshold": "critical 450",
-                              "change": "-17.6 % since 2026-11-09",
-                              "note": "412 < critical 450 (lower than 500 last week, -17.6%)",
-                              "owner": "ana@example.com", "since": NOW - dt.timedelta(days=3)}
+    values: dict[str, Any] = {
+        "kind": "kpi",
+        "previous": "WARNING",
+        "reason": "worse",
+        "row": 5,
+        "tab": "KPIs",
+        "value": "412",
+        "threshold": "critical 450",
+        "change": "-17.6 % since 2026-11-09",
+        "note": "412 < critical 450 (lower than 500 last week, -17.6%)",
+        "owner": "ana@example.com",
+        "since": NOW - dt.timedelta(days=3),
+    }
     return AlertItem(name=name, status=status, **{**values, **fields})
 
 
 def digest(*items: AlertItem, **fields: Any) -> Digest:
-    values: dict[str, Any] = {"recipient": "lead@example.com", "workbook": "Team metrics",
-                              "url": URL, "now": NOW}
+    values: dict[str, Any] = {
+        "recipient": "lead@example.com",
+        "workbook": "Team metrics",
+        "url": URL,
+        "now": NOW,
+    }
     return Digest(items=tuple(items), **{**values, **fields})
 
 
@@ -65,8 +77,15 @@ MIXED = (
     item("Churn", "WARNING", previous="", reason="new"),
     item("Latency", "OK", previous="CRITICAL", reason="resolved"),
     item("Signups", "CRITICAL"),
-    item("Grow › 10k users", "OFF TRACK", kind="key_result", previous="", reason="new",
-         tab="OKRs", threshold="expected 60 %"),
+    item(
+        "Grow › 10k users",
+        "OFF TRACK",
+        kind="key_result",
+        previous="",
+        reason="new",
+        tab="OKRs",
+        threshold="expected 60 %",
+    ),
     item("Revenue", "CRITICAL", reason="repeat"),
 )
 
@@ -78,21 +97,26 @@ def test_the_subject_counts_each_status_worst_first_and_resolved_last() -> None:
     mail = parsed(compose(digest(*MIXED), SENDER))
     assert mail["Subject"] == (
         "[metrics-sync] 1 critical, 1 still critical, 1 warning, 1 off track, 1 resolved — "
-        "Team metrics")
+        "Team metrics"
+    )
 
 
 def test_a_mail_of_reminders_says_the_rows_are_still_alerting() -> None:
-    reminders = digest(item("Revenue", "CRITICAL", reason="repeat"),
-                       item("Churn", "WARNING", reason="repeat"),
-                       item("Signups", "CRITICAL", reason="repeat"))
+    reminders = digest(
+        item("Revenue", "CRITICAL", reason="repeat"),
+        item("Churn", "WARNING", reason="repeat"),
+        item("Signups", "CRITICAL", reason="repeat"),
+    )
     assert parsed(compose(reminders, SENDER))["Subject"] == (
-        "[metrics-sync] 2 still critical, 1 still warning — Team metrics")
+        "[metrics-sync] 2 still critical, 1 still warning — Team metrics"
+    )
 
 
 def test_a_weekly_digest_has_a_summary_subject() -> None:
     weekly = digest(weekly=True, summary=MIXED)
     assert parsed(compose(weekly, SENDER))["Subject"] == (
-        "[metrics-sync] Weekly summary — Team metrics")
+        "[metrics-sync] Weekly summary — Team metrics"
+    )
 
 
 def test_line_breaks_in_the_workbook_title_cannot_add_headers() -> None:
@@ -114,16 +138,33 @@ def test_the_text_part_comes_first_and_the_html_part_second() -> None:
 
 def test_each_item_shows_what_a_reader_needs_to_act() -> None:
     text = text_of(compose(digest(item()), SENDER))
-    for expected in ("CRITICAL", "Signups", "was WARNING", "for 3 days", "value 412",
-                     "critical 450", "-17.6 % since 2026-11-09", "ana@example.com",
-                     "lower than 500 last week", "KPIs row 5", URL):
+    for expected in (
+        "CRITICAL",
+        "Signups",
+        "was WARNING",
+        "for 3 days",
+        "value 412",
+        "critical 450",
+        "-17.6 % since 2026-11-09",
+        "ana@example.com",
+        "lower than 500 last week",
+        "KPIs row 5",
+        URL,
+    ):
         assert expected in text
 
 
 def test_the_html_part_shows_the_same_facts_and_links_to_the_sheet() -> None:
     html = html_of(compose(digest(item()), SENDER))
-    for expected in ("CRITICAL", "Signups", "was WARNING", "for 3 days", "critical 450",
-                     "ana@example.com", "KPIs row 5"):
+    for expected in (
+        "CRITICAL",
+        "Signups",
+        "was WARNING",
+        "for 3 days",
+        "critical 450",
+        "ana@example.com",
+        "KPIs row 5",
+    ):
         assert expected in html
     assert f'href="{URL}"' in html
 
@@ -223,8 +264,10 @@ def test_weekly_summaries_of_two_weeks_have_different_message_ids() -> None:
 
 # -- charts ----------------------------------------------------------------------------------
 
-HISTORY = tuple((dt.date(2026, 10, 19) + dt.timedelta(weeks=n), v)
-                for n, v in enumerate((530.0, 515.0, 500.0, 412.0)))
+HISTORY = tuple(
+    (dt.date(2026, 10, 19) + dt.timedelta(weeks=n), v)
+    for n, v in enumerate((530.0, 515.0, 500.0, 412.0))
+)
 CHARTED = item(history=HISTORY, warning=480.0, critical=450.0)
 
 
@@ -247,7 +290,8 @@ def test_without_charts_the_mail_has_no_image_and_no_trace_of_one() -> None:
 
 
 def test_without_matplotlib_installed_the_mail_simply_has_no_chart(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # None in sys.modules is Python's documented way to make an import fail; chart.py
     # imports the top-level package first precisely so that this stops it.
     monkeypatch.setitem(sys.modules, "matplotlib", None)
@@ -279,16 +323,20 @@ def test_resolved_items_and_key_results_get_no_chart() -> None:
 # -- durations -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("ago", "expected"), [
-    (dt.timedelta(seconds=20), "for less than a minute"),
-    (dt.timedelta(minutes=1), "for 1 minute"),
-    (dt.timedelta(minutes=59), "for 59 minutes"),
-    (dt.timedelta(hours=1), "for 1 hour"),
-    (dt.timedelta(hours=47), "for 47 hours"),
-    (dt.timedelta(days=3, hours=5), "for 3 days"),
-])
+@pytest.mark.parametrize(
+    ("ago", "expected"),
+    [
+        (dt.timedelta(seconds=20), "for less than a minute"),
+        (dt.timedelta(minutes=1), "for 1 minute"),
+        (dt.timedelta(minutes=59), "for 59 minutes"),
+        (dt.timedelta(hours=1), "for 1 hour"),
+        (dt.timedelta(hours=47), "for 47 hours"),
+        (dt.timedelta(days=3, hours=5), "for 3 days"),
+    ],
+)
 def test_how_long_a_status_has_held_is_said_in_its_largest_whole_unit(
-        ago: dt.timedelta, expected: str) -> None:
+    ago: dt.timedelta, expected: str
+) -> None:
     assert duration(NOW - ago, NOW) == expected
 
 
@@ -311,7 +359,16 @@ def test_a_duration_is_always_empty_or_a_for_phrase(since: dt.datetime, now: dt.
 @given(name=st.text(), title=st.text(), note=st.text())
 def test_no_sheet_text_can_add_a_header_or_raw_html(name: str, title: str, note: str) -> None:
     mail = parsed(compose(digest(item(name, note=note), workbook=title), SENDER))
-    assert set(mail.keys()) == {"Subject", "From", "To", "Date", "Message-ID", "Auto-Submitted",
-                                "X-Auto-Response-Suppress", "Precedence", "MIME-Version",
-                                "Content-Type"}
+    assert set(mail.keys()) == {
+        "Subject",
+        "From",
+        "To",
+        "Date",
+        "Message-ID",
+        "Auto-Submitted",
+        "X-Auto-Response-Suppress",
+        "Precedence",
+        "MIME-Version",
+        "Content-Type",
+    }
     assert "<script" not in html_of(compose(digest(item(f"<script>{name}")), SENDER))

@@ -57,12 +57,14 @@ class Person:
         def act() -> None:
             edit(self.book.emulator, self.book.key)
             self.left = self.book.grids()
+
         return act
 
 
 def book_for(run: str, emulator: SheetsEmulator, folder: Path, ref: Reference) -> Book:
-    return Book.first(emulator, folder) if run == "first" else Book.steady(emulator, folder,
-                                                                           ref.first)
+    return (
+        Book.first(emulator, folder) if run == "first" else Book.steady(emulator, folder, ref.first)
+    )
 
 
 def when(run: str) -> dt.datetime:
@@ -96,15 +98,19 @@ def insert_a_key_result(emulator: SheetsEmulator, key: str) -> None:
     emulator.insert_rows(key, "OKRs", 2, [["Grow", "Hire two", None, 0, 2, 1]])
 
 
-ROW_EDITS = {"rows inserted": insert_a_row, "a row deleted": delete_a_row,
-             "rows sorted": sort_by_name, "a key result inserted": insert_a_key_result}
+ROW_EDITS = {
+    "rows inserted": insert_a_row,
+    "a row deleted": delete_a_row,
+    "rows sorted": sort_by_name,
+    "a key result inserted": insert_a_key_result,
+}
 
 
 @pytest.mark.parametrize("run", ["first", "steady"])
 @pytest.mark.parametrize("edit", list(ROW_EDITS))
 def test_rows_moved_between_read_and_write_get_their_own_status_by_name(
-        run: str, edit: str, sheets_emulator: SheetsEmulator, tmp_path: Path,
-        ref: Reference) -> None:
+    run: str, edit: str, sheets_emulator: SheetsEmulator, tmp_path: Path, ref: Reference
+) -> None:
     book = book_for(run, sheets_emulator, tmp_path, ref)
     person = Person(book, ROW_EDITS[edit], nth=KEY_CHECK[run])
     assert book.run(when(run)).exit_code == 0
@@ -147,19 +153,24 @@ def type_a_header_where_the_sync_adds_its_own(emulator: SheetsEmulator, key: str
 COLUMN_EDITS = {
     "a user column moved to the end": (move_notes_to_the_end, ("first", "steady")),
     "a column inserted among the user's": (insert_a_column_before_current, ("first", "steady")),
-    "a header typed where the sync adds its own": (type_a_header_where_the_sync_adds_its_own,
-                                                   ("first",)),
+    "a header typed where the sync adds its own": (
+        type_a_header_where_the_sync_adds_its_own,
+        ("first",),
+    ),
     "the Status column moved first": (move_status_first, ("steady",)),
     "the Status column deleted": (delete_the_status_column, ("steady",)),
 }
-COLUMN_CASES = [pytest.param(edit, run, id=f"{edit}, {run} run")
-                for edit, (_, runs) in COLUMN_EDITS.items() for run in runs]
+COLUMN_CASES = [
+    pytest.param(edit, run, id=f"{edit}, {run} run")
+    for edit, (_, runs) in COLUMN_EDITS.items()
+    for run in runs
+]
 
 
 @pytest.mark.parametrize(("edit", "run"), COLUMN_CASES)
 def test_columns_moved_between_read_and_write_get_statuses_under_their_own_headers(
-        edit: str, run: str, sheets_emulator: SheetsEmulator, tmp_path: Path,
-        ref: Reference) -> None:
+    edit: str, run: str, sheets_emulator: SheetsEmulator, tmp_path: Path, ref: Reference
+) -> None:
     book = book_for(run, sheets_emulator, tmp_path, ref)
     person = Person(book, COLUMN_EDITS[edit][0], nth=KEY_CHECK[run])
     assert book.run(when(run)).exit_code == 0
@@ -173,7 +184,8 @@ def test_columns_moved_between_read_and_write_get_statuses_under_their_own_heade
 # -- twice: the run gives up ----------------------------------------------------------------
 @pytest.mark.parametrize("run", ["first", "steady"])
 def test_rows_that_move_again_during_the_re_mapping_stop_the_run_with_nothing_written(
-        run: str, sheets_emulator: SheetsEmulator, tmp_path: Path, ref: Reference) -> None:
+    run: str, sheets_emulator: SheetsEmulator, tmp_path: Path, ref: Reference
+) -> None:
     book = book_for(run, sheets_emulator, tmp_path, ref)
     flip = [False]
 
@@ -183,8 +195,11 @@ def test_rows_that_move_again_during_the_re_mapping_stop_the_run_with_nothing_wr
 
     # the key check, the re-read after it, and the re-map's key check: the rows move twice
     person = Person(book, sort_one_way_then_the_other, nth=KEY_CHECK[run], times=3)
-    with pytest.raises(ConcurrentEditError, match=r"rows moved twice while the sync ran, so "
-                       r"it gave up and wrote nothing.*tab 'KPIs' row \d+: expected") as err:
+    with pytest.raises(
+        ConcurrentEditError,
+        match=r"rows moved twice while the sync ran, so "
+        r"it gave up and wrote nothing.*tab 'KPIs' row \d+: expected",
+    ) as err:
         book.run(when(run))
     assert err.value.exit_code == 2
     assert ("may send its 3 mail(s) again" in str(err.value)) == (run == "first")
@@ -198,7 +213,8 @@ def test_rows_that_move_again_during_the_re_mapping_stop_the_run_with_nothing_wr
 
 
 def test_the_status_tab_deleted_between_read_and_write_is_created_again(
-        sheets_emulator: SheetsEmulator, tmp_path: Path, ref: Reference) -> None:
+    sheets_emulator: SheetsEmulator, tmp_path: Path, ref: Reference
+) -> None:
     book = Book.steady(sheets_emulator, tmp_path, ref.first)
 
     def delete_the_status_tab(emulator: SheetsEmulator, key: str) -> None:

@@ -73,9 +73,14 @@ host = "smtp"
     with pytest.raises(ConfigError) as caught:
         load(path)
     text = str(caught.value)
-    for expected in ("workbook.backend = 'excel'", "okr.end = '2026-10-01'",
-                     "alerts.recipients = 'not-an-address'", "alerts.repeat_after = 'sometimes'",
-                     "schedule.timezone = 'Mars/Olympus'", "emial: unknown key"):
+    for expected in (
+        "workbook.backend = 'excel'",
+        "okr.end = '2026-10-01'",
+        "alerts.recipients = 'not-an-address'",
+        "alerts.repeat_after = 'sometimes'",
+        "schedule.timezone = 'Mars/Olympus'",
+        "emial: unknown key",
+    ):
         assert expected in text
     assert len(caught.value.problems) >= 6
 
@@ -90,7 +95,8 @@ def test_a_password_in_password_env_is_refused_without_being_echoed(tmp_path: Pa
 
 
 def test_the_cli_exits_2_with_one_message_and_no_traceback_on_a_bad_config(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "c.toml"
     path.write_text('[workbook]\nbackend = "google"\n')
     code = main(["run", "--once", "--config", str(path)])

@@ -67,11 +67,13 @@ class HoldingHandler(SmtpServerHandler):
         self.seen += 1
         if self.seen != self.at:
             return await super().handle_DATA(server, session, envelope)
-        reply = await super().handle_DATA(server, session, envelope) if self.accept_first else (
-            "451 4.3.0 not taken")
+        reply = (
+            await super().handle_DATA(server, session, envelope)
+            if self.accept_first
+            else ("451 4.3.0 not taken")
+        )
         self.arrived.set()
-        await asyncio.get_running_loop().run_in_executor(None, self.released.wait,
-                                                         HOLD_TIMEOUT)
+        await asyncio.get_running_loop().run_in_executor(None, self.released.wait, HOLD_TIMEOUT)
         return reply
 
     def release(self, fault: Fault | None = None) -> None:
@@ -115,23 +117,34 @@ def mail(k: int, *, accepted: bool) -> Callable[[SheetsEmulator, HoldingHandler]
     def hold(_: SheetsEmulator, handler: HoldingHandler) -> Hold:
         handler.at, handler.accept_first = k, accepted
         return handler
+
     return hold
 
 
 DROPPED, APPLIED = Fault.connection_reset(), Fault.lost_response()
 STEPS = [
     Step("after reading (at the title request that follows)", request("get"), DROPPED),
-    Step("after evaluating (at the first mail, before the server takes it)",
-         mail(1, accepted=False)),
-    *(Step(f"after mail {k} (taken by the server, its reply unheard)", mail(k, accepted=True),
-           mailed=k) for k in (1, 2, 3)),
-    Step("before writing (at the check of the key cells)", request("values.batchGet", 3),
-         DROPPED, mailed=3),
+    Step(
+        "after evaluating (at the first mail, before the server takes it)", mail(1, accepted=False)
+    ),
+    *(
+        Step(
+            f"after mail {k} (taken by the server, its reply unheard)",
+            mail(k, accepted=True),
+            mailed=k,
+        )
+        for k in (1, 2, 3)
+    ),
+    Step(
+        "before writing (at the check of the key cells)",
+        request("values.batchGet", 3),
+        DROPPED,
+        mailed=3,
+    ),
     Step("while creating the Status tab", request("batchUpdate"), DROPPED, mailed=3),
     Step("after creating the Status tab", request("batchUpdate"), APPLIED, mailed=3),
     Step("while writing the cells", request("values.batchUpdate"), DROPPED, mailed=3),
-    Step("after writing the cells", request("values.batchUpdate"), APPLIED, written=True,
-         mailed=3),
+    Step("after writing the cells", request("values.batchUpdate"), APPLIED, written=True, mailed=3),
 ]
 
 
@@ -149,8 +162,12 @@ class Scene:
     then: dt.datetime = LATER
 
 
-def make_scene(emulator: SheetsEmulator, smtp: tuple[HoldingHandler, int], folder: Path,
-               tabs: Mapping[str, Sequence[Sequence[object]]] | None = None) -> Scene:
+def make_scene(
+    emulator: SheetsEmulator,
+    smtp: tuple[HoldingHandler, int],
+    folder: Path,
+    tabs: Mapping[str, Sequence[Sequence[object]]] | None = None,
+) -> Scene:
     """A scene on ``tabs`` (by default the workbook before its first run)."""
     handler, port = smtp
     key = emulator.create(tabs or {"KPIs": KPIS, "OKRs": OKRS}, title="Team")
@@ -160,8 +177,12 @@ def make_scene(emulator: SheetsEmulator, smtp: tuple[HoldingHandler, int], folde
 
 
 @pytest.fixture
-def scene(sheets_emulator: SheetsEmulator, smtp: tuple[HoldingHandler, int], tmp_path: Path,
-          monkeypatch: pytest.MonkeyPatch) -> Scene:
+def scene(
+    sheets_emulator: SheetsEmulator,
+    smtp: tuple[HoldingHandler, int],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Scene:
     made = make_scene(sheets_emulator, smtp, tmp_path)
     monkeypatch.setenv("METRICS_SYNC_LOCK_DIR", str(made.lock_dir))  # the in-process run's
     return made
@@ -169,13 +190,22 @@ def scene(sheets_emulator: SheetsEmulator, smtp: tuple[HoldingHandler, int], tmp
 
 def run_and_kill(scene: Scene, hold: Hold, then: Fault | None) -> int:
     """Start the command, wait until it reaches the held step, SIGKILL it, let the step go."""
-    child = metrics_sync("run", "--once", "--config", str(scene.config), "--as-of",
-                         scene.at.isoformat(), env=cli_env(scene.lock_dir))
+    child = metrics_sync(
+        "run",
+        "--once",
+        "--config",
+        str(scene.config),
+        "--as-of",
+        scene.at.isoformat(),
+        env=cli_env(scene.lock_dir),
+    )
     try:
         while not hold.arrived.wait(0.05):  # polls only to notice a child that ended first
             if child.poll() is not None:
-                raise AssertionError(f"the run ended (exit {child.returncode}) before the "
-                                     f"step: {child.communicate()[1]}")
+                raise AssertionError(
+                    f"the run ended (exit {child.returncode}) before the "
+                    f"step: {child.communicate()[1]}"
+                )
         child.send_signal(signal.SIGKILL)
         child.communicate(timeout=HOLD_TIMEOUT)
     finally:
@@ -213,8 +243,12 @@ def check_crash(scene: Scene, step: Step) -> int:
         assert killed["KPIs"] == before["KPIs"]
         assert killed["OKRs"] == before["OKRs"]
     # the next run (the lock the child held died with it) completes and mails what is owed
-    assert cli.main(["run", "--once", "--config", str(scene.config), "--as-of",
-                     scene.then.isoformat()]) == 0
+    assert (
+        cli.main(
+            ["run", "--once", "--config", str(scene.config), "--as-of", scene.then.isoformat()]
+        )
+        == 0
+    )
     after = grids(scene)
     assert column(after["KPIs"], "Status") == EXPECTED_KPI_STATUS
     assert column(after["OKRs"], "Status", "Key result") == EXPECTED_KR_STATUS
@@ -234,5 +268,6 @@ def check_crash(scene: Scene, step: Step) -> int:
 
 @pytest.mark.parametrize("step", STEPS, ids=[s.name for s in STEPS])
 def test_a_run_killed_at_any_step_is_completed_by_the_next_without_losing_an_alert(
-        step: Step, scene: Scene) -> None:
+    step: Step, scene: Scene
+) -> None:
     check_crash(scene, step)

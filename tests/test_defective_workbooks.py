@@ -70,9 +70,12 @@ def snapshot(path: Path) -> Snapshot:
         cells: Snapshot = {}
         for ws in book.worksheets:
             ws.reset_dimensions()
-            cells |= {(ws.title, c.coordinate): (c.value, c.data_type)
-                      for row in ws.iter_rows() for c in row
-                      if isinstance(c, ReadOnlyCell) and c.value is not None}
+            cells |= {
+                (ws.title, c.coordinate): (c.value, c.data_type)
+                for row in ws.iter_rows()
+                for c in row
+                if isinstance(c, ReadOnlyCell) and c.value is not None
+            }
         return cells
     finally:
         book.close()
@@ -102,8 +105,11 @@ def shown(path: Path, stderr: str) -> str:
     """What a user is shown: the log lines, and every owned cell and Status tab cell."""
     after = snapshot(path)
     owned = owned_columns(path)
-    cells = [str(v) for (tab, coord), (v, _) in sorted(after.items())
-             if tab.strip().casefold() == "status" or (tab, _letters(coord)) in owned]
+    cells = [
+        str(v)
+        for (tab, coord), (v, _) in sorted(after.items())
+        if tab.strip().casefold() == "status" or (tab, _letters(coord)) in owned
+    ]
     return "\n".join([stderr, *cells])
 
 
@@ -111,10 +117,14 @@ def statuses(path: Path) -> list[Any]:
     """The values of the sync's Status columns on the KPIs and OKRs tabs."""
     book = openpyxl.load_workbook(path, read_only=True)
     try:
-        return [row[0].value for ws in book.worksheets
-                if ws.title.strip().casefold() in SYNCED_TABS
-                for row in ws.iter_rows(min_row=2, min_col=_status_column(ws),
-                                        max_col=_status_column(ws))]
+        return [
+            row[0].value
+            for ws in book.worksheets
+            if ws.title.strip().casefold() in SYNCED_TABS
+            for row in ws.iter_rows(
+                min_row=2, min_col=_status_column(ws), max_col=_status_column(ws)
+            )
+        ]
     finally:
         book.close()
 
@@ -128,22 +138,29 @@ def _letters(coord: str) -> str:
     return coord.rstrip("0123456789")
 
 
-def changed_outside_owned(before: Snapshot, after: Snapshot, owned: set[tuple[str, str]]
-                          ) -> list[str]:
+def changed_outside_owned(
+    before: Snapshot, after: Snapshot, owned: set[tuple[str, str]]
+) -> list[str]:
     def ours(tab: str, coord: str) -> bool:
         return tab.strip().casefold() == "status" or (tab, _letters(coord)) in owned
 
-    changed = [f"{tab}!{coord}: {before[(tab, coord)]!r} -> {after.get((tab, coord))!r}"
-               for tab, coord in before if not ours(tab, coord)
-               and after.get((tab, coord)) != before[(tab, coord)]]
-    added = [f"{tab}!{coord}: written {after[(tab, coord)]!r}"
-             for tab, coord in after if (tab, coord) not in before and not ours(tab, coord)]
+    changed = [
+        f"{tab}!{coord}: {before[(tab, coord)]!r} -> {after.get((tab, coord))!r}"
+        for tab, coord in before
+        if not ours(tab, coord) and after.get((tab, coord)) != before[(tab, coord)]
+    ]
+    added = [
+        f"{tab}!{coord}: written {after[(tab, coord)]!r}"
+        for tab, coord in after
+        if (tab, coord) not in before and not ours(tab, coord)
+    ]
     return changed + added
 
 
 @pytest.mark.parametrize("case", CASES, ids=[d.name for d in CASES])
 def test_a_defective_workbook_gets_a_clear_message_and_only_owned_cells_change(
-        case: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    case: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "team.xlsx"
     case.build(path)
     raw = path.read_bytes()
@@ -160,8 +177,9 @@ def test_a_defective_workbook_gets_a_clear_message_and_only_owned_cells_change(
         assert changed_outside_owned(before, after, owned_columns(path)) == []
         new_formulas = [k for k, v in after.items() if v[1] == "f" and before.get(k) != v]
         assert new_formulas == []
-        too_long = [k for k, (v, _) in after.items()
-                    if isinstance(v, str) and len(v) > EXCEL_CELL_LIMIT]
+        too_long = [
+            k for k, (v, _) in after.items() if isinstance(v, str) and len(v) > EXCEL_CELL_LIMIT
+        ]
         assert too_long == []
         assert ("ERROR" in statuses(path)) == (code == 1)  # exit 1 means rows in ERROR
         text = shown(path, err)
@@ -170,7 +188,8 @@ def test_a_defective_workbook_gets_a_clear_message_and_only_owned_cells_change(
 
 
 def test_a_kpis_tab_of_50000_rows_is_synced_without_touching_the_users_cells(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "team.xlsx"
     corpus.fifty_thousand_kpis(path)
     assert sync(path) == 0
@@ -180,13 +199,24 @@ def test_a_kpis_tab_of_50000_rows_is_synced_without_touching_the_users_cells(
     book = openpyxl.load_workbook(path, read_only=True)
     try:
         rows = book["KPIs"].iter_rows(values_only=True)
-        assert next(rows) == ("KPI", "Warning", "Critical", "Current", "Status", "Note", "Since",
-                              "Last alert", "Checked")
+        assert next(rows) == (
+            "KPI",
+            "Warning",
+            "Critical",
+            "Current",
+            "Status",
+            "Note",
+            "Since",
+            "Last alert",
+            "Checked",
+        )
         for i, row in enumerate(rows):  # the user's four columns exactly as written
             assert row[:5] == (f"KPI {i:05d}", 90, 80, 95, "OK"), i
         assert i == corpus.BIG_ROWS - 1
-        okrs = [[v if v != "" else None for v in r[:len(corpus.OKR_HEAD)]]
-                for r in book["OKRs"].iter_rows(values_only=True)]
+        okrs = [
+            [v if v != "" else None for v in r[: len(corpus.OKR_HEAD)]]
+            for r in book["OKRs"].iter_rows(values_only=True)
+        ]
         assert okrs == [[v if v != "" else None for v in r] for r in corpus.okrs()]
     finally:
         book.close()

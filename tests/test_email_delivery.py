@@ -33,8 +33,20 @@ ANA, BO, CY = "ana@example.com", "bo@example.com", "cy@example.com"
 
 
 def mail_for(recipient: str, *names: str, status: str = "CRITICAL") -> tuple[str, EmailMessage]:
-    items = tuple(AlertItem(kind="kpi", name=n, status=status, previous="", reason="new", row=2,
-                            tab="KPIs", value="412", threshold="critical 450") for n in names)
+    items = tuple(
+        AlertItem(
+            kind="kpi",
+            name=n,
+            status=status,
+            previous="",
+            reason="new",
+            row=2,
+            tab="KPIs",
+            value="412",
+            threshold="critical 450",
+        )
+        for n in names
+    )
     digest = Digest(recipient=recipient, items=items, workbook="Team metrics", url=None, now=NOW)
     return recipient, compose(digest, "metrics@example.com")
 
@@ -49,7 +61,8 @@ def sender_for(server: SmtpServer, **overrides: object) -> SmtpSender:
 
 
 def test_each_recipient_gets_one_mail_of_their_own_over_one_connection(
-        smtp_server: SmtpServer) -> None:
+    smtp_server: SmtpServer,
+) -> None:
     report = sender_for(smtp_server).send([mail_for(ANA, "Signups"), mail_for(BO, "Churn")])
     assert report.accepted == {ANA, BO}
     assert report.failed == {}
@@ -95,7 +108,8 @@ def test_the_same_alerts_sent_twice_carry_the_same_message_id(smtp_server: SmtpS
 def test_a_refused_recipient_is_the_only_one_reported_failed(smtp_server: SmtpServer) -> None:
     smtp_server.handler.refuse.add(BO)
     report = sender_for(smtp_server).send(
-        [mail_for(ANA, "Signups"), mail_for(BO, "Churn"), mail_for(CY, "Latency")])
+        [mail_for(ANA, "Signups"), mail_for(BO, "Churn"), mail_for(CY, "Latency")]
+    )
     assert report.accepted == {ANA, CY}
     assert set(report.failed) == {BO}
     assert "refused the recipient: 550" in report.failed[BO]
@@ -103,7 +117,8 @@ def test_a_refused_recipient_is_the_only_one_reported_failed(smtp_server: SmtpSe
 
 
 def test_a_server_refusing_everyone_fails_every_recipient_without_raising(
-        smtp_server: SmtpServer) -> None:
+    smtp_server: SmtpServer,
+) -> None:
     smtp_server.handler.refuse_all = True
     report = sender_for(smtp_server).send([mail_for(ANA, "Signups"), mail_for(BO, "Churn")])
     assert report.accepted == frozenset()
@@ -111,7 +126,8 @@ def test_a_server_refusing_everyone_fails_every_recipient_without_raising(
 
 
 def test_a_connection_dropped_during_data_fails_that_mail_and_the_next_one_still_goes(
-        smtp_server: SmtpServer) -> None:
+    smtp_server: SmtpServer,
+) -> None:
     smtp_server.handler.drop_during_data.add(ANA)
     report = sender_for(smtp_server).send([mail_for(ANA, "Signups"), mail_for(BO, "Churn")])
     assert report.accepted == {BO}
@@ -119,8 +135,7 @@ def test_a_connection_dropped_during_data_fails_that_mail_and_the_next_one_still
     assert [e.rcpt_tos for e in smtp_server.handler.received] == [(BO,)]
 
 
-def test_an_address_with_a_line_break_never_reaches_the_envelope(
-        smtp_server: SmtpServer) -> None:
+def test_an_address_with_a_line_break_never_reaches_the_envelope(smtp_server: SmtpServer) -> None:
     evil = "ana@example.com\r\nRCPT TO:<evil@x>"
     report = sender_for(smtp_server).send([(evil, mail_for(ANA, "Signups")[1])])
     assert report.failed[evil].startswith("not an e-mail address")
@@ -131,7 +146,8 @@ def test_an_address_with_a_line_break_never_reaches_the_envelope(
 
 
 def test_a_server_without_starttls_gets_nothing_and_the_reason_says_so(
-        smtp_server_factory: SmtpServerFactory) -> None:
+    smtp_server_factory: SmtpServerFactory,
+) -> None:
     server = smtp_server_factory(starttls=False)
     sender = SmtpSender(server.config(starttls=True), None, ssl_context=server.client_context)
     report = sender.send([mail_for(ANA, "Signups"), mail_for(BO, "Churn")])
@@ -142,7 +158,8 @@ def test_a_server_without_starttls_gets_nothing_and_the_reason_says_so(
 
 
 def test_starttls_false_sends_in_clear_only_when_explicitly_configured(
-        smtp_server_factory: SmtpServerFactory) -> None:
+    smtp_server_factory: SmtpServerFactory,
+) -> None:
     server = smtp_server_factory(starttls=False)
     report = SmtpSender(server.config(starttls=False), None).send([mail_for(ANA, "Signups")])
     assert report.accepted == {ANA}
@@ -150,7 +167,8 @@ def test_starttls_false_sends_in_clear_only_when_explicitly_configured(
 
 
 def test_implicit_tls_delivers_over_an_encrypted_socket(
-        smtp_server_factory: SmtpServerFactory) -> None:
+    smtp_server_factory: SmtpServerFactory,
+) -> None:
     server = smtp_server_factory(implicit_tls=True)
     report = sender_for(server).send([mail_for(ANA, "Signups")])
     assert report.accepted == {ANA}
@@ -158,8 +176,9 @@ def test_implicit_tls_delivers_over_an_encrypted_socket(
 
 
 def test_an_untrusted_certificate_is_refused_not_ignored(smtp_server: SmtpServer) -> None:
-    report = SmtpSender(smtp_server.config(), None, ssl_context=ssl.create_default_context()
-                        ).send([mail_for(ANA, "Signups")])
+    report = SmtpSender(smtp_server.config(), None, ssl_context=ssl.create_default_context()).send(
+        [mail_for(ANA, "Signups")]
+    )
     assert "certificate could not be verified" in report.failed[ANA]
     assert smtp_server.handler.received == []
 
@@ -167,16 +186,19 @@ def test_an_untrusted_certificate_is_refused_not_ignored(smtp_server: SmtpServer
 def test_login_happens_when_a_username_is_set(smtp_server_factory: SmtpServerFactory) -> None:
     server = smtp_server_factory(users={"robot": "s3cret"})
     report = sender_for(server, username="robot", password="s3cret").send(
-        [mail_for(ANA, "Signups")])
+        [mail_for(ANA, "Signups")]
+    )
     assert report.accepted == {ANA}
     assert server.handler.received[0].login == "robot"
 
 
 def test_a_wrong_password_is_reported_for_every_mail_and_never_shown(
-        smtp_server_factory: SmtpServerFactory) -> None:
+    smtp_server_factory: SmtpServerFactory,
+) -> None:
     server = smtp_server_factory(users={"robot": "s3cret"})
     report = sender_for(server, username="robot", password="wrong-pw").send(
-        [mail_for(ANA, "Signups"), mail_for(BO, "Churn")])
+        [mail_for(ANA, "Signups"), mail_for(BO, "Churn")]
+    )
     assert set(report.failed) == {ANA, BO}
     assert "refused the login of 'robot'" in report.failed[ANA]
     assert "wrong-pw" not in " ".join(report.failed.values())
@@ -187,7 +209,8 @@ def test_nobody_listening_is_reported_for_every_recipient(smtp_server: SmtpServe
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
     report = SmtpSender(EmailConfig(host="127.0.0.1", port=port, timeout=2), None).send(
-        [mail_for(ANA, "Signups"), mail_for(BO, "Churn")])
+        [mail_for(ANA, "Signups"), mail_for(BO, "Churn")]
+    )
     assert set(report.failed) == {ANA, BO}
     assert f"could not connect to 127.0.0.1:{port}" in report.failed[BO]
 
@@ -212,14 +235,16 @@ def test_a_username_without_a_password_is_a_config_error() -> None:
         SmtpSender(EmailConfig(host="smtp.example.com", username="robot"), None)
 
 
-@pytest.mark.parametrize(("cfg", "port"), [
-    (EmailConfig(host="h"), 587),
-    (EmailConfig(host="h", ssl=True, starttls=False), 465),
-    (EmailConfig(host="h", starttls=False), 25),
-    (EmailConfig(host="h", port=2525), 2525),
-])
-def test_the_port_defaults_to_the_one_the_security_mode_uses(cfg: EmailConfig,
-                                                            port: int) -> None:
+@pytest.mark.parametrize(
+    ("cfg", "port"),
+    [
+        (EmailConfig(host="h"), 587),
+        (EmailConfig(host="h", ssl=True, starttls=False), 465),
+        (EmailConfig(host="h", starttls=False), 25),
+        (EmailConfig(host="h", port=2525), 2525),
+    ],
+)
+def test_the_port_defaults_to_the_one_the_security_mode_uses(cfg: EmailConfig, port: int) -> None:
     assert default_port(cfg) == port
 
 

@@ -21,7 +21,7 @@ KPI_ROWS: list[list[Any]] = [
     ["Qualified leads", "sam@example.com", "from the CRM", 480, 450, 15, "weekly", 515, 500, 412],
     ["Uptime", "", "", 0.999, 0.995, None, "weekly", 0.9996, 0.9998, 0.9997],
     ["Deploys", "ops@example.com", "no threshold on purpose", None, None, None, "", 14, 17, 21],
-    ["=IMPORTXML(\"http://evil\")", "", "a hostile name", 10, 5, None, "", 12, 13, 14],
+    ['=IMPORTXML("http://evil")', "", "a hostile name", 10, 5, None, "", 12, 13, 14],
     ["Churn", "", "typo in warning", "3%%", 0.05, None, "", 0.02, 0.03, 0.04],
 ]
 OKR_HEAD = ["Objective", "Key result", "Owner", "Start", "Target", "Current", "Kind", "Mine"]
@@ -57,9 +57,13 @@ def workbook(tmp_path: Path) -> Path:
 
 def snapshot(path: Path) -> dict[tuple[str, str], tuple[Any, str]]:
     book = openpyxl.load_workbook(path)
-    return {(ws.title, c.coordinate): (c.value, c.data_type)
-            for ws in book.worksheets for row in ws.iter_rows() for c in row
-            if isinstance(c, Cell) and c.value is not None}
+    return {
+        (ws.title, c.coordinate): (c.value, c.data_type)
+        for ws in book.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c, Cell) and c.value is not None
+    }
 
 
 def column(path: Path, tab: str, header: str) -> list[Any]:
@@ -70,14 +74,22 @@ def column(path: Path, tab: str, header: str) -> list[Any]:
 
 
 def run(workbook: Path, *extra: str) -> int:
-    return main(["run", "--once", "--config", str(workbook.parent / "metrics-sync.toml"),
-                 "--as-of", NOW, *extra])
+    return main(
+        [
+            "run",
+            "--once",
+            "--config",
+            str(workbook.parent / "metrics-sync.toml"),
+            "--as-of",
+            NOW,
+            *extra,
+        ]
+    )
 
 
 def test_a_run_writes_kpi_statuses_and_notes(workbook: Path) -> None:
     assert run(workbook) == 1  # one row is ERROR: ran, but not all is well
-    assert column(workbook, "KPIs", "Status") == [
-        "CRITICAL", "OK", "NO THRESHOLD", "OK", "ERROR"]
+    assert column(workbook, "KPIs", "Status") == ["CRITICAL", "OK", "NO THRESHOLD", "OK", "ERROR"]
     notes = column(workbook, "KPIs", "Note")
     assert notes[0].startswith("412 < critical 450")
     assert "-17.6 % since 2026-11-09" in notes[0]
@@ -88,8 +100,7 @@ def test_a_run_writes_kpi_statuses_and_notes(workbook: Path) -> None:
 
 def test_a_run_writes_key_result_progress_expected_and_status(workbook: Path) -> None:
     run(workbook)
-    assert column(workbook, "OKRs", "Progress") == [0.5, pytest.approx(0.1667, abs=1e-4), 1.0,
-                                                    0.6]
+    assert column(workbook, "OKRs", "Progress") == [0.5, pytest.approx(0.1667, abs=1e-4), 1.0, 0.6]
     expected = column(workbook, "OKRs", "Expected")
     # 2026-11-20 09:00 is 50.4 days into a 92-day cycle.
     assert expected[0] == pytest.approx(50.375 / 92, abs=1e-3)
@@ -116,8 +127,13 @@ def test_nothing_outside_the_owned_columns_and_tab_changes(workbook: Path) -> No
     after = snapshot(workbook)
     owned_headers = {"Status", "Note", "Since", "Last alert", "Checked", "Progress", "Expected"}
     book = openpyxl.load_workbook(workbook)
-    owned_cols = {(ws.title, c.column_letter) for ws in book.worksheets if ws.title != "Status"
-                  for c in ws[1] if c.value in owned_headers}
+    owned_cols = {
+        (ws.title, c.column_letter)
+        for ws in book.worksheets
+        if ws.title != "Status"
+        for c in ws[1]
+        if c.value in owned_headers
+    }
     for key, value in before.items():
         assert after.get(key) == value, key
     for (tab, coord), _ in after.items():
@@ -130,12 +146,21 @@ def test_nothing_outside_the_owned_columns_and_tab_changes(workbook: Path) -> No
 def test_no_formula_is_ever_written(workbook: Path) -> None:
     run(workbook)
     book = openpyxl.load_workbook(workbook)
-    formulas = [(ws.title, c.coordinate) for ws in book.worksheets for row in ws.iter_rows()
-                for c in row if c.data_type == "f"]
+    formulas = [
+        (ws.title, c.coordinate)
+        for ws in book.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.data_type == "f"
+    ]
     assert formulas == [("KPIs", "C3")]  # the user's own, and only it
     status = book["Status"]
-    names = [c.value for row in status.iter_rows() for c in row
-             if isinstance(c.value, str) and "IMPORTXML" in c.value]
+    names = [
+        c.value
+        for row in status.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and "IMPORTXML" in c.value
+    ]
     assert names
     assert all(isinstance(n, str) for n in names)
 
@@ -143,9 +168,13 @@ def test_no_formula_is_ever_written(workbook: Path) -> None:
 def test_alerting_rows_are_mailed_once_as_one_digest_per_recipient(workbook: Path) -> None:
     run(workbook)
     outbox = workbook.parent / "outbox"
-    mails = {m["To"]: m for m in (email.message_from_bytes(p.read_bytes(),
-                                                           policy=email.policy.default)
-                                  for p in outbox.glob("*.eml"))}
+    mails = {
+        m["To"]: m
+        for m in (
+            email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+            for p in outbox.glob("*.eml")
+        )
+    }
     assert set(mails) == {"sam@example.com", "leads@example.com"}
     assert "1 critical" in mails["sam@example.com"]["Subject"]
     assert column(workbook, "KPIs", "Last alert")[0].startswith("CRITICAL 2026-11-20 09:00")
@@ -154,8 +183,9 @@ def test_alerting_rows_are_mailed_once_as_one_digest_per_recipient(workbook: Pat
     assert sorted(outbox.glob("*.eml")) == before
 
 
-def test_a_dry_run_writes_and_sends_nothing(workbook: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_dry_run_writes_and_sends_nothing(
+    workbook: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     before = workbook.read_bytes()
     assert run(workbook, "--dry-run") == 1
     out = capsys.readouterr().out
@@ -166,8 +196,9 @@ def test_a_dry_run_writes_and_sends_nothing(workbook: Path,
     assert not (workbook.parent / "outbox").exists()
 
 
-def test_a_missing_tab_is_one_clear_line_and_exit_2(workbook: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_missing_tab_is_one_clear_line_and_exit_2(
+    workbook: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     book = openpyxl.load_workbook(workbook)
     del book["OKRs"]
     book.save(workbook)
@@ -178,7 +209,8 @@ def test_a_missing_tab_is_one_clear_line_and_exit_2(workbook: Path,
 
 
 def test_a_missing_required_column_names_the_tab_and_column(
-        workbook: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    workbook: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     book = openpyxl.load_workbook(workbook)
     book["KPIs"]["A1"] = "Metric"
     book.save(workbook)
@@ -188,17 +220,22 @@ def test_a_missing_required_column_names_the_tab_and_column(
 
 def test_the_cli_sends_the_weekly_digest_to_the_managers_once(workbook: Path) -> None:
     config = workbook.parent / "metrics-sync.toml"
-    config.write_text(CONFIG + """
+    config.write_text(
+        CONFIG
+        + """
 [digest]
 weekday = "friday"
 at = "08:00"
 recipients = ["managers@example.com"]
-""")
+"""
+    )
     outbox = workbook.parent / "outbox"
 
     def weekly() -> list[str]:
-        mails = (email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
-                 for p in outbox.glob("*.eml"))
+        mails = (
+            email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+            for p in outbox.glob("*.eml")
+        )
         return [str(m["Subject"]) for m in mails if m["To"] == "managers@example.com"]
 
     run(workbook)  # 2026-11-20 is a Friday, 09:00 is past the slot
@@ -208,7 +245,8 @@ recipients = ["managers@example.com"]
 
 
 def test_a_key_result_linked_to_a_kpi_name_used_twice_is_an_error_not_a_guess(
-        workbook: Path) -> None:
+    workbook: Path,
+) -> None:
     book = openpyxl.load_workbook(workbook)
     kpis, okrs = book["KPIs"], book["OKRs"]
     kpis.append(["Qualified leads", "", "a second row by mistake", 480, 450, None, "", 1, 2, 3])
@@ -218,6 +256,10 @@ def test_a_key_result_linked_to_a_kpi_name_used_twice_is_an_error_not_a_guess(
     run(workbook)
     status = column(workbook, "OKRs", "Status")
     assert status[0] == "ERROR"
-    text = "\n".join(str(c) for row in openpyxl.load_workbook(workbook)["Status"].iter_rows(
-        values_only=True) for c in row if c)
+    text = "\n".join(
+        str(c)
+        for row in openpyxl.load_workbook(workbook)["Status"].iter_rows(values_only=True)
+        for c in row
+        if c
+    )
     assert "I2 'qualified leads': that KPI name is on several rows of the KPIs tab" in text

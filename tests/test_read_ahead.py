@@ -29,7 +29,8 @@ def config(emulator: SheetsEmulator, key: str) -> WorkbookConfig:
 
 
 def test_the_read_is_on_the_server_before_anyone_asks_for_it(
-        sheets_emulator: SheetsEmulator) -> None:
+    sheets_emulator: SheetsEmulator,
+) -> None:
     key = sheets_emulator.create(BOOK)
     held = sheets_emulator.pause("values.batchGet")
     with opened(config(sheets_emulator, key), read_ahead=TABS) as workbook:
@@ -40,8 +41,7 @@ def test_the_read_is_on_the_server_before_anyone_asks_for_it(
     assert sheets_emulator.count("values.batchGet") == 1
 
 
-def test_other_tabs_are_read_afresh_after_the_early_read(sheets_emulator: SheetsEmulator
-                                                         ) -> None:
+def test_other_tabs_are_read_afresh_after_the_early_read(sheets_emulator: SheetsEmulator) -> None:
     key = sheets_emulator.create(BOOK)
     with opened(config(sheets_emulator, key), read_ahead=TABS) as workbook:
         assert workbook.read(["OKRs"]) == {"OKRs": [["Objective", "Key result"]]}
@@ -50,11 +50,14 @@ def test_other_tabs_are_read_afresh_after_the_early_read(sheets_emulator: Sheets
 
 
 def test_a_failed_early_read_fails_the_read_with_the_backends_message(
-        sheets_emulator: SheetsEmulator) -> None:
+    sheets_emulator: SheetsEmulator,
+) -> None:
     key = sheets_emulator.create(BOOK)
     sheets_emulator.before("values.batchGet", lambda: Fault.error(403))
-    with (opened(config(sheets_emulator, key), read_ahead=TABS) as workbook,
-          pytest.raises(WorkbookError, match=r"Google refused access .* share the spreadsheet")):
+    with (
+        opened(config(sheets_emulator, key), read_ahead=TABS) as workbook,
+        pytest.raises(WorkbookError, match=r"Google refused access .* share the spreadsheet"),
+    ):
         workbook.read(TABS)
 
 
@@ -67,7 +70,8 @@ def test_the_rest_of_the_workbook_is_the_backends_own(sheets_emulator: SheetsEmu
 
 
 def test_an_interrupted_run_does_not_wait_for_the_early_read(
-        sheets_emulator: SheetsEmulator) -> None:
+    sheets_emulator: SheetsEmulator,
+) -> None:
     """Ctrl-C while the read is still on the server: the run ends at once, not when Google
     answers (a retried read can take two minutes)."""
     key = sheets_emulator.create(BOOK)
@@ -93,9 +97,10 @@ def test_an_interrupted_run_does_not_wait_for_the_early_read(
 
 def test_the_command_starts_without_pandas() -> None:
     """The read can only overlap the rules' imports if the command does not import them."""
-    code = ("import sys, sync.cli; "
-            "print(sorted(m for m in ('pandas', 'numpy', 'rich', 'matplotlib', 'jinja2') "
-            "if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys, sync.cli; "
+        "print(sorted(m for m in ('pandas', 'numpy', 'rich', 'matplotlib', 'jinja2') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -42,8 +42,9 @@ class FakeClock:
             job.next_run -= dt.timedelta(seconds=seconds)
 
 
-def worker_with(cfg: ScheduleConfig, runs: int, action: object = None) -> tuple[
-        Worker, FakeClock, list[float]]:
+def worker_with(
+    cfg: ScheduleConfig, runs: int, action: object = None
+) -> tuple[Worker, FakeClock, list[float]]:
     """A worker on a fake clock that stops itself after ``runs`` runs; records when each ran."""
     clock = FakeClock()
     started: list[float] = []
@@ -79,8 +80,9 @@ def test_a_failing_run_is_logged_and_the_loop_goes_on(caplog: pytest.LogCaptureF
         if n == 1:
             raise RuntimeError("the first run broke")
 
-    worker, _, started = worker_with(ScheduleConfig(every=dt.timedelta(minutes=5)), runs=2,
-                                     action=fail_first)
+    worker, _, started = worker_with(
+        ScheduleConfig(every=dt.timedelta(minutes=5)), runs=2, action=fail_first
+    )
     assert worker.serve() == 0
     assert started == [0, pytest.approx(300, abs=1)]
     assert "the run failed unexpectedly" in caplog.text
@@ -101,15 +103,17 @@ def test_a_daily_worker_waits_for_the_time_of_day_in_its_time_zone(zone: str) ->
 
 
 def test_sigterm_during_a_run_finishes_the_run_then_exits_0(
-        caplog: pytest.LogCaptureFixture) -> None:
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     finished: list[int] = []
 
     def terminated_midway(n: int) -> None:
         os.kill(os.getpid(), signal.SIGTERM)  # the handler runs now, in the middle of the run
         finished.append(n)
 
-    worker, _, started = worker_with(ScheduleConfig(every=dt.timedelta(minutes=15)), runs=99,
-                                     action=terminated_midway)
+    worker, _, started = worker_with(
+        ScheduleConfig(every=dt.timedelta(minutes=15)), runs=99, action=terminated_midway
+    )
     before = signal.getsignal(signal.SIGTERM)
     with caplog.at_level(logging.INFO), worker.signals():
         assert worker.serve() == 0
@@ -124,8 +128,9 @@ def test_sigint_while_waiting_stops_the_worker_at_once() -> None:
         threading.Thread(target=os.kill, args=(os.getpid(), signal.SIGINT)).start()
         return 0
 
-    worker = Worker(ScheduleConfig(every=dt.timedelta(hours=1)),
-                    run_then_interrupt_from_another_thread)  # and the real wait
+    worker = Worker(
+        ScheduleConfig(every=dt.timedelta(hours=1)), run_then_interrupt_from_another_thread
+    )  # and the real wait
     started = time.monotonic()
     with worker.signals():
         assert worker.serve() == 0
@@ -133,7 +138,8 @@ def test_sigint_while_waiting_stops_the_worker_at_once() -> None:
 
 
 def test_sigterm_to_a_worker_process_mid_run_lets_the_run_finish_and_exits_0(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     """A real worker process, caught in its run by a heartbeat the test holds (no sleeps)."""
     workbook = starter_workbook(tmp_path / "team-metrics.xlsx")
     with ping_server() as server:

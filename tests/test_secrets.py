@@ -23,16 +23,21 @@ from sync.logs import MASK, Redactor
 
 PASSWORD = "Tr0ub4dor&3-" + secrets.token_hex(8)
 KEY_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC" + base64.b64encode(secrets.token_bytes(900)).decode()
-PRIVATE_KEY = ("-----BEGIN PRIVATE KEY-----\n"
-               + "\n".join(KEY_BODY[i:i + 64] for i in range(0, len(KEY_BODY), 64))
-               + "\n-----END PRIVATE KEY-----\n")
+PRIVATE_KEY = (
+    "-----BEGIN PRIVATE KEY-----\n"
+    + "\n".join(KEY_BODY[i : i + 64] for i in range(0, len(KEY_BODY), 64))
+    + "\n-----END PRIVATE KEY-----\n"
+)
 
 
 def leaks(text: str) -> list[str]:
     """Lines holding the password or any 24-character piece of the key."""
-    pieces = [KEY_BODY[i:i + 24] for i in range(0, len(KEY_BODY) - 24, 24)]
-    return [line for line in text.splitlines()
-            if PASSWORD in line or "PRIVATE KEY" in line or any(p in line for p in pieces)]
+    pieces = [KEY_BODY[i : i + 24] for i in range(0, len(KEY_BODY) - 24, 24)]
+    return [
+        line
+        for line in text.splitlines()
+        if PASSWORD in line or "PRIVATE KEY" in line or any(p in line for p in pieces)
+    ]
 
 
 @pytest.fixture
@@ -45,29 +50,44 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     book["KPIs"]["A3"] = PRIVATE_KEY.replace("\n", " ")  # pasted as a KPI name
     book.save(workbook)
     key_file = tmp_path / "sa.json"
-    key_file.write_text(json.dumps({"type": "service_account", "private_key": PRIVATE_KEY,
-                                    "client_email": "sync@project.iam.gserviceaccount.com"}))
+    key_file.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "private_key": PRIVATE_KEY,
+                "client_email": "sync@project.iam.gserviceaccount.com",
+            }
+        )
+    )
     key_file.chmod(0o600)
     return tmp_path
 
 
 def smtp_config(folder: Path, smtp_server_factory: SmtpServerFactory) -> Path:
     server = smtp_server_factory(starttls=False)
-    return write_config(folder, extra=f'host = "{server.host}"\nport = {server.port}\n'
-                                      'starttls = false\nusername = "metrics"\n'
-                                      'password_env = "SMTP_PASSWORD"\n')
+    return write_config(
+        folder,
+        extra=f'host = "{server.host}"\nport = {server.port}\n'
+        'starttls = false\nusername = "metrics"\n'
+        'password_env = "SMTP_PASSWORD"\n',
+    )
 
 
 def test_no_command_prints_the_smtp_password_or_a_private_key(
-        folder: Path, smtp_server_factory: SmtpServerFactory,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    folder: Path, smtp_server_factory: SmtpServerFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = smtp_config(folder, smtp_server_factory)
     google = folder / "google.toml"
-    google.write_text('[workbook]\nbackend = "google"\nspreadsheet = "1AbC"\n'
-                      'credentials = "sa.json"\nendpoint = "https://sheets.invalid"\n')
+    google.write_text(
+        '[workbook]\nbackend = "google"\nspreadsheet = "1AbC"\n'
+        'credentials = "sa.json"\nendpoint = "https://sheets.invalid"\n'
+    )
     pasted = folder / "pasted.toml"
-    pasted.write_text(config.read_text().replace('from = "metrics-sync@example.com"',
-                                                 f"from = {json.dumps(PRIVATE_KEY)}"))
+    pasted.write_text(
+        config.read_text().replace(
+            'from = "metrics-sync@example.com"', f"from = {json.dumps(PRIVATE_KEY)}"
+        )
+    )
     runs = [
         ["run", "--dry-run", "--verbose", "--config", str(config)],
         ["run", "--once", "--verbose", "--config", str(config)],

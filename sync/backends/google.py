@@ -100,8 +100,10 @@ COLOURS: Mapping[Colour, Mapping[str, float]] = {
     "red": {"red": 0.957, "green": 0.78, "blue": 0.765},
     "grey": {"red": 0.878, "green": 0.878, "blue": 0.878},
 }
-_METADATA_FIELDS = ("properties.title,sheets(properties(sheetId,title,gridProperties("
-                    "rowCount,columnCount)),conditionalFormats(ranges(sheetId)))")
+_METADATA_FIELDS = (
+    "properties.title,sheets(properties(sheetId,title,gridProperties("
+    "rowCount,columnCount)),conditionalFormats(ranges(sheetId)))"
+)
 _KEY_IN_URL = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
 _KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 _CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
@@ -117,9 +119,14 @@ class RowsMovedError(ConcurrentEditError):
 
 
 # -- opening ------------------------------------------------------------------------------------
-def open_google(cfg: WorkbookConfig, *, retry_budget: float = 120.0,
-                timeout: tuple[float, float] = (10, 60), backoff_factor: float = 0.5,
-                max_attempts: int = 8) -> GoogleWorkbook:
+def open_google(
+    cfg: WorkbookConfig,
+    *,
+    retry_budget: float = 120.0,
+    timeout: tuple[float, float] = (10, 60),
+    backoff_factor: float = 0.5,
+    max_attempts: int = 8,
+) -> GoogleWorkbook:
     """Open ``cfg.spreadsheet`` (a key or a docs.google.com URL). No request is made yet.
 
     ``retry_budget`` bounds, per request, the time spent retrying; ``timeout`` is the
@@ -145,9 +152,13 @@ def spreadsheet_key(value: str, name: str = "") -> str:
         return m.group(1)
     if _KEY.match(text):
         return text
-    raise ConfigError(f"workbook {name!r}", [
-        f"spreadsheet = {value!r}: expected a spreadsheet key or a URL such as "
-        "https://docs.google.com/spreadsheets/d/<key>/edit"])
+    raise ConfigError(
+        f"workbook {name!r}",
+        [
+            f"spreadsheet = {value!r}: expected a spreadsheet key or a URL such as "
+            "https://docs.google.com/spreadsheets/d/<key>/edit"
+        ],
+    )
 
 
 def check_endpoint(endpoint: str | None, name: str = "") -> tuple[str, bool]:
@@ -223,7 +234,8 @@ def load_credentials(path: Path | None) -> tuple[Credentials, str | None]:
     except DefaultCredentialsError as err:
         raise WorkbookError(
             "no Google credentials: set [workbook] credentials to a service-account key file "
-            f"or GOOGLE_APPLICATION_CREDENTIALS ({err})") from err
+            f"or GOOGLE_APPLICATION_CREDENTIALS ({err})"
+        ) from err
     return creds, getattr(creds, "service_account_email", None)
 
 
@@ -238,8 +250,11 @@ def _from_file(path: Path) -> tuple[Credentials, str | None]:
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
         if path.stat().st_mode & 0o004:  # as `metrics-sync check` warns: every run says it
-            log.warning("credentials file %s is readable by every user of this machine: "
-                        "chmod 600 %s", path, path)
+            log.warning(
+                "credentials file %s is readable by every user of this machine: chmod 600 %s",
+                path,
+                path,
+            )
     except (OSError, ValueError) as err:
         raise WorkbookError(f"credentials file {path} cannot be read as JSON: {err}") from err
     kind = info.get("type") if isinstance(info, dict) else None
@@ -248,23 +263,30 @@ def _from_file(path: Path) -> tuple[Credentials, str | None]:
             from google.oauth2 import service_account
 
             sa = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
-                info, scopes=SCOPES)
+                info, scopes=SCOPES
+            )
             return sa, str(info.get("client_email") or "") or None
         if kind == "authorized_user":
             from google.oauth2.credentials import Credentials as UserCredentials
 
             user = UserCredentials.from_authorized_user_info(  # type: ignore[no-untyped-call]
-                info, scopes=SCOPES)
+                info, scopes=SCOPES
+            )
             return user, None
         if isinstance(info, dict) and ("installed" in info or "web" in info):
             token = path.with_name(path.stem + ".token.json")
-            client = gspread.oauth(scopes=list(SCOPES), credentials_filename=str(path),
-                                   authorized_user_filename=str(token))
+            client = gspread.oauth(
+                scopes=list(SCOPES),
+                credentials_filename=str(path),
+                authorized_user_filename=str(token),
+            )
             return client.http_client.auth, None
     except (ValueError, KeyError) as err:
         raise WorkbookError(f"credentials file {path} is incomplete: {err}") from err
-    raise WorkbookError(f"credentials file {path}: expected a service-account key, an "
-                        "authorized-user file or an OAuth client file")
+    raise WorkbookError(
+        f"credentials file {path}: expected a service-account key, an "
+        "authorized-user file or an OAuth client file"
+    )
 
 
 # -- transport: endpoint rewriting and retries ----------------------------------------------------
@@ -286,8 +308,9 @@ class _Tally:
 class _BudgetRetry(Retry):
     """``Retry`` that also stops once the next wait would overrun a deadline."""
 
-    def __init__(self, *args: Any, deadline: float = math.inf, tally: _Tally | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, deadline: float = math.inf, tally: _Tally | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.deadline = deadline
         self.tally = tally or _Tally()
@@ -297,9 +320,15 @@ class _BudgetRetry(Retry):
         kw.setdefault("tally", self.tally)
         return super().new(**kw)
 
-    def increment(self, method: str | None = None, url: str | None = None,
-                  response: BaseHTTPResponse | None = None, error: Exception | None = None,
-                  _pool: Any = None, _stacktrace: Any = None) -> Self:
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: Any = None,
+    ) -> Self:
         cause = f"HTTP {response.status}" if response is not None else type(error).__name__
         self.tally.causes.append(cause)
         retry = super().increment(method, url, response, error, _pool, _stacktrace)
@@ -319,11 +348,20 @@ class _BudgetRetry(Retry):
 
 def _retry_policy(backoff_factor: float, max_attempts: int) -> _BudgetRetry:
     return _BudgetRetry(
-        total=max(0, max_attempts - 1), connect=None, read=None, status=None, other=0,
-        redirect=0, allowed_methods=None,  # every request we send is safe to repeat (see module)
-        status_forcelist=RETRY_STATUSES, backoff_factor=backoff_factor,
-        backoff_jitter=backoff_factor, backoff_max=30.0, raise_on_status=False,
-        respect_retry_after_header=True)
+        total=max(0, max_attempts - 1),
+        connect=None,
+        read=None,
+        status=None,
+        other=0,
+        redirect=0,
+        allowed_methods=None,  # every request we send is safe to repeat (see module)
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=backoff_factor,
+        backoff_jitter=backoff_factor,
+        backoff_max=30.0,
+        raise_on_status=False,
+        respect_retry_after_header=True,
+    )
 
 
 class _SheetsAdapter(HTTPAdapter):
@@ -337,16 +375,16 @@ class _SheetsAdapter(HTTPAdapter):
         self.last = _Tally()
         self.sent = 0  # HTTP attempts, retries included: what Google's quota counts
 
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
-             ) -> requests.Response:
+    def send(
+        self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+    ) -> requests.Response:
         url = request.url or ""
         for prefix in GOOGLE_PREFIXES:
             if url.startswith(prefix):
-                request.url = f"{self.endpoint}/{url[len(prefix):]}"
+                request.url = f"{self.endpoint}/{url[len(prefix) :]}"
                 break
         self.last = _Tally()
-        self.max_retries = self.policy.new(deadline=time.monotonic() + self.budget,
-                                           tally=self.last)
+        self.max_retries = self.policy.new(deadline=time.monotonic() + self.budget, tally=self.last)
         try:
             return super().send(request, *args, **kwargs)
         finally:
@@ -381,8 +419,15 @@ class GoogleWorkbook:
     steady run needs no metadata request. Not thread-safe; one instance per run.
     """
 
-    def __init__(self, client: gspread.Client, key: str, *, adapter: _SheetsAdapter,
-                 account: str | None = None, endpoint: str = DEFAULT_ENDPOINT) -> None:
+    def __init__(
+        self,
+        client: gspread.Client,
+        key: str,
+        *,
+        adapter: _SheetsAdapter,
+        account: str | None = None,
+        endpoint: str = DEFAULT_ENDPOINT,
+    ) -> None:
         self.client = client
         self.key = key
         self.adapter = adapter
@@ -450,8 +495,7 @@ class GoogleWorkbook:
         for _ in range(3):
             if not wanted:
                 return {}
-            ranges = {quote_tab(tab.title if (tab := self._tabs.get(n)) else n): n
-                      for n in wanted}
+            ranges = {quote_tab(tab.title if (tab := self._tabs.get(n)) else n): n for n in wanted}
             try:
                 return dict(zip(wanted, self._batch_get(list(ranges), wanted), strict=True))
             except _MissingRange as err:
@@ -471,8 +515,11 @@ class GoogleWorkbook:
         """A ValueRange as a grid; its echoed range tells the tab's title and grid size."""
         grid: Grid = _blanks_to_none(value_range.get("values", []))
         echoed = value_range.get("range", "")
-        tab = self._tabs.get(name) or (_match(self._listing, name) if self._listing else None
-                                       ) or _Tab(_sheet_of(echoed, name))
+        tab = (
+            self._tabs.get(name)
+            or (_match(self._listing, name) if self._listing else None)
+            or _Tab(_sheet_of(echoed, name))
+        )
         tab.title = _sheet_of(echoed, tab.title)
         tab.rows, tab.cols = grid_size(echoed) or (tab.rows, tab.cols)
         tab.extent = (len(grid), max((len(r) for r in grid), default=0))
@@ -480,26 +527,35 @@ class GoogleWorkbook:
         return grid
 
     def _batch_get(self, ranges: Sequence[str], names: Sequence[str]) -> list[dict[str, Any]]:
-        params: dict[str, Any] = {"valueRenderOption": "UNFORMATTED_VALUE",
-                                  "dateTimeRenderOption": "SERIAL_NUMBER",
-                                  "majorDimension": "ROWS", "ranges": list(ranges),
-                                  # Google indents its answers by default: a line and a margin
-                                  # per cell, about as many bytes again as the values.
-                                  "prettyPrint": "false"}
+        params: dict[str, Any] = {
+            "valueRenderOption": "UNFORMATTED_VALUE",
+            "dateTimeRenderOption": "SERIAL_NUMBER",
+            "majorDimension": "ROWS",
+            "ranges": list(ranges),
+            # Google indents its answers by default: a line and a margin
+            # per cell, about as many bytes again as the values.
+            "prettyPrint": "false",
+        }
         what = "reading " + ", ".join(repr(n) for n in names)
         response = self._call(what, lambda: self._values_batch_get(params))
         value_ranges: list[dict[str, Any]] = response.get("valueRanges", [])
         if len(value_ranges) != len(ranges):
-            raise WorkbookError(f"{what}: Google returned {len(value_ranges)} ranges for "
-                                f"{len(ranges)}")
+            raise WorkbookError(
+                f"{what}: Google returned {len(value_ranges)} ranges for {len(ranges)}"
+            )
         return value_ranges
 
     def _values_batch_get(self, params: dict[str, Any]) -> dict[str, Any]:
         """gspread's ``values_batch_get`` on its own session, the answer decoded as it arrives
         (sync/backends/streamed_json.py): the one answer that can be 100 MB."""
         http = self.client.http_client
-        response = http.session.request("get", SPREADSHEET_VALUES_BATCH_URL % self.key,
-                                        params=params, timeout=http.timeout, stream=True)
+        response = http.session.request(
+            "get",
+            SPREADSHEET_VALUES_BATCH_URL % self.key,
+            params=params,
+            timeout=http.timeout,
+            stream=True,
+        )
         with response:
             if not response.ok:
                 raise APIError(response)
@@ -508,8 +564,12 @@ class GoogleWorkbook:
     # -- what the spreadsheet holds -------------------------------------------------------
     def _fetch_metadata(self) -> dict[str, _Tab]:
         """The tab list, title and grid sizes: one ``spreadsheets.get`` with a field mask."""
-        meta = self._call("reading the list of tabs", lambda: self.client.http_client
-                          .fetch_sheet_metadata(self.key, params={"fields": _METADATA_FIELDS}))
+        meta = self._call(
+            "reading the list of tabs",
+            lambda: self.client.http_client.fetch_sheet_metadata(
+                self.key, params={"fields": _METADATA_FIELDS}
+            ),
+        )
         self._title = str(meta.get("properties", {}).get("title", ""))
         listing = {tab.title: tab for tab in map(tab_from, meta.get("sheets", []))}
         self._listing = listing
@@ -534,8 +594,9 @@ class GoogleWorkbook:
         return tab
 
     # -- write ------------------------------------------------------------------------------
-    def write(self, updates: Sequence[CellUpdate], owned: Sequence[OwnedTab],
-              keys: Sequence[RowKey] = ()) -> None:
+    def write(
+        self, updates: Sequence[CellUpdate], owned: Sequence[OwnedTab], keys: Sequence[RowKey] = ()
+    ) -> None:
         """Check row keys, create or grow tabs if needed, then one ``values.batchUpdate``."""
         self._check_keys(keys, owned)
         self._prepare(updates, owned)
@@ -544,8 +605,10 @@ class GoogleWorkbook:
         if not data:
             return
         body = {"valueInputOption": "RAW", "data": data}
-        self._call(f"writing {len(data)} range(s)", lambda: self.client.http_client
-                   .values_batch_update(self.key, body))
+        self._call(
+            f"writing {len(data)} range(s)",
+            lambda: self.client.http_client.values_batch_update(self.key, body),
+        )
         for tab in owned:
             self._known(tab.name).extent = (len(tab.grid), max(map(len, tab.grid), default=0))
 
@@ -564,16 +627,23 @@ class GoogleWorkbook:
             self._fetch_metadata()
             for name, _ in spans:
                 if self._tabs.get(name) is None:
-                    raise RowsMovedError(f"tab {name!r} disappeared during the run; nothing "
-                                         "was written", self._reread(spans)) from None
-            found = self._read_for_write(spans, [n for n in unseen if self._lookup(n)],
-                                         [n for n in probes if self._lookup(n)])
+                    raise RowsMovedError(
+                        f"tab {name!r} disappeared during the run; nothing was written",
+                        self._reread(spans),
+                    ) from None
+            found = self._read_for_write(
+                spans,
+                [n for n in unseen if self._lookup(n)],
+                [n for n in probes if self._lookup(n)],
+            )
         moved = moved_rows(keys, spans, found)
         if moved:
             what = "columns" if " header " in moved[0] else "rows"
             more = f" and {len(moved) - 1} more" if len(moved) > 1 else ""
-            raise RowsMovedError(f"{what} changed while the sync ran ({moved[0]}{more}); "
-                                 "nothing was written", self._reread(spans))
+            raise RowsMovedError(
+                f"{what} changed while the sync ran ({moved[0]}{more}); nothing was written",
+                self._reread(spans),
+            )
 
     def _reread(self, spans: Mapping[Span, tuple[int, int, int]]) -> dict[str, Grid | None]:
         """Every tab of the last read, as it is now (one request), for the caller to re-map."""
@@ -587,18 +657,24 @@ class GoogleWorkbook:
         tab = self._tabs[name]
         return tab is not None and tab.extent is None
 
-    def _read_for_write(self, spans: Mapping[Span, tuple[int, int, int]], unseen: Sequence[str],
-                        probes: Sequence[str] = ()) -> dict[Span, list[list[Any]]]:
-        ranges = [f"{quote_tab(self._known(tab).title)}!{column_letter(c0)}{r0}:"
-                  f"{column_letter(self._within_grid(tab, c1))}{1 if header else ''}"
-                  for (tab, header), (r0, c0, c1) in spans.items()]
+    def _read_for_write(
+        self,
+        spans: Mapping[Span, tuple[int, int, int]],
+        unseen: Sequence[str],
+        probes: Sequence[str] = (),
+    ) -> dict[Span, list[list[Any]]]:
+        ranges = [
+            f"{quote_tab(self._known(tab).title)}!{column_letter(c0)}{r0}:"
+            f"{column_letter(self._within_grid(tab, c1))}{1 if header else ''}"
+            for (tab, header), (r0, c0, c1) in spans.items()
+        ]
         ranges += [quote_tab(tab.title if (tab := self._tabs.get(n)) else n) for n in unseen]
         ranges += [f"{quote_tab(self._known(n).title)}!A1" for n in probes]
         if not ranges:
             return {}
         names = dict.fromkeys(tab for tab, _ in spans)
         found = self._batch_get(ranges, [*names, *unseen, *probes])
-        fresh = found[len(spans):len(spans) + len(unseen)]
+        fresh = found[len(spans) : len(spans) + len(unseen)]
         for name, value_range in zip(unseen, fresh, strict=True):
             self._remember(name, value_range)
         return {span: vr.get("values", []) for span, vr in zip(spans, found, strict=False)}
@@ -620,8 +696,11 @@ class GoogleWorkbook:
             return None
         values = [_json_row(row) + [""] * (cols - len(row)) for row in owned.grid]
         values += [[""] * cols for _ in range(rows - len(owned.grid))]
-        return {"range": f"{quote_tab(tab.title)}!A1:{column_letter(cols)}{rows}",
-                "majorDimension": "ROWS", "values": values}
+        return {
+            "range": f"{quote_tab(tab.title)}!A1:{column_letter(cols)}{rows}",
+            "majorDimension": "ROWS",
+            "values": values,
+        }
 
     # -- structure: create the owned tab, grow grids ------------------------------------------
     def _prepare(self, updates: Sequence[CellUpdate], owned: Sequence[OwnedTab]) -> None:
@@ -641,8 +720,9 @@ class GoogleWorkbook:
             if requests:
                 self._batch_update(requests)
 
-    def _structure(self, updates: Sequence[CellUpdate], owned: Sequence[OwnedTab]
-                   ) -> list[dict[str, Any]]:
+    def _structure(
+        self, updates: Sequence[CellUpdate], owned: Sequence[OwnedTab]
+    ) -> list[dict[str, Any]]:
         needs: dict[str, tuple[int, int]] = {}
         for u in updates:
             rows, cols = needs.get(u.tab, (0, 0))
@@ -664,8 +744,11 @@ class GoogleWorkbook:
 
     def _grow(self, name: str, rows: int, cols: int) -> list[dict[str, Any]]:
         tab = self._known(name)
-        if tab.rows is None or tab.cols is None or (
-                (rows > tab.rows or cols > tab.cols) and tab.sheet_id is None):
+        if (
+            tab.rows is None
+            or tab.cols is None
+            or ((rows > tab.rows or cols > tab.cols) and tab.sheet_id is None)
+        ):
             self._fetch_metadata()
             tab = self._known(name)
         assert tab.rows is not None
@@ -673,9 +756,14 @@ class GoogleWorkbook:
         if rows <= tab.rows and cols <= tab.cols:
             return []
         grid = {"rowCount": max(rows, tab.rows), "columnCount": max(cols, tab.cols)}
-        return [{"updateSheetProperties": {
-            "properties": {"sheetId": tab.sheet_id, "gridProperties": grid},
-            "fields": "gridProperties.rowCount,gridProperties.columnCount"}}]
+        return [
+            {
+                "updateSheetProperties": {
+                    "properties": {"sheetId": tab.sheet_id, "gridProperties": grid},
+                    "fields": "gridProperties.rowCount,gridProperties.columnCount",
+                }
+            }
+        ]
 
     def _add_owned(self, owned: OwnedTab, size: tuple[int, int]) -> list[dict[str, Any]]:
         """addSheet and its rules. The id only has to avoid the ids known: a clash (one in a
@@ -686,20 +774,31 @@ class GoogleWorkbook:
         # 10-million-cell limit. Rows to spare (1000, or a tenth more), so that a few KPIs
         # added later do not cost a resize (two requests) on the next runs.
         grid = {"rowCount": max(1000, size[0] + size[0] // 10), "columnCount": max(1, size[1])}
-        add = {"addSheet": {"properties": {"sheetId": sheet_id, "title": owned.name,
-                                           "gridProperties": grid}}}
+        add = {
+            "addSheet": {
+                "properties": {"sheetId": sheet_id, "title": owned.name, "gridProperties": grid}
+            }
+        }
         return [add, *colour_rules(sheet_id, owned.colours)]
 
     def _batch_update(self, requests: list[dict[str, Any]]) -> None:
         body = {"requests": requests}
-        response = self._call("creating or resizing tabs", lambda: self.client.http_client
-                              .batch_update(self.key, body))
+        response = self._call(
+            "creating or resizing tabs",
+            lambda: self.client.http_client.batch_update(self.key, body),
+        )
         for request, reply in zip(requests, response.get("replies", []), strict=False):
             if "addSheet" in reply:
                 props = reply["addSheet"]["properties"]
                 grid = props.get("gridProperties", {})
-                tab = _Tab(props["title"], grid.get("rowCount"), grid.get("columnCount"),
-                           props.get("sheetId"), extent=(0, 0), has_rules=True)
+                tab = _Tab(
+                    props["title"],
+                    grid.get("rowCount"),
+                    grid.get("columnCount"),
+                    props.get("sheetId"),
+                    extent=(0, 0),
+                    has_rules=True,
+                )
                 self._tabs[tab.title] = tab
                 if self._listing is not None:
                     self._listing[tab.title] = tab
@@ -722,16 +821,21 @@ class GoogleWorkbook:
         except APIError as err:
             raise self._api_error(what, err) from err
         except GoogleAuthError as err:
-            raise WorkbookError(f"Google credentials could not be used while {what}: "
-                                f"{plain_text(str(err))}; check [workbook] credentials") from err
+            raise WorkbookError(
+                f"Google credentials could not be used while {what}: "
+                f"{plain_text(str(err))}; check [workbook] credentials"
+            ) from err
         except StreamedJsonError as err:
-            raise WorkbookError(f"Google's answer while {what} could not be read: {err}; run "
-                                "again (a connection cut mid-answer looks like this)") from err
+            raise WorkbookError(
+                f"Google's answer while {what} could not be read: {err}; run "
+                "again (a connection cut mid-answer looks like this)"
+            ) from err
         except requests.RequestException as err:
             tally = self.adapter.last
             raise WorkbookError(
                 f"could not reach {self.endpoint} while {what}, {tally.describe()} "
-                f"({', '.join(tally.causes) or type(err).__name__})") from err
+                f"({', '.join(tally.causes) or type(err).__name__})"
+            ) from err
 
     def _api_error(self, what: str, err: APIError) -> WorkbookError:
         code = err.response.status_code
@@ -742,17 +846,25 @@ class GoogleWorkbook:
             return _bad_request(what, raw)
         if code == 403:
             who = self.account or "the Google account whose credentials the sync uses"
-            return WorkbookError(f"Google refused access to {sheet} while {what}: share the "
-                                 f"spreadsheet (as Editor) with {who}")
+            return WorkbookError(
+                f"Google refused access to {sheet} while {what}: share the "
+                f"spreadsheet (as Editor) with {who}"
+            )
         if code == 404:
-            return WorkbookError(f"{sheet} was not found while {what}: check [workbook] "
-                                 "spreadsheet (the key is the part of the URL after /d/)")
+            return WorkbookError(
+                f"{sheet} was not found while {what}: check [workbook] "
+                "spreadsheet (the key is the part of the URL after /d/)"
+            )
         if code == 401:
-            return WorkbookError(f"Google rejected the credentials while {what}: {message}; "
-                                 "check [workbook] credentials")
+            return WorkbookError(
+                f"Google rejected the credentials while {what}: {message}; "
+                "check [workbook] credentials"
+            )
         if code in RETRY_STATUSES:
-            return WorkbookError(f"Google Sheets answered HTTP {code} while {what}, "
-                                 f"{self.adapter.last.describe()}; giving up: {message}")
+            return WorkbookError(
+                f"Google Sheets answered HTTP {code} while {what}, "
+                f"{self.adapter.last.describe()}; giving up: {message}"
+            )
         return WorkbookError(f"Google Sheets refused {what}: HTTP {code}: {message}")
 
 
@@ -763,7 +875,7 @@ class _AlreadyExists(WorkbookError):
 def _bad_request(what: str, message: str) -> WorkbookError:
     """A 400: the two the backend recovers from get their own types; others are reported."""
     if message.startswith(_UNPARSABLE):
-        return _MissingRange(f"{what}: {plain_text(message)}", message[len(_UNPARSABLE):])
+        return _MissingRange(f"{what}: {plain_text(message)}", message[len(_UNPARSABLE) :])
     if "already exists" in message:
         return _AlreadyExists(f"{what}: {plain_text(message)}")
     return WorkbookError(f"Google Sheets refused {what}: HTTP 400: {plain_text(message)}")
@@ -793,8 +905,13 @@ def tab_from(sheet: Mapping[str, Any]) -> _Tab:
     """A Sheet resource (``properties``, ``conditionalFormats``) as what the backend tracks."""
     props = sheet.get("properties", {})
     grid = props.get("gridProperties", {})
-    return _Tab(str(props.get("title", "")), grid.get("rowCount"), grid.get("columnCount"),
-                int(props.get("sheetId", 0)), has_rules=bool(sheet.get("conditionalFormats")))
+    return _Tab(
+        str(props.get("title", "")),
+        grid.get("rowCount"),
+        grid.get("columnCount"),
+        int(props.get("sheetId", 0)),
+        has_rules=bool(sheet.get("conditionalFormats")),
+    )
 
 
 def _sheet_of(a1: str, fallback: str) -> str:
@@ -851,7 +968,7 @@ def to_json(value: Cell) -> str | int | float | bool:
     if isinstance(value, dt.date):
         return value.isoformat()
     text = str(value)
-    return text if len(text) <= MAX_CELL_CHARS else text[:MAX_CELL_CHARS - 1] + "…"
+    return text if len(text) <= MAX_CELL_CHARS else text[: MAX_CELL_CHARS - 1] + "…"
 
 
 def _norm(value: Any) -> Any:
@@ -863,7 +980,7 @@ def _norm(value: Any) -> Any:
 def plain_text(message: str, limit: int = 200) -> str:
     """An error message fit for one log line: HTML (a 502/503 page) reduced to its words."""
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", message)).strip()
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def key_spans(keys: Iterable[RowKey]) -> dict[Span, tuple[int, int, int]]:
@@ -879,8 +996,11 @@ def key_spans(keys: Iterable[RowKey]) -> dict[Span, tuple[int, int, int]]:
     return spans
 
 
-def moved_rows(keys: Iterable[RowKey], spans: Mapping[Span, tuple[int, int, int]],
-               found: Mapping[Span, list[list[Any]]]) -> list[str]:
+def moved_rows(
+    keys: Iterable[RowKey],
+    spans: Mapping[Span, tuple[int, int, int]],
+    found: Mapping[Span, list[list[Any]]],
+) -> list[str]:
     """Sentences naming each key or header cell that no longer holds what was read, header
     cells first (a column moved explains whatever else changed)."""
     moved: list[tuple[bool, str]] = []  # (below the header, sentence)
@@ -895,13 +1015,15 @@ def moved_rows(keys: Iterable[RowKey], spans: Mapping[Span, tuple[int, int, int]
             now = _from_json(rows[i][j]) if i < len(rows) and j < len(rows[i]) else None
             if _norm(now) != _norm(expected):
                 where = f"header {column_letter(col)}1" if key.row == 1 else f"row {key.row}"
-                moved.append((key.row != 1, f"tab {key.tab!r} {where}: expected {expected!r}, "
-                                            f"found {now!r}"))
+                moved.append(
+                    (key.row != 1, f"tab {key.tab!r} {where}: expected {expected!r}, found {now!r}")
+                )
     return [text for _, text in sorted(moved, key=lambda m: m[0])]
 
 
-def value_ranges(updates: Iterable[CellUpdate], title_of: Callable[[str], str]
-                 ) -> list[dict[str, Any]]:
+def value_ranges(
+    updates: Iterable[CellUpdate], title_of: Callable[[str], str]
+) -> list[dict[str, Any]]:
     """Cell updates as few ValueRanges: runs of adjacent cells in a row, stacked into blocks.
 
     A run that changes the same columns on consecutive rows (the usual case) becomes one
@@ -915,14 +1037,19 @@ def value_ranges(updates: Iterable[CellUpdate], title_of: Callable[[str], str]
         title = quote_tab(title_of(tab))
         for r0, c0, block in _blocks(grid):
             end = f"{column_letter(c0 + len(block[0]) - 1)}{r0 + len(block) - 1}"
-            out.append({"range": f"{title}!{column_letter(c0)}{r0}:{end}",
-                        "majorDimension": "ROWS", "values": block})
+            out.append(
+                {
+                    "range": f"{title}!{column_letter(c0)}{r0}:{end}",
+                    "majorDimension": "ROWS",
+                    "values": block,
+                }
+            )
     return out
 
 
 def _blocks(grid: Mapping[tuple[int, int], Cell]) -> list[tuple[int, int, list[list[Any]]]]:
     runs: list[tuple[int, int, list[Any]]] = []
-    for (row, col) in sorted(grid):
+    for row, col in sorted(grid):
         if runs and runs[-1][0] == row and runs[-1][1] + len(runs[-1][2]) == col:
             runs[-1][2].append(to_json(grid[(row, col)]))
         else:
@@ -930,8 +1057,12 @@ def _blocks(grid: Mapping[tuple[int, int], Cell]) -> list[tuple[int, int, list[l
     blocks: list[tuple[int, int, list[list[Any]]]] = []
     for row, col, values in runs:
         last = blocks[-1] if blocks else None
-        if last and last[0] + len(last[2]) == row and last[1] == col and len(
-                last[2][0]) == len(values):
+        if (
+            last
+            and last[0] + len(last[2]) == row
+            and last[1] == col
+            and len(last[2][0]) == len(values)
+        ):
             last[2].append(values)
         else:
             blocks.append((row, col, [values]))
@@ -939,7 +1070,7 @@ def _blocks(grid: Mapping[tuple[int, int], Cell]) -> list[tuple[int, int, list[l
 
 
 def owned_size(owned: OwnedTab, tab: _Tab | None) -> tuple[int, int]:
-    old_rows, old_cols = (tab.extent if tab is not None and tab.extent else (0, 0))
+    old_rows, old_cols = tab.extent if tab is not None and tab.extent else (0, 0)
     return (max(len(owned.grid), old_rows), max(max(map(len, owned.grid), default=0), old_cols))
 
 
@@ -953,9 +1084,18 @@ def new_sheet_id(title: str, taken: set[int | None]) -> int:
 
 def colour_rules(sheet_id: int, colours: Mapping[str, Colour]) -> list[dict[str, Any]]:
     """One conditional-format rule per status word, over the whole tab."""
-    return [{"addConditionalFormatRule": {"index": i, "rule": {
-        "ranges": [{"sheetId": sheet_id}],
-        "booleanRule": {
-            "condition": {"type": "TEXT_EQ", "values": [{"userEnteredValue": word}]},
-            "format": {"backgroundColor": dict(COLOURS[colour])}}}}}
-        for i, (word, colour) in enumerate(colours.items())]
+    return [
+        {
+            "addConditionalFormatRule": {
+                "index": i,
+                "rule": {
+                    "ranges": [{"sheetId": sheet_id}],
+                    "booleanRule": {
+                        "condition": {"type": "TEXT_EQ", "values": [{"userEnteredValue": word}]},
+                        "format": {"backgroundColor": dict(COLOURS[colour])},
+                    },
+                },
+            }
+        }
+        for i, (word, colour) in enumerate(colours.items())
+    ]

@@ -31,8 +31,9 @@ class ReadAhead:
         self.inner = workbook
         self._tabs = list(tabs)
         self._early: Future[Grids] | None = Future()
-        threading.Thread(target=self._read, args=(self._early,), name="read-ahead",
-                         daemon=True).start()
+        threading.Thread(
+            target=self._read, args=(self._early,), name="read-ahead", daemon=True
+        ).start()
 
     def _read(self, early: Future[Grids]) -> None:
         try:
@@ -69,6 +70,7 @@ class ReadAhead:
     def url(self) -> str | None:
         return self.inner.url
 
-    def write(self, updates: Sequence[CellUpdate], owned: Sequence[OwnedTab],
-              keys: Sequence[RowKey] = ()) -> None:
+    def write(
+        self, updates: Sequence[CellUpdate], owned: Sequence[OwnedTab], keys: Sequence[RowKey] = ()
+    ) -> None:
         self.inner.write(updates, owned, keys)

@@ -139,7 +139,7 @@ class _Reader:
     def _more(self) -> None:
         """Read the next piece; the text already decoded is dropped."""
         piece = next(self._pieces, None)
-        rest = self._text[self._at:]
+        rest = self._text[self._at :]
         if piece is None:
             self._ended = True
             rest += self._utf8.decode(b"", final=True)
@@ -148,6 +148,7 @@ class _Reader:
         self._text, self._at = rest, 0
 
     def _fail(self, expected: str) -> NoReturn:
-        near = self._text[self._at:self._at + 40]
-        raise StreamedJsonError(f"the answer is not the JSON expected: {expected} expected "
-                                f"at {near!r}")
+        near = self._text[self._at : self._at + 40]
+        raise StreamedJsonError(
+            f"the answer is not the JSON expected: {expected} expected at {near!r}"
+        )

@@ -33,10 +33,15 @@ from sync.backends.base import Cell, CellUpdate, Colour, Grid, OwnedTab, RowKey
 from sync.errors import ConcurrentEditError, WorkbookError
 
 log = logging.getLogger("metrics_sync")
-_DATE_TOO_BIG = re.compile(r"Cell (\S+) is marked as a date but the serial value (\S+) .*",
-                           re.DOTALL)  # openpyxl's warning; it loads such a cell as #VALUE!
-FILLS: Mapping[Colour, str] = {"green": "C6EFCE", "amber": "FFEB9C", "red": "FFC7CE",
-                               "grey": "E7E6E6"}
+_DATE_TOO_BIG = re.compile(
+    r"Cell (\S+) is marked as a date but the serial value (\S+) .*", re.DOTALL
+)  # openpyxl's warning; it loads such a cell as #VALUE!
+FILLS: Mapping[Colour, str] = {
+    "green": "C6EFCE",
+    "amber": "FFEB9C",
+    "red": "FFC7CE",
+    "grey": "E7E6E6",
+}
 
 
 class XlsxWorkbook:
@@ -70,14 +75,17 @@ class XlsxWorkbook:
             book.close()
         return grids
 
-    def write(self, updates: Sequence[CellUpdate], owned: Sequence[OwnedTab],
-              keys: Sequence[RowKey] = ()) -> None:
+    def write(
+        self, updates: Sequence[CellUpdate], owned: Sequence[OwnedTab], keys: Sequence[RowKey] = ()
+    ) -> None:
         book, warned = self._open(read_only=False)
         lost = _would_lose(book, warned)
         if lost:
-            raise WorkbookError(f"{self.path}: saving it would change cells the sync does not "
-                                f"own: {'; '.join(lost[:3])}; fix them, then run again; nothing "
-                                "was written")
+            raise WorkbookError(
+                f"{self.path}: saving it would change cells the sync does not "
+                f"own: {'; '.join(lost[:3])}; fix them, then run again; nothing "
+                "was written"
+            )
         by_name = {name.strip().casefold(): name for name in book.sheetnames}
 
         @cache  # asked once per cell written
@@ -105,8 +113,7 @@ class XlsxWorkbook:
         load for writing repeats what the read already reported)."""
         try:
             with _logged_warnings(self.path, None, quiet=not read_only) as warned:
-                book = openpyxl.load_workbook(self.path, read_only=read_only,
-                                              data_only=read_only)
+                book = openpyxl.load_workbook(self.path, read_only=read_only, data_only=read_only)
             return book, warned
         except FileNotFoundError:
             raise WorkbookError(f"{self.path}: the workbook file does not exist") from None
@@ -114,8 +121,9 @@ class XlsxWorkbook:
             raise WorkbookError(f"{self.path}: not a readable .xlsx workbook ({err})") from err
 
     def _save(self, book: XlWorkbook) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
-                                   dir=self.path.parent)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
+        )
         os.close(fd)
         try:
             book.save(tmp)
@@ -145,8 +153,7 @@ def create_workbook(path: Path, owned: Sequence[OwnedTab]) -> None:
 
 
 @contextmanager
-def _logged_warnings(path: Path, tab: str | None, *, quiet: bool = False
-                     ) -> Iterator[list[str]]:
+def _logged_warnings(path: Path, tab: str | None, *, quiet: bool = False) -> Iterator[list[str]]:
     """openpyxl's warnings about the file (a date cell out of range, an extension it drops)
     as one log line each, rather than a Python warning with a line of library source; the
     list yielded holds them once the block is done."""
@@ -163,12 +170,21 @@ def _logged_warnings(path: Path, tab: str | None, *, quiet: bool = False
 def _would_lose(book: XlWorkbook, warned: Sequence[str]) -> list[str]:
     """Cells openpyxl cannot save as they are, anywhere in the workbook: a number beyond
     9999-12-31 in a date format (loaded as #VALUE!) and an infinite number (saved empty)."""
-    lost = [_DATE_TOO_BIG.sub(r"cell \1 holds \2 in a date format, beyond 9999-12-31: format "
-                              "it as a number", w) for w in warned if _DATE_TOO_BIG.match(w)]
+    lost = [
+        _DATE_TOO_BIG.sub(
+            r"cell \1 holds \2 in a date format, beyond 9999-12-31: format "
+            "it as a number",
+            w,
+        )
+        for w in warned
+        if _DATE_TOO_BIG.match(w)
+    ]
     for ws in book.worksheets:
-        lost += [f"tab {ws.title!r} cell {c.coordinate} holds {c.value}, which no spreadsheet "
-                 "can store" for c in ws._cells.values()  # the cells that exist, not a box
-                 if isinstance(c.value, float) and not math.isfinite(c.value)]
+        lost += [
+            f"tab {ws.title!r} cell {c.coordinate} holds {c.value}, which no spreadsheet can store"
+            for c in ws._cells.values()  # the cells that exist, not a box
+            if isinstance(c.value, float) and not math.isfinite(c.value)
+        ]
     return lost
 
 
@@ -195,8 +211,10 @@ def _check_keys(path: Path, keys: Sequence[RowKey], sheet: object) -> str | None
             if isinstance(now, str) and now.startswith("="):
                 continue  # a formula's text is not its value; it cannot have moved rows
             if _norm(now) != _norm(expected):
-                return (f"{path}: tab {key.tab!r} row {key.row} changed during the run "
-                        f"(expected {expected!r}, found {now!r})")
+                return (
+                    f"{path}: tab {key.tab!r} row {key.row} changed during the run "
+                    f"(expected {expected!r}, found {now!r})"
+                )
     return None
 
 
@@ -213,8 +231,13 @@ def _writable(ws: Worksheet, row: int, col: int, path: Path) -> XlCell:
         return cell
     merged = next(r for r in ws.merged_cells.ranges if cell.coordinate in r)
     ws.unmerge_cells(merged.coord)
-    log.warning("%s: tab %r: cells %s were merged; unmerged to write %s", path, ws.title,
-                merged.coord, cell.coordinate)
+    log.warning(
+        "%s: tab %r: cells %s were merged; unmerged to write %s",
+        path,
+        ws.title,
+        merged.coord,
+        cell.coordinate,
+    )
     return ws.cell(row=row, column=col)
 
 
@@ -233,16 +256,18 @@ def _replace_tab(book: XlWorkbook, tab: OwnedTab) -> None:
     Status cells (values in ``tab.colours``) get a solid fill and bold text; row 1 and every
     row right after an empty row (the section headings) are bold; columns are sized to fit.
     """
-    existing = next((n for n in book.sheetnames if n.strip().casefold() == tab.name.casefold()),
-                    None)
+    existing = next(
+        (n for n in book.sheetnames if n.strip().casefold() == tab.name.casefold()), None
+    )
     if existing is not None:
         index = book.sheetnames.index(existing)
         book.remove(book[existing])
         ws = book.create_sheet(tab.name, index)
     else:
         ws = book.create_sheet(tab.name)
-    fills = {word: PatternFill("solid", fgColor=FILLS[colour])
-             for word, colour in tab.colours.items()}
+    fills = {
+        word: PatternFill("solid", fgColor=FILLS[colour]) for word, colour in tab.colours.items()
+    }
     done: dict[tuple[str | None, bool], StyleArray] = {}  # styled once, copied after (fast)
     after_blank = True
     for r, row in enumerate(tab.grid, start=1):
@@ -263,8 +288,7 @@ def _replace_tab(book: XlWorkbook, tab: OwnedTab) -> None:
             if fill is not None:
                 cell.fill = fill
             # the workbook's font, in bold
-            cell.font = Font(name=cell.font.name, size=14 if r == 1 else cell.font.size,
-                             bold=True)
+            cell.font = Font(name=cell.font.name, size=14 if r == 1 else cell.font.size, bold=True)
             if plain:
                 done[key] = copy(cell._style)
     _fit_columns(ws, tab.grid)

@@ -45,8 +45,12 @@ def render_png(item: AlertItem) -> bytes | None:
 
 
 @functools.lru_cache(maxsize=256)  # a KPI's chart goes to its owner and to the managers alike
-def _drawn(points: tuple[tuple[dt.date, float], ...], warning: float | None,
-           critical: float | None, mpl: tuple[Any, Any, Any]) -> bytes:
+def _drawn(
+    points: tuple[tuple[dt.date, float], ...],
+    warning: float | None,
+    critical: float | None,
+    mpl: tuple[Any, Any, Any],
+) -> bytes:
     figure_cls, canvas_cls, dates = mpl
     figure = figure_cls(figsize=_SIZE_INCHES, dpi=_DPI)
     canvas_cls(figure)
@@ -77,15 +81,15 @@ def _matplotlib() -> tuple[Any, Any, Any] | None:
     return Figure, FigureCanvasAgg, dates
 
 
-def _draw(axes: Any, points: list[tuple[dt.date, float]], warning: float | None,
-          critical: float | None) -> None:
+def _draw(
+    axes: Any, points: list[tuple[dt.date, float]], warning: float | None, critical: float | None
+) -> None:
     """History line, threshold lines, the newest point marked."""
     days = [day for day, _ in points]
     values = [value for _, value in points]
     axes.plot(days, values, color=_LINE, linewidth=1.6, marker="o", markersize=3)
     axes.plot(days[-1:], values[-1:], color=_LINE, marker="o", markersize=7)
-    for level, colour, label in ((warning, _WARNING, "warning"),
-                                 (critical, _CRITICAL, "critical")):
+    for level, colour, label in ((warning, _WARNING, "warning"), (critical, _CRITICAL, "critical")):
         if level is not None and math.isfinite(level):
             axes.axhline(level, color=colour, linestyle="--", linewidth=1.2, label=label)
     if warning is not None or critical is not None:

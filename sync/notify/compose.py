@@ -33,9 +33,15 @@ SUBJECT_TAG = "[metrics-sync]"
 _TITLE_LIMIT = 120
 _BREACHED = frozenset({"WARNING", "CRITICAL"})
 _COLOURS = {
-    "ERROR": "#c62828", "CRITICAL": "#c62828", "OFF TRACK": "#c62828",
-    "WARNING": "#d08700", "STALE": "#d08700", "AT RISK": "#d08700",
-    "OK": "#2e7d32", "DONE": "#2e7d32", "ON TRACK": "#2e7d32",
+    "ERROR": "#c62828",
+    "CRITICAL": "#c62828",
+    "OFF TRACK": "#c62828",
+    "WARNING": "#d08700",
+    "STALE": "#d08700",
+    "AT RISK": "#d08700",
+    "OK": "#2e7d32",
+    "DONE": "#2e7d32",
+    "ON TRACK": "#2e7d32",
 }
 _GREY = "#757575"
 # Headers are written unfolded (up to RFC 5322's hard limit of 998): Python's folder leaves a
@@ -77,15 +83,15 @@ def compose(digest: Digest, sender: str, *, charts: bool = True) -> EmailMessage
     context = _context(digest, items, shown, {i: cid for i, (cid, _) in pngs.items()})
     message = _headers(digest, sender, f"<{digest_id}@{domain}>")
     message.set_content(_render("digest.txt", context), cte="quoted-printable")
-    message.add_alternative(_render("digest.html", context), subtype="html",
-                            cte="quoted-printable")
+    message.add_alternative(_render("digest.html", context), subtype="html", cte="quoted-printable")
     _attach_charts(message, [pngs[i] for i in sorted(pngs)])
     message.policy = HEADER_POLICY
     return message
 
 
-def _context(digest: Digest, items: Sequence[AlertItem], shown: Sequence[AlertItem],
-             cids: Mapping[int, str]) -> dict[str, object]:
+def _context(
+    digest: Digest, items: Sequence[AlertItem], shown: Sequence[AlertItem], cids: Mapping[int, str]
+) -> dict[str, object]:
     """What both templates see: display strings only, sheet text already on one line."""
     return {
         "subject": subject(digest),
@@ -257,7 +263,8 @@ def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("sync.notify", "templates"),
         autoescape=jinja2.select_autoescape(
-            enabled_extensions=("html",), disabled_extensions=("txt",), default=True),
+            enabled_extensions=("html",), disabled_extensions=("txt",), default=True
+        ),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -272,8 +279,9 @@ def _render(name: str, context: Mapping[str, object]) -> str:
 # -- charts -------------------------------------------------------------------------------
 
 
-def _charts(items: Sequence[AlertItem], digest_id: str,
-            domain: str) -> dict[int, tuple[str, bytes]]:
+def _charts(
+    items: Sequence[AlertItem], digest_id: str, domain: str
+) -> dict[int, tuple[str, bytes]]:
     """Index of a breached KPI -> (Content-ID, PNG); empty without matplotlib."""
     found: dict[int, tuple[str, bytes]] = {}
     for index, item in enumerate(items):
@@ -294,5 +302,11 @@ def _attach_charts(message: EmailMessage, pngs: Sequence[tuple[str, bytes]]) -> 
     html = message.get_body(("html",))
     assert html is not None  # compose always adds it
     for number, (cid, png) in enumerate(pngs, start=1):
-        html.add_related(png, "image", "png", cid=f"<{cid}>", disposition="inline",
-                         filename=f"chart-{number}.png")
+        html.add_related(
+            png,
+            "image",
+            "png",
+            cid=f"<{cid}>",
+            disposition="inline",
+            filename=f"chart-{number}.png",
+        )

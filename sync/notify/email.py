@@ -61,9 +61,13 @@ def password_from_env(cfg: EmailConfig, environ: Mapping[str, str] | None = None
         return None
     value = (os.environ if environ is None else environ).get(cfg.password_env)
     if not value:
-        raise ConfigError("[email]", [
-            f"email.password_env = {cfg.password_env!r}: the environment variable "
-            f"{cfg.password_env} is not set or empty; expected it to hold the SMTP password"])
+        raise ConfigError(
+            "[email]",
+            [
+                f"email.password_env = {cfg.password_env!r}: the environment variable "
+                f"{cfg.password_env} is not set or empty; expected it to hold the SMTP password"
+            ],
+        )
     return value
 
 
@@ -86,14 +90,19 @@ class _Unreachable(Exception):
 class SmtpSender:
     """One SMTP connection per run for all messages; refusals are recorded per recipient."""
 
-    def __init__(self, cfg: EmailConfig, password: str | None, *,
-                 ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, cfg: EmailConfig, password: str | None, *, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
         if cfg.host is None:
             raise ValueError("SmtpSender needs cfg.host; use OutboxSender without a host")
         if cfg.username and password is None:
-            raise ConfigError("[email]", [
-                f"email.username = {cfg.username!r}: set email.password_env to the name of "
-                "the environment variable holding its password"])
+            raise ConfigError(
+                "[email]",
+                [
+                    f"email.username = {cfg.username!r}: set email.password_env to the name of "
+                    "the environment variable holding its password"
+                ],
+            )
         self._cfg = cfg
         self._host = cfg.host
         self._port = default_port(cfg)
@@ -131,15 +140,19 @@ class SmtpSender:
             return str(err)
         return self._transmit(session, connection, recipient, message)
 
-    def _transmit(self, session: _Session, connection: smtplib.SMTP, recipient: str,
-                  message: EmailMessage) -> str | None:
+    def _transmit(
+        self, session: _Session, connection: smtplib.SMTP, recipient: str, message: EmailMessage
+    ) -> str | None:
         try:
-            refused = connection.send_message(message, from_addr=self._cfg.sender,
-                                              to_addrs=[recipient])
+            refused = connection.send_message(
+                message, from_addr=self._cfg.sender, to_addrs=[recipient]
+            )
         except smtplib.SMTPServerDisconnected:
             session.drop()
-            return (f"{self.where} closed the connection before confirming the message "
-                    "(it may have arrived; it is sent again next run with the same Message-ID)")
+            return (
+                f"{self.where} closed the connection before confirming the message "
+                "(it may have arrived; it is sent again next run with the same Message-ID)"
+            )
         except smtplib.SMTPRecipientsRefused as err:
             return f"{self.where} refused the recipient: {_reply(*err.recipients[recipient])}"
         except smtplib.SMTPException as err:  # the connection is still usable (smtplib RSETs)
@@ -167,15 +180,17 @@ class SmtpSender:
             raise
         except (OSError, smtplib.SMTPException) as err:
             _close(connection)
-            raise _Unreachable(f"could not open a mail session with {self.where}: "
-                               f"{_describe(err)}") from err
+            raise _Unreachable(
+                f"could not open a mail session with {self.where}: {_describe(err)}"
+            ) from err
         return connection
 
     def _connect(self) -> smtplib.SMTP:
         """TCP (or TLS) connection and greeting; the host is given here for SNI and checks."""
         if self._cfg.ssl:
-            return smtplib.SMTP_SSL(self._host, self._port, timeout=self._cfg.timeout,
-                                    context=self._context)
+            return smtplib.SMTP_SSL(
+                self._host, self._port, timeout=self._cfg.timeout, context=self._context
+            )
         return smtplib.SMTP(self._host, self._port, timeout=self._cfg.timeout)
 
     def _starttls(self, connection: smtplib.SMTP) -> None:
@@ -183,7 +198,8 @@ class SmtpSender:
         if not connection.has_extn("starttls"):
             raise _Unreachable(
                 f"{self.where} does not offer STARTTLS, so nothing was sent (mail is never sent "
-                "in clear text unless [email] starttls = false is set, for a trusted relay)")
+                "in clear text unless [email] starttls = false is set, for a trusted relay)"
+            )
         connection.starttls(context=self._context)
         connection.ehlo()  # the capabilities may differ once encrypted (AUTH often appears)
 
@@ -191,11 +207,14 @@ class SmtpSender:
         try:
             connection.login(username, self._password or "")
         except smtplib.SMTPAuthenticationError as err:
-            raise _Unreachable(f"{self.where} refused the login of {username!r}: "
-                               f"{_reply(err.smtp_code, err.smtp_error)}") from err
+            raise _Unreachable(
+                f"{self.where} refused the login of {username!r}: "
+                f"{_reply(err.smtp_code, err.smtp_error)}"
+            ) from err
         except smtplib.SMTPNotSupportedError as err:
-            raise _Unreachable(f"{self.where} does not offer AUTH, but email.username is "
-                               "set") from err
+            raise _Unreachable(
+                f"{self.where} does not offer AUTH, but email.username is set"
+            ) from err
 
 
 class _Session:
@@ -292,8 +311,9 @@ class OutboxSender:
     Each write is atomic (temp file + rename), so a reader never sees half a mail.
     """
 
-    def __init__(self, folder: Path,
-                 clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)) -> None:
+    def __init__(
+        self, folder: Path, clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+    ) -> None:
         self.folder = folder
         self._clock = clock  # only for a message without a Date header
 

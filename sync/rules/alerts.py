@@ -52,18 +52,22 @@ _LABEL = r"[^@\s<>()\[\],;:\"'.]+"  # a piece of a domain name
 _ADDRESS = re.compile(rf'[^@\s<>()\[\],;:"]+@{_LABEL}(?:\.{_LABEL})+')  # as Owner cells hold them
 
 
-def read_state(status: pd.Series, cells: pd.DataFrame, *, muted: pd.Series,
-               tz: zoneinfo.ZoneInfo) -> pd.DataFrame:
+def read_state(
+    status: pd.Series, cells: pd.DataFrame, *, muted: pd.Series, tz: zoneinfo.ZoneInfo
+) -> pd.DataFrame:
     """The frame ``decide`` takes: each row's new ``status`` beside its ``cells`` as read
     (columns ``status``, ``since``, ``last_alert``: the raw values of those columns)."""
     previous = [cell_text(v).upper() for v in cells["status"].to_numpy()]
-    return pd.DataFrame({
-        "status": status.astype(object),
-        "previous": pd.Series(previous, index=status.index, dtype=object),
-        "since": parse_stamps(cells["since"], tz),
-        **parse_records(cells["last_alert"], tz),
-        "muted": muted.fillna(False).astype(bool),
-    }, index=status.index)
+    return pd.DataFrame(
+        {
+            "status": status.astype(object),
+            "previous": pd.Series(previous, index=status.index, dtype=object),
+            "since": parse_stamps(cells["since"], tz),
+            **parse_records(cells["last_alert"], tz),
+            "muted": muted.fillna(False).astype(bool),
+        },
+        index=status.index,
+    )
 
 
 def parse_records(cells: pd.Series, tz: zoneinfo.ZoneInfo) -> pd.DataFrame:
@@ -74,15 +78,24 @@ def parse_records(cells: pd.Series, tz: zoneinfo.ZoneInfo) -> pd.DataFrame:
     """
     texts = pd.Series(cell_texts(cells.to_numpy()), index=cells.index, dtype=object)
     distinct = pd.unique(texts.to_numpy())
-    parsed = pd.DataFrame([_clauses(t) for t in distinct],
-                          columns=["mailed", "when", "eased", "pending"], dtype=object)
+    parsed = pd.DataFrame(
+        [_clauses(t) for t in distinct],
+        columns=["mailed", "when", "eased", "pending"],
+        dtype=object,
+    )
     parsed["when"] = _instants(parsed["when"].tolist(), tz)
     at = pd.Index(distinct).get_indexer(pd.Index(texts))
     out = parsed.iloc[at].set_axis(cells.index)
     mailed = out["mailed"].where(out["when"].notna(), "")
-    return pd.DataFrame({"mailed": mailed.astype(object), "when": out["when"],
-                         "eased": out["eased"].astype(object),
-                         "pending": out["pending"].astype("int64")}, index=cells.index)
+    return pd.DataFrame(
+        {
+            "mailed": mailed.astype(object),
+            "when": out["when"],
+            "eased": out["eased"].astype(object),
+            "pending": out["pending"].astype("int64"),
+        },
+        index=cells.index,
+    )
 
 
 def _clauses(text: str) -> tuple[str, str, str, int]:
@@ -105,9 +118,9 @@ def _instants(texts: list[str], tz: zoneinfo.ZoneInfo) -> pd.Series:
     out = pd.Series([pd.NaT if f is None else f for f in found], dtype="datetime64[ns, UTC]")
     other = [bool(t) and f is None for t, f in zip(texts, found, strict=True)]
     if any(other):
-        typed = parse_stamps(pd.Series([t if o else "" for t, o in zip(texts, other,
-                                                                      strict=True)],
-                                       dtype=object), tz)
+        typed = parse_stamps(
+            pd.Series([t if o else "" for t, o in zip(texts, other, strict=True)], dtype=object), tz
+        )
         out = out.where(out.notna(), typed)
     return out
 
@@ -127,13 +140,24 @@ def _aware(text: str) -> pd.Timestamp | None:
 
 def render_records(records: pd.DataFrame, pending_runs: int, tz: zoneinfo.ZoneInfo) -> pd.Series:
     """The ``Last alert`` text of each record (the inverse of ``parse_records``)."""
-    texts = [_render(m, w, e, int(p), pending_runs=pending_runs, tz=tz) for m, w, e, p in zip(
-        records["mailed"], records["when"], records["eased"], records["pending"], strict=True)]
+    texts = [
+        _render(m, w, e, int(p), pending_runs=pending_runs, tz=tz)
+        for m, w, e, p in zip(
+            records["mailed"], records["when"], records["eased"], records["pending"], strict=True
+        )
+    ]
     return pd.Series(texts, index=records.index, dtype=object)
 
 
-def _render(mailed: str, when: pd.Timestamp, eased: str, pending: int, *, pending_runs: int,
-            tz: zoneinfo.ZoneInfo) -> str:
+def _render(
+    mailed: str,
+    when: pd.Timestamp,
+    eased: str,
+    pending: int,
+    *,
+    pending_runs: int,
+    tz: zoneinfo.ZoneInfo,
+) -> str:
     clauses = []
     if mailed and not pd.isna(when):
         clauses.append(f"{mailed} {stamp(when, tz)}")
@@ -144,8 +168,9 @@ def _render(mailed: str, when: pd.Timestamp, eased: str, pending: int, *, pendin
     return "; ".join(clauses)
 
 
-def decide(state: pd.DataFrame, now: dt.datetime, cfg: AlertsConfig,
-           alerting: Collection[str]) -> pd.DataFrame:
+def decide(
+    state: pd.DataFrame, now: dt.datetime, cfg: AlertsConfig, alerting: Collection[str]
+) -> pd.DataFrame:
     """Which rows to mail and why, and the alert state to keep when nothing is mailed.
 
     ``state`` has, per row: ``status`` (now), ``previous`` (the ``Status`` cell read),
@@ -166,29 +191,44 @@ def decide(state: pd.DataFrame, now: dt.datetime, cfg: AlertsConfig,
     eased_ok = told_firing & _member(eased, firing_set) & (eased_sev < told_sev)
     level = np.where(told_firing, np.where(eased_ok, eased_sev, told_sev), 0)
     breaching = firing & (sev > level)
-    streak = np.where(breaching, np.minimum(state["pending"].to_numpy(dtype=np.int64) + 1,
-                                            cfg.pending_runs), 0)
+    streak = np.where(
+        breaching, np.minimum(state["pending"].to_numpy(dtype=np.int64) + 1, cfg.pending_runs), 0
+    )
     elapsed = (now_ts - state["when"]).to_numpy(dtype="timedelta64[ns]")
-    repeat_due = firing & told_firing & (np.isnat(elapsed) | (
-        elapsed >= np.timedelta64(cfg.repeat_after)))
+    repeat_due = (
+        firing & told_firing & (np.isnat(elapsed) | (elapsed >= np.timedelta64(cfg.repeat_after)))
+    )
     mail = (breaching & (streak >= cfg.pending_runs)) | (repeat_due & breaching)
     resolved = ~firing & told_firing & _member(new, RECOVERED)
-    reason = np.select([resolved, mail & ~told_firing, mail, repeat_due],
-                       ["resolved", "new", "worse", "repeat"], default="").astype(object)
+    reason = np.select(
+        [resolved, mail & ~told_firing, mail, repeat_due],
+        ["resolved", "new", "worse", "repeat"],
+        default="",
+    ).astype(object)
     reason[state["muted"].to_numpy(dtype=bool)] = ""
     eases = firing & told_firing & ~_member(new, NO_INFORMATION) & (sev < level)
     same = (new == state["previous"].to_numpy(dtype=object)) & state["since"].notna().to_numpy()
-    return pd.DataFrame({
-        "reason": reason,
-        "since": state["since"].where(same, now_ts),
-        "told": np.where(told_firing, told, ""),
-        "eased": np.where(eases, new, np.where(eased_ok, eased, "")),
-        "pending": streak,
-    }, index=state.index)
+    return pd.DataFrame(
+        {
+            "reason": reason,
+            "since": state["since"].where(same, now_ts),
+            "told": np.where(told_firing, told, ""),
+            "eased": np.where(eases, new, np.where(eased_ok, eased, "")),
+            "pending": streak,
+        },
+        index=state.index,
+    )
 
 
-def next_records(state: pd.DataFrame, decided: pd.DataFrame, delivered: pd.Series, *,
-                 now: dt.datetime, cfg: AlertsConfig, tz: zoneinfo.ZoneInfo) -> pd.Series:
+def next_records(
+    state: pd.DataFrame,
+    decided: pd.DataFrame,
+    delivered: pd.Series,
+    *,
+    now: dt.datetime,
+    cfg: AlertsConfig,
+    tz: zoneinfo.ZoneInfo,
+) -> pd.Series:
     """The ``Last alert`` text to write per row, or None to leave the cell as it is.
 
     A mail the server accepted (``delivered``) becomes the new record; a mail not accepted
@@ -196,16 +236,22 @@ def next_records(state: pd.DataFrame, decided: pd.DataFrame, delivered: pd.Serie
     mailed keeps what was mailed, with its new ``eased`` and ``pending`` clauses.
     """
     mailed = decided["reason"].ne("")
-    moved = decided["eased"].ne(state["eased"].fillna("")) | decided["pending"].ne(
-        state["pending"])
+    moved = decided["eased"].ne(state["eased"].fillna("")) | decided["pending"].ne(state["pending"])
     out = pd.Series([None] * len(state), index=state.index, dtype=object)
     if (done := mailed & delivered).any():
         sent = pd.DataFrame({"mailed": state["status"][done], "eased": "", "pending": 0})
-        out[done] = render_records(sent.assign(when=pd.Timestamp(now).tz_convert("UTC")),
-                                   cfg.pending_runs, tz)
+        out[done] = render_records(
+            sent.assign(when=pd.Timestamp(now).tz_convert("UTC")), cfg.pending_runs, tz
+        )
     if (keep := ~mailed & moved).any():
-        kept = pd.DataFrame({"mailed": state["mailed"], "when": state["when"],
-                             "eased": decided["eased"], "pending": decided["pending"]})
+        kept = pd.DataFrame(
+            {
+                "mailed": state["mailed"],
+                "when": state["when"],
+                "eased": decided["eased"],
+                "pending": decided["pending"],
+            }
+        )
         out[keep] = render_records(kept[keep], cfg.pending_runs, tz)
     return out
 
@@ -218,17 +264,17 @@ def recipients(owners: pd.Series, default: tuple[str, ...]) -> pd.Series:
     at example.com``, ``@``) leaves the row to the default list rather than to a mail that
     can never be delivered, and no line break of the cell can reach a mail header.
     """
-    found = owners.fillna("").astype(str).map(
-        lambda cell: tuple(dict.fromkeys(_ADDRESS.findall(cell))))
+    found = (
+        owners.fillna("").astype(str).map(lambda cell: tuple(dict.fromkeys(_ADDRESS.findall(cell))))
+    )
     return found.map(lambda addresses: addresses or default)
 
 
 def _severity(statuses: npt.NDArray[np.object_]) -> npt.NDArray[np.int64]:
-    return np.fromiter((st.SEVERITY.get(s, 0) for s in statuses), dtype=np.int64,
-                       count=len(statuses))
+    return np.fromiter(
+        (st.SEVERITY.get(s, 0) for s in statuses), dtype=np.int64, count=len(statuses)
+    )
 
 
 def _member(values: npt.NDArray[np.object_], group: frozenset[str]) -> npt.NDArray[np.bool_]:
     return np.fromiter((v in group for v in values), dtype=bool, count=len(values))
-
-

@@ -75,8 +75,13 @@ class Where:
         return self.headers[column_id] + (" " + self.cell(column_id, rows)).str.rstrip()
 
 
-def evaluate_kpis(kpis: pd.DataFrame, history: pd.DataFrame | Iterable[pd.DataFrame],
-                  now: dt.datetime, job: Job, where: Where) -> pd.DataFrame:
+def evaluate_kpis(
+    kpis: pd.DataFrame,
+    history: pd.DataFrame | Iterable[pd.DataFrame],
+    now: dt.datetime,
+    job: Job,
+    where: Where,
+) -> pd.DataFrame:
     """One result row per KPI row (same index): status, note and the figures behind them.
 
     ``history`` is one frame, or blocks of it that never split a KPI row's entries.
@@ -86,8 +91,9 @@ def evaluate_kpis(kpis: pd.DataFrame, history: pd.DataFrame | Iterable[pd.DataFr
     nums = {c: _numbers(col(c), c, errors, where, job) for c in NUMERIC}
     max_change = _max_change(nums["max_change"], col("max_change"), errors, where)
     direction = _direction(col("direction"), nums, errors, where)
-    _needs_direction(direction, col("direction"), nums, max_change=max_change, errors=errors,
-                     where=where)
+    _needs_direction(
+        direction, col("direction"), nums, max_change=max_change, errors=errors, where=where
+    )
     cadence = _cadence(col("cadence"), errors, where)
     mute = _mute(col("mute_until"), errors, where)
     today = _today(now, job)
@@ -120,13 +126,16 @@ def duplicate_names(results: pd.DataFrame) -> pd.DataFrame:
     if not dup.any():
         return results
     rows_of = pd.Series(results.index[dup], index=keys[dup]).groupby(level=0).agg(list)
-    notes = [f"KPI name {results.at[r, 'name']!r} is also on {_rows_text(rows_of[k], r)}"
-             for r, k in keys[dup].items()]
+    notes = [
+        f"KPI name {results.at[r, 'name']!r} is also on {_rows_text(rows_of[k], r)}"
+        for r, k in keys[dup].items()
+    ]
     note = pd.Series(notes, index=results.index[dup], dtype=object)
     own = results["note"].where(results["status"] == st.ERROR, "")[dup]
     note = note.where(own == "", note + "; " + own)
-    return results.assign(status=results["status"].where(~dup, st.ERROR),
-                          note=results["note"].where(~dup, note))
+    return results.assign(
+        status=results["status"].where(~dup, st.ERROR), note=results["note"].where(~dup, note)
+    )
 
 
 def _rows_text(rows: list[int], but: object) -> str:
@@ -170,8 +179,11 @@ def _joined_per_row(notes: pd.Series) -> pd.Series:
     groups: dict[object, list[str]] = {}
     for row, text in zip(notes.index.tolist(), notes.tolist(), strict=True):
         groups.setdefault(row, []).append(text)
-    return pd.Series(["; ".join(texts) for texts in groups.values()],
-                     index=pd.Index(list(groups), dtype=notes.index.dtype), dtype=object)
+    return pd.Series(
+        ["; ".join(texts) for texts in groups.values()],
+        index=pd.Index(list(groups), dtype=notes.index.dtype),
+        dtype=object,
+    )
 
 
 class _Columns:
@@ -197,18 +209,17 @@ def _shown(value: object) -> str:
     return str(value)
 
 
-def _cell_notes(where: Where, column_id: str, raw: pd.Series, reasons: pd.Series,
-                bad: pd.Series) -> pd.Series:
+def _cell_notes(
+    where: Where, column_id: str, raw: pd.Series, reasons: pd.Series, bad: pd.Series
+) -> pd.Series:
     """``Warning E5 'abc': not a number`` for each bad cell of one column."""
     rows = raw.index[bad]
     named = where.named(column_id, rows)
-    texts = [f"{n} {_shown(v)}: {r}" for n, v, r in
-             zip(named, raw[bad], reasons[bad], strict=True)]
+    texts = [f"{n} {_shown(v)}: {r}" for n, v, r in zip(named, raw[bad], reasons[bad], strict=True)]
     return pd.Series(texts, index=rows, dtype=object)
 
 
-def _numbers(raw: pd.Series, column_id: str, errors: _Errors, where: Where,
-             job: Job) -> pd.Series:
+def _numbers(raw: pd.Series, column_id: str, errors: _Errors, where: Where, job: Job) -> pd.Series:
     parsed = parse_numbers(raw, decimal_comma=job.kpi.decimal_comma)
     bad = parsed["error"].notna()
     if bad.any():
@@ -231,23 +242,28 @@ def _max_change(number: pd.Series, raw: pd.Series, errors: _Errors, where: Where
     return fraction.where(~negative)
 
 
-def _direction(raw: pd.Series, nums: Mapping[str, pd.Series], errors: _Errors,
-               where: Where) -> pd.Series:
+def _direction(
+    raw: pd.Series, nums: Mapping[str, pd.Series], errors: _Errors, where: Where
+) -> pd.Series:
     """``higher`` or ``lower`` (or "" when unknown): the Direction cell, else inferred.
 
     An explicit direction the thresholds contradict (higher is better, yet Critical above
     Warning) is an error naming both cells: one of them must be a typo.
     """
     text = _folded(raw)
-    explicit = pd.Series(np.select([text.isin(HIGHER), text.isin(LOWER)], ["higher", "lower"],
-                                   default=""), index=raw.index, dtype=object)
+    explicit = pd.Series(
+        np.select([text.isin(HIGHER), text.isin(LOWER)], ["higher", "lower"], default=""),
+        index=raw.index,
+        dtype=object,
+    )
     unknown = text.ne("") & explicit.eq("")
     if unknown.any():
         reason = pd.Series("expected higher or lower", index=raw.index)
         errors.add(_cell_notes(where, "direction", raw, reason, unknown))
     warning, critical = nums["warning"], nums["critical"]
     contradiction = ((explicit == "higher") & (critical > warning)) | (
-        (explicit == "lower") & (critical < warning))
+        (explicit == "lower") & (critical < warning)
+    )
     if contradiction.any():
         errors.add(_contradictions(raw.index[contradiction], explicit, nums, where))
     return explicit.where(explicit != "", _inferred(warning, critical, nums["target"]))
@@ -262,24 +278,44 @@ def _inferred(warning: pd.Series, critical: pd.Series, target: pd.Series) -> pd.
     by_pair = (warning - critical).transform(np.sign)
     by_target = (target - warning.fillna(critical)).transform(np.sign)
     vote = by_pair.where(by_pair.fillna(0) != 0, by_target)
-    return pd.Series(np.select([vote > 0, vote < 0], ["higher", "lower"], default=""),
-                     index=warning.index, dtype=object)
+    return pd.Series(
+        np.select([vote > 0, vote < 0], ["higher", "lower"], default=""),
+        index=warning.index,
+        dtype=object,
+    )
 
 
-def _contradictions(rows: pd.Index, explicit: pd.Series, nums: Mapping[str, pd.Series],
-                    where: Where) -> pd.Series:
+def _contradictions(
+    rows: pd.Index, explicit: pd.Series, nums: Mapping[str, pd.Series], where: Where
+) -> pd.Series:
     d, w, c = (where.named(cid, rows) for cid in ("direction", "warning", "critical"))
-    texts = [f"{dn} says {e} is better, but {cn} ({fmt(cv)}) is {side} {wn} ({fmt(wv)}), "
-             f"which means {other} is better: fix one of them"
-             for dn, e, cn, cv, wn, wv, side, other in zip(
-                 d, explicit[rows], c, nums["critical"][rows], w, nums["warning"][rows],
-                 np.where(explicit[rows] == "higher", "above", "below"),
-                 np.where(explicit[rows] == "higher", "lower", "higher"), strict=True)]
+    texts = [
+        f"{dn} says {e} is better, but {cn} ({fmt(cv)}) is {side} {wn} ({fmt(wv)}), "
+        f"which means {other} is better: fix one of them"
+        for dn, e, cn, cv, wn, wv, side, other in zip(
+            d,
+            explicit[rows],
+            c,
+            nums["critical"][rows],
+            w,
+            nums["warning"][rows],
+            np.where(explicit[rows] == "higher", "above", "below"),
+            np.where(explicit[rows] == "higher", "lower", "higher"),
+            strict=True,
+        )
+    ]
     return pd.Series(texts, index=rows, dtype=object)
 
 
-def _needs_direction(direction: pd.Series, raw: pd.Series, nums: Mapping[str, pd.Series], *,
-                     max_change: pd.Series, errors: _Errors, where: Where) -> None:
+def _needs_direction(
+    direction: pd.Series,
+    raw: pd.Series,
+    nums: Mapping[str, pd.Series],
+    *,
+    max_change: pd.Series,
+    errors: _Errors,
+    where: Where,
+) -> None:
     """A threshold or change rule without a direction cannot be judged: an ERROR, not OK."""
     rule = nums["warning"].notna() | nums["critical"].notna() | max_change.notna()
     missing = rule & direction.eq("") & _folded(raw).eq("")
@@ -287,10 +323,18 @@ def _needs_direction(direction: pd.Series, raw: pd.Series, nums: Mapping[str, pd
         return
     rows = raw.index[missing]
     cell = where.cell("direction", rows)
-    say = np.where(cell == "", f"add a {where.headers['direction']} column",
-                   "set " + where.headers["direction"] + " " + cell)
-    errors.add(pd.Series(say + " to higher or lower: the thresholds do not say which way is "
-                         "better", index=rows, dtype=object))
+    say = np.where(
+        cell == "",
+        f"add a {where.headers['direction']} column",
+        "set " + where.headers["direction"] + " " + cell,
+    )
+    errors.add(
+        pd.Series(
+            say + " to higher or lower: the thresholds do not say which way is better",
+            index=rows,
+            dtype=object,
+        )
+    )
 
 
 def _cadence(raw: pd.Series, errors: _Errors, where: Where) -> pd.Series:
@@ -348,8 +392,13 @@ def _today(now: dt.datetime, job: Job) -> np.datetime64:
 # --- history ---------------------------------------------------------------------------------
 
 
-def _points(history: pd.DataFrame | Iterable[pd.DataFrame], index: pd.Index,
-            today: np.datetime64, errors: _Errors, job: Job) -> pd.DataFrame:
+def _points(
+    history: pd.DataFrame | Iterable[pd.DataFrame],
+    index: pd.Index,
+    today: np.datetime64,
+    errors: _Errors,
+    job: Job,
+) -> pd.DataFrame:
     """Per KPI row: the newest value on or before today and the one before it (another day).
 
     Blanks are skipped; unreadable cells make the row an ERROR. Values dated after today do
@@ -357,9 +406,12 @@ def _points(history: pd.DataFrame | Iterable[pd.DataFrame], index: pd.Index,
     own entries alone, so with the history in blocks (none splitting a row) each block's rows
     take their points from it, and only these four columns outlive the block.
     """
-    out = {"value": np.full(len(index), np.nan), "date": np.full(len(index), _NO_DATE),
-           "previous": np.full(len(index), np.nan),
-           "previous_date": np.full(len(index), _NO_DATE)}
+    out = {
+        "value": np.full(len(index), np.nan),
+        "date": np.full(len(index), _NO_DATE),
+        "previous": np.full(len(index), np.nan),
+        "previous_date": np.full(len(index), _NO_DATE),
+    }
     for block in [history] if isinstance(history, pd.DataFrame) else history:
         if block.empty:
             continue
@@ -369,8 +421,9 @@ def _points(history: pd.DataFrame | Iterable[pd.DataFrame], index: pd.Index,
     return pd.DataFrame(out, index=index)
 
 
-def _block_points(history: pd.DataFrame, index: pd.Index, today: np.datetime64,
-                  errors: _Errors, job: Job) -> tuple[Bools, dict[str, npt.NDArray[np.generic]]]:
+def _block_points(
+    history: pd.DataFrame, index: pd.Index, today: np.datetime64, errors: _Errors, job: Job
+) -> tuple[Bools, dict[str, npt.NDArray[np.generic]]]:
     """``_points`` of the rows ``history`` has a usable entry for: which rows, and the columns
     (over all of ``index``); the unreadable entries' notes go to ``errors``."""
     value, reason = _history_values(history, job)
@@ -382,11 +435,14 @@ def _block_points(history: pd.DataFrame, index: pd.Index, today: np.datetime64,
     usable = np.flatnonzero(~np.isnan(value) & ~np.isnat(day) & (day <= today) & (code >= 0))
     last = _newest(code[usable], usable, day[usable], len(index), len(history))
     before = day[usable] != _at(day, last)[code[usable]]
-    prior = _newest(code[usable][before], usable[before], day[usable][before], len(index),
-                    len(history))
+    prior = _newest(
+        code[usable][before], usable[before], day[usable][before], len(index), len(history)
+    )
     return last >= 0, {
-        "value": _at(value, last), "date": _at(day, last).astype("datetime64[ns]"),
-        "previous": _at(value, prior), "previous_date": _at(day, prior).astype("datetime64[ns]"),
+        "value": _at(value, last),
+        "date": _at(day, last).astype("datetime64[ns]"),
+        "previous": _at(value, prior),
+        "previous_date": _at(day, prior).astype("datetime64[ns]"),
     }
 
 
@@ -402,8 +458,9 @@ def _history_values(history: pd.DataFrame, job: Job) -> tuple[Floats, pd.Series]
     return value, reason
 
 
-def _newest(code: Ints, pos: Ints, day: npt.NDArray[np.datetime64], rows: int,
-            entries: int) -> Ints:
+def _newest(
+    code: Ints, pos: Ints, day: npt.NDArray[np.datetime64], rows: int, entries: int
+) -> Ints:
     """Per KPI row, the position of its newest entry (latest day, then last in the frame).
 
     One key orders day then position, and a scatter-max finds each row's largest: no sort,
@@ -435,8 +492,12 @@ def _history_notes(unread: pd.DataFrame, reason: pd.Series, index: pd.Index) -> 
     tabs = named["tab"] if "tab" in named.columns else pd.Series(None, index=named.index)
     rows = named["src_row"].fillna(named["row"]) if "src_row" in named.columns else named["row"]
     days = named["date"].dt.strftime("%Y-%m-%d").fillna("")
-    texts = [f"{_address(t, int(r), int(c), d)} {_shown(v)}: {e}" for t, r, c, d, v, e in zip(
-        tabs, rows, named["col"], days, named["raw"], named["reason"], strict=True)]
+    texts = [
+        f"{_address(t, int(r), int(c), d)} {_shown(v)}: {e}"
+        for t, r, c, d, v, e in zip(
+            tabs, rows, named["col"], days, named["raw"], named["reason"], strict=True
+        )
+    ]
     notes = pd.Series(texts, index=named["row"].to_numpy(), dtype=object)
     notes = _joined_per_row(notes)
     more = bad.groupby("row").size() - CELLS_PER_NOTE
@@ -490,12 +551,25 @@ def _judge(f: pd.DataFrame, today: np.datetime64, job: Job, where: Where) -> pd.
         stale = age > _floats(f["cadence_days"]) * job.kpi.stale_factor
     has_rule = ~np.isnan(warning) | ~np.isnan(critical) | ~np.isnan(_floats(f["max_change"]))
     status = np.select(
-        [f["error"].to_numpy(dtype=object) != "", crit, warn | sudden, stale, np.isnan(v),
-         ~has_rule],
+        [
+            f["error"].to_numpy(dtype=object) != "",
+            crit,
+            warn | sudden,
+            stale,
+            np.isnan(v),
+            ~has_rule,
+        ],
         [st.ERROR, st.CRITICAL, st.WARNING, st.STALE, st.NO_DATA, st.NO_THRESHOLD],
-        default=st.OK)
-    f = f.assign(status=status, change=change, sudden=sudden, stale=stale, age_days=age,
-                 breach=np.select([crit, warn], ["critical", "warning"], default=""))
+        default=st.OK,
+    )
+    f = f.assign(
+        status=status,
+        change=change,
+        sudden=sudden,
+        stale=stale,
+        age_days=age,
+        breach=np.select([crit, warn], ["critical", "warning"], default=""),
+    )
     return f.assign(note=_notes(f, better, job, where))
 
 
@@ -508,8 +582,9 @@ def _days(column: pd.Series) -> npt.NDArray[np.datetime64]:
     return column.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
 
 
-def _change(value: Floats, previous: Floats, better: Floats,
-            max_change: Floats) -> tuple[Floats, Bools]:
+def _change(
+    value: Floats, previous: Floats, better: Floats, max_change: Floats
+) -> tuple[Floats, Bools]:
     """Relative change against the previous point, and whether it is a sudden-change breach.
 
     From 0 the relative change is undefined (NaN; 0 if still 0), and any move the bad way
@@ -614,11 +689,13 @@ def _notes(f: pd.DataFrame, better: Floats, job: Job, where: Where) -> Objects:
         _target_note(f, better, units),
         np.where(undated & (value != ""), "no dated value, so staleness is not checked", ""),
     ]
-    note = np.array(["; ".join(filter(None, texts)) for texts in zip(*parts, strict=True)],
-                    dtype=object)
+    note = np.array(
+        ["; ".join(filter(None, texts)) for texts in zip(*parts, strict=True)], dtype=object
+    )
     log = f" or in the {job.tabs.kpi_log!r} tab" if job.tabs.kpi_log else ""
-    note[status == st.NO_DATA] = (f"no value yet: add one in a dated column, in "
-                                  f"{where.headers['current']}{log}")
+    note[status == st.NO_DATA] = (
+        f"no value yet: add one in a dated column, in {where.headers['current']}{log}"
+    )
     errors = status == st.ERROR
     note[errors] = f["error"].to_numpy(dtype=object)[errors]
     return note
@@ -629,11 +706,16 @@ def _head(f: pd.DataFrame, value: Objects, units: Objects) -> Objects:
     breach = f["breach"].to_numpy(dtype=object)
     rows = np.flatnonzero(breach != "")
     sign = np.where(f["direction"].to_numpy(dtype=object)[rows] == "lower", ">", "<")
-    limit = np.where(breach[rows] == "critical", _floats(f["critical"])[rows],
-                     _floats(f["warning"])[rows])
+    limit = np.where(
+        breach[rows] == "critical", _floats(f["critical"])[rows], _floats(f["warning"])[rows]
+    )
     out = value.copy()
-    out[rows] = [f"{v} {s} {b} {t}" for v, s, b, t in zip(
-        value[rows], sign, breach[rows], fmt_column(limit, units[rows]), strict=True)]
+    out[rows] = [
+        f"{v} {s} {b} {t}"
+        for v, s, b, t in zip(
+            value[rows], sign, breach[rows], fmt_column(limit, units[rows]), strict=True
+        )
+    ]
     return out
 
 
@@ -645,30 +727,44 @@ def _change_note(f: pd.DataFrame, units: Objects) -> Objects:
     since = np.datetime_as_string(_days(f["previous_date"])[rows], unit="D").tolist()
     moves = percent_column(_floats(f["change"])[rows])
     from_zero = ((previous == 0) & (value != 0)).tolist()
-    texts = np.array([f"{'up' if v > 0 else 'down'} from 0 on {d}" if zero else f"{m} since {d}"
-                      for v, d, m, zero in zip(value.tolist(), since, moves, from_zero,
-                                               strict=True)], dtype=object)
+    texts = np.array(
+        [
+            f"{'up' if v > 0 else 'down'} from 0 on {d}" if zero else f"{m} since {d}"
+            for v, d, m, zero in zip(value.tolist(), since, moves, from_zero, strict=True)
+        ],
+        dtype=object,
+    )
     sudden = f["sudden"].to_numpy(dtype=bool)[rows]
     limits = _floats(f["max_change"])[rows][sudden].tolist()
     was = _was(previous[sudden], units[sudden])
-    texts[sudden] = [f"{t}{w}, more than the {m * 100:g} % max change"
-                     for t, w, m in zip(texts[sudden], was, limits, strict=True)]
+    texts[sudden] = [
+        f"{t}{w}, more than the {m * 100:g} % max change"
+        for t, w, m in zip(texts[sudden], was, limits, strict=True)
+    ]
     return _texts(len(f), rows, texts.tolist())
 
 
 def _was(previous: Floats, units: Objects) -> list[str]:
     """`` (was 412)`` for a sudden change; nothing when it was 0 ("up from 0" says so)."""
-    return [f" (was {p})" if nonzero else "" for p, nonzero in zip(
-        fmt_column(previous, units), (previous != 0).tolist(), strict=True)]
+    return [
+        f" (was {p})" if nonzero else ""
+        for p, nonzero in zip(fmt_column(previous, units), (previous != 0).tolist(), strict=True)
+    ]
 
 
 def _stale_note(f: pd.DataFrame, factor: float) -> Objects:
     """``no new value for 24 days (since 2026-11-02; stale after 10.5)``."""
     rows = np.flatnonzero(f["stale"].to_numpy(dtype=bool))
     since = np.datetime_as_string(_days(f["date"])[rows], unit="D")
-    texts = [f"no new value for {age:.0f} days (since {day}; stale after {days * factor:g})"
-             for age, day, days in zip(_floats(f["age_days"])[rows].tolist(), since,
-                                       _floats(f["cadence_days"])[rows].tolist(), strict=True)]
+    texts = [
+        f"no new value for {age:.0f} days (since {day}; stale after {days * factor:g})"
+        for age, day, days in zip(
+            _floats(f["age_days"])[rows].tolist(),
+            since,
+            _floats(f["cadence_days"])[rows].tolist(),
+            strict=True,
+        )
+    ]
     return _texts(len(f), rows, texts)
 
 
@@ -678,6 +774,8 @@ def _target_note(f: pd.DataFrame, better: Floats, units: Objects) -> Objects:
     rows = np.flatnonzero(~np.isnan(target) & ~np.isnan(value))
     met = better[rows] * value[rows] >= better[rows] * target[rows]
     verdict = np.select([np.isnan(better[rows]), met], ["", " met"], default=" not met")
-    texts = [f"target {t}{w}" for t, w in zip(fmt_column(target[rows], units[rows]), verdict,
-                                                strict=True)]
+    texts = [
+        f"target {t}{w}"
+        for t, w in zip(fmt_column(target[rows], units[rows]), verdict, strict=True)
+    ]
     return _texts(len(f), rows, texts)

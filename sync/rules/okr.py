@@ -42,8 +42,12 @@ from sync.config import Job
 from sync.rules import status as st
 
 EPS = 1e-9  # a figure exactly on a boundary (progress 1.0, expected - margin) counts as reaching it
-KINDS: Mapping[str, str] = {"committed": "committed", "aspirational": "aspirational",
-                            "stretch": "aspirational", "": "aspirational"}
+KINDS: Mapping[str, str] = {
+    "committed": "committed",
+    "aspirational": "aspirational",
+    "stretch": "aspirational",
+    "": "aspirational",
+}
 # Google's grading bands, on the score rounded to tenths: 0.7-1.0 green, 0.4-0.6 yellow.
 GREEN_BAND, YELLOW_BAND = 0.7, 0.4
 FIGURES = ("start", "target", "current", "kpi")  # a row with any of these is a key result
@@ -92,10 +96,16 @@ class OkrResult:
     ended: bool = False  # the cycle is over: scores are final
 
 
-def evaluate_okrs(krs: pd.DataFrame, kpi_values: Mapping[str, float], now: dt.datetime,
-                  job: Job, positions: Mapping[str, int], *,
-                  kpi_directions: Mapping[str, str] | None = None,
-                  ambiguous_kpis: Collection[str] = ()) -> OkrResult:
+def evaluate_okrs(
+    krs: pd.DataFrame,
+    kpi_values: Mapping[str, float],
+    now: dt.datetime,
+    job: Job,
+    positions: Mapping[str, int],
+    *,
+    kpi_directions: Mapping[str, str] | None = None,
+    ambiguous_kpis: Collection[str] = (),
+) -> OkrResult:
     """Progress, expected progress, status (and, after the cycle, score) of every key result
     and objective. ``kpi_values`` and ``kpi_directions`` (``higher``/``lower``) are keyed by
     KPI name (matched ignoring case and spacing); ``positions`` are the tab's 1-based
@@ -104,9 +114,11 @@ def evaluate_okrs(krs: pd.DataFrame, kpi_values: Mapping[str, float], now: dt.da
     local = now.astimezone(job.tz)
     notes = _Notes(krs.index, positions, job.columns)
     directions = kpi_directions or {}
-    kpis = _Kpis(dict(zip(name_keys(kpi_values), kpi_values.values(), strict=True)),
-                 dict(zip(name_keys(directions), directions.values(), strict=True)),
-                 frozenset(name_keys(ambiguous_kpis)))
+    kpis = _Kpis(
+        dict(zip(name_keys(kpi_values), kpi_values.values(), strict=True)),
+        dict(zip(name_keys(directions), directions.values(), strict=True)),
+        frozenset(name_keys(ambiguous_kpis)),
+    )
     frame = _progress(_read(krs, notes, kpis, job, cycle), notes)
     frame = _judge(frame, notes.errors.reindex(frame.index), job, cycle, local)
     ended = cycle.ended(local.date())
@@ -125,42 +137,60 @@ class _Kpis:
 # -- reading the cells ------------------------------------------------------------------------
 
 
-def _read(krs: pd.DataFrame, notes: _Notes, kpis: _Kpis, job: Job,
-          cycle: Cycle) -> pd.DataFrame:
+def _read(krs: pd.DataFrame, notes: _Notes, kpis: _Kpis, job: Job, cycle: Cycle) -> pd.DataFrame:
     """The key-result rows with every cell read; unreadable cells noted, row by row."""
     col = _columns(krs)
     objective, key_result, keep = _layout(col, notes)
-    milestone = (is_flag_like(col("current")) | is_flag_like(col("target"))
-                 | is_flag_like(col("start"))).to_numpy(dtype=bool)
+    milestone = (
+        is_flag_like(col("current")) | is_flag_like(col("target")) | is_flag_like(col("start"))
+    ).to_numpy(dtype=bool)
     value, higher, linked = _current(col, notes, milestone, kpis, job)
     weight = notes.numbers(col("weight"), "weight", job)
     notes.add(weight.to_numpy() < 0, "weight", "expected zero or more", col("weight"))
     due = parse_dates(col("due"))
     notes.add(due["error"].notna(), "due", due["error"], col("due"))
     due_date = due["value"].dt.normalize()
-    notes.add(due_date < pd.Timestamp(cycle.start), "due",
-              f"before the cycle starts ({cycle.start})", col("due"))
+    notes.add(
+        due_date < pd.Timestamp(cycle.start),
+        "due",
+        f"before the cycle starts ({cycle.start})",
+        col("due"),
+    )
     kind = pd.Series(_texts(col("kind")), index=krs.index).str.casefold().map(KINDS)
     notes.add(kind.isna(), "kind", "expected committed or aspirational", col("kind"))
     number_cells = ~pd.Series(milestone, index=krs.index)
     blank_start = _texts(col("start")) == ""
-    notes.add(~milestone & (_texts(col("target")) == ""), "target",
-              "empty: a key result needs a target", None)
-    frame = pd.DataFrame({
-        "objective": objective, "key_result": key_result, "owner": _texts(col("owner")),
-        "confidence": [_shown(c) for c in col("confidence")],
-        "kind": kind.fillna("aspirational"),
-        "start": notes.numbers(col("start").where(number_cells), "start", job),
-        "target": notes.numbers(col("target").where(number_cells), "target", job),
-        "value": value, "milestone": milestone, "kpi": linked, "higher": higher,
-        "weight": weight.fillna(1.0).clip(lower=0), "due": due_date,
-        "blank_start": blank_start,
-    }, index=krs.index)
+    notes.add(
+        ~milestone & (_texts(col("target")) == ""),
+        "target",
+        "empty: a key result needs a target",
+        None,
+    )
+    frame = pd.DataFrame(
+        {
+            "objective": objective,
+            "key_result": key_result,
+            "owner": _texts(col("owner")),
+            "confidence": [_shown(c) for c in col("confidence")],
+            "kind": kind.fillna("aspirational"),
+            "start": notes.numbers(col("start").where(number_cells), "start", job),
+            "target": notes.numbers(col("target").where(number_cells), "target", job),
+            "value": value,
+            "milestone": milestone,
+            "kpi": linked,
+            "higher": higher,
+            "weight": weight.fillna(1.0).clip(lower=0),
+            "due": due_date,
+            "blank_start": blank_start,
+        },
+        index=krs.index,
+    )
     return frame[keep]
 
 
-def _layout(col: Callable[[str], pd.Series], notes: _Notes) -> tuple[
-        np.ndarray, np.ndarray, np.ndarray]:
+def _layout(
+    col: Callable[[str], pd.Series], notes: _Notes
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Objectives filled down (blank or merged cells), and which rows are key results.
 
     A row with no key result and no figures (start, target, current, KPI) is skipped: the
@@ -173,13 +203,12 @@ def _layout(col: Callable[[str], pd.Series], notes: _Notes) -> tuple[
     figures = np.logical_or.reduce([_texts(col(c)) != "" for c in FIGURES])
     nameless = (key_result == "") & figures
     keep = (key_result != "") | nameless
-    notes.add(keep & (objective == ""), "key_result", "no objective above it",
-              col("key_result"))
-    notes.add(nameless, "key_result", "empty, but the row has figures: name the key result",
-              None)
+    notes.add(keep & (objective == ""), "key_result", "no objective above it", col("key_result"))
+    notes.add(nameless, "key_result", "empty, but the row has figures: name the key result", None)
     named = keep & (key_result != "") & (objective != "")
-    key = pd.Series([f"{o.casefold()}\n{k.casefold()}" for o, k in zip(objective, key_result,
-                                                                          strict=True)])[named]
+    key = pd.Series(
+        [f"{o.casefold()}\n{k.casefold()}" for o, k in zip(objective, key_result, strict=True)]
+    )[named]
     repeated = key.duplicated()
     if repeated.any():
         rows = notes.errors.index
@@ -187,13 +216,15 @@ def _layout(col: Callable[[str], pd.Series], notes: _Notes) -> tuple[
         again = pd.Series(False, index=rows)
         again.iloc[key.index[repeated.to_numpy()]] = True
         where = "also on row " + key[repeated].map(first).astype(str) + " of its objective"
-        notes.add(again, "key_result", pd.Series(where.to_numpy(), index=rows[again]),
-                  col("key_result"))
+        notes.add(
+            again, "key_result", pd.Series(where.to_numpy(), index=rows[again]), col("key_result")
+        )
     return objective, key_result, keep
 
 
-def _current(col: Callable[[str], pd.Series], notes: _Notes, milestone: np.ndarray,
-             kpis: _Kpis, job: Job) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+def _current(
+    col: Callable[[str], pd.Series], notes: _Notes, milestone: np.ndarray, kpis: _Kpis, job: Job
+) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """The current value (typed, a milestone's 0/1, or the linked KPI's), whether higher is
     better (the linked KPI's direction, else higher) and the linked KPI's name."""
     linked = _texts(col("kpi"))
@@ -206,8 +237,12 @@ def _current(col: Callable[[str], pd.Series], notes: _Notes, milestone: np.ndarr
     twice = np.array([k in kpis.ambiguous for k in key], dtype=bool)
     known = np.array([k in kpis.values for k in key], dtype=bool) | twice
     notes.add((linked != "") & ~known, "kpi", "no such KPI on the KPIs tab", col("kpi"))
-    notes.add((linked != "") & twice, "kpi", "that KPI name is on several rows of the KPIs tab",
-              col("kpi"))
+    notes.add(
+        (linked != "") & twice,
+        "kpi",
+        "that KPI name is on several rows of the KPIs tab",
+        col("kpi"),
+    )
     from_kpi = np.array([kpis.values.get(k, np.nan) for k in key], dtype=np.float64)
     value = value.where(linked == "", from_kpi)
     higher = np.array([kpis.directions.get(k, "") != "lower" for k in key], dtype=bool)
@@ -226,8 +261,13 @@ def _progress(f: pd.DataFrame, notes: _Notes) -> pd.DataFrame:
     higher = f["higher"].to_numpy(dtype=bool)
     no_start = numeric & f["blank_start"].to_numpy(dtype=bool)
     decreasing = no_start & ~np.isnan(t) & (~higher | (t <= 0) | (v > t))
-    notes.add(_on(f, decreasing), "start", "empty, and the key result looks decreasing "
-              "(target below its current value or its KPI's direction): fill in Start", None)
+    notes.add(
+        _on(f, decreasing),
+        "start",
+        "empty, and the key result looks decreasing "
+        "(target below its current value or its KPI's direction): fill in Start",
+        None,
+    )
     start = np.where(numeric, np.where(no_start, 0.0, s), np.nan)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         span = t - start
@@ -239,12 +279,14 @@ def _progress(f: pd.DataFrame, notes: _Notes) -> pd.DataFrame:
     held = np.where(higher, v >= t, v <= t)
     raw = np.where(maintain, held.astype(np.float64), np.where(numeric, ratio, v))
     raw = np.where(np.isnan(raw), 0.0, raw)
-    return f.drop(columns="blank_start").assign(start=start, maintain=maintain, progress=raw,
-                                                clamped=raw.clip(0.0, 1.0))
+    return f.drop(columns="blank_start").assign(
+        start=start, maintain=maintain, progress=raw, clamped=raw.clip(0.0, 1.0)
+    )
 
 
-def _judge(f: pd.DataFrame, errors: pd.Series, job: Job, cycle: Cycle,
-           now: dt.datetime) -> pd.DataFrame:
+def _judge(
+    f: pd.DataFrame, errors: pd.Series, job: Job, cycle: Cycle, now: dt.datetime
+) -> pd.DataFrame:
     """Expected progress and status; after the cycle, the score and its band instead."""
     error = (errors != "").to_numpy(dtype=bool)
     maintain = f["maintain"].to_numpy(dtype=bool)
@@ -259,9 +301,15 @@ def _judge(f: pd.DataFrame, errors: pd.Series, job: Job, cycle: Cycle,
         score = np.full(len(f), np.nan)
         status = _paced(progress, expected, error, job)
         held = progress >= 1
-        status = np.where(maintain, np.select(
-            [error, held & (elapsed >= 1), held], [st.ERROR, st.DONE, st.ON_TRACK],
-            default=st.OFF_TRACK), status)
+        status = np.where(
+            maintain,
+            np.select(
+                [error, held & (elapsed >= 1), held],
+                [st.ERROR, st.DONE, st.ON_TRACK],
+                default=st.OFF_TRACK,
+            ),
+            status,
+        )
     f = f.assign(expected=expected, score=score, status=status.astype(object), error=errors)
     return f.assign(note=_kr_notes(f))
 
@@ -275,13 +323,18 @@ def _elapsed(due: pd.Series, cycle: Cycle, now: dt.datetime) -> np.ndarray:
     return np.clip(gone.astype(np.float64), 0.0, 1.0)
 
 
-def _paced(progress: np.ndarray, expected: np.ndarray, error: np.ndarray,
-           job: Job) -> np.ndarray:
+def _paced(progress: np.ndarray, expected: np.ndarray, error: np.ndarray, job: Job) -> np.ndarray:
     """SPEC §3: DONE at 100 %, else ON TRACK / AT RISK / OFF TRACK by the margin behind pace."""
     return np.select(
-        [error, progress >= 1 - EPS, progress >= expected - job.okr.on_track_margin - EPS,
-         progress >= expected - job.okr.at_risk_margin - EPS],
-        [st.ERROR, st.DONE, st.ON_TRACK, st.AT_RISK], default=st.OFF_TRACK).astype(object)
+        [
+            error,
+            progress >= 1 - EPS,
+            progress >= expected - job.okr.on_track_margin - EPS,
+            progress >= expected - job.okr.at_risk_margin - EPS,
+        ],
+        [st.ERROR, st.DONE, st.ON_TRACK, st.AT_RISK],
+        default=st.OFF_TRACK,
+    ).astype(object)
 
 
 def _score(clamped: np.ndarray) -> np.ndarray:
@@ -294,7 +347,9 @@ def _banded(score: np.ndarray, error: np.ndarray) -> np.ndarray:
     0.0-0.3 OFF TRACK (red)."""
     return np.select(
         [error, score >= 1, score >= GREEN_BAND - EPS, score >= YELLOW_BAND - EPS],
-        [st.ERROR, st.DONE, st.ON_TRACK, st.AT_RISK], default=st.OFF_TRACK).astype(object)
+        [st.ERROR, st.DONE, st.ON_TRACK, st.AT_RISK],
+        default=st.OFF_TRACK,
+    ).astype(object)
 
 
 # -- notes ------------------------------------------------------------------------------------
@@ -304,10 +359,20 @@ def _kr_notes(f: pd.DataFrame) -> list[str]:
     """What a manager needs beside the progress bar: the figures, the due date, the score.
 
     One string per key result (formatting, not computing: a plain pass over the rows)."""
-    columns = ["value", "start", "target", "milestone", "maintain", "higher", "kpi", "due",
-               "score", "status", "error"]
-    return [_kr_note({str(k): v for k, v in r.items()})
-            for r in f[columns].to_dict("records")]
+    columns = [
+        "value",
+        "start",
+        "target",
+        "milestone",
+        "maintain",
+        "higher",
+        "kpi",
+        "due",
+        "score",
+        "status",
+        "error",
+    ]
+    return [_kr_note({str(k): v for k, v in r.items()}) for r in f[columns].to_dict("records")]
 
 
 def _kr_note(r: Mapping[str, Any]) -> str:
@@ -321,8 +386,7 @@ def _kr_note(r: Mapping[str, Any]) -> str:
     elif r["maintain"]:
         higher = bool(r["higher"])
         held = "held" if (value >= target if higher else value <= target) else "not held"
-        text = (f"{_figure(value)}, {held} at or {'above' if higher else 'below'} "
-                f"{_figure(target)}")
+        text = f"{_figure(value)}, {held} at or {'above' if higher else 'below'} {_figure(target)}"
     else:
         text = f"{_figure(value)} (from {_figure(float(r['start']))} to {_figure(target)})"
     if kpi and not np.isnan(value):
@@ -356,8 +420,9 @@ def _objectives(krs: pd.DataFrame, job: Job, ended: bool) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         share = w / w_sum[codes]  # normalised first, so tiny weights cannot underflow
         progress = np.where(w_sum > 0, total(clamped * share), total(clamped * ok) / readable)
-        expected = np.where(w_sum > 0, total(expected_kr * share),
-                            total(expected_kr * ok) / readable)
+        expected = np.where(
+            w_sum > 0, total(expected_kr * share), total(expected_kr * ok) / readable
+        )
     progress, expected = np.nan_to_num(progress), np.nan_to_num(expected)
     none_ok = readable == 0
     if ended:
@@ -369,11 +434,18 @@ def _objectives(krs: pd.DataFrame, job: Job, ended: bool) -> pd.DataFrame:
         not_done = total((ok & (status != st.DONE)) * 1.0) > 0
         verdict = np.where((verdict == st.DONE) & not_done, st.ON_TRACK, verdict)
     first = np.unique(codes, return_index=True)[1] if n else np.array([], dtype=int)
-    out = pd.DataFrame({"objective": np.asarray(names, dtype=object),
-                        "row": named.index.to_numpy()[first].astype(int),
-                        "count": count.astype(int), "errors": (count - readable).astype(int),
-                        "progress": progress, "expected": expected, "score": score,
-                        "status": verdict.astype(object)})
+    out = pd.DataFrame(
+        {
+            "objective": np.asarray(names, dtype=object),
+            "row": named.index.to_numpy()[first].astype(int),
+            "count": count.astype(int),
+            "errors": (count - readable).astype(int),
+            "progress": progress,
+            "expected": expected,
+            "score": score,
+            "status": verdict.astype(object),
+        }
+    )
     return out.assign(note=_objective_notes(out, codes, named))
 
 
@@ -388,14 +460,17 @@ def _objective_notes(objs: pd.DataFrame, codes: np.ndarray, krs: pd.DataFrame) -
         rank = st.rank(st.OKR_ORDER, status)
         if int(code) not in weakest or rank < weakest[int(code)][0]:
             weakest[int(code)] = (rank, name, status)
-    return [_objective_note(int(count), int(errors), float(score), left_out.get(i, []),
-                            weakest.get(i))
-            for i, (count, errors, score) in enumerate(zip(
-                objs["count"], objs["errors"], objs["score"], strict=True))]
+    return [
+        _objective_note(int(count), int(errors), float(score), left_out.get(i, []), weakest.get(i))
+        for i, (count, errors, score) in enumerate(
+            zip(objs["count"], objs["errors"], objs["score"], strict=True)
+        )
+    ]
 
 
-def _objective_note(count: int, errors: int, score: float, left_out: list[str],
-                    weakest: tuple[int, str, str] | None) -> str:
+def _objective_note(
+    count: int, errors: int, score: float, left_out: list[str], weakest: tuple[int, str, str] | None
+) -> str:
     names = ", ".join(left_out)
     if errors == count:
         return f"every key result is ERROR, nothing to roll up: {names}"
@@ -414,10 +489,12 @@ def _objective_note(count: int, errors: int, score: float, left_out: list[str],
 
 def _columns(frame: pd.DataFrame) -> Callable[[str], pd.Series]:
     """A column's raw cells by id, or an all-empty column when the tab lacks it."""
+
     def get(column_id: str) -> pd.Series:
         if column_id in frame.columns:
             return frame[column_id]
         return pd.Series(None, index=frame.index, dtype=object)
+
     return get
 
 
@@ -450,8 +527,9 @@ def _on(frame: pd.DataFrame, mask: np.ndarray) -> pd.Series:
 class _Notes:
     """Per-row ERROR notes that name the cell to fix: ``Current F7 'about 30': not a number``."""
 
-    def __init__(self, index: pd.Index, positions: Mapping[str, int],
-                 headers: Mapping[str, str]) -> None:
+    def __init__(
+        self, index: pd.Index, positions: Mapping[str, int], headers: Mapping[str, str]
+    ) -> None:
         self.positions, self.headers = positions, headers
         self.errors = pd.Series("", index=index, dtype=object)
 
@@ -460,8 +538,13 @@ class _Notes:
         self.add(parsed["error"].notna(), column_id, parsed["error"], raw)
         return parsed["value"].astype("float64")
 
-    def add(self, mask: pd.Series | np.ndarray, column_id: str, why: str | pd.Series,
-            raw: pd.Series | None) -> None:
+    def add(
+        self,
+        mask: pd.Series | np.ndarray,
+        column_id: str,
+        why: str | pd.Series,
+        raw: pd.Series | None,
+    ) -> None:
         """Note ``why`` on every row of ``mask`` (a Series, or an array over every row);
         only those rows are looped over."""
         if isinstance(mask, np.ndarray):
@@ -472,9 +555,11 @@ class _Notes:
             return
         header = self.headers.get(column_id, column_id)
         reasons = why.reindex(rows) if isinstance(why, pd.Series) else pd.Series(why, index=rows)
-        texts = [f"{header} {self._cell(column_id, int(r))}"
-                 f"{'' if raw is None else ' ' + _quoted(raw.at[r])}: {reason}"
-                 for r, reason in zip(rows, reasons, strict=True)]
+        texts = [
+            f"{header} {self._cell(column_id, int(r))}"
+            f"{'' if raw is None else ' ' + _quoted(raw.at[r])}: {reason}"
+            for r, reason in zip(rows, reasons, strict=True)
+        ]
         notes = pd.Series(texts, index=rows, dtype=object)
         old = self.errors.reindex(rows)
         self.errors.loc[rows] = np.where(old == "", notes, old + "; " + notes)

@@ -32,14 +32,31 @@ OKR_ALERTING: Final = frozenset({ERROR, OFF_TRACK})
 
 # Severity for comparing an alerting status with the one last mailed (higher is worse).
 SEVERITY: Final[dict[str, int]] = {
-    OK: 0, DONE: 0, ON_TRACK: 0, NO_THRESHOLD: 0, NO_DATA: 0, AT_RISK: 0,
-    STALE: 1, WARNING: 2, OFF_TRACK: 2, CRITICAL: 3, ERROR: 4,
+    OK: 0,
+    DONE: 0,
+    ON_TRACK: 0,
+    NO_THRESHOLD: 0,
+    NO_DATA: 0,
+    AT_RISK: 0,
+    STALE: 1,
+    WARNING: 2,
+    OFF_TRACK: 2,
+    CRITICAL: 3,
+    ERROR: 4,
 }
 
 COLOURS: Final[dict[str, Colour]] = {
-    OK: "green", DONE: "green", ON_TRACK: "green",
-    WARNING: "amber", AT_RISK: "amber", STALE: "amber", NO_THRESHOLD: "grey", NO_DATA: "grey",
-    CRITICAL: "red", OFF_TRACK: "red", ERROR: "red",
+    OK: "green",
+    DONE: "green",
+    ON_TRACK: "green",
+    WARNING: "amber",
+    AT_RISK: "amber",
+    STALE: "amber",
+    NO_THRESHOLD: "grey",
+    NO_DATA: "grey",
+    CRITICAL: "red",
+    OFF_TRACK: "red",
+    ERROR: "red",
 }
 
 

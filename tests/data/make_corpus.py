@@ -69,11 +69,13 @@ class Defect:
 CORPUS: dict[str, Defect] = {}
 
 
-def defect(shows: str, *, code: int, expect: Sequence[str] = (),
-           big: bool = False) -> Callable[[Builder], Builder]:
+def defect(
+    shows: str, *, code: int, expect: Sequence[str] = (), big: bool = False
+) -> Callable[[Builder], Builder]:
     def register(build: Builder) -> Builder:
         CORPUS[build.__name__] = Defect(build.__name__, shows, build, code, tuple(expect), big)
         return build
+
     return register
 
 
@@ -88,8 +90,11 @@ def okrs(*rows: list[Any], head: list[Any] | None = None) -> Grid:
     return [list(head or OKR_HEAD), *(list(r) for r in rows or OKR_ROWS)]
 
 
-def save(path: Path, tabs: Mapping[str, Grid | None] | None = None,
-         edit: Callable[[Workbook], None] | None = None) -> None:
+def save(
+    path: Path,
+    tabs: Mapping[str, Grid | None] | None = None,
+    edit: Callable[[Workbook], None] | None = None,
+) -> None:
     """Tabs from grids (None: a tab with no cells), in order; ``edit`` touches up the rest."""
     book = openpyxl.Workbook()
     book.remove(book.worksheets[0])
@@ -104,8 +109,14 @@ def save(path: Path, tabs: Mapping[str, Grid | None] | None = None,
 
 def kpi(name: Any, *values: Any, **columns: Any) -> list[Any]:
     """A KPI row: name, then Owner..Cadence from ``columns``, then the weekly values."""
-    fixed = {"Owner": "", "Unit": "", "Direction": "higher", "Warning": 480, "Critical": 450,
-             "Cadence": "weekly"}
+    fixed = {
+        "Owner": "",
+        "Unit": "",
+        "Direction": "higher",
+        "Warning": 480,
+        "Critical": 450,
+        "Cadence": "weekly",
+    }
     fixed.update({k.replace("_", " ").capitalize(): v for k, v in columns.items()})
     return [name, *(fixed[h] for h in KPI_HEAD[1:7]), *(values or (515, 500, 490))]
 
@@ -132,21 +143,29 @@ def shared_strings(path: Path, sheet: int, texts: Mapping[str, str]) -> None:
         files = {n: z.read(n).decode() for n in z.namelist()}
     sheet_text = files[sheet_xml(sheet)]
     for i, ref in enumerate(texts):
-        sheet_text, n = re.subn(rf'<c r="{ref}" t="inlineStr"><is><t>.*?</t></is></c>',
-                                f'<c r="{ref}" t="s"><v>{i}</v></c>', sheet_text)
+        sheet_text, n = re.subn(
+            rf'<c r="{ref}" t="inlineStr"><is><t>.*?</t></is></c>',
+            f'<c r="{ref}" t="s"><v>{i}</v></c>',
+            sheet_text,
+        )
         assert n == 1, f"no text in {ref}"
     files[sheet_xml(sheet)] = sheet_text
     items = "".join(f"<si><t>{t}</t></si>" for t in texts.values())
     files["xl/sharedStrings.xml"] = (
         '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-        f'count="{len(texts)}" uniqueCount="{len(texts)}">{items}</sst>')
+        f'count="{len(texts)}" uniqueCount="{len(texts)}">{items}</sst>'
+    )
     files["xl/_rels/workbook.xml.rels"] = files["xl/_rels/workbook.xml.rels"].replace(
-        "</Relationships>", '<Relationship Type="http://schemas.openxmlformats.org/'
+        "</Relationships>",
+        '<Relationship Type="http://schemas.openxmlformats.org/'
         'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml" '
-        'Id="rIdStrings" /></Relationships>')
+        'Id="rIdStrings" /></Relationships>',
+    )
     files["[Content_Types].xml"] = files["[Content_Types].xml"].replace(
-        "</Types>", '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
-        'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml" /></Types>')
+        "</Types>",
+        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml" /></Types>',
+    )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in files.items():
             z.writestr(name, data)
@@ -197,14 +216,20 @@ def headers_only(path: Path) -> None:
     save(path, {"KPIs": [KPI_HEAD], "OKRs": [OKR_HEAD]})
 
 
-@defect("a title and a blank row above the header", code=2,
-        expect=["tab 'KPIs': no column 'KPI' in row 1", "Team KPIs"])
+@defect(
+    "a title and a blank row above the header",
+    code=2,
+    expect=["tab 'KPIs': no column 'KPI' in row 1", "Team KPIs"],
+)
 def header_below_a_title(path: Path) -> None:
     save(path, {"KPIs": [["Team KPIs — Q4 2026"], [], *kpis()], "OKRs": okrs()})
 
 
-@defect("row 1 left empty, the header on row 2", code=2,
-        expect=["tab 'OKRs': no column 'Objective' or 'Key result' in row 1 (found nothing)"])
+@defect(
+    "row 1 left empty, the header on row 2",
+    code=2,
+    expect=["tab 'OKRs': no column 'Objective' or 'Key result' in row 1 (found nothing)"],
+)
 def header_on_row_2(path: Path) -> None:
     save(path, {"KPIs": kpis(), "OKRs": [[], *okrs()]})
 
@@ -215,8 +240,11 @@ def headers_in_odd_case(path: Path) -> None:
     save(path, {"kpis": kpis(head=head), " okrs ": okrs(head=[h.upper() for h in OKR_HEAD])})
 
 
-@defect("the Warning header twice", code=0,
-        expect=["tab 'KPIs': header 'Warning' appears twice (columns 5 and 11)"])
+@defect(
+    "the Warning header twice",
+    code=0,
+    expect=["tab 'KPIs': header 'Warning' appears twice (columns 5 and 11)"],
+)
 def duplicate_header(path: Path) -> None:
     grid = kpis()
     for i, r in enumerate(grid):
@@ -224,8 +252,11 @@ def duplicate_header(path: Path) -> None:
     save(path, {"KPIs": grid, "OKRs": okrs()})
 
 
-@defect("two Status columns: the first is the sync's, the second is left alone", code=0,
-        expect=["header 'Status' appears twice (columns 11 and 13); the first is used"])
+@defect(
+    "two Status columns: the first is the sync's, the second is left alone",
+    code=0,
+    expect=["header 'Status' appears twice (columns 11 and 13); the first is used"],
+)
 def two_status_columns(path: Path) -> None:
     grid = kpis()
     for i, r in enumerate(grid):
@@ -246,65 +277,124 @@ def hidden_tabs(path: Path) -> None:
     def hide(book: Workbook) -> None:
         book["KPIs"].sheet_state = "hidden"
         book.create_sheet("Secret").sheet_state = "veryHidden"
+
     save(path, edit=hide)
 
 
 @defect("a Status tab full of the user's own notes (it is the sync's, replaced whole)", code=0)
 def status_tab_with_user_content(path: Path) -> None:
-    save(path, {"KPIs": kpis(), "OKRs": okrs(),
-                "Status": [["my notes"], ["=SUM(1,2)", 3], [None, "keep?"]]})
+    save(
+        path,
+        {
+            "KPIs": kpis(),
+            "OKRs": okrs(),
+            "Status": [["my notes"], ["=SUM(1,2)", 3], [None, "keep?"]],
+        },
+    )
 
 
 @defect("a stray value far to the right on row 1000", code=0)
 def stray_value_far_right(path: Path) -> None:
     def stray(book: Workbook) -> None:
         book["KPIs"].cell(row=1000, column=200, value="old scratch")
+
     save(path, edit=stray)
 
 
 @defect("blank rows, rows of spaces and a row with values but no KPI name", code=0)
 def blank_and_nameless_rows(path: Path) -> None:
-    save(path, {"KPIs": kpis(KPI_ROWS[0], [], ["   ", None, "  "], KPI_ROWS[1],
-                             [None, "", "", "", 10, 5, "", 1, 2, 3], [], [], KPI_ROWS[2]),
-                "OKRs": okrs()})
+    save(
+        path,
+        {
+            "KPIs": kpis(
+                KPI_ROWS[0],
+                [],
+                ["   ", None, "  "],
+                KPI_ROWS[1],
+                [None, "", "", "", 10, 5, "", 1, 2, 3],
+                [],
+                [],
+                KPI_ROWS[2],
+            ),
+            "OKRs": okrs(),
+        },
+    )
 
 
 @defect("KPI names that are numbers, booleans and dates", code=0)
 def kpi_names_not_text(path: Path) -> None:
-    save(path, {"KPIs": kpis(kpi(123), kpi(True), kpi(dt.datetime(2026, 1, 1)), kpi(2.5)),
-                "OKRs": okrs()})
+    save(
+        path,
+        {"KPIs": kpis(kpi(123), kpi(True), kpi(dt.datetime(2026, 1, 1)), kpi(2.5)), "OKRs": okrs()},
+    )
 
 
-@defect("the same KPI name twice, differing only in case and spaces", code=1,
-        expect=["is also on row 4", "is also on row 2"])
+@defect(
+    "the same KPI name twice, differing only in case and spaces",
+    code=1,
+    expect=["is also on row 4", "is also on row 2"],
+)
 def duplicate_kpi_names(path: Path) -> None:
-    save(path, {"KPIs": kpis(KPI_ROWS[0], KPI_ROWS[1], kpi("  qualified   LEADS ")),
-                "OKRs": okrs()})
+    save(
+        path, {"KPIs": kpis(KPI_ROWS[0], KPI_ROWS[1], kpi("  qualified   LEADS ")), "OKRs": okrs()}
+    )
 
 
-@defect("a KPI log tab without its Value column", code=2,
-        expect=["tab 'KPI log': no column 'Value' in row 1"])
+@defect(
+    "a KPI log tab without its Value column",
+    code=2,
+    expect=["tab 'KPI log': no column 'Value' in row 1"],
+)
 def kpi_log_without_value_column(path: Path) -> None:
-    save(path, {"KPIs": kpis(), "OKRs": okrs(),
-                "KPI log": [["Date", "KPI", "Amount"], [WEEKS[0], "Uptime", 0.99]]})
+    save(
+        path,
+        {
+            "KPIs": kpis(),
+            "OKRs": okrs(),
+            "KPI log": [["Date", "KPI", "Amount"], [WEEKS[0], "Uptime", 0.99]],
+        },
+    )
 
 
-@defect("a KPI log naming unknown KPIs, values with no name and no date", code=1,
-        expect=["tab 'KPI log' row 3: KPI 'Upptime' is not on the KPIs tab",
-                "tab 'KPI log' row 4: a value with no KPI name"])
+@defect(
+    "a KPI log naming unknown KPIs, values with no name and no date",
+    code=1,
+    expect=[
+        "tab 'KPI log' row 3: KPI 'Upptime' is not on the KPIs tab",
+        "tab 'KPI log' row 4: a value with no KPI name",
+    ],
+)
 def kpi_log_strangers(path: Path) -> None:
-    save(path, {"KPIs": kpis(), "OKRs": okrs(),
-                "KPI log": [["Date", "KPI", "Value"], [WEEKS[2], "Uptime", 0.9991],
-                            [WEEKS[2], "Upptime", 0.5], [WEEKS[2], None, 3],
-                            ["someday", "Qualified leads", 470]]})
+    save(
+        path,
+        {
+            "KPIs": kpis(),
+            "OKRs": okrs(),
+            "KPI log": [
+                ["Date", "KPI", "Value"],
+                [WEEKS[2], "Uptime", 0.9991],
+                [WEEKS[2], "Upptime", 0.5],
+                [WEEKS[2], None, 3],
+                ["someday", "Qualified leads", 470],
+            ],
+        },
+    )
 
 
 @defect("a wide tab: 300 weekly columns of history", code=0)
 def three_hundred_dated_columns(path: Path) -> None:
     days = [WEEKS[2] - dt.timedelta(weeks=w) for w in range(299, -1, -1)]
     head = [*KPI_HEAD[:7], *days]
-    save(path, {"KPIs": [head, *([*r[:7], *[r[9] + (w % 7) for w in range(300)]]
-                                 for r in KPI_ROWS[:1])], "OKRs": okrs()})
+    save(
+        path,
+        {
+            "KPIs": [
+                head,
+                *([*r[:7], *[r[9] + (w % 7) for w in range(300)]] for r in KPI_ROWS[:1]),
+            ],
+            "OKRs": okrs(),
+        },
+    )
 
 
 # -- merged cells -----------------------------------------------------------------------------
@@ -312,14 +402,13 @@ def three_hundred_dated_columns(path: Path) -> None:
 
 @defect("objectives merged down over their key results", code=0)
 def merged_objectives(path: Path) -> None:
-    grid = okrs(OKR_ROWS[0], OKR_ROWS[1], [None, "Ship the referral page", "", 0, 1, 0, None],
-                OKR_ROWS[2])
-    save(path, {"KPIs": kpis(), "OKRs": grid},
-         lambda book: book["OKRs"].merge_cells("A2:A4"))
+    grid = okrs(
+        OKR_ROWS[0], OKR_ROWS[1], [None, "Ship the referral page", "", 0, 1, 0, None], OKR_ROWS[2]
+    )
+    save(path, {"KPIs": kpis(), "OKRs": grid}, lambda book: book["OKRs"].merge_cells("A2:A4"))
 
 
-@defect("a merged title across the header's right end and merged notes in a user column",
-        code=0)
+@defect("a merged title across the header's right end and merged notes in a user column", code=0)
 def merged_cells_in_user_columns(path: Path) -> None:
     def merge(book: Workbook) -> None:
         ws = book["KPIs"]
@@ -327,11 +416,15 @@ def merged_cells_in_user_columns(path: Path) -> None:
         ws.merge_cells("K1:M1")
         ws["K2"] = "one note for two rows"
         ws.merge_cells("K2:K3")
+
     save(path, edit=merge)
 
 
-@defect("two cells of the Status column merged by a person", code=0,
-        expect=["tab 'KPIs': cells K2:K3 were merged; unmerged to write K3"])
+@defect(
+    "two cells of the Status column merged by a person",
+    code=0,
+    expect=["tab 'KPIs': cells K2:K3 were merged; unmerged to write K3"],
+)
 def merged_status_cells(path: Path) -> None:
     def merge(book: Workbook) -> None:
         ws = book["KPIs"]
@@ -339,20 +432,30 @@ def merged_status_cells(path: Path) -> None:
         ws.merge_cells("K2:K3")
         ws["L1"] = "Note"
         ws.merge_cells("L3:M4")
+
     save(path, edit=merge)
 
 
 # -- formulas ---------------------------------------------------------------------------------
 
 
-@defect("formula errors as Excel saves them (#REF!, #DIV/0!, #N/A, #VALUE!, #NAME?)", code=1,
-        expect=["Warning E2 '#REF!'", "J3 (2026-11-16) '#DIV/0!'", "Critical F4 '#NAME?'",
-                "Current F2 '#N/A'", "Target E3 '#VALUE!'"])
+@defect(
+    "formula errors as Excel saves them (#REF!, #DIV/0!, #N/A, #VALUE!, #NAME?)",
+    code=1,
+    expect=[
+        "Warning E2 '#REF!'",
+        "J3 (2026-11-16) '#DIV/0!'",
+        "Critical F4 '#NAME?'",
+        "Current F2 '#N/A'",
+        "Target E3 '#VALUE!'",
+    ],
+)
 def formula_errors(path: Path) -> None:
     def formulas(book: Workbook) -> None:
         ws = book["KPIs"]
         ws["E2"], ws["J3"], ws["F4"] = "=Sheet9!A1", "=1/0", "=NOPE()"
         book["OKRs"]["F2"], book["OKRs"]["E3"] = "=VLOOKUP(1,A:A,2,0)", "=VALUE(A1)"
+
     save(path, edit=formulas)
     cached(path, 1, {"E2": "#REF!", "J3": "#DIV/0!", "F4": "#NAME?"})
     cached(path, 2, {"F2": "#N/A", "E3": "#VALUE!"})
@@ -366,6 +469,7 @@ def formulas_never_calculated(path: Path) -> None:
         for r in (2, 3, 4):
             ws[f"L{r}"] = f"=AVERAGE(H{r}:J{r})"
         ws["J2"] = "=I2-10"  # the newest value itself is a formula, never calculated
+
     save(path, edit=formulas)
 
 
@@ -374,6 +478,7 @@ def formulas_with_cached_results(path: Path) -> None:
     def formulas(book: Workbook) -> None:
         book["KPIs"]["J2"] = "=I2-10"
         book["KPIs"]["E4"] = "=200+100"
+
     save(path, edit=formulas)
     cached(path, 1, {"J2": 490, "E4": 300})
 
@@ -381,11 +486,19 @@ def formulas_with_cached_results(path: Path) -> None:
 # -- dates ------------------------------------------------------------------------------------
 
 
-@defect("dated headers typed as text: ISO, month-first, written out", code=0,
-        expect=["no date shows whether '11/9/2026' is day-first or month-first"])
+@defect(
+    "dated headers typed as text: ISO, month-first, written out",
+    code=0,
+    expect=["no date shows whether '11/9/2026' is day-first or month-first"],
+)
 def header_dates_as_text(path: Path) -> None:
-    save(path, {"KPIs": kpis(head=[*KPI_HEAD[:7], "2026-11-02", "11/9/2026", "16 Nov 2026"]),
-                "OKRs": okrs()})
+    save(
+        path,
+        {
+            "KPIs": kpis(head=[*KPI_HEAD[:7], "2026-11-02", "11/9/2026", "16 Nov 2026"]),
+            "OKRs": okrs(),
+        },
+    )
 
 
 @defect("dated headers as Sheets serial numbers", code=0)
@@ -393,22 +506,37 @@ def header_dates_as_serials(path: Path) -> None:
     save(path, {"KPIs": kpis(head=[*KPI_HEAD[:7], 46328, 46335, 46342]), "OKRs": okrs()})
 
 
-@defect("dated headers both day-first and month-first", code=0,
-        expect=["tab 'KPIs' row 1: dates are written both day-first and month-first"])
+@defect(
+    "dated headers both day-first and month-first",
+    code=0,
+    expect=["tab 'KPIs' row 1: dates are written both day-first and month-first"],
+)
 def header_dates_both_ways(path: Path) -> None:
-    save(path, {"KPIs": kpis(head=[*KPI_HEAD[:7], "02/11/2026", "16/11/2026", "11/17/2026"]),
-                "OKRs": okrs()})
+    save(
+        path,
+        {
+            "KPIs": kpis(head=[*KPI_HEAD[:7], "02/11/2026", "16/11/2026", "11/17/2026"]),
+            "OKRs": okrs(),
+        },
+    )
 
 
-@defect("dated headers that could be read either way", code=0,
-        expect=["no date shows whether '02/11/2026' is day-first or month-first"])
+@defect(
+    "dated headers that could be read either way",
+    code=0,
+    expect=["no date shows whether '02/11/2026' is day-first or month-first"],
+)
 def header_dates_ambiguous(path: Path) -> None:
-    save(path, {"KPIs": kpis(head=[*KPI_HEAD[:7], "02/11/2026", "09/11/2026", "10/11/2026"]),
-                "OKRs": okrs()})
+    save(
+        path,
+        {
+            "KPIs": kpis(head=[*KPI_HEAD[:7], "02/11/2026", "09/11/2026", "10/11/2026"]),
+            "OKRs": okrs(),
+        },
+    )
 
 
-@defect("headers that look like dates but are not (Week 45, Q4, 31/02/2026, 2026-13-45)",
-        code=0)
+@defect("headers that look like dates but are not (Week 45, Q4, 31/02/2026, 2026-13-45)", code=0)
 def header_near_dates(path: Path) -> None:
     grid = kpis()
     for i, r in enumerate(grid):
@@ -416,175 +544,340 @@ def header_near_dates(path: Path) -> None:
     save(path, {"KPIs": grid, "OKRs": okrs()})
 
 
-@defect("dates far away: headers in 1900 and 9999, due and mute dates at the edges", code=1,
-        expect=["Mute until K2 9999-12-31T00:00:00: date out of range",
-                "Due H2 9999-12-31: date out of range",
-                "Due H3 1900-03-01: before the cycle starts (2026-10-01)"])
+@defect(
+    "dates far away: headers in 1900 and 9999, due and mute dates at the edges",
+    code=1,
+    expect=[
+        "Mute until K2 9999-12-31T00:00:00: date out of range",
+        "Due H2 9999-12-31: date out of range",
+        "Due H3 1900-03-01: before the cycle starts (2026-10-01)",
+    ],
+)
 def dates_at_the_edges(path: Path) -> None:
     head = [*KPI_HEAD, "Mute until", dt.datetime(1900, 1, 1), dt.datetime(9999, 12, 31)]
-    rows = [[*r, dt.datetime(9999, 12, 31) if i == 0 else dt.datetime(1900, 1, 2), 1, 2]
-            for i, r in enumerate(KPI_ROWS)]
+    rows = [
+        [*r, dt.datetime(9999, 12, 31) if i == 0 else dt.datetime(1900, 1, 2), 1, 2]
+        for i, r in enumerate(KPI_ROWS)
+    ]
     grid = okrs(head=[*OKR_HEAD, "Due"])
     grid[1].append(dt.datetime(9999, 12, 31))
     grid[2].append(dt.datetime(1900, 3, 1))
     save(path, {"KPIs": [head, *rows], "OKRs": grid})
 
 
-@defect("Mute until and Due typed as text in many forms, some unreadable", code=1,
-        expect=["K3 'next week'", "H3 'end of Q4'"])
+@defect(
+    "Mute until and Due typed as text in many forms, some unreadable",
+    code=1,
+    expect=["K3 'next week'", "H3 'end of Q4'"],
+)
 def mute_and_due_as_text(path: Path) -> None:
     head = [*KPI_HEAD, "Mute until"]
     mutes = ["2026-12-01", "next week", "1 Dec 2026"]
     grid = okrs(head=[*OKR_HEAD, "Due"])
     for r, due in zip(grid[1:], ["31.12.2026", "end of Q4", "12/15/2026"], strict=True):
         r.append(due)
-    save(path, {"KPIs": [head, *([*r, m] for r, m in zip(KPI_ROWS, mutes, strict=True))],
-                "OKRs": grid})
+    save(
+        path,
+        {"KPIs": [head, *([*r, m] for r, m in zip(KPI_ROWS, mutes, strict=True))], "OKRs": grid},
+    )
 
 
-@defect("a KPI log whose dates are text in many forms, one unreadable", code=1,
-        expect=["'KPI log'!A6 'yesterday': not a date"])
+@defect(
+    "a KPI log whose dates are text in many forms, one unreadable",
+    code=1,
+    expect=["'KPI log'!A6 'yesterday': not a date"],
+)
 def kpi_log_dates_as_text(path: Path) -> None:
-    save(path, {"KPIs": kpis(), "OKRs": okrs(),
-                "KPI log": [["Date", "KPI", "Value"], ["2026-11-17", "Uptime", 0.9991],
-                            ["11/18/2026", "Uptime", 0.9992], ["19 Nov 2026", "Uptime", 0.9993],
-                            ["2026-11-18T10:30", "Response time", 230],
-                            ["yesterday", "Response time", 220]]})
+    save(
+        path,
+        {
+            "KPIs": kpis(),
+            "OKRs": okrs(),
+            "KPI log": [
+                ["Date", "KPI", "Value"],
+                ["2026-11-17", "Uptime", 0.9991],
+                ["11/18/2026", "Uptime", 0.9992],
+                ["19 Nov 2026", "Uptime", 0.9993],
+                ["2026-11-18T10:30", "Response time", 230],
+                ["yesterday", "Response time", 220],
+            ],
+        },
+    )
 
 
-@defect("a number beyond 9999-12-31 in a date-formatted user cell (Excel shows ####)", code=2,
-        expect=["cell K2 holds 3000000000 in a date format, beyond 9999-12-31", "nothing was "
-                "written"])
+@defect(
+    "a number beyond 9999-12-31 in a date-formatted user cell (Excel shows ####)",
+    code=2,
+    expect=["cell K2 holds 3000000000 in a date format, beyond 9999-12-31", "nothing was written"],
+)
 def huge_serial_in_a_date_cell(path: Path) -> None:
     def date_cell(book: Workbook) -> None:
         ws = book["KPIs"]
         ws["K1"] = "Reviewed"
         ws["K2"] = 3.0e9
         ws["K2"].number_format = "yyyy-mm-dd"
+
     save(path, edit=date_cell)
 
 
-@defect("a time of day and a duration where numbers belong", code=1,
-        expect=["J2 (2026-11-16) 00:30:00: not a number", "Warning E3 1 day, 6:00:00: not a number",
-                "Current F2 2026-11-01T12:00:00: a date, not a number"])
+@defect(
+    "a time of day and a duration where numbers belong",
+    code=1,
+    expect=[
+        "J2 (2026-11-16) 00:30:00: not a number",
+        "Warning E3 1 day, 6:00:00: not a number",
+        "Current F2 2026-11-01T12:00:00: a date, not a number",
+    ],
+)
 def times_and_durations(path: Path) -> None:
     def times(book: Workbook) -> None:
         ws = book["KPIs"]
         ws["J2"] = dt.time(0, 30)
         ws["E3"] = dt.timedelta(hours=30)
         book["OKRs"]["F2"] = dt.datetime(2026, 11, 1, 12, 0)
+
     save(path, edit=times)
 
 
 # -- numbers ----------------------------------------------------------------------------------
 
 
-@defect("huge numbers: 1e308, -1e308, 10**30, 1e999 as text", code=1,
-        expect=["H4 (2026-11-02) '1e999': not a finite number"])
+@defect(
+    "huge numbers: 1e308, -1e308, 10**30, 1e999 as text",
+    code=1,
+    expect=["H4 (2026-11-02) '1e999': not a finite number"],
+)
 def huge_numbers(path: Path) -> None:
-    save(path, {"KPIs": kpis(kpi("Revenue", 1e308, -1e308, 1e308, warning=1e307, critical=1e306),
-                             kpi("Atoms", 10**30, 10**30, 2 * 10**30, warning=10**29,
-                                 critical=10**28),
-                             kpi("Overflow", "1e999", 1, 2),
-                             kpi("Swing", 1e-308, 1e308, -1e308, max_change=20)),
-                "OKRs": okrs(["Scale", "To the moon", "", 0, 1e308, 1e308, "committed"],
-                             [None, "Down from huge", "", 1e308, 0, -1e308, None])})
+    save(
+        path,
+        {
+            "KPIs": kpis(
+                kpi("Revenue", 1e308, -1e308, 1e308, warning=1e307, critical=1e306),
+                kpi("Atoms", 10**30, 10**30, 2 * 10**30, warning=10**29, critical=10**28),
+                kpi("Overflow", "1e999", 1, 2),
+                kpi("Swing", 1e-308, 1e308, -1e308, max_change=20),
+            ),
+            "OKRs": okrs(
+                ["Scale", "To the moon", "", 0, 1e308, 1e308, "committed"],
+                [None, "Down from huge", "", 1e308, 0, -1e308, None],
+            ),
+        },
+    )
 
 
-@defect("infinities stored as numbers (1E+999, as some exporters write an overflow)", code=2,
-        expect=["tab 'KPIs' cell J2 holds inf, which no spreadsheet can store",
-                "tab 'KPIs' cell E3 holds -inf"])
+@defect(
+    "infinities stored as numbers (1E+999, as some exporters write an overflow)",
+    code=2,
+    expect=[
+        "tab 'KPIs' cell J2 holds inf, which no spreadsheet can store",
+        "tab 'KPIs' cell E3 holds -inf",
+    ],
+)
 def stored_infinities(path: Path) -> None:
-    save(path, {"KPIs": kpis(kpi("Stored inf", 1, 2, 3), kpi("Stored -inf", 1, 2, 3)),
-                "OKRs": okrs()})
-    patch(path, sheet_xml(1), {'<c r="J2" t="n"><v>3</v>': '<c r="J2" t="n"><v>1E+999</v>',
-                               '<c r="E3" t="n"><v>480</v>': '<c r="E3" t="n"><v>-1E+999</v>'})
+    save(
+        path,
+        {"KPIs": kpis(kpi("Stored inf", 1, 2, 3), kpi("Stored -inf", 1, 2, 3)), "OKRs": okrs()},
+    )
+    patch(
+        path,
+        sheet_xml(1),
+        {
+            '<c r="J2" t="n"><v>3</v>': '<c r="J2" t="n"><v>1E+999</v>',
+            '<c r="E3" t="n"><v>480</v>': '<c r="E3" t="n"><v>-1E+999</v>',
+        },
+    )
 
 
-@defect("a number cell holding nan, which no spreadsheet program writes", code=2,
-        expect=["tab 'KPIs' cannot be read"])
+@defect(
+    "a number cell holding nan, which no spreadsheet program writes",
+    code=2,
+    expect=["tab 'KPIs' cannot be read"],
+)
 def stored_nan(path: Path) -> None:
     save(path)
     patch(path, sheet_xml(1), {'<c r="J3" t="n"><v>0.9997</v>': '<c r="J3" t="n"><v>nan</v>'})
 
 
-@defect("NaN and infinities typed as text", code=1,
-        expect=["'NaN': not a", "'inf': not a", "'-Infinity': not a", "'∞': not a"])
+@defect(
+    "NaN and infinities typed as text",
+    code=1,
+    expect=["'NaN': not a", "'inf': not a", "'-Infinity': not a", "'∞': not a"],
+)
 def nan_and_infinities_as_text(path: Path) -> None:
-    save(path, {"KPIs": kpis(kpi("Typed NaN", 1, 2, "NaN"), kpi("Typed inf", 1, 2, "inf"),
-                             kpi("Typed infinity", 1, 2, "-Infinity"),
-                             kpi("Sign", 1, 2, "∞")),
-                "OKRs": okrs()})
+    save(
+        path,
+        {
+            "KPIs": kpis(
+                kpi("Typed NaN", 1, 2, "NaN"),
+                kpi("Typed inf", 1, 2, "inf"),
+                kpi("Typed infinity", 1, 2, "-Infinity"),
+                kpi("Sign", 1, 2, "∞"),
+            ),
+            "OKRs": okrs(),
+        },
+    )
 
 
 @defect("tiny numbers and a negative zero", code=0)
 def tiny_numbers(path: Path) -> None:
-    save(path, {"KPIs": kpis(kpi("Tiny", 5e-324, 1e-300, 2e-300, warning=1e-310, critical=0.0),
-                             kpi("Zero", -0.0, 0.0, -0.0, warning=-0.0, critical=-1,
-                                 max_change=10)),
-                "OKRs": okrs(["Nothing", "From zero to zero", "", -0.0, 0.0, 0.0, None])})
+    save(
+        path,
+        {
+            "KPIs": kpis(
+                kpi("Tiny", 5e-324, 1e-300, 2e-300, warning=1e-310, critical=0.0),
+                kpi("Zero", -0.0, 0.0, -0.0, warning=-0.0, critical=-1, max_change=10),
+            ),
+            "OKRs": okrs(["Nothing", "From zero to zero", "", -0.0, 0.0, 0.0, None]),
+        },
+    )
 
 
-@defect("numbers typed as text the way people type them, some unreadable", code=1,
-        expect=["J14 (2026-11-16) '12%%': not a number", "J15 (2026-11-16) '1.2.3'",
-                "J16 (2026-11-16) 'five'"])
+@defect(
+    "numbers typed as text the way people type them, some unreadable",
+    code=1,
+    expect=[
+        "J14 (2026-11-16) '12%%': not a number",
+        "J15 (2026-11-16) '1.2.3'",
+        "J16 (2026-11-16) 'five'",
+    ],
+)
 def numbers_as_text(path: Path) -> None:
-    forms = ["1 200", "1,200.50", "$1,200", "(300)", "12%", "1.2k", "3M", "−5", "１２３",
-             "١٢٣", "\u00a01\u00a0200", "+7", "12%%", "1.2.3", "five", "--5"]
-    save(path, {"KPIs": kpis(*(kpi(f"Typed {i}", None, None, text, warning=0, critical=-1e9)
-                               for i, text in enumerate(forms))), "OKRs": okrs()})
+    forms = [
+        "1 200",
+        "1,200.50",
+        "$1,200",
+        "(300)",
+        "12%",
+        "1.2k",
+        "3M",
+        "−5",
+        "１２３",
+        "١٢٣",
+        "\u00a01\u00a0200",
+        "+7",
+        "12%%",
+        "1.2.3",
+        "five",
+        "--5",
+    ]
+    save(
+        path,
+        {
+            "KPIs": kpis(
+                *(
+                    kpi(f"Typed {i}", None, None, text, warning=0, critical=-1e9)
+                    for i, text in enumerate(forms)
+                )
+            ),
+            "OKRs": okrs(),
+        },
+    )
 
 
-@defect("checkboxes and TRUE/FALSE in number columns", code=1,
-        expect=["Warning E2 True: a checkbox, not a number"])
+@defect(
+    "checkboxes and TRUE/FALSE in number columns",
+    code=1,
+    expect=["Warning E2 True: a checkbox, not a number"],
+)
 def booleans_in_number_columns(path: Path) -> None:
-    save(path, {"KPIs": kpis(kpi("Checked", 1, 2, True, warning=True, critical=False),
-                             kpi("Unchecked", 1, 2, False)),
-                "OKRs": okrs(["Ship", "Launch page", "", False, True, True, None],
-                             [None, "Demo", "", 0, 1, False, None])})
+    save(
+        path,
+        {
+            "KPIs": kpis(
+                kpi("Checked", 1, 2, True, warning=True, critical=False),
+                kpi("Unchecked", 1, 2, False),
+            ),
+            "OKRs": okrs(
+                ["Ship", "Launch page", "", False, True, True, None],
+                [None, "Demo", "", 0, 1, False, None],
+            ),
+        },
+    )
 
 
-@defect("Direction, Cadence and Max change % holding nonsense", code=1,
-        expect=["Direction D2 'sideways': expected higher or lower",
-                "Cadence G4 'fortnightly-ish': expected daily, weekly, monthly or a number",
-                "Max change % K2 'lots': not a number", "Cadence G7 '1e9'"])
+@defect(
+    "Direction, Cadence and Max change % holding nonsense",
+    code=1,
+    expect=[
+        "Direction D2 'sideways': expected higher or lower",
+        "Cadence G4 'fortnightly-ish': expected daily, weekly, monthly or a number",
+        "Max change % K2 'lots': not a number",
+        "Cadence G7 '1e9'",
+    ],
+)
 def rule_columns_garbage(path: Path) -> None:
     head = [*KPI_HEAD, "Max change %"]
-    rows = [kpi("Sideways", direction="sideways"), kpi("Arrow up", direction="↑"),
-            kpi("Often", cadence="fortnightly-ish"), kpi("Never", cadence="0"),
-            kpi("Negative", cadence="-7"), kpi("Forever", cadence="1e9"),
-            kpi("Ages", cadence=365_000_000), kpi("Fractional", cadence="3.5 days")]
+    rows = [
+        kpi("Sideways", direction="sideways"),
+        kpi("Arrow up", direction="↑"),
+        kpi("Often", cadence="fortnightly-ish"),
+        kpi("Never", cadence="0"),
+        kpi("Negative", cadence="-7"),
+        kpi("Forever", cadence="1e9"),
+        kpi("Ages", cadence=365_000_000),
+        kpi("Fractional", cadence="3.5 days"),
+    ]
     changes = ["lots", -20, "inf", 1e308, "20%%", 0, 20, "", ""]
-    save(path, {"KPIs": [head, *([*r, c] for r, c in zip(rows, changes, strict=False))],
-                "OKRs": okrs()})
+    save(
+        path,
+        {"KPIs": [head, *([*r, c] for r, c in zip(rows, changes, strict=False))], "OKRs": okrs()},
+    )
 
 
-@defect("thresholds that contradict the Direction, and no way to infer one", code=1,
-        expect=["Direction D2 says higher is better, but Critical F2 (480) is above Warning E2",
-                "set Direction D3 to higher or lower"])
+@defect(
+    "thresholds that contradict the Direction, and no way to infer one",
+    code=1,
+    expect=[
+        "Direction D2 says higher is better, but Critical F2 (480) is above Warning E2",
+        "set Direction D3 to higher or lower",
+    ],
+)
 def thresholds_contradict_direction(path: Path) -> None:
-    save(path, {"KPIs": kpis(kpi("Backwards", direction="higher", warning=450, critical=480),
-                             kpi("One threshold", direction="", warning=5, critical=None)),
-                "OKRs": okrs()})
+    save(
+        path,
+        {
+            "KPIs": kpis(
+                kpi("Backwards", direction="higher", warning=450, critical=480),
+                kpi("One threshold", direction="", warning=5, critical=None),
+            ),
+            "OKRs": okrs(),
+        },
+    )
 
 
 @defect("the sync's own columns holding junk a person typed", code=0)
 def owned_columns_with_junk(path: Path) -> None:
     head = [*KPI_HEAD, "Status", "Note", "Since", "Last alert", "Checked"]
-    junk = [["BANANA", 42, "yesterday", "sent!!", True],
-            ["CRITICAL", None, dt.datetime(2026, 1, 1), "WARNING 9999-12-31 23:59", "x"],
-            ["", "=1+1", "2026-13-45", "OK 0001-01-01 00:00", -1]]
-    save(path, {"KPIs": [head, *([*r, *j] for r, j in zip(KPI_ROWS, junk, strict=True))],
-                "OKRs": okrs(*([*r, "lots", "MAYBE", "OFF TRACK 1800-01-01"] for r in OKR_ROWS),
-                             head=[*OKR_HEAD, "Progress", "Status", "Last alert"])})
+    junk = [
+        ["BANANA", 42, "yesterday", "sent!!", True],
+        ["CRITICAL", None, dt.datetime(2026, 1, 1), "WARNING 9999-12-31 23:59", "x"],
+        ["", "=1+1", "2026-13-45", "OK 0001-01-01 00:00", -1],
+    ]
+    save(
+        path,
+        {
+            "KPIs": [head, *([*r, *j] for r, j in zip(KPI_ROWS, junk, strict=True))],
+            "OKRs": okrs(
+                *([*r, "lots", "MAYBE", "OFF TRACK 1800-01-01"] for r in OKR_ROWS),
+                head=[*OKR_HEAD, "Progress", "Status", "Last alert"],
+            ),
+        },
+    )
 
 
 @defect("a Last alert from the far past and the far future", code=0)
 def last_alert_out_of_range(path: Path) -> None:
     head = [*KPI_HEAD, "Status", "Since", "Last alert"]
-    rows = [[*KPI_ROWS[0][:9], 300, "CRITICAL", "0001-01-01 00:00+00:00",
-             "CRITICAL 0001-01-01 00:00+00:00"],
-            [*KPI_ROWS[1], "OK", "9999-12-31 23:59+00:00", "OK 9999-12-31 23:59+00:00"]]
+    rows = [
+        [
+            *KPI_ROWS[0][:9],
+            300,
+            "CRITICAL",
+            "0001-01-01 00:00+00:00",
+            "CRITICAL 0001-01-01 00:00+00:00",
+        ],
+        [*KPI_ROWS[1], "OK", "9999-12-31 23:59+00:00", "OK 9999-12-31 23:59+00:00"],
+    ]
     save(path, {"KPIs": [head, *rows], "OKRs": okrs()})
 
 
@@ -594,100 +887,198 @@ def last_alert_out_of_range(path: Path) -> None:
 @defect("10,000-character names, owners, units and key results", code=0)
 def ten_thousand_character_cells(path: Path) -> None:
     long = ("Signups from the partner programme " * 300)[:10_000]
-    save(path, {"KPIs": kpis(kpi(long), kpi("Long owner", owner="x" * 10_000),
-                             kpi("Long unit", unit="u" * 10_000)),
-                "OKRs": okrs([long, long[::-1], "", 0, 10, 5, None])})
+    save(
+        path,
+        {
+            "KPIs": kpis(
+                kpi(long),
+                kpi("Long owner", owner="x" * 10_000),
+                kpi("Long unit", unit="u" * 10_000),
+            ),
+            "OKRs": okrs([long, long[::-1], "", 0, 10, 5, None]),
+        },
+    )
 
 
-@defect("an unreadable cell at Excel's limit of 32,767 characters", code=1,
-        expect=["Warning E2 '9 apples 9 apples"])
+@defect(
+    "an unreadable cell at Excel's limit of 32,767 characters",
+    code=1,
+    expect=["Warning E2 '9 apples 9 apples"],
+)
 def cell_at_the_excel_limit(path: Path) -> None:
-    save(path, {"KPIs": kpis(kpi("Limit", warning="9 apples " * 3640 + "x" * 7)),
-                "OKRs": okrs()})
+    save(path, {"KPIs": kpis(kpi("Limit", warning="9 apples " * 3640 + "x" * 7)), "OKRs": okrs()})
 
 
 @defect("emoji, right-to-left text, combining marks and direction overrides", code=0)
 def emoji_and_right_to_left(path: Path) -> None:
-    save(path, {"KPIs": kpis(kpi("🚀 Signups 👩‍👩‍👧"), kpi("معدل التحويل", unit="٪"),
-                             kpi("שיעור נטישה", owner="ops@example.com"),
-                             kpi("Cafe\u0301 visits \u202etxet desrever"), kpi("Zero\u200bwidth")),
-                "OKRs": okrs(["النمو 📈", "زيادة العملاء", "", 0, 10, 6, None],
-                             [None, "ליד 🎯", "", 0, 1, "✓", None])})
+    save(
+        path,
+        {
+            "KPIs": kpis(
+                kpi("🚀 Signups 👩‍👩‍👧"),
+                kpi("معدل التحويل", unit="٪"),
+                kpi("שיעור נטישה", owner="ops@example.com"),
+                kpi("Cafe\u0301 visits \u202etxet desrever"),
+                kpi("Zero\u200bwidth"),
+            ),
+            "OKRs": okrs(
+                ["النمو 📈", "زيادة العملاء", "", 0, 10, 6, None],
+                [None, "ליד 🎯", "", 0, 1, "✓", None],
+            ),
+        },
+    )
 
 
 @defect("newlines and tabs inside names and notes", code=0)
 def line_breaks_in_cells(path: Path) -> None:
-    save(path, {"KPIs": kpis(kpi("Signups\nweekly\tall regions"),
-                             kpi("Owner with newline", owner="sam@example.com\nops@example.com")),
-                "OKRs": okrs(["Grow\npipeline", "Leads\r\nfrom 400", "", 0, 10, 6, None])})
+    save(
+        path,
+        {
+            "KPIs": kpis(
+                kpi("Signups\nweekly\tall regions"),
+                kpi("Owner with newline", owner="sam@example.com\nops@example.com"),
+            ),
+            "OKRs": okrs(["Grow\npipeline", "Leads\r\nfrom 400", "", 0, 10, 6, None]),
+        },
+    )
 
 
-@defect("control characters pasted into cells, stored escaped by Excel (_x0007_)", code=1,
-        expect=["Warning E2 '12_x000B_3': not a number"])
+@defect(
+    "control characters pasted into cells, stored escaped by Excel (_x0007_)",
+    code=1,
+    expect=["Warning E2 '12_x000B_3': not a number"],
+)
 def control_characters(path: Path) -> None:
     save(path, {"KPIs": kpis(kpi("Bell", warning="x"), kpi("Tab")), "OKRs": okrs()})
-    shared_strings(path, 1, {"A2": "Bell_x0007_name", "E2": "12_x000B_3",
-                             "A3": "Form_x000C_feed"})
+    shared_strings(path, 1, {"A2": "Bell_x0007_name", "E2": "12_x000B_3", "A3": "Form_x000C_feed"})
 
 
 @defect("owners that are not e-mail addresses", code=0)
 def owners_malformed(path: Path) -> None:
-    save(path, {"KPIs": kpis(*(kpi(f"Owned {i}", None, None, 300, owner=o) for i, o in enumerate(
-        ["sam at example.com", "a@example.com;b@example.com", ", ,", "Sam <sam@example.com>",
-         "@", "x" * 300 + "@example.com", "ops@example.com, ops@example.com"]))),
-                "OKRs": okrs()})
+    save(
+        path,
+        {
+            "KPIs": kpis(
+                *(
+                    kpi(f"Owned {i}", None, None, 300, owner=o)
+                    for i, o in enumerate(
+                        [
+                            "sam at example.com",
+                            "a@example.com;b@example.com",
+                            ", ,",
+                            "Sam <sam@example.com>",
+                            "@",
+                            "x" * 300 + "@example.com",
+                            "ops@example.com, ops@example.com",
+                        ]
+                    )
+                )
+            ),
+            "OKRs": okrs(),
+        },
+    )
 
 
 # -- OKRs -------------------------------------------------------------------------------------
 
 
-@defect("key-result weights, figures and kinds holding nonsense", code=1,
-        expect=["Weight H5 'heavy': not a number", "Target E8 'lots': not a number",
-                "Kind G9 'comitted': expected committed or aspirational"])
+@defect(
+    "key-result weights, figures and kinds holding nonsense",
+    code=1,
+    expect=[
+        "Weight H5 'heavy': not a number",
+        "Target E8 'lots': not a number",
+        "Kind G9 'comitted': expected committed or aspirational",
+    ],
+)
 def okr_figures_garbage(path: Path) -> None:
-    grid = okrs(*[[o, k, "", s, t, c, kind, w] for o, k, s, t, c, kind, w in [
-        ("Zero weights", "A", 0, 10, 5, None, 0), (None, "B", 0, 10, 5, None, 0),
-        ("Odd weights", "C", 0, 10, 5, None, -1), (None, "D", 0, 10, 5, None, "heavy"),
-        (None, "E", 0, 10, 5, None, float("1e308")),
-        ("Odd figures", "Same start and target", 5, 5, 5, None, 1),
-        (None, "Target is a word", 0, "lots", 5, None, 1),
-        (None, "Misspelt kind", 0, 10, 5, "comitted", 1)]], head=[*OKR_HEAD, "Weight"])
+    grid = okrs(
+        *[
+            [o, k, "", s, t, c, kind, w]
+            for o, k, s, t, c, kind, w in [
+                ("Zero weights", "A", 0, 10, 5, None, 0),
+                (None, "B", 0, 10, 5, None, 0),
+                ("Odd weights", "C", 0, 10, 5, None, -1),
+                (None, "D", 0, 10, 5, None, "heavy"),
+                (None, "E", 0, 10, 5, None, float("1e308")),
+                ("Odd figures", "Same start and target", 5, 5, 5, None, 1),
+                (None, "Target is a word", 0, "lots", 5, None, 1),
+                (None, "Misspelt kind", 0, 10, 5, "comitted", 1),
+            ]
+        ],
+        head=[*OKR_HEAD, "Weight"],
+    )
     save(path, {"KPIs": kpis(), "OKRs": grid})
 
 
-@defect("key results linked to a missing KPI, a duplicated KPI and a KPI in ERROR", code=1,
-        expect=["KPI H2 'Nope': no such KPI on the KPIs tab"])
+@defect(
+    "key results linked to a missing KPI, a duplicated KPI and a KPI in ERROR",
+    code=1,
+    expect=["KPI H2 'Nope': no such KPI on the KPIs tab"],
+)
 def okr_kpi_links_broken(path: Path) -> None:
-    grid = okrs(["Linked", "Missing", "", 0, 10, None, None, "Nope"],
-                [None, "Duplicated", "", 0, 10, None, None, "Twice"],
-                [None, "Broken", "", 0, 10, None, None, "Broken"],
-                head=[*OKR_HEAD, "KPI"])
-    save(path, {"KPIs": kpis(kpi("Twice"), kpi("twice"), kpi("Broken", warning="oops")),
-                "OKRs": grid})
+    grid = okrs(
+        ["Linked", "Missing", "", 0, 10, None, None, "Nope"],
+        [None, "Duplicated", "", 0, 10, None, None, "Twice"],
+        [None, "Broken", "", 0, 10, None, None, "Broken"],
+        head=[*OKR_HEAD, "KPI"],
+    )
+    save(
+        path,
+        {"KPIs": kpis(kpi("Twice"), kpi("twice"), kpi("Broken", warning="oops")), "OKRs": grid},
+    )
 
 
-@defect("no objective on the first key result, a key result twice, one without text", code=1,
-        expect=["Key result B2 'Orphan': no objective above it",
-                "Key result B4 'same ': also on row 3 of its objective",
-                "Key result B5: empty, but the row has figures"])
+@defect(
+    "no objective on the first key result, a key result twice, one without text",
+    code=1,
+    expect=[
+        "Key result B2 'Orphan': no objective above it",
+        "Key result B4 'same ': also on row 3 of its objective",
+        "Key result B5: empty, but the row has figures",
+    ],
+)
 def okr_rows_incomplete(path: Path) -> None:
-    save(path, {"KPIs": kpis(),
-                "OKRs": okrs([None, "Orphan", "", 0, 10, 5, None], ["Dup", "Same", "", 0, 10, 5,
-                                                                        None],
-                             [None, "same ", "", 0, 10, 6, None], [None, None, "", 0, 10, 5,
-                                                                    None])})
+    save(
+        path,
+        {
+            "KPIs": kpis(),
+            "OKRs": okrs(
+                [None, "Orphan", "", 0, 10, 5, None],
+                ["Dup", "Same", "", 0, 10, 5, None],
+                [None, "same ", "", 0, 10, 6, None],
+                [None, None, "", 0, 10, 5, None],
+            ),
+        },
+    )
 
 
-@defect("milestones in every spelling, and one that is neither done nor not", code=1,
-        expect=["Current F6 'maybe': not a yes/no value"])
+@defect(
+    "milestones in every spelling, and one that is neither done nor not",
+    code=1,
+    expect=["Current F6 'maybe': not a yes/no value"],
+)
 def milestones_mixed(path: Path) -> None:
-    save(path, {"KPIs": kpis(), "OKRs": okrs(*[[None if i else "Ship", f"M{i}", "", s, t, c,
-                                               None]
-                                              for i, (s, t, c) in enumerate([
-                                                  ("No", "Yes", "Done"), ("", "Done", "✓"),
-                                                  (False, True, "yes"), ("Not done", "Done",
-                                                                         "✗"),
-                                                  ("No", "Yes", "maybe")])])})
+    save(
+        path,
+        {
+            "KPIs": kpis(),
+            "OKRs": okrs(
+                *[
+                    [None if i else "Ship", f"M{i}", "", s, t, c, None]
+                    for i, (s, t, c) in enumerate(
+                        [
+                            ("No", "Yes", "Done"),
+                            ("", "Done", "✓"),
+                            (False, True, "yes"),
+                            ("Not done", "Done", "✗"),
+                            ("No", "Yes", "maybe"),
+                        ]
+                    )
+                ]
+            ),
+        },
+    )
 
 
 # -- not a workbook at all --------------------------------------------------------------------
@@ -698,8 +1089,9 @@ def not_a_zip(path: Path) -> None:
     path.write_text("KPI,Owner\nUptime,ops@example.com\n", encoding="utf-8")
 
 
-@defect("an .xlsx cut off half way (a failed copy)", code=2,
-        expect=["not a readable .xlsx workbook"])
+@defect(
+    "an .xlsx cut off half way (a failed copy)", code=2, expect=["not a readable .xlsx workbook"]
+)
 def truncated_file(path: Path) -> None:
     save(path)
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
@@ -721,8 +1113,7 @@ def zip_without_workbook(path: Path) -> None:
         z.writestr("hello.txt", "not a spreadsheet")
 
 
-@defect("a sheet whose recorded size is smaller than its data (some exporters do this)",
-        code=0)
+@defect("a sheet whose recorded size is smaller than its data (some exporters do this)", code=0)
 def wrong_recorded_dimension(path: Path) -> None:
     save(path)
     patch(path, sheet_xml(1), {'<dimension ref="A1:J4" />': '<dimension ref="A1:B2" />'})

@@ -39,8 +39,7 @@ from .discovery import Discovery
 from .model import Formula, Sheet, Spreadsheet, Stored, build, put_python, python_grid
 from .server import TOKEN_PATH, Fault, LoggedRequest, Router, _Armed, _Handler, _Server
 
-__all__ = ["Fault", "Formula", "LoggedRequest", "Pause", "Sheet", "SheetsEmulator",
-           "Spreadsheet"]
+__all__ = ["Fault", "Formula", "LoggedRequest", "Pause", "Sheet", "SheetsEmulator", "Spreadsheet"]
 
 _DISCOVERY: Discovery | None = None
 
@@ -113,8 +112,12 @@ class SheetsEmulator:
     def start(self) -> SheetsEmulator:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.emulator = self
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={
-            "poll_interval": 0.005}, name="sheets-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.005},
+            name="sheets-emulator",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -145,13 +148,21 @@ class SheetsEmulator:
         return f"{self.url}{TOKEN_PATH}"
 
     # -- spreadsheets -----------------------------------------------------------------
-    def create(self, tabs: Mapping[str, Sequence[Sequence[object]]], *, title: str = "Team metrics",
-               key: str | None = None, rows: int | None = None, cols: int | None = None) -> str:
+    def create(
+        self,
+        tabs: Mapping[str, Sequence[Sequence[object]]],
+        *,
+        title: str = "Team metrics",
+        key: str | None = None,
+        rows: int | None = None,
+        cols: int | None = None,
+    ) -> str:
         """A spreadsheet with one sheet per grid (dates become serial numbers); returns its key."""
         key = key or uuid.uuid4().hex + "x" * 12
         with self.router.lock:
-            self.router.books[key] = build(key, title, tabs, rows=rows, cols=cols,
-                                           first_id=self._next_sheet_id)
+            self.router.books[key] = build(
+                key, title, tabs, rows=rows, cols=cols, first_id=self._next_sheet_id
+            )
             self._next_sheet_id += len(tabs)
         return key
 
@@ -173,24 +184,28 @@ class SheetsEmulator:
 
     def formulas(self, key: str) -> list[tuple[str, str, str]]:
         """Every formula cell as (tab, A1 cell, text): empty unless something was injected."""
-        return [(s.title, format_range(s.title, r, c, r + 1, c + 1).rpartition("!")[2],
-                 cell.formula)
-                for s in self.spreadsheet(key).sheets for (r, c), cell in sorted(s.cells.items())
-                if cell.formula is not None]
+        return [
+            (s.title, format_range(s.title, r, c, r + 1, c + 1).rpartition("!")[2], cell.formula)
+            for s in self.spreadsheet(key).sheets
+            for (r, c), cell in sorted(s.cells.items())
+            if cell.formula is not None
+        ]
 
     def put(self, key: str, tab: str, row: int, col: int, grid: Sequence[Sequence[object]]) -> None:
         """Edit cells as a person would, starting at 1-based (row, col)."""
         with self.router.lock:
             put_python(self.sheet(key, tab), row - 1, col - 1, grid)
 
-    def insert_rows(self, key: str, tab: str, before: int, grid: Sequence[Sequence[object]]
-                    ) -> None:
+    def insert_rows(
+        self, key: str, tab: str, before: int, grid: Sequence[Sequence[object]]
+    ) -> None:
         """Insert rows above 1-based row ``before``, as a person does in the UI."""
         with self.router.lock:
             sheet = self.sheet(key, tab)
             n = len(grid)
-            sheet.cells = {((r + n, c) if r >= before - 1 else (r, c)): v
-                           for (r, c), v in sheet.cells.items()}
+            sheet.cells = {
+                ((r + n, c) if r >= before - 1 else (r, c)): v for (r, c), v in sheet.cells.items()
+            }
             sheet.row_count += n
             put_python(sheet, before - 1, 0, grid)
 
@@ -199,12 +214,16 @@ class SheetsEmulator:
         with self.router.lock:
             sheet = self.sheet(key, tab)
             gone = range(first - 1, first - 1 + count)
-            sheet.cells = {((r - count, c) if r >= gone.stop else (r, c)): v
-                           for (r, c), v in sheet.cells.items() if r not in gone}
+            sheet.cells = {
+                ((r - count, c) if r >= gone.stop else (r, c)): v
+                for (r, c), v in sheet.cells.items()
+                if r not in gone
+            }
             sheet.row_count -= count
 
-    def sort_rows(self, key: str, tab: str, column: int, *, first: int = 2,
-                  reverse: bool = False) -> None:
+    def sort_rows(
+        self, key: str, tab: str, column: int, *, first: int = 2, reverse: bool = False
+    ) -> None:
         """Sort rows ``first``.. by 1-based ``column``, as Data > Sort range does: whole rows
         move, numbers before text, empty cells last whichever the direction."""
         with self.router.lock:
@@ -213,20 +232,22 @@ class SheetsEmulator:
             for (r, c), cell in sheet.cells.items():
                 if r >= first - 1:
                     rows.setdefault(r, {})[c] = cell
-            filled = sorted(rows, key=lambda r: _sort_key(rows[r].get(column - 1)),
-                            reverse=reverse)
+            filled = sorted(rows, key=lambda r: _sort_key(rows[r].get(column - 1)), reverse=reverse)
             blank = [r for r in filled if column - 1 not in rows[r]]
             order = [r for r in filled if column - 1 in rows[r]] + sorted(blank)
-            moved = {(first - 1 + i, c): cell for i, r in enumerate(order)
-                     for c, cell in rows[r].items()}
+            moved = {
+                (first - 1 + i, c): cell for i, r in enumerate(order) for c, cell in rows[r].items()
+            }
             sheet.cells = {k: v for k, v in sheet.cells.items() if k[0] < first - 1} | moved
 
     def insert_columns(self, key: str, tab: str, before: int, count: int = 1) -> None:
         """Insert ``count`` empty columns left of 1-based column ``before``."""
         with self.router.lock:
             sheet = self.sheet(key, tab)
-            sheet.cells = {((r, c + count) if c >= before - 1 else (r, c)): v
-                           for (r, c), v in sheet.cells.items()}
+            sheet.cells = {
+                ((r, c + count) if c >= before - 1 else (r, c)): v
+                for (r, c), v in sheet.cells.items()
+            }
             sheet.column_count += count
 
     def delete_columns(self, key: str, tab: str, first: int, count: int = 1) -> None:
@@ -235,8 +256,11 @@ class SheetsEmulator:
         with self.router.lock:
             sheet = self.sheet(key, tab)
             gone = range(first - 1, first - 1 + count)
-            sheet.cells = {((r, c - count) if c >= gone.stop else (r, c)): v
-                           for (r, c), v in sheet.cells.items() if c not in gone}
+            sheet.cells = {
+                ((r, c - count) if c >= gone.stop else (r, c)): v
+                for (r, c), v in sheet.cells.items()
+                if c not in gone
+            }
             sheet.column_count -= count
 
     def move_column(self, key: str, tab: str, column: int, to: int) -> None:
@@ -309,12 +333,14 @@ class SheetsEmulator:
         self.spreadsheet(key).denied = True
 
     # -- faults and the log ---------------------------------------------------------------
-    def fail(self, fault: Fault, *, times: int = 1, method: str | None = None,
-             path: str | None = None) -> None:
+    def fail(
+        self, fault: Fault, *, times: int = 1, method: str | None = None, path: str | None = None
+    ) -> None:
         """Apply ``fault`` to the next ``times`` requests (matching ``method``/``path`` regex)."""
         with self._lock:
-            self._faults.append(_Armed(fault, times, method,
-                                       re.compile(path) if path is not None else None))
+            self._faults.append(
+                _Armed(fault, times, method, re.compile(path) if path is not None else None)
+            )
 
     def next_fault(self, method: str, path: str) -> Fault | None:
         with self._lock:

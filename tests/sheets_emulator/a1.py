@@ -17,8 +17,10 @@ from dataclasses import dataclass
 MAX_COLUMNS = 18_278  # ZZZ
 MAX_ROWS = 10_000_000
 _SIDE = re.compile(r"^\$?([A-Za-z]{0,3})\$?(\d{0,8})$")
-_CELLISH = re.compile(r"^\$?[A-Za-z]{1,3}\$?\d+(:\$?[A-Za-z]{0,3}\$?\d*)?$"
-                      r"|^[A-Za-z]{1,3}:[A-Za-z]{1,3}$|^\d+:\d+$")
+_CELLISH = re.compile(
+    r"^\$?[A-Za-z]{1,3}\$?\d+(:\$?[A-Za-z]{0,3}\$?\d*)?$"
+    r"|^[A-Za-z]{1,3}:[A-Za-z]{1,3}$|^\d+:\d+$"
+)
 _PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LOOKS_LIKE_REF = re.compile(r"^([A-Za-z]{1,3}\d+|[Rr]\d*[Cc]\d*|true|false)$", re.IGNORECASE)
 
@@ -101,11 +103,11 @@ def _split_quoted(text: str) -> tuple[str, str | None]:
             name.append(ch)
             i += 1
             continue
-        if text[i + 1:i + 2] == "'":
+        if text[i + 1 : i + 2] == "'":
             name.append("'")
             i += 2
             continue
-        rest = text[i + 1:]
+        rest = text[i + 1 :]
         if not name:
             raise RangeError(text)
         if rest == "":

@@ -56,8 +56,12 @@ def _box(book: Spreadsheet, text: str) -> Box:
 def _value_range(box: Box, params: Params) -> dict[str, Any]:
     major = _one(params, "majorDimension", "ROWS")
     major = "ROWS" if major == "DIMENSION_UNSPECIFIED" else major
-    values = read_values(box, _one(params, "valueRenderOption", "FORMATTED_VALUE"),
-                         _one(params, "dateTimeRenderOption", "SERIAL_NUMBER"), major)
+    values = read_values(
+        box,
+        _one(params, "valueRenderOption", "FORMATTED_VALUE"),
+        _one(params, "dateTimeRenderOption", "SERIAL_NUMBER"),
+        major,
+    )
     out: dict[str, Any] = {"range": box.a1(), "majorDimension": major}
     if values:
         out["values"] = values
@@ -71,8 +75,9 @@ def spreadsheets_get(book: Spreadsheet, params: Params, body: Any, rng: str | No
     resource = book.resource()
     if boxes:
         touched = {b.sheet.sheet_id for b in boxes}
-        resource["sheets"] = [s for s in resource["sheets"]
-                              if s["properties"]["sheetId"] in touched]
+        resource["sheets"] = [
+            s for s in resource["sheets"] if s["properties"]["sheetId"] in touched
+        ]
     if _wants_grid_data(params):
         for entry in resource["sheets"]:
             sheet = book.by_id(entry["properties"]["sheetId"])
@@ -125,8 +130,14 @@ def _write(copy: Spreadsheet, value_range: Mapping[str, Any], option: str) -> di
     text = value_range.get("range")
     if not text:
         raise ClientBug("Invalid data[]: range is required")
-    box = write_values(copy, _parse(text), text, value_range.get("values") or [],
-                       input_option=option, major=value_range.get("majorDimension") or "ROWS")
+    box = write_values(
+        copy,
+        _parse(text),
+        text,
+        value_range.get("values") or [],
+        input_option=option,
+        major=value_range.get("majorDimension") or "ROWS",
+    )
     rows, cols = box.row1 - box.row0, box.col1 - box.col0
     out: dict[str, Any] = {"spreadsheetId": copy.spreadsheet_id, "updatedRange": box.a1()}
     if rows * cols:
@@ -157,7 +168,8 @@ def values_batch_update(book: Spreadsheet, params: Params, body: Any, rng: str |
             totalUpdatedRows=sum(r["updatedRows"] for r in updated),
             totalUpdatedColumns=sum(r["updatedColumns"] for r in updated),
             totalUpdatedCells=sum(r["updatedCells"] for r in updated),
-            totalUpdatedSheets=len({r["updatedRange"].rpartition("!")[0] for r in updated}))
+            totalUpdatedSheets=len({r["updatedRange"].rpartition("!")[0] for r in updated}),
+        )
     return out, copy
 
 

@@ -39,13 +39,16 @@ class Discovery:
         for name, values in params.items():
             spec = specs.get(name) or self.global_params.get(name)
             if spec is None or spec.get("location") == "path":
-                problems.append(f'Invalid JSON payload received. Unknown name "{name}": Cannot '
-                                f"bind query parameter. Field '{name}' could not be found in "
-                                "request message.")
+                problems.append(
+                    f'Invalid JSON payload received. Unknown name "{name}": Cannot '
+                    f"bind query parameter. Field '{name}' could not be found in "
+                    "request message."
+                )
                 continue
             if len(values) > 1 and not spec.get("repeated"):
-                problems.append(f"Parameter '{name}' was given {len(values)} times; it is not "
-                                "repeated")
+                problems.append(
+                    f"Parameter '{name}' was given {len(values)} times; it is not repeated"
+                )
             problems.extend(p for v in values if (p := _scalar(spec, v, name, from_query=True)))
         return problems
 
@@ -87,15 +90,19 @@ class Discovery:
         elif kind != "any" and (problem := _scalar(spec, value, path)):
             problems.append(problem)
 
-    def _object(self, value: Any, schema: Mapping[str, Any], name: str, path: str,
-                problems: list[str]) -> None:
+    def _object(
+        self, value: Any, schema: Mapping[str, Any], name: str, path: str, problems: list[str]
+    ) -> None:
         if not isinstance(value, dict):
-            problems.append(f"Invalid value at '{_snake(path)}' ({name or 'object'}), "
-                            f"{json.dumps(value)}")
+            problems.append(
+                f"Invalid value at '{_snake(path)}' ({name or 'object'}), {json.dumps(value)}"
+            )
             return
         if name == "Request" and len(value) != 1:
-            problems.append(f"Invalid value at '{_snake(path)}' (oneof kind): exactly one kind of "
-                            f"request expected, got {sorted(value)}")
+            problems.append(
+                f"Invalid value at '{_snake(path)}' (oneof kind): exactly one kind of "
+                f"request expected, got {sorted(value)}"
+            )
         props = schema.get("properties")
         extra = schema.get("additionalProperties")
         for key, item in value.items():
@@ -105,8 +112,9 @@ class Discovery:
                 spec = extra
             if spec is None:
                 at = f" at '{_snake(path)}'" if path else ""
-                problems.append(f'Invalid JSON payload received. Unknown name "{key}"{at}: '
-                                "Cannot find field.")
+                problems.append(
+                    f'Invalid JSON payload received. Unknown name "{key}"{at}: Cannot find field.'
+                )
                 continue
             self._value(item, spec, where, problems)
 
@@ -118,14 +126,21 @@ class Discovery:
             if key == "*":
                 continue
             if key not in props:
-                problems.append(f"Request contains an invalid argument: field mask path "
-                                f"'{path}{key}' is not in the response")
+                problems.append(
+                    f"Request contains an invalid argument: field mask path "
+                    f"'{path}{key}' is not in the response"
+                )
             elif sub is not None:
                 self._mask(sub, props[key], f"{path}{key}.", problems)
 
 
-def _scalar(spec: Mapping[str, Any], value: Any, path: str, *, from_query: bool = False  # noqa: PLR0911 - one verdict per JSON type
-            ) -> str | None:
+def _scalar(  # noqa: PLR0911 - one verdict per JSON type
+    spec: Mapping[str, Any],
+    value: Any,
+    path: str,
+    *,
+    from_query: bool = False,
+) -> str | None:
     kind = spec.get("type")
     bad = f"Invalid value at '{_snake(path)}' ({_type_name(spec)}), {json.dumps(value)}"
     if kind == "string":
@@ -137,12 +152,13 @@ def _scalar(spec: Mapping[str, Any], value: Any, path: str, *, from_query: bool 
         return None if ok else bad
     if kind == "integer":
         ok = _is_int(value) or (isinstance(value, str) and bool(re.fullmatch(r"-?\d+", value)))
-        if ok and spec.get("format") == "int32" and not -2**31 <= int(value) < 2**31:
+        if ok and spec.get("format") == "int32" and not -(2**31) <= int(value) < 2**31:
             return bad
         return None if ok else bad
     if kind == "number":
         ok = (isinstance(value, int | float) and not isinstance(value, bool)) or (
-            isinstance(value, str) and _is_float(value))
+            isinstance(value, str) and _is_float(value)
+        )
         return None if ok else bad
     return None
 

@@ -70,7 +70,9 @@ class Sheet:
 
     def properties(self) -> dict[str, Any]:
         props: dict[str, Any] = {
-            "sheetId": self.sheet_id, "title": self.title, "index": self.index,
+            "sheetId": self.sheet_id,
+            "title": self.title,
+            "index": self.index,
             "sheetType": "GRID",
             "gridProperties": {"rowCount": self.row_count, "columnCount": self.column_count},
         }
@@ -97,24 +99,34 @@ class Spreadsheet:
     def find(self, title: str) -> Sheet | None:
         """By title; as in Sheets formulas, case does not matter (titles are unique ignoring it)."""
         exact = next((s for s in self.sheets if s.title == title), None)
-        return exact or next((s for s in self.sheets if s.title.casefold() == title.casefold()),
-                             None)
+        return exact or next(
+            (s for s in self.sheets if s.title.casefold() == title.casefold()), None
+        )
 
     def by_id(self, sheet_id: int) -> Sheet | None:
         return next((s for s in self.sheets if s.sheet_id == sheet_id), None)
 
     def resolve(self, a1: A1, text: str) -> Sheet:
-        sheet = self.sheets[0] if a1.sheet is None and self.sheets else (
-            self.find(a1.sheet) if a1.sheet is not None else None)
+        sheet = (
+            self.sheets[0]
+            if a1.sheet is None and self.sheets
+            else (self.find(a1.sheet) if a1.sheet is not None else None)
+        )
         if sheet is None:
             raise bad_request(f"Unable to parse range: {text}")
         return sheet
 
     def clone(self) -> Spreadsheet:
         """A copy to apply a batch to (cells are immutable, so their dicts are copied shallowly)."""
-        sheets = [dataclasses.replace(s, cells=dict(s.cells), formats=list(s.formats),
-                                      conditional_formats=copy.deepcopy(s.conditional_formats))
-                  for s in self.sheets]
+        sheets = [
+            dataclasses.replace(
+                s,
+                cells=dict(s.cells),
+                formats=list(s.formats),
+                conditional_formats=copy.deepcopy(s.conditional_formats),
+            )
+            for s in self.sheets
+        ]
         return dataclasses.replace(self, sheets=sheets)
 
     def resource(self) -> dict[str, Any]:
@@ -126,8 +138,12 @@ class Spreadsheet:
             sheets.append(entry)
         return {
             "spreadsheetId": self.spreadsheet_id,
-            "properties": {"title": self.title, "locale": self.locale, "autoRecalc": "ON_CHANGE",
-                           "timeZone": self.time_zone},
+            "properties": {
+                "title": self.title,
+                "locale": self.locale,
+                "autoRecalc": "ON_CHANGE",
+                "timeZone": self.time_zone,
+            },
             "sheets": sheets,
             "spreadsheetUrl": f"https://docs.google.com/spreadsheets/d/{self.spreadsheet_id}/edit",
         }
@@ -153,7 +169,8 @@ class Box:
 def grid_error(sheet: Sheet, row0: int, col0: int, row1: int, col1: int) -> ApiError:
     return bad_request(
         f"Range ({format_range(sheet.title, row0, col0, row1, col1)}) exceeds grid limits. "
-        f"Max rows: {sheet.row_count}, max columns: {sheet.column_count}")
+        f"Max rows: {sheet.row_count}, max columns: {sheet.column_count}"
+    )
 
 
 def read_box(book: Spreadsheet, a1: A1, text: str) -> Box:
@@ -171,9 +188,17 @@ def whole(sheet: Sheet) -> Box:
 
 
 # -- reading ----------------------------------------------------------------------------------
-ERROR_TYPES = {"#NULL!": "NULL_VALUE", "#DIV/0!": "DIVIDE_BY_ZERO", "#VALUE!": "VALUE",
-               "#REF!": "REF", "#NAME?": "NAME", "#NUM!": "NUM", "#N/A": "N_A",
-               "#ERROR!": "ERROR", "Loading...": "LOADING"}
+ERROR_TYPES = {
+    "#NULL!": "NULL_VALUE",
+    "#DIV/0!": "DIVIDE_BY_ZERO",
+    "#VALUE!": "VALUE",
+    "#REF!": "REF",
+    "#NAME?": "NAME",
+    "#NUM!": "NUM",
+    "#N/A": "N_A",
+    "#ERROR!": "ERROR",
+    "Loading...": "LOADING",
+}
 
 
 def extended(value: Scalar) -> dict[str, Any]:
@@ -191,15 +216,19 @@ def cell_data(cell: Stored, fields: frozenset[str] | None = None) -> dict[str, A
         return {"effectiveValue": _effective(cell)} if fields else {}
     effective = _effective(cell)
     entered = {"formulaValue": cell.formula} if cell.formula is not None else extended(cell.value)
-    return {"userEnteredValue": entered, "effectiveValue": effective,
-            "formattedValue": formatted(cell)}
+    return {
+        "userEnteredValue": entered,
+        "effectiveValue": effective,
+        "formattedValue": formatted(cell),
+    }
 
 
 def _effective(cell: Stored) -> dict[str, Any]:
     effective = extended(cell.value)
     if cell.formula is not None and isinstance(cell.value, str) and cell.value in ERROR_TYPES:
-        effective = {"errorValue": {"type": ERROR_TYPES[cell.value],
-                                    "message": "Emulated formula error"}}
+        effective = {
+            "errorValue": {"type": ERROR_TYPES[cell.value], "message": "Emulated formula error"}
+        }
     return effective
 
 
@@ -211,8 +240,9 @@ def grid_data(box: Box, fields: frozenset[str] | None = None) -> dict[str, Any]:
             by_row.setdefault(r - box.row0, {})[c - box.col0] = cell
     rows: list[dict[str, Any]] = [{} for _ in range(max(by_row, default=-1) + 1)]
     for r, row in by_row.items():
-        rows[r] = {"values": [cell_data(row[c], fields) if c in row else {}
-                              for c in range(max(row) + 1)]}
+        rows[r] = {
+            "values": [cell_data(row[c], fields) if c in row else {} for c in range(max(row) + 1)]
+        }
     out: dict[str, Any] = {"rowData": rows} if rows else {}
     if box.row0:
         out["startRow"] = box.row0
@@ -256,9 +286,11 @@ def formatted(cell: Stored) -> str:
 
 def read_values(box: Box, value_option: str, date_option: str, major: str) -> list[list[Scalar]]:
     """Ragged rows: trailing empty cells and rows dropped, inner gaps as ``""``."""
-    found = {(r - box.row0, c - box.col0): render(cell, value_option, date_option)
-             for (r, c), cell in box.sheet.cells.items()
-             if box.row0 <= r < box.row1 and box.col0 <= c < box.col1}
+    found = {
+        (r - box.row0, c - box.col0): render(cell, value_option, date_option)
+        for (r, c), cell in box.sheet.cells.items()
+        if box.row0 <= r < box.row1 and box.col0 <= c < box.col1
+    }
     if major == "COLUMNS":
         found = {(c, r): v for (r, c), v in found.items()}
     if not found:
@@ -343,14 +375,22 @@ def to_stored(value: Any, input_option: str, where: str) -> Stored | None:
         if value == "":
             return None
         if len(value) > MAX_CELL_CHARS:
-            raise bad_request("Your input contains more than the maximum of 50000 characters in a "
-                              "single cell.")
+            raise bad_request(
+                "Your input contains more than the maximum of 50000 characters in a single cell."
+            )
         return user_entered(value) if input_option == "USER_ENTERED" else Stored(value)
     raise bad_request(f"Invalid values{where}: {type(value).__name__}_value is not supported")
 
 
-def write_values(book: Spreadsheet, a1: A1, text: str, values: Sequence[Sequence[Any]], *,
-                 input_option: str, major: str) -> Box:
+def write_values(
+    book: Spreadsheet,
+    a1: A1,
+    text: str,
+    values: Sequence[Sequence[Any]],
+    *,
+    input_option: str,
+    major: str,
+) -> Box:
     """Write one ValueRange; returns the box written (for updatedRange)."""
     sheet = book.resolve(a1, text)
     cells = [list(r) for r in values] if major != "COLUMNS" else _transpose(values)
@@ -380,32 +420,48 @@ def _check_fits(sheet: Sheet, a1: A1, text: str, height: int, width: int) -> Non
         row1 = sheet.row_count if a1.row1 is None else a1.row1
         col1 = sheet.column_count if a1.col1 is None else a1.col1
         if a1.row0 + height > row1:
-            raise bad_request(f"Requested writing within range [{text}], but tried writing to "
-                              f"row [{a1.row0 + height}]")
+            raise bad_request(
+                f"Requested writing within range [{text}], but tried writing to "
+                f"row [{a1.row0 + height}]"
+            )
         if a1.col0 + width > col1:
-            raise bad_request(f"Requested writing within range [{text}], but tried writing to "
-                              f"column [{col_letters(a1.col0 + width - 1)}]")
+            raise bad_request(
+                f"Requested writing within range [{text}], but tried writing to "
+                f"column [{col_letters(a1.col0 + width - 1)}]"
+            )
         if row1 > sheet.row_count or col1 > sheet.column_count:
             raise grid_error(sheet, a1.row0, a1.col0, row1, col1)
     if a1.row0 + max(height, 1) > sheet.row_count or a1.col0 + max(width, 1) > sheet.column_count:
-        raise grid_error(sheet, a1.row0, a1.col0, a1.row0 + max(height, 1),
-                         a1.col0 + max(width, 1))
+        raise grid_error(sheet, a1.row0, a1.col0, a1.row0 + max(height, 1), a1.col0 + max(width, 1))
 
 
 def clear_box(box: Box) -> None:
-    for key in [k for k in box.sheet.cells
-                if box.row0 <= k[0] < box.row1 and box.col0 <= k[1] < box.col1]:
+    for key in [
+        k for k in box.sheet.cells if box.row0 <= k[0] < box.row1 and box.col0 <= k[1] < box.col1
+    ]:
         del box.sheet.cells[key]
 
 
 # -- building spreadsheets from Python ------------------------------------------------------
-def build(spreadsheet_id: str, title: str, tabs: Mapping[str, Sequence[Sequence[object]]], *,
-          rows: int | None, cols: int | None, first_id: int) -> Spreadsheet:
+def build(
+    spreadsheet_id: str,
+    title: str,
+    tabs: Mapping[str, Sequence[Sequence[object]]],
+    *,
+    rows: int | None,
+    cols: int | None,
+    first_id: int,
+) -> Spreadsheet:
     book = Spreadsheet(spreadsheet_id, title)
     for index, (name, grid) in enumerate(tabs.items()):
         width = max((len(r) for r in grid), default=0)
-        sheet = Sheet(first_id + index, name, index,
-                      row_count=rows or max(1000, len(grid)), column_count=cols or max(26, width))
+        sheet = Sheet(
+            first_id + index,
+            name,
+            index,
+            row_count=rows or max(1000, len(grid)),
+            column_count=cols or max(26, width),
+        )
         put_python(sheet, 0, 0, grid)
         book.sheets.append(sheet)
     return book
@@ -428,6 +484,9 @@ def python_grid(sheet: Sheet) -> list[list[object]]:
     for (r, c), cell in sorted(sheet.cells.items()):
         row = out[r]
         row.extend([None] * (c + 1 - len(row)))
-        row[c] = Formula(cell.formula, cell.value) if cell.formula is not None else json_number(
-            cell.value)
+        row[c] = (
+            Formula(cell.formula, cell.value)
+            if cell.formula is not None
+            else json_number(cell.value)
+        )
     return out

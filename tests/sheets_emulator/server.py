@@ -31,25 +31,45 @@ ROUTES: list[tuple[re.Pattern[str], dict[str, str]]] = [
     (re.compile(rf"^/v4/spreadsheets/{_ID}/values:batchGet$"), {"GET": "values.batchGet"}),
     (re.compile(rf"^/v4/spreadsheets/{_ID}/values:batchUpdate$"), {"POST": "values.batchUpdate"}),
     (re.compile(rf"^/v4/spreadsheets/{_ID}/values:batchClear$"), {"POST": "values.batchClear"}),
-    (re.compile(rf"^/v4/spreadsheets/{_ID}/values/(?P<range>[^/]+?):clear$"),
-     {"POST": "values.clear"}),
-    (re.compile(rf"^/v4/spreadsheets/{_ID}/values/(?P<range>[^/]+?):append$"),
-     {"POST": "values.append"}),
-    (re.compile(rf"^/v4/spreadsheets/{_ID}/values/(?P<range>[^/]+)$"),
-     {"GET": "values.get", "PUT": "values.update"}),
+    (
+        re.compile(rf"^/v4/spreadsheets/{_ID}/values/(?P<range>[^/]+?):clear$"),
+        {"POST": "values.clear"},
+    ),
+    (
+        re.compile(rf"^/v4/spreadsheets/{_ID}/values/(?P<range>[^/]+?):append$"),
+        {"POST": "values.append"},
+    ),
+    (
+        re.compile(rf"^/v4/spreadsheets/{_ID}/values/(?P<range>[^/]+)$"),
+        {"GET": "values.get", "PUT": "values.update"},
+    ),
 ]
-_STATUS_WORDS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
-                 404: "NOT_FOUND", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL",
-                 502: "UNAVAILABLE", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
-_MESSAGES = {429: "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per "
-                  "minute per user' of service 'sheets.googleapis.com' for consumer "
-                  "'project_number:000000000000'.",
-             500: "Internal error encountered.", 502: "Bad Gateway",
-             503: "The service is currently unavailable.", 504: "Deadline expired."}
-_HTML = ("<!DOCTYPE html>\n<html lang=en>\n  <meta charset=utf-8>\n  <title>Error {code} "
-         "(Server Error)!!1</title>\n  <p><b>{code}.</b> <ins>That’s an error.</ins>\n  <p>The "
-         "server encountered a temporary error and could not complete your request.<p>Please try "
-         "again in 30 seconds.  <ins>That’s all we know.</ins>\n")
+_STATUS_WORDS = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    502: "UNAVAILABLE",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+_MESSAGES = {
+    429: "Quota exceeded for quota metric 'Read requests' and limit 'Read requests per "
+    "minute per user' of service 'sheets.googleapis.com' for consumer "
+    "'project_number:000000000000'.",
+    500: "Internal error encountered.",
+    502: "Bad Gateway",
+    503: "The service is currently unavailable.",
+    504: "Deadline expired.",
+}
+_HTML = (
+    "<!DOCTYPE html>\n<html lang=en>\n  <meta charset=utf-8>\n  <title>Error {code} "
+    "(Server Error)!!1</title>\n  <p><b>{code}.</b> <ins>That’s an error.</ins>\n  <p>The "
+    "server encountered a temporary error and could not complete your request.<p>Please try "
+    "again in 30 seconds.  <ins>That’s all we know.</ins>\n"
+)
 
 
 @dataclass(frozen=True)
@@ -94,8 +114,11 @@ class _Armed:
     path: re.Pattern[str] | None
 
     def matches(self, method: str, path: str) -> bool:
-        return (self.remaining > 0 and (self.method is None or self.method == method)
-                and (self.path is None or bool(self.path.search(path))))
+        return (
+            self.remaining > 0
+            and (self.method is None or self.method == method)
+            and (self.path is None or bool(self.path.search(path)))
+        )
 
 
 @dataclass(frozen=True)
@@ -120,8 +143,13 @@ class _Reply:
 
 
 def error_reply(code: int, message: str, status: str | None = None) -> _Reply:
-    payload = {"error": {"code": code, "message": message,
-                         "status": status or _STATUS_WORDS.get(code, "UNKNOWN")}}
+    payload = {
+        "error": {
+            "code": code,
+            "message": message,
+            "status": status or _STATUS_WORDS.get(code, "UNKNOWN"),
+        }
+    }
     return _Reply(code, json.dumps(payload).encode())
 
 
@@ -142,8 +170,9 @@ class Router:
                 return methods[method], unquote(m.group("id")), unquote(rng) if rng else None
         return "?", None, None
 
-    def serve(self, method: str, raw_path: str, params: Mapping[str, list[str]], raw: bytes
-              ) -> tuple[str, _Reply, Any]:
+    def serve(
+        self, method: str, raw_path: str, params: Mapping[str, list[str]], raw: bytes
+    ) -> tuple[str, _Reply, Any]:
         name, key, rng = self.route(method, raw_path)
         if key is None:
             self._violate(f"{method} {raw_path}: no such Sheets v4 method")
@@ -178,8 +207,9 @@ class Router:
         with self.lock:
             self.violations.append(text)
 
-    def _run(self, method_id: str, key: str, rng: str | None, params: Mapping[str, list[str]],
-             body: Any) -> _Reply:
+    def _run(
+        self, method_id: str, key: str, rng: str | None, params: Mapping[str, list[str]], body: Any
+    ) -> _Reply:
         with self.lock:
             book = self.books.get(key)
             if book is None:
@@ -267,8 +297,17 @@ class _Handler(BaseHTTPRequestHandler):
         path = unquote(split.path)
         api_name = emulator.router.route(self.command, split.path)[0]
         fault = emulator.run_hooks(api_name) or emulator.next_fault(self.command, path)
-        unanswered = LoggedRequest(self.command, path, api_name, params, len(raw), 0, 0, None,
-                                   self.headers.get("Authorization"))
+        unanswered = LoggedRequest(
+            self.command,
+            path,
+            api_name,
+            params,
+            len(raw),
+            0,
+            0,
+            None,
+            self.headers.get("Authorization"),
+        )
         if fault is not None and (fault.reset or fault.delay):
             emulator.log(unanswered)  # logged on arrival: the client may give up before the end
             emulator.stopping.wait(fault.delay)
@@ -281,9 +320,14 @@ class _Handler(BaseHTTPRequestHandler):
             _, reply, body = emulator.router.serve(self.command, split.path, params, raw)
         lost = fault is not None and fault.lose_response
         if not (fault is not None and fault.delay):
-            emulator.log(dataclasses.replace(
-                unanswered, response_size=0 if lost else len(reply.body),
-                status=0 if lost else reply.status, body=body))
+            emulator.log(
+                dataclasses.replace(
+                    unanswered,
+                    response_size=0 if lost else len(reply.body),
+                    status=0 if lost else reply.status,
+                    body=body,
+                )
+            )
         if lost:
             self._reset()
         else:
@@ -314,4 +358,5 @@ class _Server(ThreadingHTTPServer):
         err = sys.exc_info()[1]
         if not isinstance(err, OSError):
             self.emulator.router.violations.append(
-                "emulator crashed: " + "".join(traceback.format_exception(err)))
+                "emulator crashed: " + "".join(traceback.format_exception(err))
+            )

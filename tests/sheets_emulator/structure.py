@@ -33,15 +33,17 @@ class Unsupported(Exception):
 def apply(book: Spreadsheet, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     replies = []
     for i, request in enumerate(requests):
-        (kind, body), = request.items()
+        ((kind, body),) = request.items()
         handler = HANDLERS.get(kind)
         if handler is None:
             raise Unsupported(f"spreadsheets.batchUpdate request {kind!r}")
         replies.append(handler(book, body or {}, f"Invalid requests[{i}].{kind}: "))
         cells = sum(s.row_count * s.column_count for s in book.sheets)
         if cells > CELL_LIMIT:
-            raise bad_request("This action would increase the number of cells in the workbook "
-                              f"above the limit of {CELL_LIMIT} cells.")
+            raise bad_request(
+                "This action would increase the number of cells in the workbook "
+                f"above the limit of {CELL_LIMIT} cells."
+            )
     return replies
 
 
@@ -61,8 +63,9 @@ def add_sheet(book: Spreadsheet, body: dict[str, Any], where: str) -> dict[str, 
     props = body.get("properties") or {}
     title = props.get("title") or f"Sheet{len(book.sheets) + 1}"
     if any(s.title.casefold() == title.casefold() for s in book.sheets):
-        raise bad_request(f'{where}A sheet with the name "{title}" already exists. '
-                          "Please enter another name.")
+        raise bad_request(
+            f'{where}A sheet with the name "{title}" already exists. Please enter another name.'
+        )
     sheet_id = int(props.get("sheetId", max((s.sheet_id for s in book.sheets), default=0) + 1))
     if book.by_id(sheet_id) is not None or sheet_id < 0:
         raise bad_request(f"{where}Sheet with id {sheet_id} already exists.")
@@ -71,9 +74,14 @@ def add_sheet(book: Spreadsheet, body: dict[str, Any], where: str) -> dict[str, 
     for s in book.sheets:
         if s.index >= index:
             s.index += 1
-    sheet = Sheet(sheet_id, title, min(index, len(book.sheets)),
-                  row_count=int(grid.get("rowCount", 1000)),
-                  column_count=int(grid.get("columnCount", 26)), hidden=bool(props.get("hidden")))
+    sheet = Sheet(
+        sheet_id,
+        title,
+        min(index, len(book.sheets)),
+        row_count=int(grid.get("rowCount", 1000)),
+        column_count=int(grid.get("columnCount", 26)),
+        hidden=bool(props.get("hidden")),
+    )
     book.sheets.append(sheet)
     _reindex(book)
     return {"addSheet": {"properties": sheet.properties()}}
@@ -88,8 +96,7 @@ def delete_sheet(book: Spreadsheet, body: dict[str, Any], where: str) -> dict[st
     return {}
 
 
-def update_sheet_properties(book: Spreadsheet, body: dict[str, Any], where: str
-                            ) -> dict[str, Any]:
+def update_sheet_properties(book: Spreadsheet, body: dict[str, Any], where: str) -> dict[str, Any]:
     props = body.get("properties") or {}
     fields = [f.strip() for f in (body.get("fields") or "").split(",") if f.strip()]
     if not fields:
@@ -105,7 +112,9 @@ def update_sheet_properties(book: Spreadsheet, body: dict[str, Any], where: str
     }
     if "*" in fields or "gridProperties" in fields:
         fields = [f for f in fields if f not in ("*", "gridProperties")] + [
-            "gridProperties.rowCount", "gridProperties.columnCount"]
+            "gridProperties.rowCount",
+            "gridProperties.columnCount",
+        ]
     for name in fields:
         if name not in setters:
             raise Unsupported(f"updateSheetProperties field {name!r}")
@@ -185,8 +194,9 @@ def _dimension(book: Spreadsheet, rng: dict[str, Any], where: str) -> tuple[Shee
     return sheet, axis, start, end
 
 
-def add_conditional_format_rule(book: Spreadsheet, body: dict[str, Any], where: str
-                                ) -> dict[str, Any]:
+def add_conditional_format_rule(
+    book: Spreadsheet, body: dict[str, Any], where: str
+) -> dict[str, Any]:
     rule = body.get("rule") or {}
     ranges = rule.get("ranges") or []
     if not ranges:
@@ -204,8 +214,9 @@ def add_conditional_format_rule(book: Spreadsheet, body: dict[str, Any], where: 
     return {}
 
 
-def delete_conditional_format_rule(book: Spreadsheet, body: dict[str, Any], where: str
-                                   ) -> dict[str, Any]:
+def delete_conditional_format_rule(
+    book: Spreadsheet, body: dict[str, Any], where: str
+) -> dict[str, Any]:
     sheet = _sheet(book, body.get("sheetId"), where)
     index = int(body.get("index", 0))
     if not 0 <= index < len(sheet.conditional_formats):
@@ -232,8 +243,10 @@ def repeat_cell(book: Spreadsheet, body: dict[str, Any], where: str) -> dict[str
 def update_cells(book: Spreadsheet, body: dict[str, Any], where: str) -> dict[str, Any]:
     start = body.get("start") or body.get("range") or {}
     sheet = _sheet(book, start.get("sheetId"), where)
-    r0, c0 = int(start.get("rowIndex", start.get("startRowIndex", 0))), int(
-        start.get("columnIndex", start.get("startColumnIndex", 0)))
+    r0, c0 = (
+        int(start.get("rowIndex", start.get("startRowIndex", 0))),
+        int(start.get("columnIndex", start.get("startColumnIndex", 0))),
+    )
     if "userEnteredValue" not in (body.get("fields") or ""):
         raise Unsupported("updateCells without userEnteredValue in fields")
     for i, row in enumerate(body.get("rows") or []):
@@ -245,8 +258,12 @@ def update_cells(book: Spreadsheet, body: dict[str, Any], where: str) -> dict[st
 
 
 def _grid_box(sheet: Sheet, rng: dict[str, Any]) -> tuple[int, int, int, int]:
-    return (int(rng.get("startRowIndex", 0)), int(rng.get("endRowIndex", sheet.row_count)),
-            int(rng.get("startColumnIndex", 0)), int(rng.get("endColumnIndex", sheet.column_count)))
+    return (
+        int(rng.get("startRowIndex", 0)),
+        int(rng.get("endRowIndex", sheet.row_count)),
+        int(rng.get("startColumnIndex", 0)),
+        int(rng.get("endColumnIndex", sheet.column_count)),
+    )
 
 
 def _put_extended(sheet: Sheet, r: int, c: int, value: dict[str, Any] | None) -> None:
