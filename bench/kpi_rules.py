@@ -29,9 +29,9 @@ import time
 
 import numpy as np
 
-from sync.backends.base import Cell, Grid
 from sync.config import KPI_COLUMNS, Job, WorkbookConfig
 from sync.frames import read_sheet, wide_history
+from sync.grid import Cell, Grid
 from sync.rules.kpi import Where, evaluate_kpis
 
 HEAD: list[Cell] = [

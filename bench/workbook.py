@@ -13,7 +13,7 @@ import datetime as dt
 import numpy as np
 
 from bench.kpi_rules import make_grid
-from sync.backends.base import Cell, Grid
+from sync.grid import Cell, Grid
 
 OKR_HEAD: list[Cell] = [
     "Objective",

@@ -19,11 +19,11 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from sync.backends import opened
-from sync.backends.base import Grid
 from sync.config import Config, EmailConfig, Job, WorkbookConfig
 from sync.errors import ConfigError, SyncError, WorkbookError
 from sync.evaluate import evaluate
 from sync.frames import header_key
+from sync.grid import Grid
 from sync.notify.email import password_from_env
 from sync.scheduler import describe
 

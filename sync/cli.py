@@ -244,13 +244,11 @@ class Runner:
                 dry_run=dry_run,
                 digest=self.cfg.digest,
             )
-            requests = getattr(workbook, "request_count", None)  # a backend may count them
+            requests = workbook.request_count
         seconds = time.monotonic() - started
         if dry_run:
             print_dry_run(report, job.tabs.status, self.out)
-        line = summary(
-            report, requests if isinstance(requests, int) else None, seconds, dry_run=dry_run
-        )
+        line = summary(report, requests, seconds, dry_run=dry_run)
         log.info(
             "%s",
             line,

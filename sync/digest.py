@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sync.backends.base import Grid, Row
 from sync.config import WEEKDAYS, DigestConfig
+from sync.grid import Grid, Row
 from sync.stamps import parse_stamps, stamp
 
 LABEL = "Last weekly digest"

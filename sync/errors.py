@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sync.backends.base import Grid
+    from sync.grid import Grid
 
 
 class SyncError(Exception):

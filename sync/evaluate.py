@@ -14,10 +14,10 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from sync.backends.base import Grid
 from sync.cells import name_key_column, parse_dates
 from sync.config import KPI_COLUMNS, LOG_COLUMNS, OKR_COLUMNS, OWNED_COLUMNS, Job
 from sync.frames import Sheet, blank_mask, read_sheet, sheet_dayfirst, wide_history
+from sync.grid import Grid
 from sync.rules.kpi import Where, duplicate_names, evaluate_kpis
 from sync.rules.okr import Cycle, OkrResult, cycle_for, evaluate_okrs
 from sync.writeback import KPI_OWNED, OKR_OWNED

@@ -25,9 +25,9 @@ import numpy.typing as npt
 import pandas as pd
 
 from sync.a1 import column_letter
-from sync.backends.base import Cell, Grid
 from sync.cells import HEADER_SERIALS, name_key, parse_dates
 from sync.errors import LayoutError
+from sync.grid import Cell, Grid
 
 Bools = npt.NDArray[np.bool_]
 

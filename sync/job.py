@@ -20,11 +20,12 @@ import pandas as pd
 from sync import alerting
 from sync import digest as weekly
 from sync.alerting import Decisions
-from sync.backends.base import Grid, OwnedTab, Row, RowKey, Workbook
+from sync.backends.base import Workbook
 from sync.cells import name_key_column
 from sync.config import DigestConfig, Job
 from sync.errors import ConcurrentEditError
 from sync.evaluate import Evaluation, evaluate
+from sync.grid import Grid, OwnedTab, Row, RowKey
 from sync.notify.compose import compose
 from sync.notify.email import Sender
 from sync.notify.model import DeliveryReport, Digest

@@ -11,9 +11,10 @@ import datetime as dt
 from collections.abc import Sequence
 
 from sync.backends import opened
-from sync.backends.base import Cell, Grid, OwnedTab, Workbook
+from sync.backends.base import Workbook
 from sync.config import KPI_COLUMNS, OKR_COLUMNS, Job
 from sync.errors import WorkbookError
+from sync.grid import Cell, Grid, OwnedTab
 
 KPI_HEADERS = [c for c in KPI_COLUMNS if c != "current"]  # history goes in dated columns
 KPI_EXAMPLES: list[list[Cell]] = [

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sync.backends.base import Cell, Grid, OwnedTab, Row
+from sync.grid import Cell, Grid, OwnedTab, Row
 from sync.rules import status as st
 from sync.rules.kpi import fmt_column, percent_column
 from sync.rules.okr import Cycle, OkrResult

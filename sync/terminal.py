@@ -16,8 +16,8 @@ from rich.table import Table
 from rich.text import Text
 
 from sync.a1 import a1
-from sync.backends.base import Cell
 from sync.evaluate import Evaluation
+from sync.grid import Cell
 from sync.job import RunReport
 from sync.output import Output
 from sync.rules import status as st

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sync.backends.base import Cell, CellUpdate, RowKey
 from sync.frames import Sheet, blank_mask, header_key
+from sync.grid import Cell, CellUpdate, RowKey
 
 KPI_OWNED = ("status", "note", "since", "last_alert", "checked")
 OKR_OWNED = ("progress", "expected", "status", "since", "last_alert", "checked")

@@ -25,9 +25,10 @@ from workbooks import example_module, write_config
 
 from sync import cli
 from sync.backends import open_workbook
-from sync.backends.base import Cell, Grid, Workbook
+from sync.backends.base import Workbook
 from sync.config import AlertsConfig, Job, OkrConfig, Tabs, WorkbookConfig, load
 from sync.errors import ConcurrentEditError, ConfigError
+from sync.grid import Cell, Grid
 from sync.job import RunReport, run_once
 from sync.notify.email import Messages, OutboxSender
 from sync.notify.model import DeliveryReport

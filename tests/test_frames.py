@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sync.backends.base import Cell, Grid
 from sync.config import ALL_COLUMNS, KPI_COLUMNS
 from sync.errors import LayoutError
 from sync.frames import blank_mask, dated_columns, read_sheet, records, sheet_dayfirst, wide_history
+from sync.grid import Cell, Grid
 
 KPI_IDS = list(KPI_COLUMNS)
 NOV_16 = dt.date(2026, 11, 16)

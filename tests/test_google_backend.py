@@ -18,10 +18,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sheets_emulator import Fault, Formula, SheetsEmulator
 
-from sync.backends.base import CellUpdate, Grid, OwnedTab, RowKey
 from sync.backends.google import GoogleWorkbook, RowsMovedError, open_google, spreadsheet_key
 from sync.config import WorkbookConfig
 from sync.errors import ConcurrentEditError, ConfigError, WorkbookError
+from sync.grid import CellUpdate, Grid, OwnedTab, RowKey
 
 TABS = ["KPIs", "OKRs", "KPI log", "Status"]
 COLOURS = {"OK": "green", "WARNING": "amber", "CRITICAL": "red", "NO DATA": "grey"}

@@ -12,9 +12,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from sync.backends.base import Cell, Grid
 from sync.config import Job, WorkbookConfig
 from sync.evaluate import Evaluation, evaluate
+from sync.grid import Cell, Grid
 
 NOW = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)
 JOB = Job(workbook=WorkbookConfig(backend="xlsx"))

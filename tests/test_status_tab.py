@@ -16,9 +16,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from sync.backends.base import Cell, Grid, OwnedTab, Row
 from sync.backends.xlsx import FILLS, XlsxWorkbook
 from sync.config import OKR_COLUMNS, Job, OkrConfig, WorkbookConfig
+from sync.grid import Cell, Grid, OwnedTab, Row
 from sync.rules import status as st
 from sync.rules.okr import OkrResult, cycle_for, evaluate_okrs
 from sync.status_tab import StatusPage, bar, render

@@ -28,7 +28,7 @@ def open_workbook(cfg: WorkbookConfig) -> Workbook:
 
 @contextmanager
 def opened(wb: WorkbookConfig, *, read_ahead: Sequence[str] = ()) -> Iterator[Workbook]:
-    """The workbook, closed afterwards if its backend holds a connection (Google does).
+    """The workbook, closed afterwards (Google holds a connection; a file holds nothing).
 
     With ``read_ahead`` the read of those tabs starts at once, in the background
     (sync/backends/readahead.py); the first ``read`` of the same tabs takes its grids. Only
@@ -43,8 +43,4 @@ def opened(wb: WorkbookConfig, *, read_ahead: Sequence[str] = ()) -> Iterator[Wo
         ahead = None  # unwinding (Ctrl-C, an error): an early read still running is not
         raise  # waited for; its thread is a daemon and its answer is never looked at
     finally:
-        if ahead is not None:
-            ahead.close()
-        close = getattr(workbook, "close", None)
-        if callable(close):
-            close()
+        (ahead or workbook).close()

@@ -80,10 +80,11 @@ from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from sync.a1 import column_letter
-from sync.backends.base import Cell, CellUpdate, Colour, Grid, OwnedTab, RowKey
 from sync.backends.streamed_json import CHUNK, StreamedJsonError, decode_value_ranges
 from sync.config import WorkbookConfig
 from sync.errors import ConcurrentEditError, ConfigError, WorkbookError
+from sync.grid import Cell, CellUpdate, Grid, OwnedTab, RowKey
+from sync.rules.status import Colour
 
 log = logging.getLogger("metrics_sync")
 

@@ -13,9 +13,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
-from typing import Any
+from typing import Self
 
-from sync.backends.base import CellUpdate, Grid, OwnedTab, RowKey, Workbook
+from sync.backends.base import Workbook
+from sync.grid import CellUpdate, Grid, OwnedTab, RowKey
 
 Grids = dict[str, Grid | None]
 
@@ -52,15 +53,22 @@ class ReadAhead:
         """Let an early read no one took finish before the connection is closed under it."""
         early, self._early = self._early, None
         self._wait(early)
+        self.inner.close()
 
     @staticmethod
     def _wait(early: Future[Grids] | None) -> None:
         if early is not None:
             early.exception()
 
-    def __getattr__(self, name: str) -> Any:
-        """What else the backend offers (the Google one counts its requests)."""
-        return getattr(self.inner, name)
+    @property
+    def request_count(self) -> int | None:
+        return self.inner.request_count
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @property
     def title(self) -> str:

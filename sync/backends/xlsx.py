@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from copy import copy
 from functools import cache
 from pathlib import Path
+from typing import Self
 
 import openpyxl
 from openpyxl.cell.cell import Cell as XlCell
@@ -29,8 +30,9 @@ from openpyxl.styles.cell_style import StyleArray
 from openpyxl.workbook.workbook import Workbook as XlWorkbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sync.backends.base import Cell, CellUpdate, Colour, Grid, OwnedTab, RowKey
 from sync.errors import ConcurrentEditError, WorkbookError
+from sync.grid import Cell, CellUpdate, Grid, OwnedTab, RowKey
+from sync.rules.status import Colour
 
 log = logging.getLogger("metrics_sync")
 _DATE_TOO_BIG = re.compile(
@@ -58,6 +60,19 @@ class XlsxWorkbook:
     @property
     def url(self) -> str | None:
         return None
+
+    @property
+    def request_count(self) -> int | None:
+        return None
+
+    def close(self) -> None:
+        """Nothing held between calls: each read and write opens the file afresh."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def read(self, tabs: Sequence[str]) -> dict[str, Grid | None]:
         self._last_read = list(tabs)

@@ -6,9 +6,9 @@ mails agree on one ranking.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Literal
 
-from sync.backends.base import Colour
+Colour = Literal["green", "amber", "red", "grey"]
 
 ERROR: Final = "ERROR"
 CRITICAL: Final = "CRITICAL"
