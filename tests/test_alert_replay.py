@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from sync.backends.xlsx import XlsxWorkbook
 from sync.config import Job, parse
@@ -137,6 +138,7 @@ def job_for(path: Path) -> Job:
     ).jobs[0]
 
 
+@pytest.mark.slow
 def test_ninety_daily_runs_mail_each_kpi_its_transitions_resolutions_and_reminders_only(
     tmp_path: Path,
 ) -> None:

@@ -187,6 +187,7 @@ def test_a_defective_workbook_gets_a_clear_message_and_only_owned_cells_change(
     assert missing == [], text[-3000:]
 
 
+@pytest.mark.slow
 def test_a_kpis_tab_of_50000_rows_is_synced_without_touching_the_users_cells(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
