@@ -63,6 +63,8 @@ OKR_OWNED = ("progress", "expected", "status", "since", "last_alert", "checked")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
 _DURATION_UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+MAX_SMTP_TIMEOUT = 3600.0  # seconds: one SMTP step
+MAX_MAIL_DEADLINE = 86400.0  # seconds: all of a run's mail
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -123,7 +125,8 @@ class EmailConfig:
     password_env: str | None = None
     sender: str = "metrics-sync@localhost"
     outbox: Path = Path("outbox")
-    timeout: float = 30.0
+    timeout: float = 30.0  # seconds, for each SMTP step
+    deadline: float = 300.0  # seconds, for all of a workbook run's mail (docs/reliability.md)
 
 
 @dataclass(frozen=True)
@@ -441,6 +444,7 @@ class _Validator:
                 "from",
                 "outbox",
                 "timeout",
+                "deadline",
             },
         )
         host = self.opt(data, "email.host", str, "an SMTP host name")
@@ -466,7 +470,8 @@ class _Validator:
         sender = self.opt(data, "email.from", str, "an e-mail address") or "metrics-sync@localhost"
         if "from" in data and not _EMAIL.match(sender):
             self.fail("email.from", sender, "an e-mail address")
-        timeout = self.number(data, "email.timeout", "seconds") or 30.0
+        timeout = self.seconds(data, "email.timeout", 30.0, most=MAX_SMTP_TIMEOUT)
+        deadline = self.seconds(data, "email.deadline", 300.0, most=MAX_MAIL_DEADLINE)
         outbox = self.path(data, "email.outbox") or self.base / "outbox"
         tls = not ssl if starttls is None else starttls
         return EmailConfig(
@@ -478,7 +483,8 @@ class _Validator:
             password_env=password_env,
             sender=sender,
             outbox=outbox,
-            timeout=float(timeout),
+            timeout=timeout,
+            deadline=deadline,
         )
 
     def schedule(self, data: Mapping[str, Any]) -> ScheduleConfig:
@@ -527,6 +533,18 @@ class _Validator:
             self.fail(key, value, expected)
             return None
         return float(value)
+
+    def seconds(self, data: Mapping[str, Any], key: str, default: float, *, most: float) -> float:
+        """A number of seconds above 0 and at most ``most``: -1, 0, nan, inf and 1e308
+        would each break or silently disable a socket timeout."""
+        expected = f"a number of seconds above 0 and at most {most:g}, such as {default:g}"
+        value = self.number(data, key, expected)
+        if value is None:
+            return default
+        if not 0 < value <= most:  # also false for nan
+            self.fail(key, data[key.rsplit(".", 1)[-1]], expected)
+            return default
+        return value
 
     def opt(self, data: Mapping[str, Any], key: str, kind: type[T], expected: str) -> T | None:
         name = key.rsplit(".", 1)[-1]

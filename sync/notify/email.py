@@ -5,6 +5,11 @@ ends up in ``DeliveryReport.accepted`` or, with a reason a person can act on, in
 ``DeliveryReport.failed``. The caller records "notified" for accepted recipients only and
 picks the exit code, so a failed mail is simply retried on the next run (SPEC §5).
 
+Time: ``[email] timeout`` bounds each socket operation, which a server trickling one byte
+at a time never trips. So a watchdog cuts the connection when a mail (or opening the
+session) takes longer than ``MAIL_STEPS`` timeouts, and when the run's ``[email] deadline``
+passes; the mails not sent by then are left for the next run (docs/reliability.md).
+
 Security stance: with ``starttls`` (the default) a server that does not offer STARTTLS gets
 nothing: mail is never sent in clear text by surprise. Certificates are verified against the
 system trust store unless the caller injects an ``ssl_context`` (the tests trust their own CA).
@@ -15,11 +20,15 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import logging
 import os
 import re
 import smtplib
+import socket
 import ssl
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
@@ -35,6 +44,11 @@ Messages = Sequence[tuple[str, EmailMessage]]  # (envelope recipient, message)
 PORT_STARTTLS = 587
 PORT_SSL = 465
 PORT_PLAIN = 25
+# One mail is at most this many timeouts (MAIL FROM, RCPT TO, DATA, the end of the data), and
+# so is opening a session (greeting, EHLO, STARTTLS, AUTH).
+MAIL_STEPS = 4
+
+log = logging.getLogger("metrics_sync")
 
 
 class Sender(Protocol):
@@ -88,7 +102,11 @@ class _Unreachable(Exception):
 
 
 class SmtpSender:
-    """One SMTP connection per run for all messages; refusals are recorded per recipient."""
+    """One SMTP connection per run for all messages; refusals are recorded per recipient.
+
+    The run's deadline starts with the first ``send`` and holds for every later one (the
+    alert mails, then the weekly digest): a sender is made for one workbook's run.
+    """
 
     def __init__(
         self, cfg: EmailConfig, password: str | None, *, ssl_context: ssl.SSLContext | None = None
@@ -108,17 +126,23 @@ class SmtpSender:
         self._port = default_port(cfg)
         self._password = password
         self._context = ssl_context or ssl.create_default_context()
+        self._ends: float | None = None  # time.monotonic() when the run's deadline passes
 
     @property
     def where(self) -> str:
         return f"{self._host}:{self._port}"
 
     def send(self, messages: Messages) -> DeliveryReport:
+        if self._ends is None:
+            self._ends = time.monotonic() + self._cfg.deadline
         session = _Session(self._open)
         accepted: set[str] = set()
         failed: dict[str, str] = {}
         try:
-            for recipient, message in messages:
+            for done, (recipient, message) in enumerate(messages):
+                if self._left() <= 0:
+                    self._overdue(messages, done, accepted, failed)
+                    break
                 reason = self._deliver(session, recipient, message)
                 if reason is None:
                     accepted.add(recipient)
@@ -126,8 +150,36 @@ class SmtpSender:
                 elif recipient not in accepted:
                     failed[recipient] = reason
         finally:
-            session.close()
+            session.close(self._budget())
         return DeliveryReport(accepted=frozenset(accepted), failed=failed)
+
+    def _left(self) -> float:
+        assert self._ends is not None
+        return self._ends - time.monotonic()
+
+    def _budget(self) -> float:
+        """The seconds the next step may take: a mail's share, within the run's deadline."""
+        return max(0.0, min(self._cfg.timeout * MAIL_STEPS, self._left()))
+
+    def _overdue(
+        self, messages: Messages, done: int, accepted: set[str], failed: dict[str, str]
+    ) -> None:
+        """The deadline passed: what is left waits for the next run, with one log line."""
+        why = (
+            f"not sent: the [email] deadline of {self._cfg.deadline:g}s for a run's mail "
+            f"passed ({self.where} too slow); left for the next run"
+        )
+        left = {r for r, _ in messages[done:] if r not in accepted}
+        failed.update(dict.fromkeys(sorted(left), why))
+        log.warning(
+            "mail: the [email] deadline of %gs passed after %d of %d mail(s) to %s; "
+            "%d recipient(s) left for the next run",
+            self._cfg.deadline,
+            done,
+            len(messages),
+            self.where,
+            len(left),
+        )
 
     def _deliver(self, session: _Session, recipient: str, message: EmailMessage) -> str | None:
         """None when the server accepted the message, else why not."""
@@ -135,10 +187,19 @@ class SmtpSender:
         if problem:
             return problem
         try:
-            connection = session.connection()
+            connection = session.connection(self._budget())
         except _Unreachable as err:
             return str(err)
-        return self._transmit(session, connection, recipient, message)
+        budget = self._budget()
+        with _Watchdog(connection, budget) as watchdog:
+            reason = self._transmit(session, connection, recipient, message)
+        if watchdog.fired:
+            session.drop()
+            return (
+                f"{self.where} took longer than {_seconds(budget)} over this mail, so it was cut "
+                "off (it may have arrived; it is sent again next run with the same Message-ID)"
+            )
+        return reason
 
     def _transmit(
         self, session: _Session, connection: smtplib.SMTP, recipient: str, message: EmailMessage
@@ -164,34 +225,51 @@ class SmtpSender:
             return f"{self.where} refused the recipient: {_reply(*refused[recipient])}"
         return None
 
-    def _open(self) -> smtplib.SMTP:
-        """Connect, secure and log in; raise ``_Unreachable`` with a reason on any failure."""
-        try:
-            connection = self._connect()
-        except (OSError, smtplib.SMTPException) as err:
-            raise _Unreachable(f"could not connect to {self.where}: {_describe(err)}") from err
-        try:
-            if self._cfg.starttls and not self._cfg.ssl:
-                self._starttls(connection)
-            if self._cfg.username:
-                self._login(connection, self._cfg.username)
-        except _Unreachable:
-            _close(connection)
-            raise
-        except (OSError, smtplib.SMTPException) as err:
-            _close(connection)
-            raise _Unreachable(
-                f"could not open a mail session with {self.where}: {_describe(err)}"
-            ) from err
+    def _open(self, budget: float) -> smtplib.SMTP:
+        """Connect, secure and log in within ``budget`` seconds; raise ``_Unreachable``."""
+        connection = self._unconnected(min(self._cfg.timeout, budget))
+        with _Watchdog(connection, budget) as watchdog:
+            try:
+                self._greet(connection)
+            except (_Unreachable, OSError, smtplib.SMTPException) as err:
+                _close(connection)
+                if watchdog.fired:
+                    raise _Unreachable(
+                        f"{self.where} had not opened a mail session after {_seconds(budget)} "
+                        "(it answers too slowly), so nothing was sent"
+                    ) from err
+                if isinstance(err, _Unreachable):
+                    raise
+                raise _Unreachable(
+                    f"could not open a mail session with {self.where}: {_describe(err)}"
+                ) from err
         return connection
 
-    def _connect(self) -> smtplib.SMTP:
-        """TCP (or TLS) connection and greeting; the host is given here for SNI and checks."""
-        if self._cfg.ssl:
-            return smtplib.SMTP_SSL(
-                self._host, self._port, timeout=self._cfg.timeout, context=self._context
-            )
-        return smtplib.SMTP(self._host, self._port, timeout=self._cfg.timeout)
+    def _unconnected(self, timeout: float) -> smtplib.SMTP:
+        """The client object before it connects, so the watchdog can reach its socket."""
+        connection = (
+            smtplib.SMTP_SSL(timeout=timeout, context=self._context)
+            if self._cfg.ssl
+            else smtplib.SMTP(timeout=timeout)
+        )
+        # What smtplib sets when given the host: the TLS server name (SNI, certificate checks).
+        # No public way before connecting; typeshed does not declare it.
+        connection._host = self._host  # type: ignore[attr-defined]
+        return connection
+
+    def _greet(self, connection: smtplib.SMTP) -> None:
+        """TCP (or TLS) connection, greeting, STARTTLS and login; the host is given here
+        for SNI and certificate checks."""
+        try:
+            code, text = connection.connect(self._host, self._port)
+            if code != 220:
+                raise smtplib.SMTPConnectError(code, text)
+        except (OSError, smtplib.SMTPException) as err:
+            raise _Unreachable(f"could not connect to {self.where}: {_describe(err)}") from err
+        if self._cfg.starttls and not self._cfg.ssl:
+            self._starttls(connection)
+        if self._cfg.username:
+            self._login(connection, self._cfg.username)
 
     def _starttls(self, connection: smtplib.SMTP) -> None:
         connection.ehlo()
@@ -217,6 +295,35 @@ class SmtpSender:
             ) from err
 
 
+class _Watchdog:
+    """Shuts a connection's socket down when ``seconds`` pass before the block ends.
+
+    The blocked read or write then fails at once, with whatever error smtplib makes of it;
+    ``fired`` tells the caller that the time limit, not the server, was the cause.
+    """
+
+    def __init__(self, connection: smtplib.SMTP, seconds: float) -> None:
+        self._connection = connection
+        self._timer = threading.Timer(seconds, self._cut)
+        self._timer.daemon = True
+        self.fired = False
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._timer.cancel()
+
+    def _cut(self) -> None:
+        self.fired = True
+        sock = getattr(self._connection, "sock", None)  # None until it connects
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                # The plain socket's shutdown, below TLS: it also wakes an SSL read.
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
 class _Session:
     """The run's one connection, opened on first use and re-opened after a drop.
 
@@ -224,17 +331,18 @@ class _Session:
     than waiting for one more connection timeout each.
     """
 
-    def __init__(self, opener: Callable[[], smtplib.SMTP]) -> None:
+    def __init__(self, opener: Callable[[float], smtplib.SMTP]) -> None:
         self._opener = opener
         self._connection: smtplib.SMTP | None = None
         self._unreachable: _Unreachable | None = None
 
-    def connection(self) -> smtplib.SMTP:
+    def connection(self, budget: float) -> smtplib.SMTP:
+        """The open connection, or a new one opened within ``budget`` seconds."""
         if self._unreachable is not None:
             raise self._unreachable
         if self._connection is None:
             try:
-                self._connection = self._opener()
+                self._connection = self._opener(budget)
             except _Unreachable as err:
                 self._unreachable = err
                 raise
@@ -246,14 +354,20 @@ class _Session:
             _close(self._connection)
         self._connection = None
 
-    def close(self) -> None:
+    def close(self, budget: float) -> None:
+        """QUIT politely within ``budget`` seconds, else just close."""
         if self._connection is None:
             return
-        try:
-            self._connection.quit()
-        except (OSError, smtplib.SMTPException):
-            _close(self._connection)
+        with _Watchdog(self._connection, budget):
+            try:
+                self._connection.quit()
+            except (OSError, smtplib.SMTPException):
+                _close(self._connection)
         self._connection = None
+
+
+def _seconds(value: float) -> str:
+    return f"{round(value, 1):g}s"
 
 
 def _close(connection: smtplib.SMTP) -> None:
