@@ -112,13 +112,19 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+AS_OF_YEARS = range(1900, 9001)  # a run adds days, weeks and quarters to its clock
+
+
 def _as_of(text: str) -> dt.datetime:
+    expected = "expected an ISO 8601 time such as 2026-11-26T08:00"
     try:
         when = dt.datetime.fromisoformat(text)
     except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: {expected}") from None
+    if when.year not in AS_OF_YEARS:
         raise argparse.ArgumentTypeError(
-            f"{text!r}: expected an ISO 8601 time such as 2026-11-26T08:00"
-        ) from None
+            f"{text!r}: {expected}, in the years {AS_OF_YEARS[0]} to {AS_OF_YEARS[-1]}"
+        )
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
@@ -155,8 +161,9 @@ class Outcome:
     """One workbook's part of a run: its exit code, and whether ops should be told."""
 
     code: int
-    healthy: bool  # False: the run failed or a mail was not sent (rows in ERROR are data)
+    healthy: bool  # False: the run failed, a mail was not sent or a lock is stuck
     line: str
+    ran: bool = True  # False: skipped, another run holds the lock
 
 
 class Runner:
@@ -176,8 +183,7 @@ class Runner:
             now.isoformat(timespec="seconds"),
             extra={"fields": {"event": "run_started", "dry_run": dry_run}},
         )
-        if not dry_run:
-            self.heartbeat.start()
+        self._started = False
         outcomes = [self._one(job, now, dry_run) for job in self.cfg.jobs]
         code = worst([o.code for o in outcomes])
         seconds = time.monotonic() - started
@@ -197,12 +203,25 @@ class Runner:
             },
         )
         if not dry_run:
-            body = "\n".join(self.out.redactor.redact(o.line) for o in outcomes)
-            if all(o.healthy for o in outcomes):
-                self.heartbeat.success(body)
-            else:
-                self.heartbeat.fail(body)
+            self._beat(outcomes)
         return code
+
+    def _beat(self, outcomes: Sequence[Outcome]) -> None:
+        """The run's last ping. A run that skipped every workbook sends none (and sent no
+        ``/start``): the run holding the lock pings for itself, and if none does for a
+        whole period the monitor says so. A lock held past ``stuck_after`` pings ``/fail``.
+        """
+        body = "\n".join(self.out.redactor.redact(o.line) for o in outcomes)
+        if not all(o.healthy for o in outcomes):
+            self.heartbeat.fail(body)
+        elif any(o.ran for o in outcomes):
+            self.heartbeat.success(body)
+
+    def _start(self) -> None:
+        """``/start`` once per run, when a first workbook's lock is taken."""
+        if not self._started:
+            self._started = True
+            self.heartbeat.start()
 
     def _one(self, job: Job, now: dt.datetime, dry_run: bool) -> Outcome:
         """One workbook; whatever happens, the others still run."""
@@ -211,10 +230,10 @@ class Runner:
             if dry_run:  # reads only, so it does not wait for (or block) a real run
                 return self._sync(job, now, dry_run=True)
             with workbook_lock(job.workbook):
+                self._start()
                 return self._sync(job, now, dry_run=False)
         except LockedError as err:
-            log.warning("%s", err, extra={"fields": _fields(job, "skipped", err.exit_code)})
-            return Outcome(err.exit_code, True, f"{name}: skipped, another run holds the lock")
+            return self._skipped(job, err)
         except SyncError as err:
             log.error("%s: %s", name, err, extra={"fields": _fields(job, "failed", err.exit_code)})
             return Outcome(err.exit_code, False, f"{name}: {err}")
@@ -225,6 +244,27 @@ class Runner:
                 extra={"fields": _fields(job, "crashed", 2)},
             )
             return Outcome(2, False, f"{name}: unexpected error, see the log")
+
+    def _skipped(self, job: Job, err: LockedError) -> Outcome:
+        """A skip is normal once (a run longer than the interval); a lock held longer than
+        ``[monitor] stuck_after`` is a stuck run, logged as an error and pinged as ``/fail``."""
+        limit = self.cfg.monitor.stuck_after
+        held = dt.timedelta(seconds=round(err.held_for or 0))
+        if err.held_for is None or held <= limit:
+            log.warning("%s", err, extra={"fields": _fields(job, "skipped", err.exit_code)})
+            return Outcome(
+                err.exit_code,
+                True,
+                f"{job.workbook.name}: skipped, another run holds the lock",
+                ran=False,
+            )
+        line = (
+            f"{job.workbook.name}: skipped, the lock has been held for {held}, longer than "
+            f"[monitor] stuck_after ({limit}): is the run holding it stuck?"
+        )
+        fields = {**_fields(job, "lock_stuck", err.exit_code), "held_s": round(err.held_for)}
+        log.error("%s (%s)", line, err, extra={"fields": fields})
+        return Outcome(err.exit_code, False, line, ran=False)
 
     def _sync(self, job: Job, now: dt.datetime, *, dry_run: bool) -> Outcome:
         started = time.monotonic()

@@ -151,6 +151,8 @@ class DigestConfig:
 @dataclass(frozen=True)
 class MonitorConfig:
     ping_url: str | None = None
+    # A run skipped because the lock has been held longer than this pings /fail.
+    stuck_after: dt.timedelta = dt.timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -242,11 +244,7 @@ class _Validator:
         jobs = self.jobs(data, defaults, schedule.timezone)
         email = self.email(self.section(data, "email"))
         digest = self.digest(self.section(data, "digest")) if "digest" in data else None
-        monitor_data = self.section(data, "monitor")
-        self.unknown_keys("monitor", monitor_data, {"ping_url"})
-        ping = self.opt(monitor_data, "monitor.ping_url", str, "a URL")
-        if ping is not None and not re.match(r"^https?://", ping):
-            self.fail("monitor.ping_url", ping, "an http:// or https:// URL")
+        monitor = self.monitor(self.section(data, "monitor"))
         if self.problems:
             return None
         return Config(
@@ -255,7 +253,7 @@ class _Validator:
             email=email,
             schedule=schedule,
             digest=digest,
-            monitor=MonitorConfig(ping_url=ping),
+            monitor=monitor,
         )
 
     def jobs(
@@ -486,6 +484,14 @@ class _Validator:
             timeout=timeout,
             deadline=deadline,
         )
+
+    def monitor(self, data: Mapping[str, Any]) -> MonitorConfig:
+        self.unknown_keys("monitor", data, {"ping_url", "stuck_after"})
+        ping = self.opt(data, "monitor.ping_url", str, "a URL")
+        if ping is not None and not re.match(r"^https?://", ping):
+            self.fail("monitor.ping_url", ping, "an http:// or https:// URL")
+        stuck = self.duration(data, "monitor.stuck_after") or dt.timedelta(hours=1)
+        return MonitorConfig(ping_url=ping, stuck_after=stuck)
 
     def schedule(self, data: Mapping[str, Any]) -> ScheduleConfig:
         self.unknown_keys("schedule", data, {"every", "at", "timezone"})

@@ -61,6 +61,11 @@ class ConcurrentEditError(WorkbookError):
 
 
 class LockedError(SyncError):
-    """Another run of the same workbook is in progress."""
+    """Another run of the same workbook is in progress; ``held_for``: for how many seconds
+    it has held the lock (None if unknown), so a stuck run can be told from a slow one."""
 
     exit_code = 3
+
+    def __init__(self, message: str, *, held_for: float | None = None) -> None:
+        super().__init__(message)
+        self.held_for = held_for

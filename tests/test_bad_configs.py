@@ -96,3 +96,18 @@ def test_a_config_saved_with_a_byte_order_mark_is_read_like_any_other(
     )  # as Windows Notepad saves it
     assert main(["run", "--once", "--config", str(config), "--as-of", AS_OF]) == 0
     assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("as_of", ["9999-12-31T23:59", "0001-01-01T00:00", "9001-01-01"])
+def test_an_as_of_time_out_of_range_is_refused_with_exit_2_and_no_traceback(
+    as_of: str, folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = folder / "metrics-sync.toml"
+    config.write_text('[workbook]\npath = "team.xlsx"\n', encoding="utf-8")
+    with pytest.raises(SystemExit) as exited:
+        main(["run", "--once", "--config", str(config), "--as-of", as_of])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2
+    assert f"{as_of!r}: expected an ISO 8601 time" in err
+    assert "in the years 1900 to 9000" in err
+    assert "Traceback" not in err

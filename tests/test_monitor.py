@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import time
 from collections.abc import Iterator
@@ -13,6 +14,8 @@ from ping_server import PingServer, ping_server
 from workbooks import AS_OF, starter_workbook, write_config
 
 from sync import cli
+from sync.config import WorkbookConfig
+from sync.lock import workbook_lock
 from sync.monitor import Heartbeat
 
 
@@ -104,3 +107,41 @@ def test_a_dry_run_does_not_ping(server: PingServer, tmp_path: Path) -> None:
     config = write_config(tmp_path, extra=f'\n[monitor]\nping_url = "{server.url}"\n')
     assert cli.main(["run", "--dry-run", "--config", str(config), "--as-of", AS_OF]) == 0
     assert server.pings == []
+
+
+# -- a skipped run is not a success ------------------------------------------------------------
+
+
+def test_a_run_skipped_because_the_lock_is_held_pings_neither_start_nor_success(
+    server: PingServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("METRICS_SYNC_LOCK_DIR", str(tmp_path / "locks"))
+    workbook = starter_workbook(tmp_path / "team-metrics.xlsx")
+    config = write_config(tmp_path, extra=f'\n[monitor]\nping_url = "{server.url}"\n')
+    with workbook_lock(WorkbookConfig(backend="xlsx", path=workbook, name="team-metrics")):
+        assert cli.main(["run", "--once", "--config", str(config), "--as-of", AS_OF]) == 3
+    assert server.paths() == []
+    assert cli.main(["run", "--once", "--config", str(config), "--as-of", AS_OF]) == 0
+    assert server.paths() == ["/start", "/"]
+
+
+def test_a_lock_held_longer_than_stuck_after_pings_fail_and_logs_an_error(
+    server: PingServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("METRICS_SYNC_LOCK_DIR", str(tmp_path / "locks"))
+    workbook = starter_workbook(tmp_path / "team-metrics.xlsx")
+    monitor = f'\n[monitor]\nping_url = "{server.url}"\nstuck_after = "1h"\n'
+    config = write_config(tmp_path, extra=monitor)
+    wb = WorkbookConfig(backend="xlsx", path=workbook, name="team-metrics")
+    with workbook_lock(wb) as path:
+        two_hours_ago = time.time() - 2 * 3600
+        os.utime(path, (two_hours_ago, two_hours_ago))  # as if taken two hours ago
+        code = cli.main(["run", "--once", "--config", str(config), "--as-of", AS_OF])
+    assert code == 3
+    assert server.paths() == ["/fail"]
+    assert "held for 2:00:00, longer than [monitor] stuck_after (1:00:00)" in server.pings[0].body
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert any("is the run holding it stuck?" in r.getMessage() for r in errors)
