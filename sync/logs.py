@@ -1,13 +1,16 @@
 """Logging for unattended runs: one line per event on stderr, secrets never shown.
 
 Two formats: ``human`` (the default, ``2026-11-26T08:00:01Z INFO message``) and ``json``
-(one JSON object per line, for log shippers). A ``Redactor`` removes the SMTP password
-and anything that looks like a private key from every record before it is formatted,
+(one JSON object per line, for log shippers). A ``Redactor`` removes the SMTP password (also
+base64, and as an SMTP server may echo a login) and anything that looks like a private key
+from every record before it is formatted,
 and the CLI passes its own output (dry run, check) through the same redactor.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import json
 import logging
@@ -33,6 +36,26 @@ _KEY_BODY = re.compile(r"MII[A-Za-z0-9+/=]{60,}(?:(?:\\n|\s)+[A-Za-z0-9+/=]{16,}
 _URL_PASSWORD = re.compile(r"(?P<user>[^\s/@:'\"<>]+):[^\s/@'\"<>]+@(?P<host>[\w.-]+|\[[\w:.]+\])")
 
 
+# What an SMTP server may echo in a refusal: the client's AUTH command with its credentials,
+# or a base64 token that decodes to AUTH PLAIN's "\0user\0password".
+_AUTH_COMMAND = re.compile(r"(?i)\b(AUTH\s+[A-Z0-9_-]+)\s+[A-Za-z0-9+/=]+")
+_BASE64 = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{8,}={0,2}(?![A-Za-z0-9+/=])")
+
+
+def mask_credentials(text: str) -> str:
+    """``AUTH PLAIN <base64>`` and any base64 holding a NUL-separated login, masked."""
+    text = _AUTH_COMMAND.sub(rf"\1 {MASK}", text)
+    return _BASE64.sub(lambda m: MASK if _is_plain_login(m.group()) else m.group(), text)
+
+
+def _is_plain_login(token: str) -> bool:
+    try:
+        decoded = binascii.a2b_base64(token, strict_mode=True)
+    except binascii.Error:
+        return False
+    return b"\0" in decoded
+
+
 class Redactor:
     """Replaces known secret values, and private keys wherever they appear, with a mask."""
 
@@ -47,6 +70,7 @@ class Redactor:
             return
         forms = {
             secret,
+            base64.b64encode(secret.encode()).decode(),  # as AUTH LOGIN sends it
             repr(secret)[1:-1],
             json.dumps(secret)[1:-1],
             urllib.parse.quote(secret, safe=""),
@@ -55,6 +79,7 @@ class Redactor:
         self._secrets = sorted({*self._secrets, *forms}, key=len, reverse=True)
 
     def redact(self, text: str) -> str:
+        text = mask_credentials(text)
         text = _PRIVATE_KEY.sub(MASK, text)
         text = _KEY_BODY.sub(MASK, text)
         text = _URL_PASSWORD.sub(rf"\g<user>:{MASK}@\g<host>", text)

@@ -16,7 +16,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 from conftest import SmtpServerFactory
-from workbooks import starter_workbook, write_config
+from hostile_smtp import hostile_smtp
+from workbooks import AS_OF, starter_workbook, write_config
 
 from sync import cli
 from sync.logs import MASK, Redactor
@@ -119,3 +120,31 @@ def test_the_redactor_masks_a_key_however_it_is_spelled() -> None:
     assert leaks(redact(KEY_BODY)) == []  # the bare base64 body
     assert leaks(redact(repr(f"pw={PASSWORD}"))) == []
     assert redact("nothing secret here") == "nothing secret here"
+
+
+# -- what a hostile server or a slip of the keyboard would put in the log ----------------------
+
+
+@pytest.mark.parametrize("mode", ["echo_plain", "echo_login"])
+@pytest.mark.parametrize("log_format", ["human", "json"])
+def test_a_refusal_that_echoes_the_credentials_is_logged_without_them(
+    mode: str, log_format: str, folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with hostile_smtp(mode) as server:  # type: ignore[arg-type]
+        config = write_config(
+            folder,
+            extra=f'host = "127.0.0.1"\nport = {server.port}\nstarttls = false\n'
+            'username = "metrics"\npassword_env = "SMTP_PASSWORD"\n',
+        )
+        code = cli.main(
+            ["run", "--once", "--log-format", log_format, "--config", str(config), "--as-of", AS_OF]
+        )
+    said = capsys.readouterr()
+    text = said.out + said.err
+    assert code == 1  # the row in ERROR is mailed, and the server refuses the login
+    assert "refused the login of 'metrics': 535 5.7.8" in text
+    assert leaks(text) == []
+    sent_plain = base64.b64encode(f"\0metrics\0{PASSWORD}".encode()).decode()
+    sent_login = base64.b64encode(PASSWORD.encode()).decode()
+    assert sent_plain not in text
+    assert sent_login not in text

@@ -2,7 +2,7 @@
 
 A socket timeout bounds one read: a server that trickles a byte at a time never trips it,
 and one that hangs after DATA costs a timeout per recipient. Against a real tarpit on
-loopback (tests/tarpit.py), the run ends within its deadline, exits 1 and says why; the
+loopback (tests/hostile_smtp.py), the run ends within its deadline, exits 1 and says why; the
 mails it could not send are left for the next run.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from tarpit import tarpit
+from hostile_smtp import hostile_smtp
 from workbooks import AS_OF, config_text, demo_workbook
 
 from sync import cli
@@ -47,7 +47,7 @@ def plain(port: int, **overrides: object) -> EmailConfig:
 
 
 def test_a_server_trickling_its_greeting_costs_the_deadline_not_forever() -> None:
-    with tarpit("trickle") as pit:
+    with hostile_smtp("trickle") as pit:
         started = time.monotonic()
         report = SmtpSender(plain(pit.port), None).send([mail_for(ANA), mail_for(BO)])
         took = time.monotonic() - started
@@ -60,7 +60,7 @@ def test_a_server_trickling_its_greeting_costs_the_deadline_not_forever() -> Non
 
 def test_a_server_hanging_after_data_costs_the_deadline_not_a_timeout_per_recipient() -> None:
     recipients = [f"owner{i}@example.com" for i in range(20)]
-    with tarpit("hang_after_data") as pit:
+    with hostile_smtp("hang_after_data") as pit:
         started = time.monotonic()
         report = SmtpSender(plain(pit.port, timeout=5.0), None).send(
             [mail_for(r) for r in recipients]
@@ -75,7 +75,7 @@ def test_a_server_hanging_after_data_costs_the_deadline_not_a_timeout_per_recipi
 
 
 def test_each_mail_has_its_own_budget_so_one_stall_does_not_take_the_whole_deadline() -> None:
-    with tarpit("hang_after_data") as pit:
+    with hostile_smtp("hang_after_data") as pit:
         started = time.monotonic()
         report = SmtpSender(plain(pit.port, timeout=0.2, deadline=60.0), None).send(
             [mail_for(ANA), mail_for(BO), mail_for(CY)]
@@ -91,7 +91,7 @@ def test_a_run_against_a_tarpit_ends_within_its_deadline_exits_1_and_says_why(
     mode: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     workbook = demo_workbook(tmp_path / "team-metrics.xlsx")
-    with tarpit(mode) as pit:  # type: ignore[arg-type]
+    with hostile_smtp(mode) as pit:  # type: ignore[arg-type]
         config = tmp_path / "metrics-sync.toml"
         config.write_text(
             config_text(

@@ -37,6 +37,7 @@ from typing import Protocol
 
 from sync.config import EmailConfig
 from sync.errors import ConfigError
+from sync.logs import Redactor, mask_credentials
 from sync.notify.model import DeliveryReport
 
 Messages = Sequence[tuple[str, EmailMessage]]  # (envelope recipient, message)
@@ -287,7 +288,7 @@ class SmtpSender:
         except smtplib.SMTPAuthenticationError as err:
             raise _Unreachable(
                 f"{self.where} refused the login of {username!r}: "
-                f"{_reply(err.smtp_code, err.smtp_error)}"
+                f"{Redactor([self._password or '']).redact(_reply(err.smtp_code, err.smtp_error))}"
             ) from err
         except smtplib.SMTPNotSupportedError as err:
             raise _Unreachable(
@@ -398,9 +399,10 @@ def address_problem(recipient: str) -> str | None:
 
 
 def _reply(code: int, text: bytes | str) -> str:
-    """An SMTP reply as one readable line: ``550 5.1.1 no such user``."""
+    """An SMTP reply as one readable line: ``550 5.1.1 no such user``; credentials a server
+    echoes back (``535 ... AUTH PLAIN <base64>``) are masked before anyone logs it."""
     words = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
-    return f"{code} {' '.join(words.split())}".strip()
+    return mask_credentials(f"{code} {' '.join(words.split())}".strip())
 
 
 def _describe(err: BaseException) -> str:

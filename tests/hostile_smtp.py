@@ -1,9 +1,10 @@
-"""A hostile SMTP server on 127.0.0.1: it accepts connections, then stalls.
+"""A hostile SMTP server on 127.0.0.1, misbehaving as a broken or malicious relay does.
 
-Two ways to stall, as a broken or malicious relay does:
 - ``trickle``: the greeting comes one byte at a time, never ending its line, so every read
   returns within any socket timeout and a client that only has timeouts waits forever;
-- ``hang_after_data``: a plain SMTP dialogue until the end of the message, then no reply.
+- ``hang_after_data``: a plain SMTP dialogue until the end of the message, then no reply;
+- ``echo_plain`` / ``echo_login``: AUTH PLAIN (or LOGIN) alone offered, and the client's
+  credentials, base64 as sent, echoed back in the 535 refusal.
 Raw sockets and threads: aiosmtpd cannot be made to misbehave this way. The pace of the
 trickle is the fault itself, not a wait the test relies on.
 """
@@ -17,12 +18,12 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Literal
 
-Mode = Literal["trickle", "hang_after_data"]
+Mode = Literal["trickle", "hang_after_data", "echo_plain", "echo_login"]
 TRICKLE_EVERY = 0.05  # seconds between two bytes of the endless greeting
 
 
 @dataclass
-class Tarpit:
+class HostileSmtp:
     mode: Mode
     port: int = 0
     connections: int = 0
@@ -35,8 +36,10 @@ class Tarpit:
             try:
                 if self.mode == "trickle":
                     self._trickle(client)
-                else:
+                elif self.mode == "hang_after_data":
                     self._hang_after_data(client)
+                else:
+                    self._echo_auth(client)
             except OSError:
                 return  # the client gave up: what the test wants
 
@@ -59,11 +62,28 @@ class Tarpit:
                 return
             client.sendall(b"221 bye\r\n" if verb == b"QUIT" else b"250 OK\r\n")
 
+    def _echo_auth(self, client: socket.socket) -> None:
+        reader = client.makefile("rb")
+        offered = b"PLAIN" if self.mode == "echo_plain" else b"LOGIN"
+        client.sendall(b"220 hostile ESMTP\r\n")
+        while line := reader.readline():
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                client.sendall(b"250-hostile\r\n250 AUTH " + offered + b"\r\n")
+            elif verb == b"AUTH" and self.mode == "echo_login":
+                client.sendall(b"334 UGFzc3dvcmQ6\r\n")  # "Password:"
+                answer = reader.readline().strip()
+                client.sendall(b"535 5.7.8 bad credentials: " + answer + b"\r\n")
+            elif verb == b"AUTH":
+                client.sendall(b"535 5.7.8 rejected: " + line.strip() + b"\r\n")
+            else:
+                client.sendall(b"221 bye\r\n" if verb == b"QUIT" else b"250 OK\r\n")
+
 
 @contextmanager
-def tarpit(mode: Mode) -> Iterator[Tarpit]:
-    """A running tarpit; every connection is closed when the block ends."""
-    pit = Tarpit(mode)
+def hostile_smtp(mode: Mode) -> Iterator[HostileSmtp]:
+    """A running hostile server; every connection is closed when the block ends."""
+    pit = HostileSmtp(mode)
     listener = socket.create_server(("127.0.0.1", 0))
     pit.port = listener.getsockname()[1]
     threads: list[threading.Thread] = []
