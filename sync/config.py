@@ -65,6 +65,9 @@ _DURATION_UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 MAX_SMTP_TIMEOUT = 3600.0  # seconds: one SMTP step
 MAX_MAIL_DEADLINE = 86400.0  # seconds: all of a run's mail
+# The name of an environment variable as POSIX and every deployment tool spell them. Lower
+# case is refused too: a mixed-case value is far likelier a password typed in by mistake.
+_VARIABLE = re.compile(r"^[A-Z_][A-Z0-9_]{0,63}$")
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -459,12 +462,14 @@ class _Validator:
             str,
             "the NAME of an environment variable holding the password",
         )
-        if password_env is not None and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", password_env):
-            self.fail(
+        if password_env is not None and not _VARIABLE.match(password_env):
+            self.fail(  # never the value: it may well be the password itself
                 "email.password_env",
                 "<hidden>",
-                "the NAME of an environment variable (letters, digits, _), not the password",
+                "the NAME of an environment variable, in capitals, such as SMTP_PASSWORD "
+                "(capitals, digits, _), not the password",
             )
+            password_env = None
         sender = self.opt(data, "email.from", str, "an e-mail address") or "metrics-sync@localhost"
         if "from" in data and not _EMAIL.match(sender):
             self.fail("email.from", sender, "an e-mail address")

@@ -148,3 +148,21 @@ def test_a_refusal_that_echoes_the_credentials_is_logged_without_them(
     sent_login = base64.b64encode(PASSWORD.encode()).decode()
     assert sent_plain not in text
     assert sent_login not in text
+
+
+@pytest.mark.parametrize("typed", ["Tr0ub4dorAnd3xyz", "correct horse battery", "hunter2"])
+def test_a_password_typed_into_password_env_is_refused_and_never_echoed(
+    typed: str, folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(
+        folder, extra=f'host = "smtp.example.com"\nusername = "metrics"\npassword_env = "{typed}"\n'
+    )
+    codes = [
+        cli.main(["run", "--once", "--config", str(config)]),
+        cli.main(["run", "--once", "--log-format", "json", "--config", str(config)]),
+        cli.main(["check", "--config", str(config)]),
+    ]
+    said = capsys.readouterr()
+    assert codes == [2, 2, 2]
+    assert typed not in said.out + said.err
+    assert "expected the NAME of an environment variable" in said.out + said.err
