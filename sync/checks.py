@@ -24,7 +24,8 @@ from sync.errors import ConfigError, SyncError, WorkbookError
 from sync.evaluate import evaluate
 from sync.frames import header_key
 from sync.grid import Grid
-from sync.notify.email import password_from_env
+from sync.monitor import clear_text_url
+from sync.notify.email import clear_text_login, password_from_env
 from sync.scheduler import describe
 
 Level = Literal["ok", "warn", "FAIL"]
@@ -70,6 +71,11 @@ def check_config(cfg: Config) -> list[Finding]:
             f"the worker runs {describe(cfg.schedule)}",
         ),
         *check_email(cfg.email),
+        *[
+            Finding("warn", w, "use the https:// URL the monitoring service gives")
+            for w in [clear_text_url(cfg.monitor.ping_url)]
+            if w
+        ],
     ]
 
 
@@ -96,7 +102,11 @@ def check_email(email: EmailConfig, environ: Mapping[str, str] | None = None) ->
                 "set email.password_env to the NAME of the variable holding the password",
             )
         ]
-    return [Finding("ok", f"mail: SMTP {email.host} as {email.sender} (not contacted by check)")]
+    ok = Finding("ok", f"mail: SMTP {email.host} as {email.sender} (not contacted by check)")
+    clear = clear_text_login(email)
+    if clear:
+        return [ok, Finding("warn", clear, "set [email] starttls = true, or ssl = true")]
+    return [ok]
 
 
 def _outbox(folder: Path) -> Finding:

@@ -19,9 +19,24 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from sync.hosts import is_loopback
+
 log = logging.getLogger("metrics_sync")
 
 MAX_BODY = 10_000  # characters; healthchecks.io keeps the first 100 kB of a ping's body
+
+
+def clear_text_url(url: str | None) -> str | None:
+    """A warning when the ping URL, whose path is a secret, would cross a network in clear."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme != "http" or is_loopback(parts.hostname or ""):
+        return None
+    return (
+        f"monitor.ping_url is plain http:// to {parts.hostname}: its secret path travels in "
+        "clear text, and anyone on the way can ping for us"
+    )
 
 
 class Heartbeat:
@@ -36,6 +51,9 @@ class Heartbeat:
         session: requests.Session | None = None,
     ) -> None:
         self.url = url.rstrip("/") if url else None
+        warning = clear_text_url(url)
+        if warning:
+            log.warning("%s; use https://", warning)
         self.timeout = timeout
         self.session = session or _session(retries)
         self.rid = ""

@@ -31,11 +31,12 @@ import pytest
 from conftest import SmtpServerFactory
 from ping_server import ping_server
 from sheets_emulator import SheetsEmulator
-from workbooks import write_config
+from workbooks import config_text, starter_workbook, write_config
 
 from sync.checks import check_credentials
 from sync.cli import main
 from sync.config import WorkbookConfig
+from sync.monitor import Heartbeat
 
 AS_OF = "2026-11-20T09:00:00+00:00"
 WEEKS = [dt.datetime(2026, 11, 2), dt.datetime(2026, 11, 9), dt.datetime(2026, 11, 16)]
@@ -344,3 +345,67 @@ def test_a_plain_http_endpoint_on_a_loopback_address_is_the_emulator_and_works(
     )
     assert run(cfg) == 0
     assert sheets_emulator.requests
+
+
+# -- what would travel in clear text -------------------------------------------------------------
+
+
+def check_output(cfg: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["check", "--config", str(cfg)])
+    return code, capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("host", "warned"), [("smtp.example.com", True), ("127.0.0.1", False), ("localhost", False)]
+)
+def test_a_login_without_tls_to_a_remote_host_is_warned_about_by_check(
+    host: str,
+    warned: bool,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SMTP_PASSWORD", "s3cret-pw")
+    starter_workbook(tmp_path / "team-metrics.xlsx")
+    cfg = tmp_path / "metrics-sync.toml"
+    cfg.write_text(
+        config_text(
+            email=f'host = "{host}"\nstarttls = false\nusername = "metrics"\n'
+            'password_env = "SMTP_PASSWORD"',
+        )
+    )
+    code, out = check_output(cfg, capsys)
+    assert code == 0
+    line = (
+        "warn mail: email.starttls = false with email.username set: the password for "
+        f"'metrics' travels in clear text to {host}"
+    )
+    assert (line in out) is warned, out
+    assert "s3cret-pw" not in out
+
+
+@pytest.mark.parametrize(
+    ("url", "warned"),
+    [
+        ("http://hc.example.com/ping/0f4c5b6e", True),
+        ("https://hc.example.com/ping/0f4c5b6e", False),
+        ("http://127.0.0.1:8000/ping/0f4c5b6e", False),
+    ],
+)
+def test_a_plain_http_ping_url_to_a_remote_host_is_warned_about_by_check_and_run(
+    url: str,
+    warned: bool,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    starter_workbook(tmp_path / "team-metrics.xlsx")
+    cfg = tmp_path / "metrics-sync.toml"
+    cfg.write_text(config_text(extra=f'\n[monitor]\nping_url = "{url}"\n'))
+    code, out = check_output(cfg, capsys)
+    assert code == 0
+    assert ("warn monitor.ping_url is plain http:// to hc.example.com" in out) is warned, out
+    assert "0f4c5b6e" not in out
+    Heartbeat(url)
+    assert ("its secret path travels in clear text" in caplog.text) is warned
+    assert "0f4c5b6e" not in caplog.text

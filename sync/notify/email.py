@@ -37,6 +37,7 @@ from typing import Protocol
 
 from sync.config import EmailConfig
 from sync.errors import ConfigError
+from sync.hosts import is_loopback
 from sync.logs import Redactor, mask_credentials
 from sync.notify.model import DeliveryReport
 
@@ -86,6 +87,16 @@ def password_from_env(cfg: EmailConfig, environ: Mapping[str, str] | None = None
     return value
 
 
+def clear_text_login(cfg: EmailConfig) -> str | None:
+    """A warning when the SMTP password would cross a network unencrypted, else None."""
+    if cfg.host is None or not cfg.username or cfg.starttls or cfg.ssl or is_loopback(cfg.host):
+        return None
+    return (
+        f"mail: email.starttls = false with email.username set: the password for "
+        f"{cfg.username!r} travels in clear text to {cfg.host}, a host off this machine"
+    )
+
+
 def default_port(cfg: EmailConfig) -> int:
     """465 for implicit TLS, 587 for STARTTLS, 25 for an explicit clear-text relay."""
     if cfg.port is not None:
@@ -128,6 +139,9 @@ class SmtpSender:
         self._password = password
         self._context = ssl_context or ssl.create_default_context()
         self._ends: float | None = None  # time.monotonic() when the run's deadline passes
+        warning = clear_text_login(cfg)
+        if warning:
+            log.warning("%s; set starttls = true or ssl = true", warning)
 
     @property
     def where(self) -> str:

@@ -1,0 +1,20 @@
+"""Whether a host name stays on this machine: what may be spoken to in clear text.
+
+A password or a secret URL sent without TLS to a loopback address (a local relay, a test
+server) stays on the machine; to any other host it crosses a network.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost``, ``127.0.0.0/8`` and ``::1`` (also in brackets, as URLs write it)."""
+    name = host.strip("[]").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
