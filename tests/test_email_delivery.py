@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import os
 import socket
 import ssl
+import time
 from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -286,3 +288,21 @@ def test_an_outbox_that_cannot_be_written_is_reported_not_raised(tmp_path: Path)
     report = OutboxSender(blocker).send([mail_for(ANA, "Signups")])
     assert report.accepted == frozenset()
     assert "could not write to the outbox" in report.failed[ANA]
+
+
+def test_temp_files_a_killed_run_left_in_the_outbox_are_swept_and_fresh_ones_kept(
+    tmp_path: Path,
+) -> None:
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    left = outbox / ".a1b2c3.tmp"  # what a run killed in the middle of a write leaves
+    left.write_bytes(b"x" * 100_000)
+    an_hour_ago = time.time() - 3600
+    os.utime(left, (an_hour_ago, an_hour_ago))
+    writing = outbox / ".d4e5f6.tmp"  # another process's write, in progress
+    writing.write_bytes(b"y")
+    report = OutboxSender(outbox).send([mail_for(ANA, "Signups")])
+    assert report.accepted == {ANA}
+    assert not left.exists()
+    assert writing.exists()
+    assert len(list(outbox.glob("*.eml"))) == 1

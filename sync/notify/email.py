@@ -50,6 +50,8 @@ PORT_PLAIN = 25
 # so is opening a session (greeting, EHLO, STARTTLS, AUTH).
 MAIL_STEPS = 4
 
+STALE_TEMP = 900  # seconds: an outbox temp file this old was left by a killed run
+
 log = logging.getLogger("metrics_sync")
 
 
@@ -438,7 +440,8 @@ class OutboxSender:
 
     Files are named ``<timestamp>-<recipient>-<id>.eml``, ``id`` being a hash of the
     Message-ID: writing the same mail again (a retry) replaces its file instead of adding one.
-    Each write is atomic (temp file + rename), so a reader never sees half a mail.
+    Each write is atomic (temp file + rename), so a reader never sees half a mail; the temp
+    files of a run killed midway are removed by a later run.
     """
 
     def __init__(
@@ -448,6 +451,7 @@ class OutboxSender:
         self._clock = clock  # only for a message without a Date header
 
     def send(self, messages: Messages) -> DeliveryReport:
+        self._sweep()
         accepted: set[str] = set()
         failed: dict[str, str] = {}
         for recipient, message in messages:
@@ -475,6 +479,16 @@ class OutboxSender:
             Path(temp).unlink(missing_ok=True)
             raise
         return target
+
+    def _sweep(self) -> None:
+        """Remove the temp files of writes killed midway: a write takes milliseconds, so one
+        older than ``STALE_TEMP`` seconds has no writer left (several workbooks may share
+        the folder, so a fresh one may be another run's)."""
+        limit = time.time() - STALE_TEMP
+        for temp in self.folder.glob(".*.tmp"):
+            with contextlib.suppress(OSError):  # gone already, or not ours to remove
+                if temp.lstat().st_mtime < limit:
+                    temp.unlink()
 
     def _path_for(self, recipient: str, message: EmailMessage) -> Path:
         """The existing file of this Message-ID if any, else a new name."""
