@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sync.display import NOTE_LIMIT, TEXT_LIMIT, shown
 from sync.grid import Cell, Grid, OwnedTab, Row
 from sync.rules import status as st
 from sync.rules.kpi import fmt_column, percent_column
@@ -35,6 +36,7 @@ from sync.rules.okr import Cycle, OkrResult
 BAR_WIDTH = 10
 FOCUS_OBJECTIVES, FOCUS_KRS, FOCUS_KPIS = 5, 5, 10
 INDENT = "    "  # key results sit beneath their objective
+NOTE_COLUMN = 6  # G: every table's notes
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,16 @@ def render(page: StatusPage, name: str) -> OwnedTab:
         [],
         *_unreadable(page),
     ]
-    return OwnedTab(name, grid, st.COLOURS)
+    return OwnedTab(name, [_shown(row) for row in grid], st.COLOURS)
+
+
+def _shown(row: Row) -> Row:
+    """Sheet text as people read it here: bounded, no control or bidi characters
+    (sync/display.py); notes, in column G, may be longer than names."""
+    return [
+        shown(c, NOTE_LIMIT if i == NOTE_COLUMN else TEXT_LIMIT) if isinstance(c, str) else c
+        for i, c in enumerate(row)
+    ]
 
 
 def _heading(page: StatusPage) -> list[Row]:

@@ -3,8 +3,9 @@
 ``compose`` is pure: the same digest gives the same headers and text, so a retry after a
 lost SMTP reply carries the same Message-ID and mail systems drop the duplicate (delivery is
 at least once; see SPEC §5). Sheet text reaches the mail in three places, each guarded:
-the subject (only the workbook title, control characters stripped), the HTML part (Jinja2
-autoescaping) and the text part (control characters flattened to spaces).
+the subject (only the workbook title), the HTML part (Jinja2 autoescaping) and the text
+part; in all three it is bounded and stripped of control and bidi characters first
+(sync/display.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import datetime as dt
 import functools
 import hashlib
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +23,7 @@ from email.utils import format_datetime, parseaddr
 
 import jinja2
 
+from sync.display import NOTE_LIMIT, TEXT_LIMIT, shown
 from sync.notify import chart
 from sync.notify.model import AlertItem, Digest
 from sync.rules.status import KPI_ORDER, OKR_ORDER, SEVERITY
@@ -96,7 +97,7 @@ def _context(
     return {
         "subject": subject(digest),
         "headline": _headline(digest, items),
-        "workbook": _one_line(digest.workbook),
+        "workbook": _one_line(digest.workbook, TEXT_LIMIT),
         "url": _safe_url(digest.url),
         "entries": [_entry(item, digest, cids.get(i)) for i, item in enumerate(shown)],
         "more": len(items) - len(shown),
@@ -106,7 +107,7 @@ def _context(
 
 def subject(digest: Digest) -> str:
     """``[metrics-sync] 2 critical, 1 warning, 1 resolved — Title``: counts people filter on."""
-    title = _one_line(digest.workbook)[:_TITLE_LIMIT].strip() or "workbook"
+    title = _one_line(digest.workbook, _TITLE_LIMIT) or "workbook"
     if digest.weekly:
         return f"{SUBJECT_TAG} Weekly summary — {title}"
     return f"{SUBJECT_TAG} {_counts(digest.items) or 'nothing to report'} — {title}"
@@ -152,18 +153,19 @@ def _headline(digest: Digest, items: Sequence[AlertItem]) -> str:
 
 
 def _entry(item: AlertItem, digest: Digest, chart_cid: str | None) -> Entry:
+    tab = _one_line(item.tab, TEXT_LIMIT)
     return Entry(
-        name=_one_line(item.name),
-        status=_one_line(item.status),
-        previous=_one_line(item.previous),
+        name=_one_line(item.name, TEXT_LIMIT),
+        status=_one_line(item.status, TEXT_LIMIT),
+        previous=_one_line(item.previous, TEXT_LIMIT),
         resolved=item.reason == "resolved" and not digest.weekly,  # a summary shows states
-        value=_one_line(item.value),
-        threshold=_one_line(item.threshold),
-        change=_one_line(item.change),
-        owner=_one_line(item.owner),
+        value=_one_line(item.value, TEXT_LIMIT),
+        threshold=_one_line(item.threshold, TEXT_LIMIT),
+        change=_one_line(item.change, TEXT_LIMIT),
+        owner=_one_line(item.owner, TEXT_LIMIT),
         duration=duration(item.since, digest.now),
-        note=_one_line(item.note),
-        where=f"{_one_line(item.tab)} row {item.row}" if item.row > 0 else _one_line(item.tab),
+        note=_one_line(item.note, NOTE_LIMIT),
+        where=f"{tab} row {item.row}" if item.row > 0 else tab,
         colour=_COLOURS.get(item.status, _GREY),
         chart_cid=chart_cid,
     )
@@ -195,18 +197,16 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 
 # -- sanitising ---------------------------------------------------------------------------
 
-_SPACES = re.compile(r"\s+")
 
-
-def _one_line(text: str) -> str:
-    """Control and line-separator characters become spaces: no CR/LF ever leaves a cell."""
-    flat = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
-    return _SPACES.sub(" ", flat).strip()
+def _one_line(text: str, limit: int | None = None) -> str:
+    """Sheet text as the mail shows it (sync/display.py): no CR/LF ever leaves a cell, no
+    bidi override turns a line around, and ``limit`` bounds what one cell adds to a mail."""
+    return shown(" ".join(text.split()), limit)
 
 
 def _safe_url(url: str | None) -> str | None:
     """Only http(s) links: a ``javascript:`` URL would survive autoescaping."""
-    if url and re.match(r"^https?://[^\s]+$", url.strip()):
+    if url and re.match(r"^https?://[^\s]+$", url.strip()) and url.strip().isprintable():
         return url.strip()
     return None
 
