@@ -210,13 +210,21 @@ class SmtpSender:
         budget = self._budget()
         with _Watchdog(connection, budget) as watchdog:
             reason = self._transmit(session, connection, recipient, message)
-        if watchdog.fired:
-            session.drop()
-            return (
-                f"{self.where} took longer than {_seconds(budget)} over this mail, so it was cut "
-                "off (it may have arrived; it is sent again next run with the same Message-ID)"
-            )
-        return reason
+        if not watchdog.fired:
+            return reason
+        session.drop()  # cut, maybe just after the server's answer: not to be used again
+        if reason is None:
+            return None
+        return (
+            f"{self._too_slow(budget)} over this mail, so it was cut off (it may have "
+            "arrived; it is sent again next run with the same Message-ID)"
+        )
+
+    def _too_slow(self, budget: float) -> str:
+        """Which limit a cut connection reached: the run's deadline or one step's share."""
+        if self._left() <= 0:
+            return f"the [email] deadline of {self._cfg.deadline:g}s passed"
+        return f"{self.where} took longer than {_seconds(budget)}"
 
     def _transmit(
         self, session: _Session, connection: smtplib.SMTP, recipient: str, message: EmailMessage
@@ -245,21 +253,22 @@ class SmtpSender:
     def _open(self, budget: float) -> smtplib.SMTP:
         """Connect, secure and log in within ``budget`` seconds; raise ``_Unreachable``."""
         connection = self._unconnected(min(self._cfg.timeout, budget))
+        slow = f"while opening a mail session with {self.where}, so nothing was sent"
         with _Watchdog(connection, budget) as watchdog:
             try:
                 self._greet(connection)
             except (_Unreachable, OSError, smtplib.SMTPException) as err:
                 _close(connection)
                 if watchdog.fired:
-                    raise _Unreachable(
-                        f"{self.where} had not opened a mail session after {_seconds(budget)} "
-                        "(it answers too slowly), so nothing was sent"
-                    ) from err
+                    raise _Unreachable(f"{self._too_slow(budget)} {slow}") from err
                 if isinstance(err, _Unreachable):
                     raise
                 raise _Unreachable(
                     f"could not open a mail session with {self.where}: {_describe(err)}"
                 ) from err
+        if watchdog.fired:  # in time, but only just: the watchdog has shut the socket
+            _close(connection)
+            raise _Unreachable(f"{self._too_slow(budget)} {slow}")
         return connection
 
     def _unconnected(self, timeout: float) -> smtplib.SMTP:
