@@ -70,7 +70,7 @@ def test_a_server_hanging_after_data_costs_the_deadline_not_a_timeout_per_recipi
     assert report.accepted == frozenset()
     assert set(report.failed) == set(recipients)
     assert pit.messages >= 1
-    left = [why for why in report.failed.values() if "left for the next run" in why]
+    left = [why for why in report.failed.values() if "deadline of 1s for a run's mail" in why]
     assert left, report.failed
 
 

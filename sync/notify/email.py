@@ -184,12 +184,12 @@ class SmtpSender:
         """The deadline passed: what is left waits for the next run, with one log line."""
         why = (
             f"not sent: the [email] deadline of {self._cfg.deadline:g}s for a run's mail "
-            f"passed ({self.where} too slow); left for the next run"
+            f"had passed ({self.where} too slow)"
         )
         left = {r for r, _ in messages[done:] if r not in accepted}
         failed.update(dict.fromkeys(sorted(left), why))
         log.warning(
-            "mail: the [email] deadline of %gs passed after %d of %d mail(s) to %s; "
+            "mail: the [email] deadline of %gs passed after trying %d of %d mail(s) to %s; "
             "%d recipient(s) left for the next run",
             self._cfg.deadline,
             done,
