@@ -173,6 +173,7 @@ class Runner:
         self.cfg = cfg
         self.out = out
         self.heartbeat = heartbeat
+        self._started = False  # /start sent in this run
 
     def run_all(self, now: dt.datetime, *, dry_run: bool) -> int:
         started = time.monotonic()
