@@ -3,6 +3,8 @@
 smtp_server*: a real SMTP server (aiosmtpd) on a free loopback port, recording what it
 receives and able to misbehave on request (refuse a recipient, refuse everyone, drop the
 connection during DATA, offer no STARTTLS, require AUTH). Real protocol, no mocks.
+Every test keeps its run locks in its own folder, never in the user's home. Hypothesis has
+no per-example deadline: a loaded 2-core machine must not turn slowness into a failure.
 """
 
 from __future__ import annotations
@@ -19,8 +21,22 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from hypothesis import settings
 
 from sync.config import EmailConfig
+
+settings.register_profile("metrics-sync", deadline=None)
+settings.load_profile("metrics-sync")
+
+
+@pytest.fixture(autouse=True)
+def _private_lock_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Locks in a folder of the test session's own, unless a test sets its own."""
+    folder = tmp_path_factory.getbasetemp() / "locks"
+    monkeypatch.setenv("METRICS_SYNC_LOCK_DIR", str(folder))
+
 
 # -- smtp_server ----------------------------------------------------------------------------
 
