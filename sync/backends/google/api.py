@@ -1,0 +1,199 @@
+"""The Sheets API calls the backend makes, through gspread, each failure told as a sentence.
+
+Four calls: ``values.batchGet`` (decoded as it arrives, sync/backends/streamed_json.py),
+``values.batchUpdate``, ``spreadsheets.batchUpdate`` and ``spreadsheets.get``. Every error a
+user can act on becomes a :class:`WorkbookError` naming the spreadsheet and the fix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import gspread
+import requests
+from google.auth.exceptions import GoogleAuthError
+from gspread.exceptions import APIError
+from gspread.urls import SPREADSHEET_VALUES_BATCH_URL
+
+from sync.backends.google.transport import DEFAULT_ENDPOINT, RETRY_STATUSES, SheetsAdapter
+from sync.backends.streamed_json import CHUNK, StreamedJsonError, decode_value_ranges
+from sync.errors import ConcurrentEditError, WorkbookError
+from sync.grid import Grid
+
+T = TypeVar("T")
+_UNPARSABLE = "Unable to parse range: "
+
+
+class RowsMovedError(ConcurrentEditError):
+    """Key or header cells changed between read and write; ``grids`` (never None here) are
+    the tabs of the last read as they are now."""
+
+    def __init__(self, message: str, grids: Mapping[str, Grid | None]) -> None:
+        super().__init__(message, grids)
+
+
+class MissingRange(WorkbookError):
+    """Google could not resolve a range (``range_text``): its tab is missing."""
+
+    def __init__(self, message: str, range_text: str) -> None:
+        super().__init__(message)
+        self.range_text = range_text
+
+
+class AlreadyExists(WorkbookError):
+    """``addSheet`` found the name taken: a replayed request, or someone else made the tab."""
+
+
+class SheetsApi:
+    """One spreadsheet's API calls over a gspread client whose session has the adapter."""
+
+    def __init__(
+        self,
+        client: gspread.Client,
+        key: str,
+        *,
+        adapter: SheetsAdapter,
+        account: str | None = None,
+        endpoint: str = DEFAULT_ENDPOINT,
+    ) -> None:
+        self.client = client
+        self.key = key
+        self.adapter = adapter
+        self.account = account
+        self.endpoint = endpoint
+
+    def batch_get(self, ranges: Sequence[str], names: Sequence[str]) -> list[dict[str, Any]]:
+        """One ``values.batchGet`` of ``ranges``; ``names`` are the tabs, for messages."""
+        params: dict[str, Any] = {
+            "valueRenderOption": "UNFORMATTED_VALUE",
+            "dateTimeRenderOption": "SERIAL_NUMBER",
+            "majorDimension": "ROWS",
+            "ranges": list(ranges),
+            # Google indents its answers by default: a line and a margin
+            # per cell, about as many bytes again as the values.
+            "prettyPrint": "false",
+        }
+        what = "reading " + ", ".join(repr(n) for n in names)
+        response = self.call(what, lambda: self._values_batch_get(params))
+        value_ranges: list[dict[str, Any]] = response.get("valueRanges", [])
+        if len(value_ranges) != len(ranges):
+            raise WorkbookError(
+                f"{what}: Google returned {len(value_ranges)} ranges for {len(ranges)}"
+            )
+        return value_ranges
+
+    def _values_batch_get(self, params: dict[str, Any]) -> dict[str, Any]:
+        """gspread's ``values_batch_get`` on its own session, the answer decoded as it arrives
+        (sync/backends/streamed_json.py): the one answer that can be 100 MB."""
+        http = self.client.http_client
+        response = http.session.request(
+            "get",
+            SPREADSHEET_VALUES_BATCH_URL % self.key,
+            params=params,
+            timeout=http.timeout,
+            stream=True,
+        )
+        with response:
+            if not response.ok:
+                raise APIError(response)
+            return decode_value_ranges(response.iter_content(CHUNK))
+
+    def values_update(self, data: list[dict[str, Any]]) -> None:
+        """One ``values.batchUpdate`` of ValueRanges, ``RAW``: never a formula."""
+        body = {"valueInputOption": "RAW", "data": data}
+        self.call(
+            f"writing {len(data)} range(s)",
+            lambda: self.client.http_client.values_batch_update(self.key, body),
+        )
+
+    def batch_update(self, requests: list[dict[str, Any]]) -> dict[str, Any]:
+        """One ``spreadsheets.batchUpdate`` (atomic): tabs created or grown, colour rules."""
+        body = {"requests": requests}
+        response: dict[str, Any] = self.call(
+            "creating or resizing tabs",
+            lambda: self.client.http_client.batch_update(self.key, body),
+        )
+        return response
+
+    def metadata(self, fields: str) -> Mapping[str, Any]:
+        """One ``spreadsheets.get`` with a field mask."""
+        meta: Mapping[str, Any] = self.call(
+            "reading the list of tabs",
+            lambda: self.client.http_client.fetch_sheet_metadata(
+                self.key, params={"fields": fields}
+            ),
+        )
+        return meta
+
+    def close(self) -> None:
+        self.client.http_client.session.close()
+
+    def call(self, what: str, fn: Callable[[], T]) -> T:
+        """Run one gspread call; translate its failure into a sentence a user can act on."""
+        try:
+            return fn()
+        except APIError as err:
+            raise self._api_error(what, err) from err
+        except GoogleAuthError as err:
+            raise WorkbookError(
+                f"Google credentials could not be used while {what}: "
+                f"{plain_text(str(err))}; check [workbook] credentials"
+            ) from err
+        except StreamedJsonError as err:
+            raise WorkbookError(
+                f"Google's answer while {what} could not be read: {err}; run "
+                "again (a connection cut mid-answer looks like this)"
+            ) from err
+        except requests.RequestException as err:
+            tally = self.adapter.last
+            raise WorkbookError(
+                f"could not reach {self.endpoint} while {what}, {tally.describe()} "
+                f"({', '.join(tally.causes) or type(err).__name__})"
+            ) from err
+
+    def _api_error(self, what: str, err: APIError) -> WorkbookError:
+        code = err.response.status_code
+        raw = str(err.error.get("message", ""))
+        message = plain_text(raw)
+        sheet = f"spreadsheet {self.key}"
+        if code == 400:
+            return bad_request(what, raw)
+        if code == 403:
+            who = self.account or "the Google account whose credentials the sync uses"
+            return WorkbookError(
+                f"Google refused access to {sheet} while {what}: share the "
+                f"spreadsheet (as Editor) with {who}"
+            )
+        if code == 404:
+            return WorkbookError(
+                f"{sheet} was not found while {what}: check [workbook] "
+                "spreadsheet (the key is the part of the URL after /d/)"
+            )
+        if code == 401:
+            return WorkbookError(
+                f"Google rejected the credentials while {what}: {message}; "
+                "check [workbook] credentials"
+            )
+        if code in RETRY_STATUSES:
+            return WorkbookError(
+                f"Google Sheets answered HTTP {code} while {what}, "
+                f"{self.adapter.last.describe()}; giving up: {message}"
+            )
+        return WorkbookError(f"Google Sheets refused {what}: HTTP {code}: {message}")
+
+
+def bad_request(what: str, message: str) -> WorkbookError:
+    """A 400: the two the backend recovers from get their own types; others are reported."""
+    if message.startswith(_UNPARSABLE):
+        return MissingRange(f"{what}: {plain_text(message)}", message[len(_UNPARSABLE) :])
+    if "already exists" in message:
+        return AlreadyExists(f"{what}: {plain_text(message)}")
+    return WorkbookError(f"Google Sheets refused {what}: HTTP 400: {plain_text(message)}")
+
+
+def plain_text(message: str, limit: int = 200) -> str:
+    """An error message fit for one log line: HTML (a 502/503 page) reduced to its words."""
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", message)).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
