@@ -302,6 +302,99 @@ def test_a_shorter_status_grid_blanks_what_the_longer_one_left(
     ]
 
 
+def write_requests(emulator: SheetsEmulator) -> list[Any]:
+    return [r for r in emulator.requests if r.api == "values.batchUpdate"]
+
+
+def test_a_write_over_google_s_10_mib_limit_goes_in_requests_under_2_mb(
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
+    """Google refuses a body over 10 MiB (the emulator too) and advises 2 MB at most."""
+    notes = [[f"KPI {i}", f"{i:06d}" + "n" * 39_994] for i in range(300)]  # 12 MB of text
+    workbook = open_book(book)
+    workbook.read(TABS)
+    workbook.write([], [OwnedTab("Status", notes, COLOURS)])
+    sizes = [r.body_size for r in write_requests(sheets_emulator)]
+    assert len(sizes) >= 6
+    assert max(sizes) <= 2_000_000
+    assert all(r.status == 200 for r in write_requests(sheets_emulator))
+    assert sheets_emulator.grid(book, "Status") == notes
+
+
+def test_a_write_is_split_below_the_configured_size_and_lands_whole(
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
+    sheets_emulator.max_request_bytes = 6_000  # Google's limit, scaled down
+    workbook = open_book(book, max_request_bytes=3_000)
+    grids = workbook.read(TABS)
+    updates = [CellUpdate("KPIs", r, 5, f"status of row {r}") for r in range(2, 301)]
+    keys = [RowKey("KPIs", 2, ((1, "KPI 1"),))]
+    status: Grid = [[f"KPI {i}", "OK"] for i in range(200)]
+    workbook.write(updates, [OwnedTab("Status", status, COLOURS)], keys)
+    sizes = [r.body_size for r in write_requests(sheets_emulator)]
+    assert len(sizes) > 3
+    assert max(sizes) <= 3_000
+    kpis = sheets_emulator.grid(book, "KPIs")
+    assert [row[4] for row in kpis[1:300]] == [f"status of row {r}" for r in range(2, 301)]
+    assert sheets_emulator.grid(book, "Status") == status
+    assert grids["KPIs"] is not None
+
+
+def test_rows_moved_in_the_middle_of_a_split_write_stop_the_requests_left(
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
+    workbook = open_book(book, max_request_bytes=300)
+    workbook.read(TABS)
+    updates = [CellUpdate("KPIs", r, 5, "x" * 100) for r in (2, 3, 4)]
+    keys = [RowKey("KPIs", r, ((1, f"KPI {r - 1}"),)) for r in (2, 3, 4)]
+
+    def insert() -> None:
+        sheets_emulator.insert_rows(book, "KPIs", 2, [["KPI 0"]])
+
+    sheets_emulator.before("values.batchGet", insert, nth=2)  # the check before the second
+    with pytest.raises(ConcurrentEditError, match=r"write's first 1 of 2 requests went through"):
+        workbook.write(updates, [], keys)
+    assert len(write_requests(sheets_emulator)) == 1
+    kpis = sheets_emulator.grid(book, "KPIs")  # the first request's rows, moved down a row
+    assert [(row[0], row[4:]) for row in kpis[1:5]] == [
+        ("KPI 0", []),
+        ("KPI 1", ["x" * 100]),
+        ("KPI 2", ["x" * 100]),
+        ("KPI 3", []),
+    ]
+
+
+def test_a_steady_write_sends_only_the_status_cells_that_changed(
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
+    sync_once(open_book(book), status_rows=50)
+    sheets_emulator.clear_log()
+    workbook = open_book(book)
+    grid = workbook.read(TABS)["Status"]
+    assert grid is not None
+    grid = [list(row) for row in grid]
+    grid[0][1] = "2026-11-02 09:00"  # the run's time
+    grid[7][1] = "CRITICAL"
+    workbook.write([], [OwnedTab("Status", grid, COLOURS)])
+    (sent,) = write_requests(sheets_emulator)
+    assert sent.body["data"] == [
+        {"range": "'Status'!B1:B1", "values": [["2026-11-02 09:00"]]},
+        {"range": "'Status'!B8:B8", "values": [["CRITICAL"]]},
+    ]
+    assert sheets_emulator.grid(book, "Status") == grid
+
+
+def test_a_write_that_changes_nothing_sends_nothing(
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
+    sync_once(open_book(book), status_rows=5)
+    sheets_emulator.clear_log()
+    workbook = open_book(book)
+    grid = workbook.read(TABS)["Status"]
+    workbook.write([], [OwnedTab("Status", grid or [], COLOURS)])
+    assert sheets_emulator.apis() == ["values.batchGet"]
+
+
 def test_text_that_looks_like_a_formula_is_written_as_plain_text(
     sheets_emulator: SheetsEmulator, open_book: Opener, book: str
 ) -> None:

@@ -216,6 +216,32 @@ def test_a_values_batch_update_is_all_or_nothing(
     assert sheets_emulator.grid(book, "KPIs")[0][0] == "KPI"
 
 
+def test_a_body_over_google_s_10_mib_limit_is_refused_and_nothing_is_written(
+    sheets_emulator: SheetsEmulator, api: Api, book: str
+) -> None:
+    text = "x" * 40_000  # under Google's 50,000 characters a cell
+    rows = [[text] for _ in range(10_485_760 // len(text) + 1)]
+    response = _update(api, "RAW", {"range": f"KPIs!A1:A{len(rows)}", "values": rows})
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "code": 400,
+        "message": "Request payload size exceeds the limit: 10485760 bytes.",
+        "status": "INVALID_ARGUMENT",
+    }
+    assert sheets_emulator.grid(book, "KPIs")[0][0] == "KPI"
+
+
+def test_a_lower_limit_set_by_a_test_is_named_in_the_refusal(
+    sheets_emulator: SheetsEmulator, api: Api
+) -> None:
+    sheets_emulator.max_request_bytes = 100
+    response = _update(api, "RAW", {"range": "KPIs!A1", "values": [["y" * 100]]})
+    assert response.json()["error"]["message"] == (
+        "Request payload size exceeds the limit: 100 bytes."
+    )
+    assert _update(api, "RAW", {"range": "KPIs!A1", "values": [["y"]]}).status_code == 200
+
+
 def test_a_structural_batch_is_all_or_nothing_and_answers_like_google(
     sheets_emulator: SheetsEmulator, api: Api, book: str
 ) -> None:

@@ -16,7 +16,16 @@ from dataclasses import dataclass
 from .a1 import format_range
 from .discovery import Discovery
 from .model import Sheet, Spreadsheet, Stored, build, put_python, python_grid
-from .server import TOKEN_PATH, Fault, LoggedRequest, Router, _Armed, _Handler, _Server
+from .server import (
+    MAX_REQUEST_BYTES,
+    TOKEN_PATH,
+    Fault,
+    LoggedRequest,
+    Router,
+    _Armed,
+    _Handler,
+    _Server,
+)
 
 _DISCOVERY: Discovery | None = None
 
@@ -74,6 +83,8 @@ class SheetsEmulator:
 
     def __init__(self) -> None:
         self.router = Router(_discovery())
+        # Google refuses a larger request body; a test may lower it to show a split cheaply.
+        self.max_request_bytes = MAX_REQUEST_BYTES
         self.requests: list[LoggedRequest] = []
         self.stopping = threading.Event()
         self._faults: list[_Armed] = []

@@ -255,6 +255,14 @@ def token_reply() -> _Reply:
     return _Reply(200, json.dumps(body).encode())
 
 
+MAX_REQUEST_BYTES = 10_485_760  # Google's limit on a request body (10 MiB)
+
+
+def too_large(limit: int) -> _Reply:
+    """Google's answer to a body over its limit: nothing of the request is applied."""
+    return error_reply(400, f"Request payload size exceeds the limit: {limit} bytes.")
+
+
 def fault_reply(fault: Fault) -> _Reply:
     code = fault.status or 500
     if fault.html:
@@ -316,6 +324,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         if fault is not None and fault.status:
             reply, body = fault_reply(fault), None
+        elif len(raw) > emulator.max_request_bytes:
+            reply, body = too_large(emulator.max_request_bytes), None
         else:
             _, reply, body = emulator.router.serve(self.command, split.path, params, raw)
         lost = fault is not None and fault.lose_response

@@ -7,6 +7,7 @@ user can act on becomes a :class:`WorkbookError` naming the spreadsheet and the 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -15,7 +16,7 @@ import gspread
 import requests
 from google.auth.exceptions import GoogleAuthError
 from gspread.exceptions import APIError
-from gspread.urls import SPREADSHEET_VALUES_BATCH_URL
+from gspread.urls import SPREADSHEET_VALUES_BATCH_UPDATE_URL, SPREADSHEET_VALUES_BATCH_URL
 
 from sync.backends.google.transport import DEFAULT_ENDPOINT, RETRY_STATUSES, SheetsAdapter
 from sync.backends.streamed_json import CHUNK, StreamedJsonError, decode_value_ranges
@@ -24,6 +25,7 @@ from sync.grid import Grid
 
 T = TypeVar("T")
 _UNPARSABLE = "Unable to parse range: "
+_JSON = {"Content-Type": "application/json; charset=utf-8"}
 
 
 class RowsMovedError(ConcurrentEditError):
@@ -100,12 +102,12 @@ class SheetsApi:
                 raise APIError(response)
             return decode_value_ranges(response.iter_content(CHUNK))
 
-    def values_update(self, data: list[dict[str, Any]]) -> None:
-        """One ``values.batchUpdate`` of ValueRanges, ``RAW``: never a formula."""
-        body = {"valueInputOption": "RAW", "data": data}
+    def values_update(self, body: bytes, what: str) -> None:
+        """One ``values.batchUpdate`` of a body built by ``payload.bodies`` (``RAW`` only)."""
+        http = self.client.http_client
+        url = SPREADSHEET_VALUES_BATCH_UPDATE_URL % self.key
         self.call(
-            f"writing {len(data)} range(s)",
-            lambda: self.client.http_client.values_batch_update(self.key, body),
+            what, functools.partial(http.request, "post", url, data=body, headers=dict(_JSON))
         )
 
     def batch_update(self, requests: list[dict[str, Any]]) -> dict[str, Any]:

@@ -8,9 +8,11 @@ are written as ISO text (``2026-11-02 08:00+00:00``), readable and round-trippin
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sync.backends.google.ranges import cells
@@ -25,6 +27,8 @@ COLOURS: Mapping[Colour, Mapping[str, float]] = {
     "grey": {"red": 0.878, "green": 0.878, "blue": 0.878},
 }
 Json = str | int | float | bool
+_HEAD = b'{"valueInputOption":"RAW","data":['
+_TAIL = b"]}"
 
 
 def to_json(value: Cell) -> Json:
@@ -68,10 +72,32 @@ def blanks_to_none(rows: list[list[Any]]) -> Grid:
     return rows
 
 
-def value_ranges(
-    updates: Iterable[CellUpdate], title_of: Callable[[str], str]
-) -> list[dict[str, Any]]:
-    """Cell updates as few ValueRanges: runs of adjacent cells in a row, stacked into blocks.
+@dataclass(frozen=True)
+class Block:
+    """A rectangle of JSON values whose top-left cell is (``row``, ``col``) of tab ``title``."""
+
+    title: str
+    row: int
+    col: int
+    values: list[list[Json]]
+
+    def encoded(self) -> bytes:
+        """The block as one ValueRange, compact JSON: the bytes a request body holds."""
+        last = (self.row + len(self.values) - 1, self.col + len(self.values[0]) - 1)
+        vr = {"range": cells(self.title, (self.row, self.col), last), "values": self.values}
+        return json.dumps(vr, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def split(self, parts: int) -> list[Block]:
+        """The block cut into ``parts`` runs of whole rows (a row is never cut)."""
+        step = max(1, -(-len(self.values) // parts))
+        return [
+            Block(self.title, self.row + i, self.col, self.values[i : i + step])
+            for i in range(0, len(self.values), step)
+        ]
+
+
+def value_blocks(updates: Iterable[CellUpdate], title_of: Callable[[str], str]) -> list[Block]:
+    """Cell updates as few blocks: runs of adjacent cells in a row, stacked into rectangles.
 
     A run that changes the same columns on consecutive rows (the usual case) becomes one
     rectangle, so 5,000 rows of ``Status``/``Note``/``Checked`` are one range, not 15,000.
@@ -79,15 +105,11 @@ def value_ranges(
     by_tab: dict[str, dict[tuple[int, int], Cell]] = {}
     for u in updates:
         by_tab.setdefault(u.tab, {})[(u.row, u.col)] = u.value
-    out = []
-    for tab, grid in by_tab.items():
-        title = title_of(tab)
-        for r0, c0, block in _blocks(grid):
-            last = (r0 + len(block) - 1, c0 + len(block[0]) - 1)
-            out.append(
-                {"range": cells(title, (r0, c0), last), "majorDimension": "ROWS", "values": block}
-            )
-    return out
+    return [
+        Block(title_of(tab), r0, c0, block)
+        for tab, grid in by_tab.items()
+        for r0, c0, block in _blocks(grid)
+    ]
 
 
 def _blocks(grid: Mapping[tuple[int, int], Cell]) -> list[tuple[int, int, list[list[Any]]]]:
@@ -112,15 +134,99 @@ def _blocks(grid: Mapping[tuple[int, int], Cell]) -> list[tuple[int, int, list[l
     return blocks
 
 
-def whole_tab(title: str, grid: Grid, extent: tuple[int, int]) -> dict[str, Any] | None:
-    """A tab's grid as one ValueRange, padded with "" over ``extent``, what it held before."""
+def changed_blocks(title: str, grid: Grid, old: Grid, extent: tuple[int, int]) -> list[Block]:
+    """What writes ``grid`` over a tab that holds ``old``: the rows that differ, each from its
+    first to its last changed cell, consecutive ones stacked into one rectangle (a cell that
+    did not change inside it is sent with the value it has). ``extent`` is the rows x columns
+    ``old`` covered: cells beyond the new grid are blanked."""
+    out: list[Block] = []
+    run: list[tuple[int, int, list[Json]]] = []  # (first, last changed column, row) from 0
+    start = 0
+    for r in range(max(len(grid), extent[0])):
+        new = json_row(grid[r]) if r < len(grid) else []
+        span = _changed(new, old[r] if r < len(old) else [])
+        if span is None or (run and start + len(run) != r):
+            out += _stack(title, start, run)
+            run = []
+        if span is not None:
+            start = r if not run else start
+            run.append((*span, new))
+    return out + _stack(title, start, run)
+
+
+def _changed(new: list[Json], old: Sequence[Any]) -> tuple[int, int] | None:
+    """The first and last column (from 0) where ``new`` differs from ``old``, as read back."""
+    if _trimmed([None if v == "" else v for v in new]) == _trimmed(list(old)):
+        return None  # the usual row, compared in one go
+    width = max(len(new), len(old))
+    differs = [
+        c
+        for c in range(width)
+        if not _same(new[c] if c < len(new) else "", old[c] if c < len(old) else None)
+    ]
+    return (differs[0], differs[-1]) if differs else None
+
+
+def _trimmed(row: list[Any]) -> list[Any]:
+    while row and row[-1] is None:
+        row.pop()
+    return row
+
+
+def _same(new: Json, old: Any) -> bool:
+    """A value written against the value read: "" reads back as None, 3.0 as 3."""
+    if new == "" or old is None:
+        return (new == "") and (old is None or old == "")
+    return bool(new == old) and isinstance(new, bool) == isinstance(old, bool)
+
+
+def _stack(title: str, start: int, run: list[tuple[int, int, list[Json]]]) -> list[Block]:
+    if not run:
+        return []
+    c0, c1 = min(s[0] for s in run), max(s[1] for s in run)
+    values = [[row[c] if c < len(row) else "" for c in range(c0, c1 + 1)] for _, _, row in run]
+    return [Block(title, start + 1, c0 + 1, values)]
+
+
+def whole_tab(title: str, grid: Grid, extent: tuple[int, int]) -> Block | None:
+    """A tab's grid as one block, padded with "" over ``extent``, what it held before."""
     rows = max(len(grid), extent[0])
     cols = max(max(map(len, grid), default=0), extent[1])
     if not rows or not cols:
         return None
     values = [json_row(row) + [""] * (cols - len(row)) for row in grid]
     values += [[""] * cols for _ in range(rows - len(grid))]
-    return {"range": cells(title, (1, 1), (rows, cols)), "majorDimension": "ROWS", "values": values}
+    return Block(title, 1, 1, values)
+
+
+def bodies(blocks: Iterable[Block], limit: int) -> list[bytes]:
+    """``values.batchUpdate`` bodies of at most ``limit`` bytes each, blocks in order; a block
+    too large alone is cut into runs of rows. One row larger than ``limit`` goes alone."""
+    room = limit - len(_HEAD) - len(_TAIL)
+    out: list[bytes] = []
+    parts: list[bytes] = []
+    size = 0
+    for piece in _pieces(blocks, room):
+        if parts and size + 1 + len(piece) > room:
+            out.append(_HEAD + b",".join(parts) + _TAIL)
+            parts, size = [], 0
+        size += len(piece) + (1 if parts else 0)
+        parts.append(piece)
+    if parts:
+        out.append(_HEAD + b",".join(parts) + _TAIL)
+    return out
+
+
+def _pieces(blocks: Iterable[Block], room: int) -> Iterator[bytes]:
+    for block in blocks:
+        todo = [block]
+        while todo:
+            part = todo.pop()
+            data = part.encoded()
+            if len(data) <= room or len(part.values) == 1:
+                yield data
+            else:  # a tenth to spare: rows differ in size
+                todo += reversed(part.split(-(-len(data) * 11 // (room * 10))))
 
 
 def new_sheet_id(title: str, taken: set[int | None]) -> int:

@@ -32,6 +32,7 @@ class Tab:
     sheet_id: int | None = None
     extent: tuple[int, int] | None = None  # rows x columns holding values, if read whole
     has_rules: bool | None = None
+    values: Grid | None = None  # as read whole (the caller's grid, not a copy), if known
 
 
 def tab_from(sheet: Mapping[str, Any]) -> Tab:
@@ -83,6 +84,7 @@ class Tabs:
         tab.title = sheet_of(echoed, tab.title)
         tab.rows, tab.cols = grid_size(echoed) or (tab.rows, tab.cols)
         tab.extent = (len(grid), max((len(r) for r in grid), default=0))
+        tab.values = grid
         self.by_name[name] = tab
         return grid
 
@@ -95,7 +97,7 @@ class Tabs:
         for name, old in list(self.by_name.items()):
             fresh = match(listing, name)
             if fresh is not None and old is not None and fresh.title == old.title:
-                fresh.extent = old.extent
+                fresh.extent, fresh.values = old.extent, old.values
             self.by_name[name] = fresh
         return listing
 
@@ -125,6 +127,7 @@ class Tabs:
                     props.get("sheetId"),
                     extent=(0, 0),
                     has_rules=True,
+                    values=[],
                 )
                 self.by_name[tab.title] = tab
                 if self.listing is not None:

@@ -16,7 +16,10 @@ import gspread
 
 from sync.backends.google.api import MissingRange, RowsMovedError, SheetsApi
 from sync.backends.google.payload import (
-    value_ranges,
+    Block,
+    bodies,
+    changed_blocks,
+    value_blocks,
     whole_tab,
 )
 from sync.backends.google.ranges import (
@@ -37,6 +40,8 @@ from sync.backends.google.transport import (
 from sync.config import WorkbookConfig
 from sync.grid import CellUpdate, Grid, OwnedTab, RowKey
 
+REQUEST_BYTES = 2_000_000  # Google advises 2 MB a request at most; it refuses 10 MiB
+
 
 def open_google(
     cfg: WorkbookConfig,
@@ -45,12 +50,14 @@ def open_google(
     timeout: tuple[float, float] = (10, 60),
     backoff_factor: float = 0.5,
     max_attempts: int = 8,
+    max_request_bytes: int = REQUEST_BYTES,
 ) -> GoogleWorkbook:
     """Open ``cfg.spreadsheet`` (a key or a docs.google.com URL). No request is made yet.
 
     ``retry_budget`` bounds, per request, the time spent retrying; ``timeout`` is the
     (connect, read) timeout of every request; ``backoff_factor`` scales the exponential
     waits (0.5 s, 1 s, 2 s, ... plus jitter) when Google sends no ``Retry-After``.
+    ``max_request_bytes`` caps a write's request body (Google refuses 10 MiB, advises 2 MB).
     Raises ``ConfigError`` for a bad key or endpoint, ``WorkbookError`` for credentials.
     """
     key = spreadsheet_key(cfg.spreadsheet or "", cfg.name)
@@ -62,7 +69,7 @@ def open_google(
     client = gspread.Client(auth=None, session=http)  # type: ignore[arg-type]
     client.set_timeout(timeout)
     api = SheetsApi(client, key, adapter=adapter, account=account, endpoint=endpoint)
-    return GoogleWorkbook(api)
+    return GoogleWorkbook(api, max_request_bytes=max_request_bytes)
 
 
 class GoogleWorkbook:
@@ -72,8 +79,9 @@ class GoogleWorkbook:
     steady run needs no metadata request. Not thread-safe; one instance per run.
     """
 
-    def __init__(self, api: SheetsApi) -> None:
+    def __init__(self, api: SheetsApi, *, max_request_bytes: int = REQUEST_BYTES) -> None:
         self.api = api
+        self.max_request_bytes = max_request_bytes
         self.tabs = Tabs(api)
         self._last_read: list[str] = []  # re-read whole when rows moved
 
@@ -166,18 +174,40 @@ class GoogleWorkbook:
     def write(
         self, updates: Sequence[CellUpdate], owned: Sequence[OwnedTab], keys: Sequence[RowKey] = ()
     ) -> None:
-        """Check row keys, create or grow tabs if needed, then one ``values.batchUpdate``."""
+        """Check row keys, create or grow tabs if needed, then write the cells that change.
+
+        One ``values.batchUpdate`` unless the cells exceed ``max_request_bytes``: then as
+        many as it takes, in order, the row keys checked again before each (docs/reliability.md
+        says what a write cut short leaves behind).
+        """
+        if not updates and all(map(self._settled, owned)):
+            return  # nothing to write: not even the key check is needed
         self._check_keys(keys, owned)
         prepare(self.tabs, updates, owned)
-        data = value_ranges(updates, lambda name: self.tabs.known(name).title)
-        data += [vr for tab in owned if (vr := self._owned_range(tab)) is not None]
-        if not data:
-            return
-        self.api.values_update(data)
+        blocks = value_blocks(updates, lambda name: self.tabs.known(name).title)
         for tab in owned:
-            self.tabs.known(tab.name).extent = (len(tab.grid), max(map(len, tab.grid), default=0))
+            blocks += self._owned_blocks(tab)
+        pieces = bodies(blocks, self.max_request_bytes)
+        for i, body in enumerate(pieces):
+            if i:  # rows a person moves meanwhile are caught before each request, as before one
+                self._check_keys(
+                    keys,
+                    (),
+                    written=f"the write's first {i} of {len(pieces)} requests went through",
+                )
+            part = f" (request {i + 1} of {len(pieces)})" if len(pieces) > 1 else ""
+            self.api.values_update(body, f"writing {len(blocks)} range(s){part}")
+        for tab in owned:
+            known = self.tabs.known(tab.name)
+            known.extent = (len(tab.grid), max(map(len, tab.grid), default=0))
+            known.values = None  # written, not read: the next write sends the whole tab
 
-    def _check_keys(self, keys: Sequence[RowKey], owned: Sequence[OwnedTab]) -> None:
+    def _check_keys(
+        self,
+        keys: Sequence[RowKey],
+        owned: Sequence[OwnedTab],
+        written: str = "nothing was written",
+    ) -> None:
         """One small batchGet: the key columns of rows to write, the header cells above the
         columns written to (row 1 is its own range, so that it does not widen the other),
         owned tabs not yet seen, and one cell of each owned tab seen, which tells that it
@@ -193,7 +223,7 @@ class GoogleWorkbook:
             for name, _ in spans:
                 if self.tabs.by_name.get(name) is None:
                     raise RowsMovedError(
-                        f"tab {name!r} disappeared during the run; nothing was written",
+                        f"tab {name!r} disappeared during the run; {written}",
                         self._reread(spans),
                     ) from None
             found = self._read_for_write(
@@ -206,7 +236,7 @@ class GoogleWorkbook:
             what = "columns" if " header " in moved[0] else "rows"
             more = f" and {len(moved) - 1} more" if len(moved) > 1 else ""
             raise RowsMovedError(
-                f"{what} changed while the sync ran ({moved[0]}{more}); nothing was written",
+                f"{what} changed while the sync ran ({moved[0]}{more}); {written}",
                 self._reread(spans),
             )
 
@@ -256,7 +286,19 @@ class GoogleWorkbook:
         cols = self.tabs.known(name).cols
         return min(col, cols) if cols else col
 
-    def _owned_range(self, owned: OwnedTab) -> dict[str, Any] | None:
-        """The owned tab's grid, padded with "" over whatever the previous grid covered."""
+    def _settled(self, owned: OwnedTab) -> bool:
+        """True if the owned tab, as read, already holds ``owned.grid`` and its rules."""
+        tab = self.tabs.by_name.get(owned.name)
+        if tab is None or tab.values is None or (tab.has_rules is False and owned.colours):
+            return False
+        return not changed_blocks(tab.title, owned.grid, tab.values, tab.extent or (0, 0))
+
+    def _owned_blocks(self, owned: OwnedTab) -> list[Block]:
+        """The cells of the owned tab that change, or the whole grid if what it holds is not
+        known; padded with "" over whatever the previous grid covered."""
         tab = self.tabs.known(owned.name)
-        return whole_tab(tab.title, owned.grid, tab.extent or (0, 0))
+        extent = tab.extent or (0, 0)
+        if tab.values is not None:
+            return changed_blocks(tab.title, owned.grid, tab.values, extent)
+        whole = whole_tab(tab.title, owned.grid, extent)
+        return [whole] if whole is not None else []
