@@ -189,29 +189,20 @@ def _credentials_file(name: str, path: Path) -> Finding:
 
 
 def _credentials_kind(name: str, path: Path, data: Mapping[str, Any]) -> Finding:
-    found = credentials_kind(data)
-    if found is None:
-        return Finding(
-            "FAIL",
-            f"{name}: credentials file {path} has type {data.get('type')!r}",
-            'use a service-account key (its "type" is "service_account")',
-        )
+    try:
+        found = credentials_kind(path, data)
+    except WorkbookError as err:
+        return Finding("FAIL", f"{name}: {err}", "download the file again; the file is incomplete")
     if found.kind == "oauth_client":
         return Finding(
             "warn",
             f"{name}: credentials file {path} is an OAuth client: the first "
             "run opens a browser to sign in",
-            "run `metrics-sync check` once "
-            "interactively before scheduling, or use a service-account key for cron",
-        )
-    if found.missing:
-        return Finding(
-            "FAIL",
-            f"{name}: credentials file {path} lacks {', '.join(found.missing)}",
-            "download the JSON key again; the file is incomplete",
+            "run `metrics-sync check` once by hand, in a terminal, before scheduling, "
+            "or use a service-account key for cron",
         )
     if found.account is None:
-        return Finding("ok", f"{name}: credentials of a Google user (authorized_user file)")
+        return Finding("ok", f"{name}: {found.kind} credentials from {path}")
     return Finding(
         "ok",
         f"{name}: credentials of {found.account}; the spreadsheet must be shared with it (Editor)",

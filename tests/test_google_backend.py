@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +19,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sheets_emulator import Fault, Formula, SheetsEmulator
 
+from sync import cli
 from sync.backends.google import GoogleWorkbook, RowsMovedError, open_google, spreadsheet_key
+from sync.backends.google.credentials import Kind, credentials_kind
+from sync.checks import check_credentials
 from sync.config import WorkbookConfig
 from sync.errors import ConcurrentEditError, ConfigError, WorkbookError
 from sync.grid import CellUpdate, Grid, OwnedTab, RowKey
@@ -592,6 +596,161 @@ def test_an_authorized_user_file_is_accepted(
         "OKRs": [["Objective", "Key result"]]
     }
     assert sheets_emulator.requests[0].authorization == "Bearer user-token"
+
+
+@pytest.fixture
+def credential_files(
+    sheets_emulator: SheetsEmulator, tmp_path: Path, private_key: str
+) -> dict[str, Path]:
+    """One file of each kind google-auth loads, as Cloud console, gcloud and CI write them."""
+    folder, token_uri = tmp_path, sheets_emulator.token_uri
+    sa = "metrics-sync@team-project.iam.gserviceaccount.com"
+    user = {
+        "type": "authorized_user",
+        "client_id": "c",
+        "client_secret": "s",
+        "refresh_token": "r",
+        "token_uri": token_uri,
+    }
+    (folder / "oidc-token").write_text("a-ci-oidc-token")
+    impersonate = (
+        "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/"
+        f"{sa}:generateAccessToken"
+    )
+    infos: dict[str, dict[str, Any]] = {
+        "service_account": {
+            "type": "service_account",
+            "project_id": "team-project",
+            "private_key_id": "1",
+            "private_key": private_key,
+            "client_email": sa,
+            "client_id": "1",
+            "token_uri": token_uri,
+        },
+        "authorized_user": user,
+        "external_account": {  # Workload Identity Federation, as a CI system writes it
+            "type": "external_account",
+            "audience": "//iam.googleapis.com/projects/1/locations/global/"
+            "workloadIdentityPools/ci/providers/gitlab",
+            "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+            "token_url": token_uri,
+            "credential_source": {"file": str(folder / "oidc-token")},
+        },
+        "impersonated_service_account": {
+            "type": "impersonated_service_account",
+            "service_account_impersonation_url": impersonate,
+            "source_credentials": user,
+            "delegates": [],
+        },
+    }
+    paths = {}
+    for kind, info in infos.items():
+        paths[kind] = folder / f"{kind}.json"
+        paths[kind].write_text(json.dumps(info))
+        paths[kind].chmod(0o600)
+    return paths
+
+
+@pytest.mark.parametrize(
+    ("kind", "account"),
+    [
+        ("service_account", "metrics-sync@team-project.iam.gserviceaccount.com"),
+        ("authorized_user", None),
+        ("external_account", None),
+        ("impersonated_service_account", "metrics-sync@team-project.iam.gserviceaccount.com"),
+    ],
+)
+def test_every_kind_of_credentials_file_google_auth_takes_is_accepted(
+    credential_files: dict[str, Path], book: str, kind: str, account: str | None
+) -> None:
+    path = credential_files[kind]
+    info = json.loads(path.read_text())
+    assert credentials_kind(path, info) == Kind(kind, account)
+    wb = WorkbookConfig(name="team", backend="google", spreadsheet=book, credentials=path)
+    (found,) = check_credentials(wb)
+    assert found.level == "ok"
+    assert (account or kind) in found.what
+
+
+@pytest.mark.parametrize("kind", ["service_account", "external_account"])
+def test_credentials_that_get_a_token_from_google_s_token_endpoint_read_the_sheet(
+    sheets_emulator: SheetsEmulator,
+    open_book: Opener,
+    book: str,
+    credential_files: dict[str, Path],
+    kind: str,
+) -> None:
+    path = credential_files[kind]
+    assert open_book(book, credentials=path).read(["KPIs"])["KPIs"] == kpi_grid(3)
+    assert sheets_emulator.requests[-1].authorization == "Bearer emulator-token"
+
+
+@pytest.mark.parametrize(
+    ("why", "expected"),
+    [
+        (
+            "not shared",
+            r"The caller does not have permission; share the spreadsheet \(as Editor\) "
+            r"with metrics-sync@team-project\.iam\.gserviceaccount\.com$",
+        ),
+        (
+            "disabled",
+            r"Google Sheets API has not been used in project 123456789012 .*; enable the Google "
+            r"Sheets API in that project .*`gcloud services enable sheets\.googleapis\.com "
+            r"--project 123456789012`",
+        ),
+        (
+            "scope",
+            r"insufficient authentication scopes\.; the credentials lack the Sheets scope: .*"
+            r"--scopes=https://www\.googleapis\.com/auth/spreadsheets,",
+        ),
+    ],
+)
+def test_each_kind_of_403_says_google_s_reason_and_its_own_fix(
+    sheets_emulator: SheetsEmulator,
+    open_book: Opener,
+    credential_files: dict[str, Path],
+    why: str,
+    expected: str,
+) -> None:
+    book = sheets_emulator.create({"KPIs": kpi_grid(3)})
+    path = credential_files["service_account"]
+    sheets_emulator.deny(book, why)
+    with pytest.raises(WorkbookError, match=expected):
+        open_book(book, credentials=path).read(["KPIs"])
+
+
+def test_an_oauth_client_without_a_token_and_no_terminal_stops_at_once(
+    tmp_path: Path, book: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In cron the browser sign-in would wait forever holding the lock: exit 2 instead."""
+    client = tmp_path / "oauth-client.json"
+    client.write_text(
+        json.dumps(
+            {
+                "installed": {
+                    "client_id": "c.apps.googleusercontent.com",
+                    "client_secret": "s",
+                    "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+                    "token_uri": "https://oauth2.googleapis.com/token",
+                    "redirect_uris": ["http://localhost"],
+                }
+            }
+        )
+    )
+    client.chmod(0o600)
+    config = tmp_path / "metrics-sync.toml"
+    config.write_text(
+        f'[workbook]\nbackend = "google"\nspreadsheet = "{book}"\ncredentials = "{client}"\n',
+        encoding="utf-8",
+    )
+    assert not sys.stdin.isatty()
+    started = time.monotonic()
+    assert cli.main(["run", "--once", "--config", str(config)]) == 2
+    assert time.monotonic() - started < 1.0
+    err = capsys.readouterr().err
+    assert "run `metrics-sync check` once by hand" in err
+    assert not (tmp_path / "oauth-client.token.json").exists()
 
 
 def test_the_title_costs_one_small_request_and_only_when_asked_for(

@@ -17,6 +17,7 @@ from .a1 import format_range
 from .discovery import Discovery
 from .model import Sheet, Spreadsheet, Stored, build, put_python, python_grid
 from .server import (
+    DENIALS,
     MAX_REQUEST_BYTES,
     TOKEN_PATH,
     Fault,
@@ -316,9 +317,12 @@ class SheetsEmulator:
             if not self._idle.wait_for(lambda: self._in_flight == 0, timeout):
                 raise TimeoutError(f"{self._in_flight} request(s) still being handled")
 
-    def deny(self, key: str) -> None:
-        """From now on this spreadsheet answers 403, as one not shared with the caller does."""
-        self.spreadsheet(key).denied = True
+    def deny(self, key: str, why: str = "not shared") -> None:
+        """From now on this spreadsheet answers 403 as Google does when it is ``not shared``
+        with the caller, when the Sheets API is ``disabled`` in the caller's project, or when
+        the token lacks the Sheets ``scope`` (a VM's default scopes, ADC without --scopes)."""
+        assert why in DENIALS, f"one of {sorted(DENIALS)}"
+        self.spreadsheet(key).denied = why
 
     # -- faults and the log ---------------------------------------------------------------
     def fail(

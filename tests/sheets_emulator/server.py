@@ -142,15 +142,60 @@ class _Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def error_reply(code: int, message: str, status: str | None = None) -> _Reply:
-    payload = {
-        "error": {
-            "code": code,
-            "message": message,
-            "status": status or _STATUS_WORDS.get(code, "UNKNOWN"),
-        }
+def error_reply(
+    code: int, message: str, status: str | None = None, details: Sequence[Any] = ()
+) -> _Reply:
+    error: dict[str, Any] = {
+        "code": code,
+        "message": message,
+        "status": status or _STATUS_WORDS.get(code, "UNKNOWN"),
     }
-    return _Reply(code, json.dumps(payload).encode())
+    if details:
+        error["details"] = list(details)
+    return _Reply(code, json.dumps({"error": error}).encode())
+
+
+def error_info(reason: str, **metadata: str) -> dict[str, Any]:
+    """The ``ErrorInfo`` detail Google adds to most errors: why, in one word, and context."""
+    return {
+        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+        "reason": reason,
+        "domain": "googleapis.com",
+        "metadata": metadata,
+    }
+
+
+PROJECT = "123456789012"
+_ACTIVATE = f"https://console.developers.google.com/apis/api/sheets.googleapis.com/overview?project={PROJECT}"
+# The 403s a first run meets, as Google words them: (message, status, details).
+DENIALS: Mapping[str, tuple[str, str, list[Any]]] = {
+    "not shared": ("The caller does not have permission", "PERMISSION_DENIED", []),
+    "disabled": (
+        f"Google Sheets API has not been used in project {PROJECT} before or it is disabled. "
+        f"Enable it by visiting {_ACTIVATE} then retry. If you enabled this API recently, wait "
+        "a few minutes for the action to propagate to our systems and retry.",
+        "PERMISSION_DENIED",
+        [
+            error_info(
+                "SERVICE_DISABLED",
+                consumer=f"projects/{PROJECT}",
+                service="sheets.googleapis.com",
+                activationUrl=_ACTIVATE,
+            )
+        ],
+    ),
+    "scope": (
+        "Request had insufficient authentication scopes.",
+        "PERMISSION_DENIED",
+        [
+            error_info(
+                "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+                service="sheets.googleapis.com",
+                method="google.apps.sheets.v4.SpreadsheetsService.GetSpreadsheet",
+            )
+        ],
+    ),
+}
 
 
 class Router:
@@ -215,7 +260,7 @@ class Router:
             if book is None:
                 return error_reply(404, "Requested entity was not found.")
             if book.denied:
-                return error_reply(403, "The caller does not have permission")
+                return error_reply(403, *DENIALS[book.denied])
             try:
                 result, updated = api.METHODS[method_id](book, params, body, rng)
             except api.ClientBug as err:

@@ -14,10 +14,12 @@ from typing import Any, TypeVar
 
 import gspread
 import requests
+from google.auth.credentials import Credentials
 from google.auth.exceptions import GoogleAuthError
 from gspread.exceptions import APIError
 from gspread.urls import SPREADSHEET_VALUES_BATCH_UPDATE_URL, SPREADSHEET_VALUES_BATCH_URL
 
+from sync.backends.google.credentials import SCOPES, account_of
 from sync.backends.google.transport import DEFAULT_ENDPOINT, RETRY_STATUSES, SheetsAdapter
 from sync.backends.streamed_json import CHUNK, StreamedJsonError, decode_value_ranges
 from sync.errors import ConcurrentEditError, WorkbookError
@@ -57,13 +59,13 @@ class SheetsApi:
         key: str,
         *,
         adapter: SheetsAdapter,
-        account: str | None = None,
+        credentials: Credentials | None = None,
         endpoint: str = DEFAULT_ENDPOINT,
     ) -> None:
         self.client = client
         self.key = key
         self.adapter = adapter
-        self.account = account
+        self.credentials = credentials
         self.endpoint = endpoint
 
     def batch_get(self, ranges: Sequence[str], names: Sequence[str]) -> list[dict[str, Any]]:
@@ -155,6 +157,30 @@ class SheetsApi:
                 f"({', '.join(tally.causes) or type(err).__name__})"
             ) from err
 
+    def _forbidden(self, what: str, error: Mapping[str, Any]) -> WorkbookError:
+        """A 403: Google's reason, and the fix for each kind (docs/deployment.md)."""
+        raw = str(error.get("message", ""))
+        reason = _reason(error)
+        said = f"Google refused {what} on spreadsheet {self.key}: {plain_text(raw, 400)}"
+        if reason == "SERVICE_DISABLED" or "has not been used in project" in raw:
+            project = re.search(r"project (\d+)", raw)
+            where = f" --project {project.group(1)}" if project else ""
+            return WorkbookError(
+                f"{said}; enable the Google Sheets API in that project (the link above, or "
+                f"`gcloud services enable sheets.googleapis.com{where}`), wait a few minutes, "
+                "and run again"
+            )
+        if reason == "ACCESS_TOKEN_SCOPE_INSUFFICIENT" or "insufficient authentication" in raw:
+            return WorkbookError(
+                f"{said}; the credentials lack the Sheets scope: with gcloud's "
+                "application-default credentials, sign in again with --scopes="
+                f"{SCOPES[0]},https://www.googleapis.com/auth/cloud-platform; on a Compute "
+                "Engine VM, give it that scope or use a service-account key "
+                "(docs/deployment.md)"
+            )
+        who = account_of(self.credentials) or "the Google account whose credentials the sync uses"
+        return WorkbookError(f"{said}; share the spreadsheet (as Editor) with {who}")
+
     def _api_error(self, what: str, err: APIError) -> WorkbookError:
         code = err.response.status_code
         raw = str(err.error.get("message", ""))
@@ -163,11 +189,7 @@ class SheetsApi:
         if code == 400:
             return bad_request(what, raw)
         if code == 403:
-            who = self.account or "the Google account whose credentials the sync uses"
-            return WorkbookError(
-                f"Google refused access to {sheet} while {what}: share the "
-                f"spreadsheet (as Editor) with {who}"
-            )
+            return self._forbidden(what, err.error)
         if code == 404:
             return WorkbookError(
                 f"{sheet} was not found while {what}: check [workbook] "
@@ -184,6 +206,14 @@ class SheetsApi:
                 f"{self.adapter.last.describe()}; giving up: {message}"
             )
         return WorkbookError(f"Google Sheets refused {what}: HTTP {code}: {message}")
+
+
+def _reason(error: Mapping[str, Any]) -> str:
+    """The ``ErrorInfo`` reason Google gives with an error, or "" (older answers have none)."""
+    for detail in error.get("details") or ():
+        if isinstance(detail, Mapping) and str(detail.get("@type", "")).endswith("ErrorInfo"):
+            return str(detail.get("reason", ""))
+    return ""
 
 
 def bad_request(what: str, message: str) -> WorkbookError:

@@ -1,8 +1,9 @@
-"""Who the sync acts as on Google: the credentials file or the application defaults.
+"""Who the sync acts as on Google: a credentials file, an OAuth client, or the defaults.
 
-The routes (service account, a person's OAuth token, ADC) are told step by step in
-docs/deployment.md; ``metrics-sync check`` describes a file with :func:`credentials_kind`
-without loading it, and so without printing a secret.
+google-auth's own loaders take every kind of file it knows (service account, authorized user,
+external account from Workload Identity Federation, impersonated service account, ...); an
+OAuth client file goes through gspread's browser flow once, never without a terminal. The
+routes step by step: docs/deployment.md.
 """
 
 from __future__ import annotations
@@ -10,45 +11,33 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import google.auth
 import gspread
-from google.auth.credentials import Credentials
-from google.auth.exceptions import DefaultCredentialsError
+from google.auth.credentials import Credentials, with_scopes_if_required
+from google.auth.exceptions import DefaultCredentialsError, GoogleAuthError
+from google.auth.transport.requests import Request
 
 from sync.errors import WorkbookError
 
 log = logging.getLogger("metrics_sync")
 
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
-# The members each kind of file needs, by its "type".
-_NEEDED: Mapping[str, tuple[str, ...]] = {
-    "service_account": ("client_email", "private_key", "token_uri"),
-    "authorized_user": ("client_id", "client_secret", "refresh_token"),
-}
+BY_HAND = "run `metrics-sync check` once by hand, in a terminal, to sign in"
 
 
 @dataclass(frozen=True)
 class Kind:
-    """What a credentials file holds: its kind, the account it names, what it lacks."""
+    """What a credentials file holds, told without a secret: its kind and its account."""
 
-    kind: str  # a "type" google-auth knows, or "oauth_client"
+    kind: str  # google-auth's "type", or "oauth_client"
     account: str | None = None
-    missing: tuple[str, ...] = ()
-
-
-def credentials_kind(info: Mapping[str, Any]) -> Kind | None:
-    """The kind of a credentials file's JSON, or None for one the sync cannot use."""
-    if "installed" in info or "web" in info:
-        return Kind("oauth_client")
-    kind = str(info.get("type"))
-    if kind not in _NEEDED:
-        return None
-    missing = tuple(k for k in _NEEDED[kind] if not info.get(k))
-    return Kind(kind, str(info.get("client_email") or "") or None, missing)
 
 
 def credentials_path(path: Path | None, environ: Mapping[str, str] | None = None) -> Path | None:
@@ -57,45 +46,46 @@ def credentials_path(path: Path | None, environ: Mapping[str, str] | None = None
     return path or (Path(env) if env else None)
 
 
-def load_credentials(path: Path | None) -> tuple[Credentials, str | None]:
-    """Who the sync acts as, and that identity's e-mail when known (named in 403 errors).
+def credentials_kind(path: Path, info: Mapping[str, Any]) -> Kind:
+    """The kind of credentials file ``info`` (read from ``path``), loaded the way a run loads
+    it but without a request; ``WorkbookError`` says what is wrong with it."""
+    if _oauth_client(info):
+        return Kind("oauth_client")
+    creds = _from_file(path)
+    return Kind(str(info.get("type")), account_of(creds, refresh=False))
 
-    In this order:
 
-    1. ``[workbook] credentials``, else the file in ``$GOOGLE_APPLICATION_CREDENTIALS``:
-       - a service-account key (``"type": "service_account"``): the usual choice for cron.
-         Share the spreadsheet (Editor) with the key's ``client_email``;
-       - an authorized-user file (``"type": "authorized_user"``, as written by
-         ``gcloud auth application-default login`` or by gspread's OAuth flow): acts as
-         that person, refreshing the stored token;
-       - an OAuth client (``{"installed": ...}`` from the Cloud console): gspread's OAuth
-         flow opens a browser once and stores the token beside the file as
-         ``<name>.token.json``; later runs reuse and refresh it. Run ``metrics-sync check``
-         once interactively before scheduling.
-    2. Application-default credentials (``google.auth.default``): the attached service
-       account on Compute Engine, Cloud Run or GKE, or gcloud's ADC file.
-    """
+def load_credentials(path: Path | None) -> Credentials:
+    """The file named (see :func:`credentials_path`), else application-default credentials:
+    the attached service account on Compute Engine, Cloud Run or GKE (Workload Identity), or
+    gcloud's ADC file; always with the Sheets scope."""
     path = credentials_path(path)
+    if path is not None:
+        return _oauth(path) if _oauth_client(_json(path)) else _from_file(path)
     try:
-        if path is not None:
-            return _from_file(path)
-        creds, _ = _adc()
+        creds, _ = google.auth.default(scopes=SCOPES)
     except DefaultCredentialsError as err:
         raise WorkbookError(
             "no Google credentials: set [workbook] credentials to a service-account key file "
-            f"or GOOGLE_APPLICATION_CREDENTIALS ({err})"
+            f"or GOOGLE_APPLICATION_CREDENTIALS, or see docs/deployment.md ({err})"
         ) from err
-    return creds, getattr(creds, "service_account_email", None)
+    return creds
 
 
-def _adc() -> tuple[Credentials, str | None]:
-    import google.auth
+def account_of(creds: Credentials | None, *, refresh: bool = True) -> str | None:
+    """The account's e-mail, as a 403 names it. On Compute Engine it reads ``default`` until
+    the credentials are refreshed: then they are (a token is needed for the request anyway)."""
+    email = getattr(creds, "service_account_email", None) or getattr(creds, "account", None)
+    if email == "default" and refresh and creds is not None:
+        try:
+            creds.refresh(Request())  # type: ignore[no-untyped-call]
+        except GoogleAuthError:
+            return None
+        email = getattr(creds, "service_account_email", None)
+    return email if isinstance(email, str) and email and email != "default" else None
 
-    creds, project = google.auth.default(scopes=SCOPES)
-    return creds, project
 
-
-def _from_file(path: Path) -> tuple[Credentials, str | None]:
+def _json(path: Path) -> Any:
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
         if path.stat().st_mode & 0o004:  # as `metrics-sync check` warns: every run says it
@@ -106,33 +96,56 @@ def _from_file(path: Path) -> tuple[Credentials, str | None]:
             )
     except (OSError, ValueError) as err:
         raise WorkbookError(f"credentials file {path} cannot be read as JSON: {err}") from err
-    kind = credentials_kind(info) if isinstance(info, dict) else None
+    return info
+
+
+def _oauth_client(info: Any) -> bool:
+    return isinstance(info, Mapping) and ("installed" in info or "web" in info)
+
+
+def _from_file(path: Path) -> Credentials:
     try:
-        if kind is not None and kind.kind == "service_account":
-            from google.oauth2 import service_account
+        with warnings.catch_warnings():
+            # The generic loader warns against files from an untrusted source; this one is
+            # the operator's own, as GOOGLE_APPLICATION_CREDENTIALS is, which google.auth.default
+            # loads with the same loader and the same warning silenced.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            loaded, _ = google.auth.load_credentials_from_file(str(path))  # type: ignore[no-untyped-call]
+        # Scoped afterwards: given scopes, the loader asks Cloud Resource Manager for an
+        # external account's project, a request (and a token exchange) at every start.
+        creds = with_scopes_if_required(loaded, SCOPES)  # type: ignore[no-untyped-call]
+    except (GoogleAuthError, ValueError, KeyError) as err:
+        raise WorkbookError(
+            f"credentials file {path} cannot be used: {err} (expected a service-account key "
+            "or another file google-auth takes, or an OAuth client file; see "
+            "docs/deployment.md)"
+        ) from err
+    return creds  # type: ignore[no-any-return]
 
-            sa = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
-                info, scopes=SCOPES
-            )
-            return sa, kind.account
-        if kind is not None and kind.kind == "authorized_user":
-            from google.oauth2.credentials import Credentials as UserCredentials
 
-            user = UserCredentials.from_authorized_user_info(  # type: ignore[no-untyped-call]
-                info, scopes=SCOPES
-            )
-            return user, None
-        if kind is not None and kind.kind == "oauth_client":
-            token = path.with_name(path.stem + ".token.json")
-            client = gspread.oauth(
-                scopes=list(SCOPES),
-                credentials_filename=str(path),
-                authorized_user_filename=str(token),
-            )
-            return client.http_client.auth, None
-    except (ValueError, KeyError) as err:
+def _oauth(path: Path) -> Credentials:
+    """A person's token from an OAuth client file: ``<name>.token.json`` beside it, made by
+    gspread's browser flow the first time, which needs a terminal: without one (cron, systemd)
+    the run stops at once rather than wait for a browser forever holding the lock."""
+    token = path.with_name(path.stem + ".token.json")
+    if token.exists():
+        return _from_file(token)
+    if not sys.stdin.isatty():
+        raise WorkbookError(
+            f"credentials file {path} is an OAuth client and no one has signed in yet "
+            f"({token} does not exist): {BY_HAND}"
+        )
+    old = os.umask(0o077)  # the token file is a secret: 0600 from the start
+    try:
+        client = gspread.oauth(
+            scopes=list(SCOPES),
+            credentials_filename=str(path),
+            authorized_user_filename=str(token),
+        )
+    except (ValueError, KeyError, GoogleAuthError) as err:
         raise WorkbookError(f"credentials file {path} is incomplete: {err}") from err
-    raise WorkbookError(
-        f"credentials file {path}: expected a service-account key, an "
-        "authorized-user file or an OAuth client file"
-    )
+    finally:
+        os.umask(old)
+    token.chmod(0o600)
+    auth: Credentials = client.http_client.auth
+    return auth

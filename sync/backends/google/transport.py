@@ -16,6 +16,7 @@ from typing import Any, Self
 from urllib.parse import urlsplit
 
 import requests
+from google.auth.credentials import Credentials
 from google.auth.transport.requests import AuthorizedSession
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, ResponseError
@@ -65,20 +66,23 @@ def endpoint_is_loopback(url: str) -> bool:
     return is_loopback(urlsplit(url).hostname or "")
 
 
-def session(credentials: Path | None, loopback: bool) -> tuple[requests.Session, str | None]:
+def session(
+    credentials: Path | None, loopback: bool
+) -> tuple[requests.Session, Credentials | None]:
     """An authorised session, or, on loopback without credentials, an anonymous one.
 
     ``trust_env`` is off on loopback so that an ``HTTPS_PROXY`` in the environment never
     captures traffic meant for a local emulator.
     """
     http: requests.Session
+    creds = None
     if loopback and credentials is None:
-        http, account = requests.Session(), None
+        http = requests.Session()
     else:
-        creds, account = load_credentials(credentials)
+        creds = load_credentials(credentials)
         http = AuthorizedSession(creds)  # type: ignore[no-untyped-call]
     http.trust_env = not loopback
-    return http, account
+    return http, creds
 
 
 @dataclass

@@ -62,13 +62,13 @@ def open_google(
     """
     key = spreadsheet_key(cfg.spreadsheet or "", cfg.name)
     endpoint, loopback = check_endpoint(cfg.endpoint, cfg.name)
-    http, account = session(cfg.credentials, loopback)
+    http, creds = session(cfg.credentials, loopback)
     adapter = SheetsAdapter(endpoint, retry_policy(backoff_factor, max_attempts), retry_budget)
     for prefix in GOOGLE_PREFIXES:
         http.mount(prefix, adapter)
     client = gspread.Client(auth=None, session=http)  # type: ignore[arg-type]
     client.set_timeout(timeout)
-    api = SheetsApi(client, key, adapter=adapter, account=account, endpoint=endpoint)
+    api = SheetsApi(client, key, adapter=adapter, credentials=creds, endpoint=endpoint)
     return GoogleWorkbook(api, max_request_bytes=max_request_bytes)
 
 
