@@ -7,6 +7,7 @@ injected on the wire, and request counts come from the emulator's log.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import sys
 import time
@@ -792,6 +793,30 @@ def test_a_passing_failure_is_retried_and_the_read_succeeds(
     workbook = open_book(book)
     assert workbook.read(["KPIs"])["KPIs"] == kpi_grid(3)
     assert sheets_emulator.count("values.batchGet") == workbook.request_count == 3
+
+
+def test_without_retry_after_the_waits_double_from_the_configured_base(
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
+    """Google's quota 429 usually has no Retry-After: waits of base, 2 x base, 4 x base, each
+    plus up to base at random (docs/reliability.md), measured on the emulator's clock."""
+    base = 0.1
+    sheets_emulator.fail(Fault.quota(retry_after=None), times=3)
+    workbook = open_book(book, backoff_factor=base)
+    assert workbook.read(["KPIs"])["KPIs"] == kpi_grid(3)
+    arrivals = [r.at for r in sheets_emulator.requests]
+    assert [r.status for r in sheets_emulator.requests] == [429, 429, 429, 200]
+    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
+    for gap, wait in zip(gaps, (base, 2 * base, 4 * base), strict=True):
+        assert wait <= gap < wait + base + 0.5, gaps  # 0.5 s of slack for a busy machine
+
+
+def test_a_quota_429_that_outlasts_the_attempts_names_google_s_quota(
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
+    sheets_emulator.fail(Fault.quota(retry_after=None), times=5)
+    with pytest.raises(WorkbookError, match=r"HTTP 429 .*after 2 attempt\(s\).*Read requests"):
+        open_book(book, max_attempts=2).read(["KPIs"])
 
 
 def test_a_read_timeout_is_retried(

@@ -329,6 +329,33 @@ def test_faults_apply_to_the_next_matching_requests_then_stop(
     assert (second.status_code, third.status_code) == (429, 200)
 
 
+def test_a_quota_429_carries_error_info_and_usually_no_retry_after(
+    sheets_emulator: SheetsEmulator, api: Api
+) -> None:
+    sheets_emulator.fail(Fault.quota(retry_after=None))
+    response = api.get("/values:batchGet", ranges=["KPIs"])
+    assert response.status_code == 429
+    assert "Retry-After" not in response.headers
+    error = response.json()["error"]
+    assert error["status"] == "RESOURCE_EXHAUSTED"
+    assert error["details"][0]["@type"] == "type.googleapis.com/google.rpc.ErrorInfo"
+    assert error["details"][0]["reason"] == "RATE_LIMIT_EXCEEDED"
+
+
+def test_a_403_says_why_as_google_does(
+    sheets_emulator: SheetsEmulator, api: Api, book: str
+) -> None:
+    answers = {}
+    for why in ("not shared", "disabled", "scope"):
+        sheets_emulator.deny(book, why)
+        answers[why] = api.get().json()["error"]
+    assert answers["not shared"]["message"] == "The caller does not have permission"
+    assert answers["disabled"]["details"][0]["reason"] == "SERVICE_DISABLED"
+    assert "has not been used in project" in answers["disabled"]["message"]
+    assert answers["scope"]["details"][0]["reason"] == "ACCESS_TOKEN_SCOPE_INSUFFICIENT"
+    assert {a["code"] for a in answers.values()} == {403}
+
+
 def test_a_reset_connection_gets_no_answer(sheets_emulator: SheetsEmulator, api: Api) -> None:
     sheets_emulator.fail(Fault.connection_reset())
     with pytest.raises(requests.ConnectionError):

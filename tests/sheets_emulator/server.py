@@ -14,6 +14,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -132,6 +133,7 @@ class LoggedRequest:
     status: int  # 0: the connection was reset before an answer
     body: Any = None
     authorization: str | None = None  # the Authorization header, if one was sent
+    at: float = 0.0  # time.monotonic() on arrival
 
 
 @dataclass
@@ -166,6 +168,15 @@ def error_info(reason: str, **metadata: str) -> dict[str, Any]:
 
 
 PROJECT = "123456789012"
+_QUOTA_INFO = error_info(
+    "RATE_LIMIT_EXCEEDED",
+    quota_metric="sheets.googleapis.com/read_requests",
+    quota_limit="ReadRequestsPerMinutePerUser",
+    quota_limit_value="60",
+    quota_location="global",
+    consumer=f"projects/{PROJECT}",
+    service="sheets.googleapis.com",
+)
 _ACTIVATE = f"https://console.developers.google.com/apis/api/sheets.googleapis.com/overview?project={PROJECT}"
 # The 403s a first run meets, as Google words them: (message, status, details).
 DENIALS: Mapping[str, tuple[str, str, list[Any]]] = {
@@ -312,6 +323,8 @@ def fault_reply(fault: Fault) -> _Reply:
     code = fault.status or 500
     if fault.html:
         reply = _Reply(code, _HTML.format(code=code).encode(), "text/html; charset=UTF-8")
+    elif code == 429:  # Google's quota answer: ErrorInfo, and usually no Retry-After
+        reply = error_reply(code, _MESSAGES[429], details=[_QUOTA_INFO])
     else:
         reply = error_reply(code, _MESSAGES.get(code, "Error"))
     if fault.retry_after is not None:
@@ -360,6 +373,7 @@ class _Handler(BaseHTTPRequestHandler):
             0,
             None,
             self.headers.get("Authorization"),
+            time.monotonic(),
         )
         if fault is not None and (fault.reset or fault.delay):
             emulator.log(unanswered)  # logged on arrival: the client may give up before the end

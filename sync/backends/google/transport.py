@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import random
 import time
 from dataclasses import dataclass, field
+from itertools import takewhile
 from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlsplit
@@ -132,6 +134,16 @@ class BudgetRetry(Retry):
             raise MaxRetryError(_pool, url or "", error or ResponseError(cause))
         self.tally.attempts += 1
         return retry
+
+    def get_backoff_time(self) -> float:
+        """``backoff_factor`` x 1, 2, 4, ... for the 1st, 2nd, 3rd retry in a row, plus up to
+        ``backoff_jitter`` at random, at most ``backoff_max``. (urllib3's own waits nothing
+        before the first retry: a 429 would be answered by another at once.)"""
+        errors = len(list(takewhile(lambda h: h.redirect_location is None, reversed(self.history))))
+        if not errors:
+            return 0.0
+        wait = self.backoff_factor * 2 ** (errors - 1) + random.random() * self.backoff_jitter
+        return float(min(self.backoff_max, wait))
 
     def next_wait(self, response: BaseHTTPResponse | None) -> float:
         if self.respect_retry_after_header and response is not None:

@@ -56,7 +56,8 @@ def open_google(
 
     ``retry_budget`` bounds, per request, the time spent retrying; ``timeout`` is the
     (connect, read) timeout of every request; ``backoff_factor`` scales the exponential
-    waits (0.5 s, 1 s, 2 s, ... plus jitter) when Google sends no ``Retry-After``.
+    waits before the 1st, 2nd, 3rd... retry when Google sends no ``Retry-After`` (0.5 s, 1 s,
+    2 s, ..., each plus up to ``backoff_factor`` at random, at most 30 s).
     ``max_request_bytes`` caps a write's request body (Google refuses 10 MiB, advises 2 MB).
     Raises ``ConfigError`` for a bad key or endpoint, ``WorkbookError`` for credentials.
     """
