@@ -161,7 +161,9 @@ class SheetsApi:
         """A 403: Google's reason, and the fix for each kind (docs/deployment.md)."""
         raw = str(error.get("message", ""))
         reason = _reason(error)
-        said = f"Google refused {what} on spreadsheet {self.key}: {plain_text(raw, 400)}"
+        said = (
+            f"Google refused access to spreadsheet {self.key} while {what}: {plain_text(raw, 400)}"
+        )
         if reason == "SERVICE_DISABLED" or "has not been used in project" in raw:
             project = re.search(r"project (\d+)", raw)
             where = f" --project {project.group(1)}" if project else ""
