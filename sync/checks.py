@@ -9,16 +9,16 @@ of a credentials file it shows only the service account's address.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from sync.backends import opened
+from sync.backends.google.credentials import credentials_kind, credentials_path
+from sync.backends.google.transport import endpoint_is_loopback
 from sync.config import Config, EmailConfig, Job, WorkbookConfig
 from sync.errors import ConfigError, SyncError, WorkbookError
 from sync.evaluate import evaluate
@@ -146,15 +146,14 @@ def check_credentials(
     """The credentials file the Google backend will use, looked at without printing a secret."""
     if wb.backend == "xlsx":
         return []
-    if wb.endpoint and _loopback(wb.endpoint):
+    if wb.endpoint and endpoint_is_loopback(wb.endpoint):
         return [
             Finding(
                 "ok",
                 f"{wb.name}: endpoint {wb.endpoint} is a loopback address; no credentials needed",
             )
         ]
-    env = (os.environ if environ is None else environ).get("GOOGLE_APPLICATION_CREDENTIALS")
-    path = wb.credentials or (Path(env) if env else None)
+    path = credentials_path(wb.credentials, environ)
     if path is None:
         return [
             Finding(
@@ -200,49 +199,24 @@ def _credentials_file(name: str, path: Path) -> Finding:
 
 
 def _credentials_kind(name: str, path: Path, data: Mapping[str, Any]) -> Finding:
-    if "installed" in data or "web" in data:
+    try:
+        found = credentials_kind(path, data)
+    except WorkbookError as err:
+        return Finding("FAIL", f"{name}: {err}", "download the file again; the file is incomplete")
+    if found.kind == "oauth_client":
         return Finding(
             "warn",
             f"{name}: credentials file {path} is an OAuth client: the first "
             "run opens a browser to sign in",
-            "run `metrics-sync check` once "
-            "interactively before scheduling, or use a service-account key for cron",
+            "run `metrics-sync check` once by hand, in a terminal, before scheduling, "
+            "or use a service-account key for cron",
         )
-    kind = data.get("type")
-    needed = {
-        "service_account": ("client_email", "private_key", "token_uri"),
-        "authorized_user": ("client_id", "client_secret", "refresh_token"),
-    }.get(str(kind))
-    if needed is None:
-        return Finding(
-            "FAIL",
-            f"{name}: credentials file {path} has type {kind!r}",
-            'use a service-account key (its "type" is "service_account")',
-        )
-    missing = [k for k in needed if not data.get(k)]
-    if missing:
-        return Finding(
-            "FAIL",
-            f"{name}: credentials file {path} lacks {', '.join(missing)}",
-            "download the JSON key again; the file is incomplete",
-        )
-    if kind == "authorized_user":
-        return Finding("ok", f"{name}: credentials of a Google user (authorized_user file)")
+    if found.account is None:
+        return Finding("ok", f"{name}: {found.kind} credentials from {path}")
     return Finding(
         "ok",
-        f"{name}: credentials of {data['client_email']}; the spreadsheet must "
-        "be shared with it (Editor)",
+        f"{name}: credentials of {found.account}; the spreadsheet must be shared with it (Editor)",
     )
-
-
-def _loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _reach_fix(wb: WorkbookConfig) -> str:

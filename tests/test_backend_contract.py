@@ -394,8 +394,11 @@ def test_a_second_run_on_an_unchanged_workbook_makes_at_most_three_requests(
     google.run()
     assert google.emulator is not None
     google.emulator.clear_log()
-    google.run()
+    google.run(now=NOW + dt.timedelta(hours=1))
     assert google.requests() == ["values.batchGet", "values.batchGet", "values.batchUpdate"]
+    google.emulator.clear_log()
+    google.run(now=NOW + dt.timedelta(hours=1))  # the same moment again: nothing changes
+    assert google.requests() == ["values.batchGet"]
 
 
 def test_5000_kpis_cost_as_many_requests_as_5(google: Backend) -> None:
@@ -438,7 +441,7 @@ def test_request_counts_of_a_first_run_a_run_with_mails_and_a_run_without_a_kpi_
     google.create(tabs)
     google.run()
     emulator.clear_log()
-    google.run()
+    google.run(now=NOW + dt.timedelta(hours=1))
     assert [(r.api, r.status) for r in emulator.requests] == [
         ("values.batchGet", 400),
         ("values.batchGet", 200),
@@ -447,7 +450,7 @@ def test_request_counts_of_a_first_run_a_run_with_mails_and_a_run_without_a_kpi_
     ]
     emulator.clear_log()
     google.tabs = Tabs(kpi_log="")
-    google.run()
+    google.run(now=NOW + dt.timedelta(hours=2))
     assert emulator.apis() == ["values.batchGet", "values.batchGet", "values.batchUpdate"]
 
 

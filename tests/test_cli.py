@@ -270,10 +270,10 @@ def test_on_google_init_check_and_a_steady_run_of_three_requests(
     assert cli.main(["init", "--config", str(config)]) == 0
     assert sheets_emulator.tabs(key) == ["Sheet1", "KPI log", "KPIs", "OKRs"]
     assert cli.main(["check", "--config", str(config)]) == 0
-    assert run(config, "--once") == 0
+    assert run(config, "--once", "--as-of", "2026-12-01T08:00") == 0
     capsys.readouterr()
     sheets_emulator.clear_log()
-    assert run(config, "--once") == 0
+    assert run(config, "--once", "--as-of", "2026-12-01T09:00") == 0  # "Checked" changes
     summary = next(line for line in capsys.readouterr().err.splitlines() if ": KPIs 2 OK" in line)
     assert "; 3 request(s);" in summary, sheets_emulator.apis()
     assert cli.main(["init", "--config", str(config)]) == 2  # never over existing tabs

@@ -7,7 +7,9 @@ injected on the wire, and request counts come from the emulator's log.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +20,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sheets_emulator import Fault, Formula, SheetsEmulator
 
+from sync import cli
 from sync.backends.google import GoogleWorkbook, RowsMovedError, open_google, spreadsheet_key
+from sync.backends.google.credentials import Kind, credentials_kind
+from sync.checks import check_credentials
 from sync.config import WorkbookConfig
 from sync.errors import ConcurrentEditError, ConfigError, WorkbookError
 from sync.grid import CellUpdate, Grid, OwnedTab, RowKey
@@ -302,6 +307,99 @@ def test_a_shorter_status_grid_blanks_what_the_longer_one_left(
     ]
 
 
+def write_requests(emulator: SheetsEmulator) -> list[Any]:
+    return [r for r in emulator.requests if r.api == "values.batchUpdate"]
+
+
+def test_a_write_over_google_s_10_mib_limit_goes_in_requests_under_2_mb(
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
+    """Google refuses a body over 10 MiB (the emulator too) and advises 2 MB at most."""
+    notes = [[f"KPI {i}", f"{i:06d}" + "n" * 39_994] for i in range(300)]  # 12 MB of text
+    workbook = open_book(book)
+    workbook.read(TABS)
+    workbook.write([], [OwnedTab("Status", notes, COLOURS)])
+    sizes = [r.body_size for r in write_requests(sheets_emulator)]
+    assert len(sizes) >= 6
+    assert max(sizes) <= 2_000_000
+    assert all(r.status == 200 for r in write_requests(sheets_emulator))
+    assert sheets_emulator.grid(book, "Status") == notes
+
+
+def test_a_write_is_split_below_the_configured_size_and_lands_whole(
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
+    sheets_emulator.max_request_bytes = 6_000  # Google's limit, scaled down
+    workbook = open_book(book, max_request_bytes=3_000)
+    grids = workbook.read(TABS)
+    updates = [CellUpdate("KPIs", r, 5, f"status of row {r}") for r in range(2, 301)]
+    keys = [RowKey("KPIs", 2, ((1, "KPI 1"),))]
+    status: Grid = [[f"KPI {i}", "OK"] for i in range(200)]
+    workbook.write(updates, [OwnedTab("Status", status, COLOURS)], keys)
+    sizes = [r.body_size for r in write_requests(sheets_emulator)]
+    assert len(sizes) > 3
+    assert max(sizes) <= 3_000
+    kpis = sheets_emulator.grid(book, "KPIs")
+    assert [row[4] for row in kpis[1:300]] == [f"status of row {r}" for r in range(2, 301)]
+    assert sheets_emulator.grid(book, "Status") == status
+    assert grids["KPIs"] is not None
+
+
+def test_rows_moved_in_the_middle_of_a_split_write_stop_the_requests_left(
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
+    workbook = open_book(book, max_request_bytes=300)
+    workbook.read(TABS)
+    updates = [CellUpdate("KPIs", r, 5, "x" * 100) for r in (2, 3, 4)]
+    keys = [RowKey("KPIs", r, ((1, f"KPI {r - 1}"),)) for r in (2, 3, 4)]
+
+    def insert() -> None:
+        sheets_emulator.insert_rows(book, "KPIs", 2, [["KPI 0"]])
+
+    sheets_emulator.before("values.batchGet", insert, nth=2)  # the check before the second
+    with pytest.raises(ConcurrentEditError, match=r"write's first 1 of 2 requests went through"):
+        workbook.write(updates, [], keys)
+    assert len(write_requests(sheets_emulator)) == 1
+    kpis = sheets_emulator.grid(book, "KPIs")  # the first request's rows, moved down a row
+    assert [(row[0], row[4:]) for row in kpis[1:5]] == [
+        ("KPI 0", []),
+        ("KPI 1", ["x" * 100]),
+        ("KPI 2", ["x" * 100]),
+        ("KPI 3", []),
+    ]
+
+
+def test_a_steady_write_sends_only_the_status_cells_that_changed(
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
+    sync_once(open_book(book), status_rows=50)
+    sheets_emulator.clear_log()
+    workbook = open_book(book)
+    grid = workbook.read(TABS)["Status"]
+    assert grid is not None
+    grid = [list(row) for row in grid]
+    grid[0][1] = "2026-11-02 09:00"  # the run's time
+    grid[7][1] = "CRITICAL"
+    workbook.write([], [OwnedTab("Status", grid, COLOURS)])
+    (sent,) = write_requests(sheets_emulator)
+    assert sent.body["data"] == [
+        {"range": "'Status'!B1:B1", "values": [["2026-11-02 09:00"]]},
+        {"range": "'Status'!B8:B8", "values": [["CRITICAL"]]},
+    ]
+    assert sheets_emulator.grid(book, "Status") == grid
+
+
+def test_a_write_that_changes_nothing_sends_nothing(
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
+    sync_once(open_book(book), status_rows=5)
+    sheets_emulator.clear_log()
+    workbook = open_book(book)
+    grid = workbook.read(TABS)["Status"]
+    workbook.write([], [OwnedTab("Status", grid or [], COLOURS)])
+    assert sheets_emulator.apis() == ["values.batchGet"]
+
+
 def test_text_that_looks_like_a_formula_is_written_as_plain_text(
     sheets_emulator: SheetsEmulator, open_book: Opener, book: str
 ) -> None:
@@ -501,6 +599,161 @@ def test_an_authorized_user_file_is_accepted(
     assert sheets_emulator.requests[0].authorization == "Bearer user-token"
 
 
+@pytest.fixture
+def credential_files(
+    sheets_emulator: SheetsEmulator, tmp_path: Path, private_key: str
+) -> dict[str, Path]:
+    """One file of each kind google-auth loads, as Cloud console, gcloud and CI write them."""
+    folder, token_uri = tmp_path, sheets_emulator.token_uri
+    sa = "metrics-sync@team-project.iam.gserviceaccount.com"
+    user = {
+        "type": "authorized_user",
+        "client_id": "c",
+        "client_secret": "s",
+        "refresh_token": "r",
+        "token_uri": token_uri,
+    }
+    (folder / "oidc-token").write_text("a-ci-oidc-token")
+    impersonate = (
+        "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/"
+        f"{sa}:generateAccessToken"
+    )
+    infos: dict[str, dict[str, Any]] = {
+        "service_account": {
+            "type": "service_account",
+            "project_id": "team-project",
+            "private_key_id": "1",
+            "private_key": private_key,
+            "client_email": sa,
+            "client_id": "1",
+            "token_uri": token_uri,
+        },
+        "authorized_user": user,
+        "external_account": {  # Workload Identity Federation, as a CI system writes it
+            "type": "external_account",
+            "audience": "//iam.googleapis.com/projects/1/locations/global/"
+            "workloadIdentityPools/ci/providers/gitlab",
+            "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+            "token_url": token_uri,
+            "credential_source": {"file": str(folder / "oidc-token")},
+        },
+        "impersonated_service_account": {
+            "type": "impersonated_service_account",
+            "service_account_impersonation_url": impersonate,
+            "source_credentials": user,
+            "delegates": [],
+        },
+    }
+    paths = {}
+    for kind, info in infos.items():
+        paths[kind] = folder / f"{kind}.json"
+        paths[kind].write_text(json.dumps(info))
+        paths[kind].chmod(0o600)
+    return paths
+
+
+@pytest.mark.parametrize(
+    ("kind", "account"),
+    [
+        ("service_account", "metrics-sync@team-project.iam.gserviceaccount.com"),
+        ("authorized_user", None),
+        ("external_account", None),
+        ("impersonated_service_account", "metrics-sync@team-project.iam.gserviceaccount.com"),
+    ],
+)
+def test_every_kind_of_credentials_file_google_auth_takes_is_accepted(
+    credential_files: dict[str, Path], book: str, kind: str, account: str | None
+) -> None:
+    path = credential_files[kind]
+    info = json.loads(path.read_text())
+    assert credentials_kind(path, info) == Kind(kind, account)
+    wb = WorkbookConfig(name="team", backend="google", spreadsheet=book, credentials=path)
+    (found,) = check_credentials(wb)
+    assert found.level == "ok"
+    assert (account or kind) in found.what
+
+
+@pytest.mark.parametrize("kind", ["service_account", "external_account"])
+def test_credentials_that_get_a_token_from_google_s_token_endpoint_read_the_sheet(
+    sheets_emulator: SheetsEmulator,
+    open_book: Opener,
+    book: str,
+    credential_files: dict[str, Path],
+    kind: str,
+) -> None:
+    path = credential_files[kind]
+    assert open_book(book, credentials=path).read(["KPIs"])["KPIs"] == kpi_grid(3)
+    assert sheets_emulator.requests[-1].authorization == "Bearer emulator-token"
+
+
+@pytest.mark.parametrize(
+    ("why", "expected"),
+    [
+        (
+            "not shared",
+            r"The caller does not have permission; share the spreadsheet \(as Editor\) "
+            r"with metrics-sync@team-project\.iam\.gserviceaccount\.com$",
+        ),
+        (
+            "disabled",
+            r"Google Sheets API has not been used in project 123456789012 .*; enable the Google "
+            r"Sheets API in that project .*`gcloud services enable sheets\.googleapis\.com "
+            r"--project 123456789012`",
+        ),
+        (
+            "scope",
+            r"insufficient authentication scopes\.; the credentials lack the Sheets scope: .*"
+            r"--scopes=https://www\.googleapis\.com/auth/spreadsheets,",
+        ),
+    ],
+)
+def test_each_kind_of_403_says_google_s_reason_and_its_own_fix(
+    sheets_emulator: SheetsEmulator,
+    open_book: Opener,
+    credential_files: dict[str, Path],
+    why: str,
+    expected: str,
+) -> None:
+    book = sheets_emulator.create({"KPIs": kpi_grid(3)})
+    path = credential_files["service_account"]
+    sheets_emulator.deny(book, why)
+    with pytest.raises(WorkbookError, match=expected):
+        open_book(book, credentials=path).read(["KPIs"])
+
+
+def test_an_oauth_client_without_a_token_and_no_terminal_stops_at_once(
+    tmp_path: Path, book: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In cron the browser sign-in would wait forever holding the lock: exit 2 instead."""
+    client = tmp_path / "oauth-client.json"
+    client.write_text(
+        json.dumps(
+            {
+                "installed": {
+                    "client_id": "c.apps.googleusercontent.com",
+                    "client_secret": "s",
+                    "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+                    "token_uri": "https://oauth2.googleapis.com/token",
+                    "redirect_uris": ["http://localhost"],
+                }
+            }
+        )
+    )
+    client.chmod(0o600)
+    config = tmp_path / "metrics-sync.toml"
+    config.write_text(
+        f'[workbook]\nbackend = "google"\nspreadsheet = "{book}"\ncredentials = "{client}"\n',
+        encoding="utf-8",
+    )
+    assert not sys.stdin.isatty()
+    started = time.monotonic()
+    assert cli.main(["run", "--once", "--config", str(config)]) == 2
+    assert time.monotonic() - started < 1.0
+    err = capsys.readouterr().err
+    assert "run `metrics-sync check` once by hand" in err
+    assert not (tmp_path / "oauth-client.token.json").exists()
+
+
 def test_the_title_costs_one_small_request_and_only_when_asked_for(
     sheets_emulator: SheetsEmulator, open_book: Opener, book: str
 ) -> None:
@@ -540,6 +793,30 @@ def test_a_passing_failure_is_retried_and_the_read_succeeds(
     workbook = open_book(book)
     assert workbook.read(["KPIs"])["KPIs"] == kpi_grid(3)
     assert sheets_emulator.count("values.batchGet") == workbook.request_count == 3
+
+
+def test_without_retry_after_the_waits_double_from_the_configured_base(
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
+    """Google's quota 429 usually has no Retry-After: waits of base, 2 x base, 4 x base, each
+    plus up to base at random (docs/reliability.md), measured on the emulator's clock."""
+    base = 0.1
+    sheets_emulator.fail(Fault.quota(retry_after=None), times=3)
+    workbook = open_book(book, backoff_factor=base)
+    assert workbook.read(["KPIs"])["KPIs"] == kpi_grid(3)
+    arrivals = [r.at for r in sheets_emulator.requests]
+    assert [r.status for r in sheets_emulator.requests] == [429, 429, 429, 200]
+    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
+    for gap, wait in zip(gaps, (base, 2 * base, 4 * base), strict=True):
+        assert wait <= gap < wait + base + 0.5, gaps  # 0.5 s of slack for a busy machine
+
+
+def test_a_quota_429_that_outlasts_the_attempts_names_google_s_quota(
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
+    sheets_emulator.fail(Fault.quota(retry_after=None), times=5)
+    with pytest.raises(WorkbookError, match=r"HTTP 429 .*after 2 attempt\(s\).*Read requests"):
+        open_book(book, max_attempts=2).read(["KPIs"])
 
 
 def test_a_read_timeout_is_retried(

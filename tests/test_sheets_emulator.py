@@ -216,6 +216,32 @@ def test_a_values_batch_update_is_all_or_nothing(
     assert sheets_emulator.grid(book, "KPIs")[0][0] == "KPI"
 
 
+def test_a_body_over_google_s_10_mib_limit_is_refused_and_nothing_is_written(
+    sheets_emulator: SheetsEmulator, api: Api, book: str
+) -> None:
+    text = "x" * 40_000  # under Google's 50,000 characters a cell
+    rows = [[text] for _ in range(10_485_760 // len(text) + 1)]
+    response = _update(api, "RAW", {"range": f"KPIs!A1:A{len(rows)}", "values": rows})
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "code": 400,
+        "message": "Request payload size exceeds the limit: 10485760 bytes.",
+        "status": "INVALID_ARGUMENT",
+    }
+    assert sheets_emulator.grid(book, "KPIs")[0][0] == "KPI"
+
+
+def test_a_lower_limit_set_by_a_test_is_named_in_the_refusal(
+    sheets_emulator: SheetsEmulator, api: Api
+) -> None:
+    sheets_emulator.max_request_bytes = 100
+    response = _update(api, "RAW", {"range": "KPIs!A1", "values": [["y" * 100]]})
+    assert response.json()["error"]["message"] == (
+        "Request payload size exceeds the limit: 100 bytes."
+    )
+    assert _update(api, "RAW", {"range": "KPIs!A1", "values": [["y"]]}).status_code == 200
+
+
 def test_a_structural_batch_is_all_or_nothing_and_answers_like_google(
     sheets_emulator: SheetsEmulator, api: Api, book: str
 ) -> None:
@@ -301,6 +327,33 @@ def test_faults_apply_to_the_next_matching_requests_then_stop(
     assert (first.status_code, first.headers["Retry-After"]) == (429, "7")
     assert first.json()["error"]["status"] == "RESOURCE_EXHAUSTED"
     assert (second.status_code, third.status_code) == (429, 200)
+
+
+def test_a_quota_429_carries_error_info_and_usually_no_retry_after(
+    sheets_emulator: SheetsEmulator, api: Api
+) -> None:
+    sheets_emulator.fail(Fault.quota(retry_after=None))
+    response = api.get("/values:batchGet", ranges=["KPIs"])
+    assert response.status_code == 429
+    assert "Retry-After" not in response.headers
+    error = response.json()["error"]
+    assert error["status"] == "RESOURCE_EXHAUSTED"
+    assert error["details"][0]["@type"] == "type.googleapis.com/google.rpc.ErrorInfo"
+    assert error["details"][0]["reason"] == "RATE_LIMIT_EXCEEDED"
+
+
+def test_a_403_says_why_as_google_does(
+    sheets_emulator: SheetsEmulator, api: Api, book: str
+) -> None:
+    answers = {}
+    for why in ("not shared", "disabled", "scope"):
+        sheets_emulator.deny(book, why)
+        answers[why] = api.get().json()["error"]
+    assert answers["not shared"]["message"] == "The caller does not have permission"
+    assert answers["disabled"]["details"][0]["reason"] == "SERVICE_DISABLED"
+    assert "has not been used in project" in answers["disabled"]["message"]
+    assert answers["scope"]["details"][0]["reason"] == "ACCESS_TOKEN_SCOPE_INSUFFICIENT"
+    assert {a["code"] for a in answers.values()} == {403}
 
 
 def test_a_reset_connection_gets_no_answer(sheets_emulator: SheetsEmulator, api: Api) -> None:

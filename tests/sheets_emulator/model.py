@@ -94,7 +94,7 @@ class Spreadsheet:
     sheets: list[Sheet] = field(default_factory=list)
     locale: str = "en_US"
     time_zone: str = "Etc/GMT"
-    denied: bool = False
+    denied: str = ""  # why every request is refused with 403 (server.DENIALS), if it is
 
     def find(self, title: str) -> Sheet | None:
         """By title; as in Sheets formulas, case does not matter (titles are unique ignoring it)."""

@@ -14,6 +14,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -132,6 +133,7 @@ class LoggedRequest:
     status: int  # 0: the connection was reset before an answer
     body: Any = None
     authorization: str | None = None  # the Authorization header, if one was sent
+    at: float = 0.0  # time.monotonic() on arrival
 
 
 @dataclass
@@ -142,15 +144,69 @@ class _Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def error_reply(code: int, message: str, status: str | None = None) -> _Reply:
-    payload = {
-        "error": {
-            "code": code,
-            "message": message,
-            "status": status or _STATUS_WORDS.get(code, "UNKNOWN"),
-        }
+def error_reply(
+    code: int, message: str, status: str | None = None, details: Sequence[Any] = ()
+) -> _Reply:
+    error: dict[str, Any] = {
+        "code": code,
+        "message": message,
+        "status": status or _STATUS_WORDS.get(code, "UNKNOWN"),
     }
-    return _Reply(code, json.dumps(payload).encode())
+    if details:
+        error["details"] = list(details)
+    return _Reply(code, json.dumps({"error": error}).encode())
+
+
+def error_info(reason: str, **metadata: str) -> dict[str, Any]:
+    """The ``ErrorInfo`` detail Google adds to most errors: why, in one word, and context."""
+    return {
+        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+        "reason": reason,
+        "domain": "googleapis.com",
+        "metadata": metadata,
+    }
+
+
+PROJECT = "123456789012"
+_QUOTA_INFO = error_info(
+    "RATE_LIMIT_EXCEEDED",
+    quota_metric="sheets.googleapis.com/read_requests",
+    quota_limit="ReadRequestsPerMinutePerUser",
+    quota_limit_value="60",
+    quota_location="global",
+    consumer=f"projects/{PROJECT}",
+    service="sheets.googleapis.com",
+)
+_ACTIVATE = f"https://console.developers.google.com/apis/api/sheets.googleapis.com/overview?project={PROJECT}"
+# The 403s a first run meets, as Google words them: (message, status, details).
+DENIALS: Mapping[str, tuple[str, str, list[Any]]] = {
+    "not shared": ("The caller does not have permission", "PERMISSION_DENIED", []),
+    "disabled": (
+        f"Google Sheets API has not been used in project {PROJECT} before or it is disabled. "
+        f"Enable it by visiting {_ACTIVATE} then retry. If you enabled this API recently, wait "
+        "a few minutes for the action to propagate to our systems and retry.",
+        "PERMISSION_DENIED",
+        [
+            error_info(
+                "SERVICE_DISABLED",
+                consumer=f"projects/{PROJECT}",
+                service="sheets.googleapis.com",
+                activationUrl=_ACTIVATE,
+            )
+        ],
+    ),
+    "scope": (
+        "Request had insufficient authentication scopes.",
+        "PERMISSION_DENIED",
+        [
+            error_info(
+                "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+                service="sheets.googleapis.com",
+                method="google.apps.sheets.v4.SpreadsheetsService.GetSpreadsheet",
+            )
+        ],
+    ),
+}
 
 
 class Router:
@@ -215,7 +271,7 @@ class Router:
             if book is None:
                 return error_reply(404, "Requested entity was not found.")
             if book.denied:
-                return error_reply(403, "The caller does not have permission")
+                return error_reply(403, *DENIALS[book.denied])
             try:
                 result, updated = api.METHODS[method_id](book, params, body, rng)
             except api.ClientBug as err:
@@ -255,10 +311,20 @@ def token_reply() -> _Reply:
     return _Reply(200, json.dumps(body).encode())
 
 
+MAX_REQUEST_BYTES = 10_485_760  # Google's limit on a request body (10 MiB)
+
+
+def too_large(limit: int) -> _Reply:
+    """Google's answer to a body over its limit: nothing of the request is applied."""
+    return error_reply(400, f"Request payload size exceeds the limit: {limit} bytes.")
+
+
 def fault_reply(fault: Fault) -> _Reply:
     code = fault.status or 500
     if fault.html:
         reply = _Reply(code, _HTML.format(code=code).encode(), "text/html; charset=UTF-8")
+    elif code == 429:  # Google's quota answer: ErrorInfo, and usually no Retry-After
+        reply = error_reply(code, _MESSAGES[429], details=[_QUOTA_INFO])
     else:
         reply = error_reply(code, _MESSAGES.get(code, "Error"))
     if fault.retry_after is not None:
@@ -307,6 +373,7 @@ class _Handler(BaseHTTPRequestHandler):
             0,
             None,
             self.headers.get("Authorization"),
+            time.monotonic(),
         )
         if fault is not None and (fault.reset or fault.delay):
             emulator.log(unanswered)  # logged on arrival: the client may give up before the end
@@ -316,6 +383,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
         if fault is not None and fault.status:
             reply, body = fault_reply(fault), None
+        elif len(raw) > emulator.max_request_bytes:
+            reply, body = too_large(emulator.max_request_bytes), None
         else:
             _, reply, body = emulator.router.serve(self.command, split.path, params, raw)
         lost = fault is not None and fault.lose_response

@@ -1,0 +1,198 @@
+"""The HTTP under gspread: Google's URLs sent to the configured endpoint, bounded retries.
+
+A ``urllib3`` ``Retry`` on the mounted adapter rather than gspread's ``BackOffHTTPClient``,
+which retries forever, ignores ``Retry-After`` and calls itself not production ready.
+What is retried and how long it waits: docs/reliability.md.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from itertools import takewhile
+from pathlib import Path
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+import requests
+from google.auth.credentials import Credentials
+from google.auth.transport.requests import AuthorizedSession
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, ResponseError
+from urllib3.response import BaseHTTPResponse
+from urllib3.util.retry import Retry
+
+from sync.backends.google.credentials import load_credentials
+from sync.errors import ConfigError
+
+DEFAULT_ENDPOINT = "https://sheets.googleapis.com"
+GOOGLE_PREFIXES = ("https://sheets.googleapis.com/", "https://www.googleapis.com/")
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def check_endpoint(endpoint: str | None, name: str = "") -> tuple[str, bool]:
+    """The API base URL without ``/v4``, and whether it is a loopback address.
+
+    Plain ``http`` is accepted only on loopback (an emulator or a local proxy): anything
+    else would send the access token in clear.
+    """
+    url = (endpoint or DEFAULT_ENDPOINT).rstrip("/")
+    parts = urlsplit(url)
+    loopback = is_loopback(parts.hostname or "")
+    problem = None
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        problem = "a base URL such as https://sheets.googleapis.com"
+    elif parts.scheme == "http" and not loopback:
+        problem = "an https:// URL, or http:// only on a loopback address (127.0.0.1, ::1)"
+    elif parts.path.rstrip("/").endswith("/v4"):
+        problem = "the base URL without the /v4 path"
+    if problem:
+        raise ConfigError(f"workbook {name!r}", [f"endpoint = {endpoint!r}: expected {problem}"])
+    return url, loopback
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses: an emulator, which needs no token."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def endpoint_is_loopback(url: str) -> bool:
+    return is_loopback(urlsplit(url).hostname or "")
+
+
+def session(
+    credentials: Path | None, loopback: bool
+) -> tuple[requests.Session, Credentials | None]:
+    """An authorised session, or, on loopback without credentials, an anonymous one.
+
+    ``trust_env`` is off on loopback so that an ``HTTPS_PROXY`` in the environment never
+    captures traffic meant for a local emulator.
+    """
+    http: requests.Session
+    creds = None
+    if loopback and credentials is None:
+        http = requests.Session()
+    else:
+        creds = load_credentials(credentials)
+        http = AuthorizedSession(creds)  # type: ignore[no-untyped-call]
+    http.trust_env = not loopback
+    return http, creds
+
+
+@dataclass
+class Tally:
+    """What happened to one logical request across its attempts (for error messages)."""
+
+    started: float = field(default_factory=time.monotonic)
+    attempts: int = 1
+    causes: list[str] = field(default_factory=list)
+    out_of_time: bool = False
+
+    def describe(self) -> str:
+        took = time.monotonic() - self.started
+        why = "; retry budget spent" if self.out_of_time else ""
+        return f"after {self.attempts} attempt(s) in {took:.1f} s{why}"
+
+
+class BudgetRetry(Retry):
+    """``Retry`` that also stops once the next wait would overrun a deadline."""
+
+    def __init__(
+        self, *args: Any, deadline: float = math.inf, tally: Tally | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.deadline = deadline
+        self.tally = tally or Tally()
+
+    def new(self, **kw: Any) -> Self:
+        kw.setdefault("deadline", self.deadline)
+        kw.setdefault("tally", self.tally)
+        return super().new(**kw)
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: Any = None,
+    ) -> Self:
+        cause = f"HTTP {response.status}" if response is not None else type(error).__name__
+        self.tally.causes.append(cause)
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        if time.monotonic() + retry.next_wait(response) > self.deadline:
+            self.tally.out_of_time = True
+            raise MaxRetryError(_pool, url or "", error or ResponseError(cause))
+        self.tally.attempts += 1
+        return retry
+
+    def get_backoff_time(self) -> float:
+        """``backoff_factor`` x 1, 2, 4, ... for the 1st, 2nd, 3rd retry in a row, plus up to
+        ``backoff_jitter`` at random, at most ``backoff_max``. (urllib3's own waits nothing
+        before the first retry: a 429 would be answered by another at once.)"""
+        errors = len(list(takewhile(lambda h: h.redirect_location is None, reversed(self.history))))
+        if not errors:
+            return 0.0
+        wait = self.backoff_factor * 2 ** (errors - 1) + random.random() * self.backoff_jitter
+        return float(min(self.backoff_max, wait))
+
+    def next_wait(self, response: BaseHTTPResponse | None) -> float:
+        if self.respect_retry_after_header and response is not None:
+            after = self.get_retry_after(response)
+            if after:
+                return after
+        return self.get_backoff_time()
+
+
+def retry_policy(backoff_factor: float, max_attempts: int) -> BudgetRetry:
+    return BudgetRetry(
+        total=max(0, max_attempts - 1),
+        connect=None,
+        read=None,
+        status=None,
+        other=0,
+        redirect=0,
+        allowed_methods=None,  # every request we send is safe to repeat: docs/google.md
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=backoff_factor,
+        backoff_jitter=backoff_factor,
+        backoff_max=30.0,
+        raise_on_status=False,
+        respect_retry_after_header=True,
+    )
+
+
+class SheetsAdapter(HTTPAdapter):
+    """Sends Google API URLs to the configured endpoint, retrying within a time budget."""
+
+    def __init__(self, endpoint: str, policy: BudgetRetry, budget: float) -> None:
+        super().__init__(max_retries=policy)
+        self.endpoint = endpoint
+        self.policy = policy
+        self.budget = budget
+        self.last = Tally()
+        self.sent = 0  # HTTP attempts, retries included: what Google's quota counts
+
+    def send(
+        self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        url = request.url or ""
+        for prefix in GOOGLE_PREFIXES:
+            if url.startswith(prefix):
+                request.url = f"{self.endpoint}/{url[len(prefix) :]}"
+                break
+        self.last = Tally()
+        self.max_retries = self.policy.new(deadline=time.monotonic() + self.budget, tally=self.last)
+        try:
+            return super().send(request, *args, **kwargs)
+        finally:
+            self.sent += self.last.attempts
