@@ -7,7 +7,6 @@ What is retried and how long it waits: docs/reliability.md.
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import random
 import time
@@ -27,6 +26,7 @@ from urllib3.util.retry import Retry
 
 from sync.backends.google.credentials import load_credentials
 from sync.errors import ConfigError
+from sync.hosts import is_loopback
 
 DEFAULT_ENDPOINT = "https://sheets.googleapis.com"
 GOOGLE_PREFIXES = ("https://sheets.googleapis.com/", "https://www.googleapis.com/")
@@ -52,16 +52,6 @@ def check_endpoint(endpoint: str | None, name: str = "") -> tuple[str, bool]:
     if problem:
         raise ConfigError(f"workbook {name!r}", [f"endpoint = {endpoint!r}: expected {problem}"])
     return url, loopback
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses: an emulator, which needs no token."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def endpoint_is_loopback(url: str) -> bool:
