@@ -19,11 +19,12 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from sync.backends import opened
-from sync.config import Config, EmailConfig, Job, WorkbookConfig
+from sync.config import KEY_COLUMN, Config, EmailConfig, Job, WorkbookConfig
 from sync.errors import ConfigError, SyncError, WorkbookError
-from sync.evaluate import evaluate
+from sync.evaluate import evaluate, foreign, read_layout
 from sync.frames import header_key
 from sync.grid import Grid
+from sync.header import SEARCH_ROWS, Header, find_header
 from sync.notify.email import password_from_env
 from sync.scheduler import describe
 
@@ -247,42 +248,71 @@ def _reach_fix(wb: WorkbookConfig) -> str:
 def check_layout(job: Job, grids: Mapping[str, Grid | None]) -> list[Finding]:
     """Every required tab and column, all listed at once rather than the first one only."""
     t = job.tabs
-    tabs = [("kpis", t.kpis), ("okrs", t.okrs)]
-    if grids.get(t.kpi_log):
+    tabs = [(k, getattr(t, k)) for k in ("kpis", "okrs") if getattr(t, k)]
+    if t.kpis and t.kpi_log and grids.get(t.kpi_log):
         tabs.append(("kpi_log", t.kpi_log))
     return [_tab(job, key, tab, grids.get(tab)) for key, tab in tabs]
 
 
 def _tab(job: Job, key: str, tab: str, grid: Grid | None) -> Finding:
     name = job.workbook.name
-    wanted = [job.columns[c] for c in REQUIRED[key]]
+    columns = job.columns_for(key)
+    wanted = [columns[c] for c in REQUIRED[key]]
     listed = " and ".join(repr(w) for w in wanted)
     if grid is None:
         return Finding(
             "FAIL",
             f"{name}: no tab {tab!r}",
-            f"add a tab named {tab!r} with {listed} in row 1, or set [tabs] {key} "
-            f"to the name of yours; {INIT_HINT}",
+            f"add a tab named {tab!r} with {listed} in its header row, or set [tabs] {key} "
+            f'to the name of yours (or "" if the workbook has none); {INIT_HINT}',
         )
-    header = {header_key(c) for c in grid[0]} if grid else set()
+    head = find_header(grid, columns[KEY_COLUMN[key]], job.header_rows.get(key))
+    header = {header_key(c) for c in head.cells}
     missing = [
-        (cid, job.columns[cid])
-        for cid in REQUIRED[key]
-        if header_key(job.columns[cid]) not in header
+        (cid, columns[cid]) for cid in REQUIRED[key] if header_key(columns[cid]) not in header
     ]
     if missing:
-        cols = ", ".join(repr(h) for _, h in missing)
-        renames = ", ".join(f'{cid} = "<your header>"' for cid, _ in missing)
+        return _missing(job, key, tab, head, missing)
+    below = sum(1 for r in grid[head.index + 1 :] if any(c not in (None, "") for c in r))
+    return Finding(
+        "ok",
+        f"{name}: tab {tab!r}: header on row {head.row}, {below} row(s) below it",
+    )
+
+
+def _missing(
+    job: Job, key: str, tab: str, head: Header, missing: Sequence[tuple[str, str]]
+) -> Finding:
+    """Required columns not found: the fix depends on whether a header row was found at all."""
+    cols = ", ".join(repr(h) for _, h in missing)
+    renames = ", ".join(f'{cid} = "<your header>"' for cid, _ in missing)
+    where = f"[columns.{key}]" if job.tab_columns.get(key) else "[columns]"
+    if head.found:
         return Finding(
             "FAIL",
-            f"{name}: tab {tab!r} has no column {cols} in row 1",
-            f"add the header to row 1, or map your own with [columns] {renames}",
+            f"{job.workbook.name}: tab {tab!r} has no column {cols} in its header (row {head.row})",
+            f"name your own with {where} {renames}",
         )
-    return Finding("ok", f"{name}: tab {tab!r}: {len(grid) - 1} row(s) below the header")
+    return Finding(
+        "FAIL",
+        f"{job.workbook.name}: tab {tab!r} has no column {cols} in its first {SEARCH_ROWS} rows",
+        f"map your own headers with {where} {renames} (the header is the first row holding "
+        f"{job.columns_for(key)[KEY_COLUMN[key]]!r}), or set [tabs] header_rows = "
+        f"{{ {key} = <row> }}",
+    )
 
 
 def _rows(job: Job, grids: dict[str, Grid | None], now: dt.datetime) -> list[Finding]:
     name = job.workbook.name
+    try:
+        theirs = [
+            Finding("FAIL", f"{name}: {f.what()}", f.fix(kind))
+            for kind, f in foreign(job, *read_layout(grids, job))
+        ]
+    except SyncError:
+        theirs = []  # evaluate below names what cannot be read
+    if theirs:
+        return theirs
     try:
         ev = evaluate(grids, now, job)
     except SyncError as err:

@@ -7,17 +7,19 @@ I/O and reads no clock, so a replay with ``--as-of`` or a test gets the same ans
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Final
 
 import numpy as np
 import pandas as pd
 
 from sync.cells import name_key_column, parse_dates
-from sync.config import KPI_COLUMNS, LOG_COLUMNS, OKR_COLUMNS, OWNED_COLUMNS, Job
+from sync.config import KEY_COLUMN, KPI_COLUMNS, LOG_COLUMNS, OKR_COLUMNS, OWNED_COLUMNS, Job
+from sync.errors import LayoutError
 from sync.frames import Sheet, blank_mask, read_sheet, sheet_dayfirst, wide_history
 from sync.grid import Grid
+from sync.ownership import Foreign, foreign_columns
 from sync.rules.kpi import Where, duplicate_names, evaluate_kpis
 from sync.rules.okr import Cycle, OkrResult, cycle_for, evaluate_okrs
 from sync.writeback import KPI_OWNED, OKR_OWNED
@@ -52,28 +54,15 @@ def evaluate(
     the memory a run needs, never its results.
     """
     t = job.tabs
-    kpi_sheet = read_sheet(
-        t.kpis,
-        grids.get(t.kpis),
-        job.columns,
-        [*KPI_COLUMNS, *_owned(KPI_OWNED)],
-        ["kpi"],
-        dated=True,
-    )
-    okr_sheet = read_sheet(
-        t.okrs,
-        grids.get(t.okrs),
-        job.columns,
-        [*OKR_COLUMNS, *_owned(OKR_OWNED)],
-        ["objective", "key_result"],
-    )
+    kpi_sheet, okr_sheet = read_layout(grids, job)
+    _refuse_foreign(job, kpi_sheet, okr_sheet)
     problems = [*kpi_sheet.problems, *okr_sheet.problems]
     kpi_rows = kpi_sheet.rows[kpi_sheet.rows["kpi"].map(_filled)]
-    log, log_grid = None, grids.get(t.kpi_log)
+    log, log_grid = None, grids.get(t.kpi_log) if t.kpis and t.kpi_log else None
     if log_grid:
         log, log_problems = _log_entries(kpi_rows, t.kpi_log, log_grid, job)
         problems.extend(log_problems)
-    where = Where(t.kpis, kpi_sheet.positions, job.columns)
+    where = Where(t.kpis, kpi_sheet.positions, job.columns_for("kpis"))
     history = _history_blocks(kpi_sheet, kpi_rows.index, log, block_cells)
     kpis = evaluate_kpis(kpi_rows, history, now, job, where)
     kpis = duplicate_names(kpis)  # each row of a name used twice: ERROR
@@ -87,12 +76,67 @@ def evaluate(
         okr_rows,
         kpi_values,
         now,
-        job,
+        replace(job, columns=job.columns_for("okrs")),
         okr_sheet.positions,
         kpi_directions=directions,
         ambiguous_kpis=set(names[twice]),
     )
     return Evaluation(kpi_sheet, okr_sheet, kpis, okrs, cycle_for(job, now), tuple(problems))
+
+
+def layout_sheet(
+    job: Job,
+    kind: str,
+    grids: dict[str, Grid | None],
+    wanted: Sequence[str],
+    required: Sequence[str],
+    *,
+    dated: bool = False,
+) -> Sheet:
+    """One tab of kind ``kind`` (``kpis``, ``okrs``, ``kpi_log``...) read with its own column
+    names and header row. A tab configured as ``""`` (a KPI-only or OKR-only workbook) reads
+    as a header with no rows: nothing to compute, nothing written there."""
+    tab: str = getattr(job.tabs, kind)
+    columns = job.columns_for(kind)
+    header: Grid = [[columns[c] for c in required]]
+    grid = grids.get(tab) if tab else header
+    return read_sheet(
+        tab,
+        grid,
+        columns,
+        wanted,
+        required,
+        dated=dated,
+        key=KEY_COLUMN[kind],
+        header_row=job.header_rows.get(kind) if tab else None,
+    )
+
+
+def _refuse_foreign(job: Job, kpi_sheet: Sheet, okr_sheet: Sheet) -> None:
+    """A team's own column under one of the sync's names is never written: the run stops
+    before anything is (README, "Your columns stay yours")."""
+    found = [f.sentence(kind) for kind, f in foreign(job, kpi_sheet, okr_sheet)]
+    if found:
+        raise LayoutError("; ".join(found))
+
+
+def foreign(job: Job, kpi_sheet: Sheet, okr_sheet: Sheet) -> list[tuple[str, Foreign]]:
+    """The team's own columns under the sync's names, with the kind of tab of each."""
+    return [
+        (kind, f)
+        for kind, sheet, owned in (("kpis", kpi_sheet, KPI_OWNED), ("okrs", okr_sheet, OKR_OWNED))
+        for f in foreign_columns(sheet, owned, job.columns_for(kind), job.tz)
+    ]
+
+
+def read_layout(grids: dict[str, Grid | None], job: Job) -> tuple[Sheet, Sheet]:
+    """The KPIs and OKRs tabs as ``evaluate`` reads them (for ``check``)."""
+    return (
+        layout_sheet(job, "kpis", grids, [*KPI_COLUMNS, *_owned(KPI_OWNED)], ["kpi"], dated=True),
+        layout_sheet(
+            job, "okrs", grids, [*OKR_COLUMNS, *_owned(OKR_OWNED)], ["objective", "key_result"]
+        ),
+    )
 
 
 def _owned(ids: tuple[str, ...]) -> list[str]:
@@ -129,7 +173,7 @@ def _log_entries(
     a day win. Log rows with no value are skipped; a row with a value but no readable date is
     an ERROR on its KPI; names not on the KPIs tab are layout problems.
     """
-    log = read_sheet(tab, grid, job.columns, list(LOG_COLUMNS), ["date", "kpi", "value"])
+    log = layout_sheet(job, "kpi_log", {tab: grid}, list(LOG_COLUMNS), ["date", "kpi", "value"])
     rows = log.rows
     keys, kpi_keys = name_key_column(rows["kpi"]), name_key_column(kpi_rows["kpi"])
     first_row = pd.Series(kpi_rows.index, index=kpi_keys)
@@ -138,7 +182,8 @@ def _log_entries(
     filled &= rows["value"].map(lambda v: not isinstance(v, str) or bool(v.strip()))
     known = keys.isin(first_row.index) & keys.ne("")
     problems = _log_problems(tab, rows, keys, known, filled=filled)
-    dayfirst, date_problems = sheet_dayfirst(tab, f"column {job.columns['date']!r}", rows["date"])
+    date_header = job.columns_for("kpi_log")["date"]
+    dayfirst, date_problems = sheet_dayfirst(tab, f"column {date_header!r}", rows["date"])
     problems[:0] = date_problems
     use = rows.index[known & filled]
     dates = parse_dates(rows.loc[use, "date"], dayfirst=dayfirst)
