@@ -307,7 +307,7 @@ def _rows(job: Job, grids: dict[str, Grid | None], now: dt.datetime) -> list[Fin
     try:
         theirs = [
             Finding("FAIL", f"{name}: {f.what()}", f.fix(kind))
-            for kind, f in foreign(job, *read_layout(grids, job))
+            for kind, f in foreign(job, *read_layout(grids, job, now))
         ]
     except SyncError:
         theirs = []  # evaluate below names what cannot be read

@@ -405,10 +405,19 @@ class _Validator:
     def people(self, data: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
         """``[people] Tom = "tom@example.com"`` (or a list): owner names to addresses, keyed
         the way a name cell is matched (case and spaces aside)."""
-        return {
-            " ".join(str(name).split()).casefold(): self.addresses(data, f"people.{name}")
-            for name in data
-        }
+        found: dict[str, tuple[str, ...]] = {}
+        for name, value in data.items():
+            listed = [value] if isinstance(value, str) else value
+            good = isinstance(listed, list) and all(
+                isinstance(a, str) and _EMAIL.match(a.strip()) for a in listed
+            )
+            if not good or not listed:
+                self.fail(
+                    f"people.{name}", value, 'an address or a list, such as "tom@example.com"'
+                )
+                continue
+            found[" ".join(str(name).split()).casefold()] = tuple(a.strip() for a in listed)
+        return found
 
     def columns(self, data: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
         """``[columns]`` for every tab, and each tab's ``[columns.<tab>]`` renames over it."""

@@ -20,6 +20,7 @@ from sync.errors import LayoutError
 from sync.frames import Sheet, blank_mask, read_sheet, sheet_dayfirst, wide_history
 from sync.grid import Grid
 from sync.ownership import Foreign, foreign_columns
+from sync.people import resolve_owners
 from sync.rules.kpi import Where, duplicate_names, evaluate_kpis
 from sync.rules.okr import Cycle, OkrResult, cycle_for, evaluate_okrs
 from sync.writeback import KPI_OWNED, OKR_OWNED
@@ -54,7 +55,7 @@ def evaluate(
     the memory a run needs, never its results.
     """
     t = job.tabs
-    kpi_sheet, okr_sheet = read_layout(grids, job)
+    kpi_sheet, okr_sheet = read_layout(grids, job, now)
     _refuse_foreign(job, kpi_sheet, okr_sheet)
     problems = [*kpi_sheet.problems, *okr_sheet.problems]
     kpi_rows = kpi_sheet.rows[kpi_sheet.rows["kpi"].map(_filled)]
@@ -62,6 +63,7 @@ def evaluate(
     if log_grid:
         log, log_problems = _log_entries(kpi_rows, t.kpi_log, log_grid, job)
         problems.extend(log_problems)
+    problems.extend(_no_history(job, kpi_sheet, kpi_rows, log))
     where = Where(t.kpis, kpi_sheet.positions, job.columns_for("kpis"))
     history = _history_blocks(kpi_sheet, kpi_rows.index, log, block_cells)
     kpis = evaluate_kpis(kpi_rows, history, now, job, where)
@@ -81,7 +83,30 @@ def evaluate(
         kpi_directions=directions,
         ambiguous_kpis=set(names[twice]),
     )
+    kpis, okrs = _owners(job, kpis, okrs, problems)
     return Evaluation(kpi_sheet, okr_sheet, kpis, okrs, cycle_for(job, now), tuple(problems))
+
+
+def _owners(
+    job: Job, kpis: pd.DataFrame, okrs: OkrResult, problems: list[str]
+) -> tuple[pd.DataFrame, OkrResult]:
+    """Owner names mapped to addresses by ``[people]``; names left unresolved are problems
+    (``check`` names them) and their rows go to the default recipients."""
+    krs = okrs.key_results
+    out = []
+    for tab, frame in ((job.tabs.kpis, kpis), (job.tabs.okrs, krs)):
+        if frame.empty or "owner" not in frame:
+            out.append(frame)
+            continue
+        mapped, unresolved = resolve_owners(frame["owner"], job.people)
+        out.append(frame.assign(owner=mapped))
+        problems.extend(
+            f"tab {tab!r} row(s) {', '.join(map(str, rows[:5]))}: owner {name!r} is neither "
+            f'an address nor a name in [people]; add {name} = "<address>" to [people] '
+            "(until then these rows go to [alerts] recipients)"
+            for name, rows in unresolved.items()
+        )
+    return out[0], replace(okrs, key_results=out[1])
 
 
 def layout_sheet(
@@ -91,7 +116,7 @@ def layout_sheet(
     wanted: Sequence[str],
     required: Sequence[str],
     *,
-    dated: bool = False,
+    today: dt.date | None = None,
 ) -> Sheet:
     """One tab of kind ``kind`` (``kpis``, ``okrs``, ``kpi_log``...) read with its own column
     names and header row. A tab configured as ``""`` (a KPI-only or OKR-only workbook) reads
@@ -106,7 +131,8 @@ def layout_sheet(
         columns,
         wanted,
         required,
-        dated=dated,
+        dated=today is not None,
+        today=today,
         key=KEY_COLUMN[kind],
         header_row=job.header_rows.get(kind) if tab else None,
     )
@@ -129,14 +155,28 @@ def foreign(job: Job, kpi_sheet: Sheet, okr_sheet: Sheet) -> list[tuple[str, For
     ]
 
 
-def read_layout(grids: dict[str, Grid | None], job: Job) -> tuple[Sheet, Sheet]:
-    """The KPIs and OKRs tabs as ``evaluate`` reads them (for ``check``)."""
+def read_layout(grids: dict[str, Grid | None], job: Job, now: dt.datetime) -> tuple[Sheet, Sheet]:
+    """The KPIs and OKRs tabs as ``evaluate`` reads them at ``now`` (for ``check`` too)."""
+    today = now.astimezone(job.tz).date() if now.tzinfo else now.date()
     return (
-        layout_sheet(job, "kpis", grids, [*KPI_COLUMNS, *_owned(KPI_OWNED)], ["kpi"], dated=True),
+        layout_sheet(job, "kpis", grids, [*KPI_COLUMNS, *_owned(KPI_OWNED)], ["kpi"], today=today),
         layout_sheet(
             job, "okrs", grids, [*OKR_COLUMNS, *_owned(OKR_OWNED)], ["objective", "key_result"]
         ),
     )
+
+
+def _no_history(job: Job, sheet: Sheet, rows: pd.DataFrame, log: pd.DataFrame | None) -> list[str]:
+    """A KPIs tab where no value can come from: said, never left to read as NO DATA."""
+    if rows.empty or sheet.dates or "current" in sheet.positions or log is not None:
+        return []
+    current = job.columns_for("kpis")["current"]
+    return [
+        f"tab {sheet.tab!r}: no history column recognised on row {sheet.header_row} (no header "
+        f"is a date or a period such as 2026-11-02, Jan, Q4 or W45) and no {current!r} column, "
+        "so every KPI shows NO DATA; name a history column by its date or period, or map your "
+        'value column with [columns.kpis] current = "<your header>"'
+    ]
 
 
 def _owned(ids: tuple[str, ...]) -> list[str]:

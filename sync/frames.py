@@ -29,6 +29,7 @@ from sync.cells import HEADER_SERIALS, name_key, parse_dates
 from sync.errors import LayoutError
 from sync.grid import Cell, Grid, Row
 from sync.header import SEARCH_ROWS, find_header
+from sync.periods import looks_like_period, read_period, year_above
 
 Bools = npt.NDArray[np.bool_]
 
@@ -79,6 +80,7 @@ def read_sheet(
     dated: bool = False,
     key: str | None = None,
     header_row: int | None = None,
+    today: dt.date | None = None,
 ) -> Sheet:
     """Find the header of ``grid`` (the first row holding column ``key``, default the first
     required one, or row ``header_row``), match it and keep the non-blank rows below it.
@@ -107,7 +109,9 @@ def read_sheet(
     )
     dates: tuple[tuple[int, dt.date], ...] = ()
     if dated:
-        dates, date_problems = dated_columns(tab, header, positions, found.row)
+        dates, date_problems = dated_columns(
+            tab, header, positions, found.row, today=today, above=found.above
+        )
         problems.extend(date_problems)
     return Sheet(
         tab=tab,
@@ -196,12 +200,21 @@ def _match_header(
 
 
 def dated_columns(
-    tab: str, header: Sequence[Cell], positions: Mapping[str, int], row: int = 1
+    tab: str,
+    header: Sequence[Cell],
+    positions: Mapping[str, int],
+    row: int = 1,
+    *,
+    today: dt.date | None = None,
+    above: Sequence[Row] = (),
 ) -> tuple[tuple[tuple[int, dt.date], ...], list[str]]:
-    """The header cells that name a day, as (1-based column, day), and what looked doubtful.
+    """The header cells that name a day or a period, as (1-based column, day), and what
+    looked doubtful.
 
     Known columns (``Current``, ``Warning``...) never count. All candidates are read in one
     call; numbers count only as serials in ``HEADER_SERIALS``, so a header ``5`` stays a column.
+    With ``today`` (the as-of day), text that is no date is read as a period (``Jan``, ``Q4``,
+    ``W45``: sync/periods.py), its year taken from a line ``above`` the header if there is one.
     """
     taken = set(positions.values())
     found = [
@@ -214,12 +227,38 @@ def dated_columns(
     cells = pd.Series([cell for _, cell in found], dtype=object)
     dayfirst, problems = sheet_dayfirst(tab, f"row {row}", cells)
     stamps = parse_dates(cells, dayfirst=dayfirst)["value"]
-    dates = tuple(
-        (pos, pd.Timestamp(s).date())
-        for (pos, _), s in zip(found, stamps, strict=True)
-        if not pd.isna(s)
-    )
+    days = [None if pd.isna(s) else pd.Timestamp(s).date() for s in stamps]
+    if today is not None:
+        rest = [(pos, c) for (pos, c), d in zip(found, days, strict=True) if d is None]
+        placed, unplaced = _period_days(rest, year_above(above), today)
+        days = [d or placed.get(pos) for (pos, _), d in zip(found, days, strict=True)]
+        problems += [_unplaced(tab, row, pos, cell) for pos, cell in unplaced]
+    dates = tuple((pos, d) for (pos, _), d in zip(found, days, strict=True) if d is not None)
     return dates, problems + _repeated_dates(tab, dates)
+
+
+def _period_days(
+    cells: Sequence[tuple[int, Cell]], year: int | None, today: dt.date
+) -> tuple[dict[int, dt.date], list[tuple[int, Cell]]]:
+    """Period headers placed (column -> the day their values count for) and those that look
+    like periods but cannot be placed."""
+    placed: dict[int, dt.date] = {}
+    unplaced = []
+    for pos, cell in cells:
+        period = read_period(cell, year=year, today=today)
+        if period is not None:
+            placed[pos] = period.dated(today)
+        elif looks_like_period(cell):
+            unplaced.append((pos, cell))
+    return placed, unplaced
+
+
+def _unplaced(tab: str, row: int, pos: int, cell: Cell) -> str:
+    return (
+        f"tab {tab!r} row {row}: header {str(cell)!r} (column {column_letter(pos)}) looks like "
+        "a period or a date but cannot be placed, so its values are not read; write it as "
+        "2026-01, Q4 2026, 2026-W45 or 2026-11-02"
+    )
 
 
 def _may_be_date(cell: Cell) -> bool:

@@ -4,9 +4,9 @@ A team's sheet may already have a ``Status`` (``On Track``), a ``Progress`` form
 ``Note`` column. The sync writes a column only when every value in it is one the sync writes:
 ``Status`` a status word as the sync spells it (capitals), ``Last alert`` starting with one,
 ``Since`` and ``Checked`` a time, and ``Progress``, ``Expected`` and ``Note`` anything only on
-rows whose ``Status`` cell is the sync's (so a number a formula computed, or a person's note,
-on a row the sync never marked is the team's). Values alone decide, so every backend agrees.
-README, "Your columns stay yours", says the same to users.
+rows whose ``Status`` or ``Checked`` cell is the sync's (so a number a formula computed, or a
+person's note, on a row the sync never marked is the team's). Values alone decide, so every
+backend agrees. README, "Your columns stay yours", says the same to users.
 """
 
 from __future__ import annotations
@@ -66,7 +66,10 @@ def foreign_columns(
     rows = sheet.rows
     if not len(rows):
         return []
-    marked = _status_ours(rows["status"]) if "status" in rows else pd.Series(False, rows.index)
+    marked = pd.Series(False, index=rows.index)
+    for cid in ("status", "checked"):  # either marks a row the sync has written
+        if cid in sheet.positions and cid in rows:
+            marked |= _ours(cid, rows[cid], tz) & rows[cid].map(_filled)
     found = []
     for cid in owned:
         if cid not in sheet.positions or cid not in rows:

@@ -187,3 +187,13 @@ def test_a_clash_within_one_tab_s_names_is_refused_for_that_tab(tmp_path: Path) 
     found = problems_of(tmp_path, '[columns.kpi_log]\nvalue = "date"\n[columns.okrs]\nbogus = 1\n')
     assert any(p.startswith("columns.kpi_log.value = 'date': expected a header") for p in found)
     assert any(p.startswith("columns.okrs.bogus: unknown key") for p in found)
+
+
+def test_people_map_names_to_one_address_or_several(tmp_path: Path) -> None:
+    job = job_of(tmp_path, '[people]\nTom = "tom@example.com"\n"Ana Lima" = ["a@example.com"]\n')
+    assert job.people == {"tom": ("tom@example.com",), "ana lima": ("a@example.com",)}
+    found = problems_of(tmp_path, '[people]\n"T. Jones" = "tom at example"\n')
+    assert found == [
+        "people.T. Jones = 'tom at example': expected an address or a list, such as "
+        '"tom@example.com"'
+    ]
