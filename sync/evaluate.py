@@ -15,7 +15,16 @@ import numpy as np
 import pandas as pd
 
 from sync.cells import name_key_column, parse_dates
-from sync.config import KEY_COLUMN, KPI_COLUMNS, LOG_COLUMNS, OKR_COLUMNS, OWNED_COLUMNS, Job
+from sync.checkins import checkin_history, fill_current
+from sync.config import (
+    CHECKIN_COLUMNS,
+    KEY_COLUMN,
+    KPI_COLUMNS,
+    LOG_COLUMNS,
+    OKR_COLUMNS,
+    OWNED_COLUMNS,
+    Job,
+)
 from sync.errors import LayoutError
 from sync.frames import Sheet, blank_mask, read_sheet, sheet_dayfirst, wide_history
 from sync.grid import Grid
@@ -69,6 +78,9 @@ def evaluate(
     kpis = evaluate_kpis(kpi_rows, history, now, job, where)
     kpis = duplicate_names(kpis)  # each row of a name used twice: ERROR
     okr_rows = okr_sheet.rows
+    if t.checkins and not okr_rows.empty:
+        okr_rows, checkin_problems = _checkins(job, grids, okr_rows, now)
+        problems.extend(checkin_problems)
     names = kpis["name"].str.casefold()
     twice = names.duplicated(keep=False)
     once = names[~twice].tolist()  # lists: iterating a str Series costs a lookup per item
@@ -157,13 +169,28 @@ def foreign(job: Job, kpi_sheet: Sheet, okr_sheet: Sheet) -> list[tuple[str, For
 
 def read_layout(grids: dict[str, Grid | None], job: Job, now: dt.datetime) -> tuple[Sheet, Sheet]:
     """The KPIs and OKRs tabs as ``evaluate`` reads them at ``now`` (for ``check`` too)."""
-    today = now.astimezone(job.tz).date() if now.tzinfo else now.date()
+    today = _today(now, job)
     return (
         layout_sheet(job, "kpis", grids, [*KPI_COLUMNS, *_owned(KPI_OWNED)], ["kpi"], today=today),
         layout_sheet(
             job, "okrs", grids, [*OKR_COLUMNS, *_owned(OKR_OWNED)], ["objective", "key_result"]
         ),
     )
+
+
+def _checkins(
+    job: Job, grids: dict[str, Grid | None], okr_rows: pd.DataFrame, now: dt.datetime
+) -> tuple[pd.DataFrame, list[str]]:
+    """The key results with empty ``Current`` cells filled from the check-ins tab."""
+    sheet = layout_sheet(
+        job, "checkins", grids, list(CHECKIN_COLUMNS), ["date", "key_result", "current"]
+    )
+    history = checkin_history(sheet, _today(now, job))
+    return fill_current(okr_rows, history, job.tabs.checkins)
+
+
+def _today(now: dt.datetime, job: Job) -> dt.date:
+    return now.astimezone(job.tz).date() if now.tzinfo else now.date()
 
 
 def _no_history(job: Job, sheet: Sheet, rows: pd.DataFrame, log: pd.DataFrame | None) -> list[str]:
