@@ -18,15 +18,17 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from sync.a1 import column_letter
 from sync.backends import opened
 from sync.config import KEY_COLUMN, Config, EmailConfig, Job, WorkbookConfig
 from sync.errors import ConfigError, SyncError, WorkbookError
 from sync.evaluate import evaluate, foreign, read_layout
-from sync.frames import header_key
+from sync.frames import Sheet, header_key
 from sync.grid import Grid
 from sync.header import SEARCH_ROWS, Header, find_header
 from sync.notify.email import password_from_env
 from sync.scheduler import describe
+from sync.writeback import KPI_OWNED, OKR_OWNED, owned_positions
 
 Level = Literal["ok", "warn", "FAIL"]
 
@@ -314,6 +316,7 @@ def _rows(job: Job, grids: dict[str, Grid | None], now: dt.datetime) -> list[Fin
     if theirs:
         return theirs
     try:
+        guide = _guide(job, *read_layout(grids, job, now))
         ev = evaluate(grids, now, job)
     except SyncError as err:
         return [Finding("FAIL", f"{name}: {err}", "fix the tab it names")]
@@ -335,6 +338,7 @@ def _rows(job: Job, grids: dict[str, Grid | None], now: dt.datetime) -> list[Fin
         for r in krs[krs["status"] == "ERROR"].itertuples()
     ]
     found += [Finding("warn", f"{name}: {p}", "") for p in ev.problems]
+    found += guide
     found.append(
         Finding(
             "ok",
@@ -343,6 +347,42 @@ def _rows(job: Job, grids: dict[str, Grid | None], now: dt.datetime) -> list[Fin
         )
     )
     return found
+
+
+def _guide(job: Job, kpi_sheet: Sheet, okr_sheet: Sheet) -> list[Finding]:
+    """For each tab the sync writes: the columns it mapped, the history it recognised, and
+    the columns it will create, so a newcomer sees how the sheet was understood."""
+    found = []
+    for kind, sheet, owned in (("kpis", kpi_sheet, KPI_OWNED), ("okrs", okr_sheet, OKR_OWNED)):
+        if not sheet.tab:
+            continue
+        columns = job.columns_for(kind)
+        mapped = ", ".join(
+            f"{cid} = {column_letter(pos)} {str(sheet.header[pos - 1])!r}"
+            for cid, pos in sheet.positions.items()
+            if cid not in owned
+        )
+        where = f"{job.workbook.name}: tab {sheet.tab!r} (header row {sheet.header_row})"
+        found.append(Finding("ok", f"{where} reads {mapped}"))
+        if kind == "kpis":
+            found.append(Finding("ok", f"{where}: {_history(sheet)}"))
+        positions, created = owned_positions(sheet, owned, columns)
+        made = [f"{column_letter(c.update.col)} {c.update.value!r}" for c in created]
+        kept = [f"{column_letter(positions[cid])} {columns[cid]!r}" for cid in owned]
+        text = f"creates {', '.join(made)} on row {sheet.header_row}; " if made else ""
+        found.append(Finding("ok", f"{where} {text}writes only {', '.join(kept)}"))
+    return found
+
+
+def _history(sheet: Sheet) -> str:
+    if not sheet.dates:
+        return "no history column (the current value comes from Current or the KPI log)"
+    (c0, d0), (c1, d1) = min(sheet.dates, key=lambda d: d[1]), max(sheet.dates, key=lambda d: d[1])
+    return (
+        f"{len(sheet.dates)} history column(s), from {column_letter(c0)} "
+        f"{str(sheet.header[c0 - 1])!r} ({d0}) to {column_letter(c1)} "
+        f"{str(sheet.header[c1 - 1])!r} ({d1}); a period counts for its last day"
+    )
 
 
 def worst(findings: Sequence[Finding]) -> int:

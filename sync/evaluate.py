@@ -30,6 +30,7 @@ from sync.frames import Sheet, blank_mask, read_sheet, sheet_dayfirst, wide_hist
 from sync.grid import Grid
 from sync.ownership import Foreign, foreign_columns
 from sync.people import resolve_owners
+from sync.plausibility import plausibility_notes
 from sync.rules.kpi import Where, duplicate_names, evaluate_kpis
 from sync.rules.okr import Cycle, OkrResult, cycle_for, evaluate_okrs
 from sync.writeback import KPI_OWNED, OKR_OWNED
@@ -95,6 +96,7 @@ def evaluate(
         kpi_directions=directions,
         ambiguous_kpis=set(names[twice]),
     )
+    problems.extend(plausibility_notes(t.kpis, kpis))
     kpis, okrs = _owners(job, kpis, okrs, problems)
     return Evaluation(kpi_sheet, okr_sheet, kpis, okrs, cycle_for(job, now), tuple(problems))
 

@@ -12,16 +12,16 @@ backend agrees. README, "Your columns stay yours", says the same to users.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from sync.a1 import column_letter
-from sync.frames import Sheet
+from sync.frames import Sheet, blank_mask
 from sync.rules import status as st
 from sync.stamps import parse_stamps
 
@@ -69,13 +69,13 @@ def foreign_columns(
     marked = pd.Series(False, index=rows.index)
     for cid in ("status", "checked"):  # either marks a row the sync has written
         if cid in sheet.positions and cid in rows:
-            marked |= _ours(cid, rows[cid], tz) & rows[cid].map(_filled)
+            marked |= _ours(cid, rows[cid], tz) & _filled(rows[cid])
     found = []
     for cid in owned:
         if cid not in sheet.positions or cid not in rows:
             continue
         values = rows[cid]
-        filled = values.map(_filled)
+        filled = _filled(values)
         ours = marked if cid in _BY_ROW else _ours(cid, values, tz)
         bad = filled & ~ours
         if bad.any():
@@ -87,6 +87,14 @@ def foreign_columns(
 
 
 def _ours(cid: str, values: pd.Series, tz: zoneinfo.ZoneInfo) -> pd.Series:
+    """Which cells hold what the sync writes, judged once per distinct value (a column of a
+    run's stamps holds one or two)."""
+    distinct = pd.Series(pd.unique(values.to_numpy(dtype=object)), dtype=object)
+    verdict = dict(zip(distinct.tolist(), _judge(cid, distinct, tz).tolist(), strict=True))
+    return values.map(verdict).eq(True)
+
+
+def _judge(cid: str, values: pd.Series, tz: zoneinfo.ZoneInfo) -> pd.Series:
     if cid == "status":
         return _status_ours(values)
     if cid == "last_alert":
@@ -102,7 +110,12 @@ def _status_ours(values: pd.Series) -> pd.Series:
     return values.map(lambda v: isinstance(v, str) and v.strip() in WORDS)
 
 
-def _filled(value: object) -> bool:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return False
-    return not (isinstance(value, str) and not value.strip())
+def _filled(values: pd.Series) -> pd.Series:
+    """Cells holding something: not empty, not NaN, not blank text (whitespace only)."""
+    cells = values.to_numpy(dtype=object)
+    filled = ~blank_mask(cells)
+    text = np.fromiter((isinstance(c, str) for c in cells), dtype=bool, count=len(cells))
+    spaces = {t for t in pd.unique(cells[text]) if not t.strip()}  # judged once per text
+    if spaces:
+        filled[text] = ~pd.Series(cells[text], dtype=object).isin(spaces).to_numpy(dtype=bool)
+    return pd.Series(filled, index=values.index)

@@ -7,7 +7,6 @@ were, channels and addresses kept as they are), and the names no one could resol
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 
@@ -45,17 +44,12 @@ def resolve_owners(
 ) -> tuple[pd.Series, dict[str, list[int]]]:
     """``resolve_owner`` down a column (one call per distinct cell): the new column and, per
     unresolved name, the sheet rows that hold it."""
-    owners = owners.map(_text)
+    owners = owners.where(owners.notna(), "").astype(str)
     distinct = {o: resolve_owner(o, people) for o in owners.drop_duplicates().tolist()}
-    mapped = owners.map(lambda o: distinct[o][0]).astype(object)
+    mapped = owners.map({o: text for o, (text, _) in distinct.items()}).astype(object)
     rows: dict[str, list[int]] = {}
-    for row, owner in owners.items():
-        for name in distinct[owner][1]:
-            rows.setdefault(name, []).append(int(row))  # type: ignore[call-overload]
+    for owner, (_, names) in distinct.items():
+        at = owners.index[owners.eq(owner).to_numpy()].tolist() if names else []
+        for name in names:
+            rows.setdefault(name, []).extend(int(r) for r in at)
     return mapped, rows
-
-
-def _text(cell: object) -> str:
-    if isinstance(cell, str):
-        return cell
-    return "" if cell is None or (isinstance(cell, float) and math.isnan(cell)) else str(cell)
