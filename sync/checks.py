@@ -37,6 +37,7 @@ REQUIRED: Mapping[str, tuple[str, ...]] = {
     "kpis": ("kpi",),
     "okrs": ("objective", "key_result"),
     "kpi_log": ("date", "kpi", "value"),
+    "checkins": ("date", "key_result", "current"),
 }
 INIT_HINT = "`metrics-sync init` adds both tabs, with their headers, to an empty workbook"
 
@@ -253,6 +254,8 @@ def check_layout(job: Job, grids: Mapping[str, Grid | None]) -> list[Finding]:
     tabs = [(k, getattr(t, k)) for k in ("kpis", "okrs") if getattr(t, k)]
     if t.kpis and t.kpi_log and grids.get(t.kpi_log):
         tabs.append(("kpi_log", t.kpi_log))
+    if t.checkins:
+        tabs.append(("checkins", t.checkins))
     return [_tab(job, key, tab, grids.get(tab)) for key, tab in tabs]
 
 

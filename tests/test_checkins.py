@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
+import openpyxl
+import pytest
+from workbooks import config_text
+
+from sync.cli import main
 from sync.config import Job, Tabs, WorkbookConfig
 from sync.evaluate import evaluate
 from sync.grid import Cell, Grid
@@ -59,3 +65,21 @@ def test_check_ins_that_match_no_key_result_or_several_are_named() -> None:
         "Objective column to the check-ins tab",
         "tab 'Check-ins' row 3: no key result 'churn' on the OKRs tab",
     )
+
+
+def test_check_names_a_check_ins_tab_that_is_not_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("METRICS_SYNC_LOCK_DIR", str(tmp_path / "locks"))
+    book = openpyxl.Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.title = "OKRs"
+    ws.append(OKR_HEAD)
+    ws.append(["Grow", "Leads", 0, 100, None])
+    book.save(tmp_path / "team.xlsx")
+    cfg = tmp_path / "metrics-sync.toml"
+    tabs = 'kpis = ""\ncheckins = "Check-ins"'
+    cfg.write_text(config_text('[workbook]\npath = "team.xlsx"', tabs=tabs))
+    assert main(["check", "--config", str(cfg)]) == 2
+    assert "FAIL team: no tab 'Check-ins'" in capsys.readouterr().out
