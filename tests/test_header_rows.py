@@ -17,10 +17,12 @@ from hypothesis import strategies as hst
 from sheets_emulator import SheetsEmulator
 from workbooks import config_text
 
+from sync.backends.google import open_google
 from sync.cli import main
 from sync.config import Job, Tabs, WorkbookConfig
+from sync.errors import ConcurrentEditError
 from sync.evaluate import evaluate
-from sync.grid import Cell, Grid
+from sync.grid import Cell, CellUpdate, Grid, RowKey
 from sync.header import find_header
 
 NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
@@ -214,3 +216,17 @@ def test_on_google_the_header_found_below_a_title_takes_the_columns_in_three_req
     sheets_emulator.clear_log()
     assert main(["run", "--once", *as_of, "--config", str(cfg)]) == 0
     assert len(sheets_emulator.apis()) == 3, sheets_emulator.apis()
+
+
+def test_on_google_a_column_inserted_under_a_header_below_row_1_stops_the_write(
+    sheets_emulator: SheetsEmulator,
+) -> None:
+    key = sheets_emulator.create({"KPIs": [["Sales dashboard"], [], ["KPI", "Status"], ["A", ""]]})
+    cfg = WorkbookConfig(backend="google", spreadsheet=key, endpoint=sheets_emulator.url)
+    with open_google(cfg, backoff_factor=0.0) as workbook:
+        workbook.read(["KPIs"])
+        sheets_emulator.insert_columns(key, "KPIs", 1)
+        header = RowKey("KPIs", 3, ((1, "KPI"), (2, "Status")))
+        with pytest.raises(ConcurrentEditError, match="row 3: expected 'KPI', found None"):
+            workbook.write([CellUpdate("KPIs", 4, 2, "OK")], [], [header])
+    assert "OK" not in sheets_emulator.grid(key, "KPIs")[3]
