@@ -108,7 +108,12 @@ def _parser() -> argparse.ArgumentParser:
         ("status", _status, "print the current statuses as a table (read-only)"),
         ("init", _init, "add KPIs and OKRs tabs with example rows to an empty workbook"),
     ):
-        sub.add_parser(name, parents=[common], help=text).set_defaults(command=command)
+        parser = sub.add_parser(name, parents=[common], help=text)
+        parser.set_defaults(command=command)
+        if name != "init":  # the same clock as a run --as-of, so both read the sheet alike
+            parser.add_argument(
+                "--as-of", type=_as_of, metavar="TIME", help="evaluate as if the clock read TIME"
+            )
     return p
 
 
@@ -357,7 +362,7 @@ def _check(args: argparse.Namespace, out: Output) -> int:
         findings = checks.config_problems(err)
     else:
         findings = checks.check_config(cfg)
-        now = _now()
+        now = args.as_of or _now()
         for job in cfg.jobs:
             findings += checks.check_job(job, now)
     for f in findings:
@@ -374,7 +379,7 @@ def _check(args: argparse.Namespace, out: Output) -> int:
 
 def _status(args: argparse.Namespace, out: Output) -> int:
     cfg = _load(args, out)
-    now = _now()
+    now = args.as_of or _now()
     codes = []
     for job in cfg.jobs:
         try:

@@ -47,6 +47,14 @@ OKR_COLUMNS: dict[str, str] = {
     "kind": "Kind",
 }
 LOG_COLUMNS: dict[str, str] = {"date": "Date", "kpi": "KPI", "value": "Value"}
+CHECKIN_COLUMNS: dict[str, str] = {
+    "date": "Date",
+    "objective": "Objective",
+    "key_result": "Key result",
+    "current": "Current",
+    "confidence": "Confidence",
+    "note": "Note",
+}
 OWNED_COLUMNS: dict[str, str] = {
     "status": "Status",
     "note": "Note",
@@ -56,7 +64,12 @@ OWNED_COLUMNS: dict[str, str] = {
     "progress": "Progress",
     "expected": "Expected",
 }
-ALL_COLUMNS = {**KPI_COLUMNS, **OKR_COLUMNS, **LOG_COLUMNS, **OWNED_COLUMNS}
+ALL_COLUMNS = {**KPI_COLUMNS, **OKR_COLUMNS, **LOG_COLUMNS, **CHECKIN_COLUMNS, **OWNED_COLUMNS}
+# The tabs a ``[columns.<tab>]`` table or ``[tabs] header_rows`` may name.
+LAYOUT_TABS = ("kpis", "okrs", "kpi_log", "checkins")
+# The column that finds each tab's header row (the first row holding it).
+KEY_COLUMN = {"kpis": "kpi", "okrs": "key_result", "kpi_log": "date", "checkins": "date"}
+HEADER_SEARCH_ROWS = 20  # the header is looked for among a tab's first rows
 KPI_OWNED = ("status", "note", "since", "last_alert", "checked")  # as sync.writeback writes
 OKR_OWNED = ("progress", "expected", "status", "since", "last_alert", "checked")
 
@@ -74,14 +87,18 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 
 @dataclass(frozen=True)
 class Tabs:
+    """Tab names; ``""`` means the workbook has no such tab (KPI-only, OKR-only, no log)."""
+
     kpis: str = "KPIs"
     okrs: str = "OKRs"
     kpi_log: str = "KPI log"
     status: str = "Status"
+    checkins: str = ""
 
     def to_read(self) -> list[str]:
-        """Every tab a run reads; ``[tabs] kpi_log = ""`` leaves the KPI log out (no such tab)."""
-        return [name for name in (self.kpis, self.okrs, self.kpi_log, self.status) if name]
+        """Every tab a run reads; with no KPIs tab there is no KPI log to read either."""
+        log = self.kpi_log if self.kpis else ""
+        return [n for n in (self.kpis, self.okrs, log, self.checkins, self.status) if n]
 
 
 @dataclass(frozen=True)
@@ -169,6 +186,9 @@ class Job:
     kpi: KpiConfig = field(default_factory=KpiConfig)
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     timezone: str = "UTC"
+    tab_columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    header_rows: Mapping[str, int] = field(default_factory=dict)  # tab kind -> 1-based row
+    people: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # name key -> addresses
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -176,6 +196,12 @@ class Job:
 
     def header(self, column_id: str) -> str:
         return self.columns[column_id]
+
+    def columns_for(self, kind: str) -> Mapping[str, str]:
+        """The headers of one tab (``kpis``, ``okrs``, ``kpi_log``, ``checkins``): ``[columns]``
+        with that tab's own ``[columns.<tab>]`` over it."""
+        own = self.tab_columns.get(kind)
+        return {**self.columns, **own} if own else self.columns
 
 
 @dataclass(frozen=True)
@@ -240,10 +266,11 @@ class _Validator:
             "schedule",
             "digest",
             "monitor",
+            "people",
         }
         self.unknown_keys("", data, known)
         schedule = self.schedule(self.section(data, "schedule"))
-        defaults = {k: self.section(data, k) for k in ("tabs", "columns", "okr", "kpi", "alerts")}
+        defaults = {k: self.section(data, k) for k in _NESTED}
         jobs = self.jobs(data, defaults, schedule.timezone)
         email = self.email(self.section(data, "email"))
         digest = self.digest(self.section(data, "digest")) if "digest" in data else None
@@ -290,18 +317,23 @@ class _Validator:
         defaults: Mapping[str, Mapping[str, Any]],
         timezone: str,
     ) -> Job:
-        """One workbook; in [[workbooks]] it may override tabs/columns/okr/kpi/alerts."""
-        nested = ("tabs", "columns", "okr", "kpi", "alerts")
-        merged = {k: {**defaults[k], **self.section(wb, k, prefix=key)} for k in nested}
-        own = {k: val for k, val in wb.items() if k not in nested}
+        """One workbook; in [[workbooks]] it may override tabs/columns/okr/kpi/alerts/people."""
+        merged = {k: {**defaults[k], **self.section(wb, k, prefix=key)} for k in _NESTED}
+        own = {k: val for k, val in wb.items() if k not in _NESTED}
+        tabs_data = dict(merged["tabs"])
+        header_rows = self.header_rows(tabs_data.pop("header_rows", {}))
+        columns, tab_columns = self.columns(merged["columns"])
         return Job(
             workbook=self.workbook(key, own),
-            tabs=self.tabs(merged["tabs"]),
-            columns=self.columns(merged["columns"]),
+            tabs=self.tabs(tabs_data),
+            columns=columns,
             okr=self.okr(merged["okr"]),
             kpi=self.kpi(merged["kpi"]),
             alerts=self.alerts(merged["alerts"]),
             timezone=timezone,
+            tab_columns=tab_columns,
+            header_rows=header_rows,
+            people=self.people(merged["people"]),
         )
 
     def workbook(self, key: str, wb: Mapping[str, Any]) -> WorkbookConfig:
@@ -338,20 +370,20 @@ class _Validator:
         )
 
     def tabs(self, data: Mapping[str, Any]) -> Tabs:
-        self.unknown_keys("tabs", data, set(Tabs.__dataclass_fields__))
+        self.unknown_keys("tabs", data, {*Tabs.__dataclass_fields__, "header_rows"})
         values = {
             k: self.opt(data, f"tabs.{k}", str, "a tab name") for k in Tabs.__dataclass_fields__
         }
         for k, name in values.items():
-            if name is not None and not name.strip() and not (k == "kpi_log" and name == ""):
-                self.fail(
-                    f"tabs.{k}",
-                    name,
-                    "a non-empty tab name"
-                    + (' (or "" for no KPI log tab)' if k == "kpi_log" else ""),
-                )
-        # kpi_log = "": the workbook has no KPI log tab, so no run asks Google for one
+            if name is not None and not name.strip() and not (k in _OPTIONAL_TABS and name == ""):
+                no_tab = f' (or "" for no {_OPTIONAL_TABS[k]} tab)' if k in _OPTIONAL_TABS else ""
+                self.fail(f"tabs.{k}", name, "a non-empty tab name" + no_tab)
+        # "" : the workbook has no such tab, so no run asks Google for one
         tabs = Tabs(**{k: val.strip() for k, val in values.items() if val is not None})
+        if not tabs.kpis and not tabs.okrs:
+            self.problems.append(
+                'tabs.kpis and tabs.okrs are both "": expected at least one of them to name a tab'
+            )
         self.distinct(
             "tabs",
             {k: getattr(tabs, k) for k in Tabs.__dataclass_fields__},
@@ -359,27 +391,69 @@ class _Validator:
         )
         return tabs
 
-    def columns(self, data: Mapping[str, Any]) -> dict[str, str]:
-        self.unknown_keys("columns", data, set(ALL_COLUMNS))
+    def header_rows(self, data: Any) -> dict[str, int]:
+        """``[tabs] header_rows = { kpis = 4 }``: the header row, where the search is not enough."""
+        if not isinstance(data, dict):
+            self.fail("tabs.header_rows", data, "a table such as { kpis = 4 }")
+            return {}
+        self.unknown_keys("tabs.header_rows", data, set(LAYOUT_TABS))
+        rows: dict[str, int] = {}
+        for k in LAYOUT_TABS:
+            row = self.opt(data, f"tabs.header_rows.{k}", int, "a row number from 1")
+            if row is not None and row < 1:
+                self.fail(f"tabs.header_rows.{k}", row, "a row number from 1")
+            elif row is not None:
+                rows[k] = row
+        return rows
+
+    def people(self, data: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+        """``[people] Tom = "tom@example.com"`` (or a list): owner names to addresses, keyed
+        the way a name cell is matched (case and spaces aside)."""
+        found: dict[str, tuple[str, ...]] = {}
+        for name, value in data.items():
+            listed = [value] if isinstance(value, str) else value
+            good = isinstance(listed, list) and all(
+                isinstance(a, str) and _EMAIL.match(a.strip()) for a in listed
+            )
+            if not good or not listed:
+                self.fail(
+                    f"people.{name}", value, 'an address or a list, such as "tom@example.com"'
+                )
+                continue
+            found[" ".join(str(name).split()).casefold()] = tuple(a.strip() for a in listed)
+        return found
+
+    def columns(self, data: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+        """``[columns]`` for every tab, and each tab's ``[columns.<tab>]`` renames over it."""
+        self.unknown_keys("columns", data, {*ALL_COLUMNS, *LAYOUT_TABS})
         columns = dict(ALL_COLUMNS)
+        columns.update(self.renames("columns", {k: data[k] for k in ALL_COLUMNS if k in data}))
+        own: dict[str, dict[str, str]] = {}
+        for kind in LAYOUT_TABS:
+            table = self.section(data, kind, prefix="columns")
+            self.unknown_keys(f"columns.{kind}", table, set(_TAB_IDS[kind]))
+            renames = self.renames(f"columns.{kind}", table)
+            if renames:
+                own[kind] = renames
+            section = f"columns.{kind}" if renames else "columns"
+            self.distinct(
+                section,
+                {i: {**columns, **renames}[i] for i in _TAB_IDS[kind]},
+                f"a header of its own on the {_TAB_WORDS[kind]} tab "
+                "(the sync writes its columns by header)",
+            )
+        return columns, own
+
+    def renames(self, where: str, data: Mapping[str, Any]) -> dict[str, str]:
+        out: dict[str, str] = {}
         for k, val in data.items():
             if k not in ALL_COLUMNS:
                 continue
             if not isinstance(val, str) or not val.strip():
-                self.fail(f"columns.{k}", val, "a non-empty header text")
+                self.fail(f"{where}.{k}", val, "a non-empty header text")
             else:
-                columns[k] = val.strip()
-        for tab, ids in (
-            ("KPIs", [*KPI_COLUMNS, *KPI_OWNED]),
-            ("OKRs", [*OKR_COLUMNS, *OKR_OWNED]),
-            ("KPI log", list(LOG_COLUMNS)),
-        ):
-            self.distinct(
-                "columns",
-                {i: columns[i] for i in ids},
-                f"a header of its own on the {tab} tab (the sync writes its columns by header)",
-            )
-        return columns
+                out[k] = val.strip()
+        return out
 
     def distinct(self, section: str, names: Mapping[str, str], expected: str) -> None:
         """Two keys naming the same tab or header (ignoring case and spaces) is a problem:
@@ -645,6 +719,17 @@ class _Validator:
             self.fail(key, value, "an IANA time zone name such as Europe/Paris")
             return "UTC"
         return value
+
+
+_NESTED = ("tabs", "columns", "okr", "kpi", "alerts", "people")
+_OPTIONAL_TABS = {"kpis": "KPIs", "okrs": "OKRs", "kpi_log": "KPI log", "checkins": "check-ins"}
+_TAB_IDS: dict[str, tuple[str, ...]] = {
+    "kpis": (*KPI_COLUMNS, *KPI_OWNED),
+    "okrs": (*OKR_COLUMNS, *OKR_OWNED),
+    "kpi_log": tuple(LOG_COLUMNS),
+    "checkins": tuple(CHECKIN_COLUMNS),
+}
+_TAB_WORDS = {"kpis": "KPIs", "okrs": "OKRs", "kpi_log": "KPI log", "checkins": "check-ins"}
 
 
 def parse_duration(text: str) -> dt.timedelta | None:

@@ -7,17 +7,30 @@ I/O and reads no clock, so a replay with ``--as-of`` or a test gets the same ans
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Final
 
 import numpy as np
 import pandas as pd
 
 from sync.cells import name_key_column, parse_dates
-from sync.config import KPI_COLUMNS, LOG_COLUMNS, OKR_COLUMNS, OWNED_COLUMNS, Job
+from sync.checkins import checkin_history, fill_current
+from sync.config import (
+    CHECKIN_COLUMNS,
+    KEY_COLUMN,
+    KPI_COLUMNS,
+    LOG_COLUMNS,
+    OKR_COLUMNS,
+    OWNED_COLUMNS,
+    Job,
+)
+from sync.errors import LayoutError
 from sync.frames import Sheet, blank_mask, read_sheet, sheet_dayfirst, wide_history
 from sync.grid import Grid
+from sync.ownership import Foreign, foreign_columns
+from sync.people import resolve_owners
+from sync.plausibility import plausibility_notes
 from sync.rules.kpi import Where, duplicate_names, evaluate_kpis
 from sync.rules.okr import Cycle, OkrResult, cycle_for, evaluate_okrs
 from sync.writeback import KPI_OWNED, OKR_OWNED
@@ -52,32 +65,23 @@ def evaluate(
     the memory a run needs, never its results.
     """
     t = job.tabs
-    kpi_sheet = read_sheet(
-        t.kpis,
-        grids.get(t.kpis),
-        job.columns,
-        [*KPI_COLUMNS, *_owned(KPI_OWNED)],
-        ["kpi"],
-        dated=True,
-    )
-    okr_sheet = read_sheet(
-        t.okrs,
-        grids.get(t.okrs),
-        job.columns,
-        [*OKR_COLUMNS, *_owned(OKR_OWNED)],
-        ["objective", "key_result"],
-    )
+    kpi_sheet, okr_sheet = read_layout(grids, job, now)
+    _refuse_foreign(job, kpi_sheet, okr_sheet)
     problems = [*kpi_sheet.problems, *okr_sheet.problems]
     kpi_rows = kpi_sheet.rows[kpi_sheet.rows["kpi"].map(_filled)]
-    log, log_grid = None, grids.get(t.kpi_log)
+    log, log_grid = None, grids.get(t.kpi_log) if t.kpis and t.kpi_log else None
     if log_grid:
         log, log_problems = _log_entries(kpi_rows, t.kpi_log, log_grid, job)
         problems.extend(log_problems)
-    where = Where(t.kpis, kpi_sheet.positions, job.columns)
+    problems.extend(_no_history(job, kpi_sheet, kpi_rows, log))
+    where = Where(t.kpis, kpi_sheet.positions, job.columns_for("kpis"))
     history = _history_blocks(kpi_sheet, kpi_rows.index, log, block_cells)
     kpis = evaluate_kpis(kpi_rows, history, now, job, where)
     kpis = duplicate_names(kpis)  # each row of a name used twice: ERROR
     okr_rows = okr_sheet.rows
+    if t.checkins and not okr_rows.empty:
+        okr_rows, checkin_problems = _checkins(job, grids, okr_rows, now)
+        problems.extend(checkin_problems)
     names = kpis["name"].str.casefold()
     twice = names.duplicated(keep=False)
     once = names[~twice].tolist()  # lists: iterating a str Series costs a lookup per item
@@ -87,12 +91,121 @@ def evaluate(
         okr_rows,
         kpi_values,
         now,
-        job,
+        replace(job, columns=job.columns_for("okrs")),
         okr_sheet.positions,
         kpi_directions=directions,
         ambiguous_kpis=set(names[twice]),
     )
+    problems.extend(plausibility_notes(t.kpis, kpis))
+    kpis, okrs = _owners(job, kpis, okrs, problems)
     return Evaluation(kpi_sheet, okr_sheet, kpis, okrs, cycle_for(job, now), tuple(problems))
+
+
+def _owners(
+    job: Job, kpis: pd.DataFrame, okrs: OkrResult, problems: list[str]
+) -> tuple[pd.DataFrame, OkrResult]:
+    """Owner names mapped to addresses by ``[people]``; names left unresolved are problems
+    (``check`` names them) and their rows go to the default recipients."""
+    krs = okrs.key_results
+    out = []
+    for tab, frame in ((job.tabs.kpis, kpis), (job.tabs.okrs, krs)):
+        if frame.empty or "owner" not in frame:
+            out.append(frame)
+            continue
+        mapped, unresolved = resolve_owners(frame["owner"], job.people)
+        out.append(frame.assign(owner=mapped))
+        problems.extend(
+            f"tab {tab!r} row(s) {', '.join(map(str, rows[:5]))}: owner {name!r} is neither "
+            f'an address nor a name in [people]; add {name} = "<address>" to [people] '
+            "(until then these rows go to [alerts] recipients)"
+            for name, rows in unresolved.items()
+        )
+    return out[0], replace(okrs, key_results=out[1])
+
+
+def layout_sheet(
+    job: Job,
+    kind: str,
+    grids: dict[str, Grid | None],
+    wanted: Sequence[str],
+    required: Sequence[str],
+    *,
+    today: dt.date | None = None,
+) -> Sheet:
+    """One tab of kind ``kind`` (``kpis``, ``okrs``, ``kpi_log``...) read with its own column
+    names and header row. A tab configured as ``""`` (a KPI-only or OKR-only workbook) reads
+    as a header with no rows: nothing to compute, nothing written there."""
+    tab: str = getattr(job.tabs, kind)
+    columns = job.columns_for(kind)
+    header: Grid = [[columns[c] for c in required]]
+    grid = grids.get(tab) if tab else header
+    return read_sheet(
+        tab,
+        grid,
+        columns,
+        wanted,
+        required,
+        dated=today is not None,
+        today=today,
+        key=KEY_COLUMN[kind],
+        header_row=job.header_rows.get(kind) if tab else None,
+    )
+
+
+def _refuse_foreign(job: Job, kpi_sheet: Sheet, okr_sheet: Sheet) -> None:
+    """A team's own column under one of the sync's names is never written: the run stops
+    before anything is (README, "Your columns stay yours")."""
+    found = [f.sentence(kind) for kind, f in foreign(job, kpi_sheet, okr_sheet)]
+    if found:
+        raise LayoutError("; ".join(found))
+
+
+def foreign(job: Job, kpi_sheet: Sheet, okr_sheet: Sheet) -> list[tuple[str, Foreign]]:
+    """The team's own columns under the sync's names, with the kind of tab of each."""
+    return [
+        (kind, f)
+        for kind, sheet, owned in (("kpis", kpi_sheet, KPI_OWNED), ("okrs", okr_sheet, OKR_OWNED))
+        for f in foreign_columns(sheet, owned, job.columns_for(kind), job.tz)
+    ]
+
+
+def read_layout(grids: dict[str, Grid | None], job: Job, now: dt.datetime) -> tuple[Sheet, Sheet]:
+    """The KPIs and OKRs tabs as ``evaluate`` reads them at ``now`` (for ``check`` too)."""
+    today = _today(now, job)
+    return (
+        layout_sheet(job, "kpis", grids, [*KPI_COLUMNS, *_owned(KPI_OWNED)], ["kpi"], today=today),
+        layout_sheet(
+            job, "okrs", grids, [*OKR_COLUMNS, *_owned(OKR_OWNED)], ["objective", "key_result"]
+        ),
+    )
+
+
+def _checkins(
+    job: Job, grids: dict[str, Grid | None], okr_rows: pd.DataFrame, now: dt.datetime
+) -> tuple[pd.DataFrame, list[str]]:
+    """The key results with empty ``Current`` cells filled from the check-ins tab."""
+    sheet = layout_sheet(
+        job, "checkins", grids, list(CHECKIN_COLUMNS), ["date", "key_result", "current"]
+    )
+    history = checkin_history(sheet, _today(now, job))
+    return fill_current(okr_rows, history, job.tabs.checkins)
+
+
+def _today(now: dt.datetime, job: Job) -> dt.date:
+    return now.astimezone(job.tz).date() if now.tzinfo else now.date()
+
+
+def _no_history(job: Job, sheet: Sheet, rows: pd.DataFrame, log: pd.DataFrame | None) -> list[str]:
+    """A KPIs tab where no value can come from: said, never left to read as NO DATA."""
+    if rows.empty or sheet.dates or "current" in sheet.positions or log is not None:
+        return []
+    current = job.columns_for("kpis")["current"]
+    return [
+        f"tab {sheet.tab!r}: no history column recognised on row {sheet.header_row} (no header "
+        f"is a date or a period such as 2026-11-02, Jan, Q4 or W45) and no {current!r} column, "
+        "so every KPI shows NO DATA; name a history column by its date or period, or map your "
+        'value column with [columns.kpis] current = "<your header>"'
+    ]
 
 
 def _owned(ids: tuple[str, ...]) -> list[str]:
@@ -129,7 +242,7 @@ def _log_entries(
     a day win. Log rows with no value are skipped; a row with a value but no readable date is
     an ERROR on its KPI; names not on the KPIs tab are layout problems.
     """
-    log = read_sheet(tab, grid, job.columns, list(LOG_COLUMNS), ["date", "kpi", "value"])
+    log = layout_sheet(job, "kpi_log", {tab: grid}, list(LOG_COLUMNS), ["date", "kpi", "value"])
     rows = log.rows
     keys, kpi_keys = name_key_column(rows["kpi"]), name_key_column(kpi_rows["kpi"])
     first_row = pd.Series(kpi_rows.index, index=kpi_keys)
@@ -138,7 +251,8 @@ def _log_entries(
     filled &= rows["value"].map(lambda v: not isinstance(v, str) or bool(v.strip()))
     known = keys.isin(first_row.index) & keys.ne("")
     problems = _log_problems(tab, rows, keys, known, filled=filled)
-    dayfirst, date_problems = sheet_dayfirst(tab, f"column {job.columns['date']!r}", rows["date"])
+    date_header = job.columns_for("kpi_log")["date"]
+    dayfirst, date_problems = sheet_dayfirst(tab, f"column {date_header!r}", rows["date"])
     problems[:0] = date_problems
     use = rows.index[known & filled]
     dates = parse_dates(rows.loc[use, "date"], dayfirst=dayfirst)

@@ -27,7 +27,9 @@ import pandas as pd
 from sync.a1 import column_letter
 from sync.cells import HEADER_SERIALS, name_key, parse_dates
 from sync.errors import LayoutError
-from sync.grid import Cell, Grid
+from sync.grid import Cell, Grid, Row
+from sync.header import SEARCH_ROWS, find_header
+from sync.periods import looks_like_period, read_period, year_above
 
 Bools = npt.NDArray[np.bool_]
 
@@ -42,7 +44,8 @@ class Sheet:
     ``rows`` holds the raw cell values of the known columns (canonical column ids as
     column names, sheet row numbers as the index); ``positions`` maps each column id
     found to its 1-based column; ``dates`` lists the wide layout's dated columns, left
-    to right; ``body`` is every kept row's cells, full width, in the order of ``rows``.
+    to right; ``body`` is every kept row's cells, full width, in the order of ``rows``;
+    ``header_row`` is the header's 1-based sheet row and ``above`` the rows above it.
     """
 
     tab: str
@@ -53,6 +56,9 @@ class Sheet:
     body: np.ndarray = field(default_factory=lambda: np.empty((0, 0), dtype=object), repr=False)
     problems: tuple[str, ...] = ()
     blank: np.ndarray | None = field(default=None, repr=False)  # blank_mask(body), computed once
+    header_row: int = 1
+    above: tuple[Row, ...] = ()
+    raw_header: tuple[Cell, ...] = ()  # the header row as read, before merged-down names
 
     @property
     def width(self) -> int:
@@ -72,8 +78,12 @@ def read_sheet(
     required: Sequence[str],
     *,
     dated: bool = False,
+    key: str | None = None,
+    header_row: int | None = None,
+    today: dt.date | None = None,
 ) -> Sheet:
-    """Match the header of ``grid`` and keep its non-blank rows.
+    """Find the header of ``grid`` (the first row holding column ``key``, default the first
+    required one, or row ``header_row``), match it and keep the non-blank rows below it.
 
     Raises ``LayoutError`` for a missing tab or a missing required column: without
     them nothing on the tab can be computed or written safely.
@@ -85,22 +95,23 @@ def read_sheet(
             f"tab {tab!r} is empty: expected a header row with "
             + ", ".join(repr(columns[c]) for c in required)
         )
-    header = tuple(grid[0])
+    found = find_header(grid, columns[key or required[0]], header_row)
+    header = found.cells
     positions, problems = _match_header(tab, header, columns, wanted)
     missing = [columns[c] for c in required if c not in positions]
     if missing:
-        found = ", ".join(repr(str(h)) for h in header if h not in (None, "")) or "nothing"
         raise LayoutError(
-            f"tab {tab!r}: no column {' or '.join(repr(m) for m in missing)} "
-            f"in row 1 (found {found})"
+            missing_columns(tab, missing, header, found.row, searched=not found.found)
         )
-    body, blank, index = _body(grid)
+    body, blank, index = _body(grid, found.index, len(header))
     rows = pd.DataFrame(
         {cid: body[:, pos - 1] for cid, pos in positions.items()}, index=index, dtype=object
     )
     dates: tuple[tuple[int, dt.date], ...] = ()
     if dated:
-        dates, date_problems = dated_columns(tab, header, positions)
+        dates, date_problems = dated_columns(
+            tab, header, positions, found.row, today=today, above=found.above
+        )
         problems.extend(date_problems)
     return Sheet(
         tab=tab,
@@ -111,22 +122,39 @@ def read_sheet(
         body=body,
         problems=tuple(problems),
         blank=blank,
+        header_row=found.row,
+        above=found.above,
+        raw_header=found.raw,
     )
 
 
-def _body(grid: Grid) -> tuple[np.ndarray, Bools, pd.Index]:
-    """Rows 2.. as one full-width object block, blank rows dropped, its blank cells, and
-    the kept rows' sheet row numbers."""
-    width = max(len(grid[0]), max((len(r) for r in grid), default=0))
+def missing_columns(
+    tab: str, missing: Sequence[str], header: Sequence[Cell], row: int, *, searched: bool
+) -> str:
+    """The sentence for required columns not found: which row was looked at and what it holds;
+    ``searched``: no row of the first ones held the tab's key column at all."""
+    held = ", ".join(repr(str(h)) for h in header if h not in (None, "")) or "nothing"
+    where = f" nor in the {SEARCH_ROWS - 1} rows below it" if searched else ""
+    return (
+        f"tab {tab!r}: no column {' or '.join(repr(m) for m in missing)} "
+        f"in row {row} (found {held}){where}"
+    )
+
+
+def _body(grid: Grid, head: int, head_width: int) -> tuple[np.ndarray, Bools, pd.Index]:
+    """The rows below the header (0-based ``head``) as one full-width object block, blank rows
+    dropped, its blank cells, and the kept rows' sheet row numbers."""
+    rows = grid[head + 1 :]
+    width = max(head_width, max((len(r) for r in grid), default=0))
     # One C pass over the cells (short rows padded with None), not a numpy copy per row.
     cells = chain.from_iterable(
-        row if len(row) == width else [*row, *[None] * (width - len(row))] for row in grid[1:]
+        row if len(row) == width else [*row, *[None] * (width - len(row))] for row in rows
     )
-    body = np.fromiter(cells, dtype=object, count=(len(grid) - 1) * width)
-    body = body.reshape(len(grid) - 1, width)
+    body = np.fromiter(cells, dtype=object, count=len(rows) * width)
+    body = body.reshape(len(rows), width)
     blank = blank_mask(body)
     keep = ~blank.all(axis=1)
-    index = pd.Index(np.arange(2, len(grid) + 1)[keep], name="row")
+    index = pd.Index(np.arange(head + 2, len(grid) + 1)[keep], name="row")
     if keep.all():
         return body, blank, index
     return body[keep], blank[keep], index
@@ -172,12 +200,21 @@ def _match_header(
 
 
 def dated_columns(
-    tab: str, header: Sequence[Cell], positions: Mapping[str, int]
+    tab: str,
+    header: Sequence[Cell],
+    positions: Mapping[str, int],
+    row: int = 1,
+    *,
+    today: dt.date | None = None,
+    above: Sequence[Row] = (),
 ) -> tuple[tuple[tuple[int, dt.date], ...], list[str]]:
-    """The header cells that name a day, as (1-based column, day), and what looked doubtful.
+    """The header cells that name a day or a period, as (1-based column, day), and what
+    looked doubtful.
 
     Known columns (``Current``, ``Warning``...) never count. All candidates are read in one
     call; numbers count only as serials in ``HEADER_SERIALS``, so a header ``5`` stays a column.
+    With ``today`` (the as-of day), text that is no date is read as a period (``Jan``, ``Q4``,
+    ``W45``: sync/periods.py), its year taken from a line ``above`` the header if there is one.
     """
     taken = set(positions.values())
     found = [
@@ -188,14 +225,40 @@ def dated_columns(
     if not found:
         return (), []
     cells = pd.Series([cell for _, cell in found], dtype=object)
-    dayfirst, problems = sheet_dayfirst(tab, "row 1", cells)
+    dayfirst, problems = sheet_dayfirst(tab, f"row {row}", cells)
     stamps = parse_dates(cells, dayfirst=dayfirst)["value"]
-    dates = tuple(
-        (pos, pd.Timestamp(s).date())
-        for (pos, _), s in zip(found, stamps, strict=True)
-        if not pd.isna(s)
-    )
+    days = [None if pd.isna(s) else pd.Timestamp(s).date() for s in stamps]
+    if today is not None:
+        rest = [(pos, c) for (pos, c), d in zip(found, days, strict=True) if d is None]
+        placed, unplaced = _period_days(rest, year_above(above), today)
+        days = [d or placed.get(pos) for (pos, _), d in zip(found, days, strict=True)]
+        problems += [_unplaced(tab, row, pos, cell) for pos, cell in unplaced]
+    dates = tuple((pos, d) for (pos, _), d in zip(found, days, strict=True) if d is not None)
     return dates, problems + _repeated_dates(tab, dates)
+
+
+def _period_days(
+    cells: Sequence[tuple[int, Cell]], year: int | None, today: dt.date
+) -> tuple[dict[int, dt.date], list[tuple[int, Cell]]]:
+    """Period headers placed (column -> the day their values count for) and those that look
+    like periods but cannot be placed."""
+    placed: dict[int, dt.date] = {}
+    unplaced = []
+    for pos, cell in cells:
+        period = read_period(cell, year=year, today=today)
+        if period is not None:
+            placed[pos] = period.dated(today)
+        elif looks_like_period(cell):
+            unplaced.append((pos, cell))
+    return placed, unplaced
+
+
+def _unplaced(tab: str, row: int, pos: int, cell: Cell) -> str:
+    return (
+        f"tab {tab!r} row {row}: header {str(cell)!r} (column {column_letter(pos)}) looks like "
+        "a period or a date but cannot be placed, so its values are not read; write it as "
+        "2026-01, Q4 2026, 2026-W45 or 2026-11-02"
+    )
 
 
 def _may_be_date(cell: Cell) -> bool:

@@ -316,11 +316,13 @@ def _updates(
     )
     out: list[Change] = []
     keys: list[RowKey] = []
-    for sheet, owned, values, key_ids in (
-        (ev.kpi_sheet, KPI_OWNED, kpi_values, ["kpi"]),
-        (ev.okr_sheet, OKR_OWNED, kr_values, ["objective", "key_result"]),
+    for kind, sheet, owned, values, key_ids in (
+        ("kpis", ev.kpi_sheet, KPI_OWNED, kpi_values, ["kpi"]),
+        ("okrs", ev.okr_sheet, OKR_OWNED, kr_values, ["objective", "key_result"]),
     ):
-        positions, headers = owned_positions(sheet, owned, job.columns)
+        if not sheet.tab:  # a KPI-only or OKR-only workbook: no such tab to write
+            continue
+        positions, headers = owned_positions(sheet, owned, job.columns_for(kind))
         out.extend(headers)
         out.extend(cell_updates(sheet, positions, values))
         keys.append(header_check(sheet, positions, key_ids))

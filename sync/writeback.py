@@ -37,7 +37,9 @@ def owned_positions(
         if pos is None:
             pos = next_free
             next_free += 1
-            new_headers.append(Change(CellUpdate(sheet.tab, 1, pos, headers[cid]), None))
+            new_headers.append(
+                Change(CellUpdate(sheet.tab, sheet.header_row, pos, headers[cid]), None)
+            )
         positions[cid] = pos
     return positions, new_headers
 
@@ -111,16 +113,19 @@ def row_keys(sheet: Sheet, rows: pd.Index, key_ids: Sequence[str]) -> list[RowKe
 
 
 def header_check(sheet: Sheet, positions: Mapping[str, int], key_ids: Sequence[str]) -> RowKey:
-    """Row 1 above every owned column and every key column, as read (``None`` where the run
-    creates a column): a column inserted, deleted or moved before the write shows there, so
-    the backend refuses to write rather than put statuses under a person's header."""
+    """The header row (wherever it was found) above every owned column and every key column,
+    as read (``None`` where the run creates a column): a column inserted, deleted or moved
+    before the write shows there, so the backend refuses to write rather than put statuses
+    under a person's header. A cell named from the row above (merged down) is checked as
+    read from the grid: empty."""
     cols = sorted(
         {*positions.values(), *(sheet.positions[k] for k in key_ids if k in sheet.positions)}
     )
+    read = sheet.raw_header or sheet.header
     return RowKey(
         sheet.tab,
-        1,
-        tuple((c, _cell(sheet.header[c - 1]) if c <= len(sheet.header) else None) for c in cols),
+        sheet.header_row,
+        tuple((c, _cell(read[c - 1]) if c <= len(read) else None) for c in cols),
     )
 
 

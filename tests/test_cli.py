@@ -135,7 +135,7 @@ def test_check_passes_a_sound_config_and_workbook(
     before = digest(workbook)
     assert cli.main(["check", "--config", str(write_config(tmp_path))]) == 0
     out = capsys.readouterr().out
-    assert "ok   team-metrics: tab 'KPIs': 13 row(s)" in out
+    assert "ok   team-metrics: tab 'KPIs': header on row 1, 13 row(s)" in out
     assert out.rstrip().endswith("0 problem(s), 0 warning(s): ready to run")
     assert digest(workbook) == before
 
@@ -150,7 +150,7 @@ def test_check_lists_every_layout_problem_with_its_fix(
     book.save(workbook)
     assert cli.main(["check", "--config", str(write_config(tmp_path))]) == 2
     out = capsys.readouterr().out
-    assert "FAIL team-metrics: tab 'KPIs' has no column 'KPI' in row 1" in out
+    assert "FAIL team-metrics: tab 'KPIs' has no column 'KPI' in its first 20 rows" in out
     assert '[columns] kpi = "<your header>"' in out
     assert "FAIL team-metrics: no tab 'OKRs'" in out
     assert "metrics-sync init" in out

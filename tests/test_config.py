@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sync.cli import main
-from sync.config import load
+from sync.config import Job, load
 from sync.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,3 +130,70 @@ path = "eng.xlsx"
     assert [j.workbook.name for j in cfg.jobs] == ["sales", "eng"]
     assert cfg.jobs[0].alerts.recipients == ("sales@example.com",)
     assert cfg.jobs[1].alerts.recipients == ("all@example.com",)
+
+
+def problems_of(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "c.toml"
+    path.write_text('[workbook]\npath = "x.xlsx"\n' + text)
+    with pytest.raises(ConfigError) as caught:
+        load(path)
+    return caught.value.problems
+
+
+def job_of(tmp_path: Path, text: str) -> Job:
+    path = tmp_path / "c.toml"
+    path.write_text('[workbook]\npath = "x.xlsx"\n' + text)
+    return load(path).jobs[0]
+
+
+def test_a_workbook_of_okrs_only_reads_no_kpi_log_either(tmp_path: Path) -> None:
+    job = job_of(tmp_path, '[tabs]\nkpis = ""\n')
+    assert job.tabs.to_read() == ["OKRs", "Status"]
+
+
+def test_a_workbook_with_neither_kpis_nor_okrs_is_refused(tmp_path: Path) -> None:
+    assert problems_of(tmp_path, '[tabs]\nkpis = ""\nokrs = ""\n') == [
+        'tabs.kpis and tabs.okrs are both "": expected at least one of them to name a tab'
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rows", "problem"),
+    [
+        ("{ kpis = 0 }", "tabs.header_rows.kpis = 0: expected a row number from 1"),
+        ('{ kpis = "4" }', "tabs.header_rows.kpis = '4': expected a row number from 1"),
+        ("{ status = 2 }", "tabs.header_rows.status: unknown key"),
+        ("4", "tabs.header_rows = 4: expected a table such as { kpis = 4 }"),
+    ],
+)
+def test_a_header_row_must_name_a_tab_and_a_row(tmp_path: Path, rows: str, problem: str) -> None:
+    found = problems_of(tmp_path, f"[tabs]\nheader_rows = {rows}\n")
+    assert any(p.startswith(problem) for p in found), found
+
+
+def test_a_tab_s_own_column_names_apply_to_that_tab_alone(tmp_path: Path) -> None:
+    job = job_of(
+        tmp_path,
+        '[tabs]\nheader_rows = { kpis = 4 }\n[columns]\nkpi = "Metric"\n'
+        '[columns.okrs]\nstart = "Base"\n[columns.kpi_log]\nkpi = "Key Result"\n',
+    )
+    assert job.header_rows == {"kpis": 4}
+    assert (job.columns_for("kpis")["kpi"], job.columns_for("kpis")["start"]) == ("Metric", "Start")
+    assert (job.columns_for("okrs")["kpi"], job.columns_for("okrs")["start"]) == ("Metric", "Base")
+    assert job.columns_for("kpi_log")["kpi"] == "Key Result"
+
+
+def test_a_clash_within_one_tab_s_names_is_refused_for_that_tab(tmp_path: Path) -> None:
+    found = problems_of(tmp_path, '[columns.kpi_log]\nvalue = "date"\n[columns.okrs]\nbogus = 1\n')
+    assert any(p.startswith("columns.kpi_log.value = 'date': expected a header") for p in found)
+    assert any(p.startswith("columns.okrs.bogus: unknown key") for p in found)
+
+
+def test_people_map_names_to_one_address_or_several(tmp_path: Path) -> None:
+    job = job_of(tmp_path, '[people]\nTom = "tom@example.com"\n"Ana Lima" = ["a@example.com"]\n')
+    assert job.people == {"tom": ("tom@example.com",), "ana lima": ("a@example.com",)}
+    found = problems_of(tmp_path, '[people]\n"T. Jones" = "tom at example"\n')
+    assert found == [
+        "people.T. Jones = 'tom at example': expected an address or a list, such as "
+        '"tom@example.com"'
+    ]

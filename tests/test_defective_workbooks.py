@@ -89,7 +89,7 @@ def owned_columns(path: Path) -> set[tuple[str, str]]:
         for ws in book.worksheets:
             if ws.title.strip().casefold() not in SYNCED_TABS:
                 continue
-            header = next(ws.iter_rows(min_row=1, max_row=1), ())
+            header = _header_row(ws)[1]
             first: dict[str, str] = {}
             for cell in header:
                 key = header_key(cell.value)
@@ -122,15 +122,27 @@ def statuses(path: Path) -> list[Any]:
             for ws in book.worksheets
             if ws.title.strip().casefold() in SYNCED_TABS
             for row in ws.iter_rows(
-                min_row=2, min_col=_status_column(ws), max_col=_status_column(ws)
+                min_row=_header_row(ws)[0] + 1,
+                min_col=_status_column(ws),
+                max_col=_status_column(ws),
             )
         ]
     finally:
         book.close()
 
 
+def _header_row(ws: Any) -> tuple[int, tuple[Any, ...]]:
+    """The header a person sees: the first of the first 20 rows naming one of the sync's
+    columns (the sync writes its own columns there), else row 1."""
+    rows = list(ws.iter_rows(min_row=1, max_row=20))
+    for i, row in enumerate(rows, start=1):
+        if any(header_key(c.value) in OWNED for c in row):
+            return i, tuple(row)
+    return 1, tuple(rows[0]) if rows else ()
+
+
 def _status_column(ws: Any) -> int:
-    header = [header_key(c.value) for c in next(ws.iter_rows(min_row=1, max_row=1))]
+    header = [header_key(c.value) for c in _header_row(ws)[1]]
     return header.index("status") + 1
 
 
