@@ -214,7 +214,8 @@ def test_on_google_the_header_found_below_a_title_takes_the_columns_in_three_req
     )
     assert len(grid[0]) == 1 or grid[0][9] in (None, "")
     sheets_emulator.clear_log()
-    assert main(["run", "--once", *as_of, "--config", str(cfg)]) == 0
+    later = ["--as-of", (NOW + dt.timedelta(hours=1)).isoformat()]  # Checked changes
+    assert main(["run", "--once", *later, "--config", str(cfg)]) == 0
     assert len(sheets_emulator.apis()) == 3, sheets_emulator.apis()
 
 
