@@ -18,7 +18,8 @@ from sync.cells import name_key_column, parse_dates
 from sync.config import KPI_COLUMNS, LOG_COLUMNS, OKR_COLUMNS, OWNED_COLUMNS, Job
 from sync.frames import Sheet, blank_mask, read_sheet, sheet_dayfirst, wide_history
 from sync.grid import Grid
-from sync.rules.kpi import Where, duplicate_names, evaluate_kpis
+from sync.rules.cell_notes import Where
+from sync.rules.kpi import duplicate_names, evaluate_kpis
 from sync.rules.okr import Cycle, OkrResult, cycle_for, evaluate_okrs
 from sync.writeback import KPI_OWNED, OKR_OWNED
 
@@ -73,7 +74,7 @@ def evaluate(
     if log_grid:
         log, log_problems = _log_entries(kpi_rows, t.kpi_log, log_grid, job)
         problems.extend(log_problems)
-    where = Where(t.kpis, kpi_sheet.positions, job.columns)
+    where = Where(kpi_sheet.positions, job.columns)
     history = _history_blocks(kpi_sheet, kpi_rows.index, log, block_cells)
     kpis = evaluate_kpis(kpi_rows, history, now, job, where)
     kpis = duplicate_names(kpis)  # each row of a name used twice: ERROR

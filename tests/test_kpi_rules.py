@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from sync.config import Job, KpiConfig, WorkbookConfig
 from sync.rules import kpi as kpi_rules
 from sync.rules import status as status_words
-from sync.rules.kpi import Where, duplicate_names, evaluate_kpis, fmt, percent_change
+from sync.rules.cell_notes import Where
+from sync.rules.kpi import duplicate_names, evaluate_kpis, fmt, percent_change
 
 NOW = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)  # a Thursday
 WEEKS = ("2026-11-09", "2026-11-16", "2026-11-23")
@@ -40,7 +41,7 @@ COLUMNS = (
     "mute_until",
     "current",
 )
-WHERE = Where("KPIs", {cid: pos for pos, cid in enumerate(COLUMNS, start=1)}, JOB.columns)
+WHERE = Where({cid: pos for pos, cid in enumerate(COLUMNS, start=1)}, JOB.columns)
 FIRST_DATED = len(COLUMNS) + 1  # column L
 NO_DATA_NOTE = "no value yet: add one in a dated column, in Current or in the 'KPI log' tab"
 DIRECTIONLESS = "set Direction D2 to higher or lower: the thresholds do not say which way is better"
@@ -251,7 +252,7 @@ def test_the_direction_column_says_what_was_used_or_inferred() -> None:
 
 def test_a_missing_direction_column_is_named_as_one_to_add() -> None:
     table, history = frames({"warning": 100, "history": weekly(1)})
-    where = Where("KPIs", {"kpi": 1, "warning": 5}, JOB.columns)
+    where = Where({"kpi": 1, "warning": 5}, JOB.columns)
     result = evaluate_kpis(table[["kpi", "warning"]], history, NOW, JOB, where)
     assert result.at[2, "note"] == (
         "add a Direction column to higher or lower: the thresholds do not say which way is better"

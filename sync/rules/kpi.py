@@ -22,7 +22,6 @@ import datetime as dt
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
@@ -30,9 +29,10 @@ import numpy.typing as npt
 import pandas as pd
 
 from sync.a1 import a1
-from sync.cells import cell_text, cell_texts, name_key_column, parse_dates, parse_numbers
+from sync.cells import cell_text, cell_texts, name_key_column, parse_numbers
 from sync.config import Job
 from sync.rules import status as st
+from sync.rules.cell_notes import CellNotes, Where, column, joined_per_row, quoted
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -55,26 +55,6 @@ CHANGE_TOLERANCE: Final = 1e-9  # a move equal to Max change % is no breach, flo
 _NO_DATE = np.datetime64("NaT", "ns")
 
 
-@dataclass(frozen=True)
-class Where:
-    """Where a KPI tab's cells are, so a note can name the cell a person must fix."""
-
-    tab: str
-    positions: Mapping[str, int]
-    headers: Mapping[str, str]
-
-    def cell(self, column_id: str, rows: pd.Series | pd.Index) -> pd.Series:
-        """The A1 address of ``column_id`` on each of ``rows`` ("" if the tab lacks it)."""
-        index = rows if isinstance(rows, pd.Index) else pd.Index(rows)
-        pos = self.positions.get(column_id)
-        cells = [a1(int(r), pos) if pos else "" for r in index]
-        return pd.Series(cells, index=index, dtype=object)
-
-    def named(self, column_id: str, rows: pd.Index) -> pd.Series:
-        """``Warning E5``: a column's header and the cell's address, as a note names it."""
-        return self.headers[column_id] + (" " + self.cell(column_id, rows)).str.rstrip()
-
-
 def evaluate_kpis(
     kpis: pd.DataFrame,
     history: pd.DataFrame | Iterable[pd.DataFrame],
@@ -86,16 +66,18 @@ def evaluate_kpis(
 
     ``history`` is one frame, or blocks of it that never split a KPI row's entries.
     """
-    errors = _Errors(kpis.index)
-    col = _Columns(kpis)
-    nums = {c: _numbers(col(c), c, errors, where, job) for c in NUMERIC}
-    max_change = _max_change(nums["max_change"], col("max_change"), errors, where)
-    direction = _direction(col("direction"), nums, errors, where)
-    _needs_direction(
-        direction, col("direction"), nums, max_change=max_change, errors=errors, where=where
-    )
-    cadence = _cadence(col("cadence"), errors, where)
-    mute = _mute(col("mute_until"), errors, where)
+    errors = CellNotes(kpis.index, where)
+
+    def col(column_id: str) -> pd.Series:
+        return column(kpis, column_id)
+
+    comma = job.kpi.decimal_comma
+    nums = {c: errors.numbers(col(c), c, decimal_comma=comma) for c in NUMERIC}
+    max_change = _max_change(nums["max_change"], col("max_change"), errors)
+    direction = _direction(col("direction"), nums, errors)
+    _needs_direction(direction, col("direction"), nums, max_change=max_change, errors=errors)
+    cadence = _cadence(col("cadence"), errors)
+    mute = errors.dates(col("mute_until"), "mute_until")
     today = _today(now, job)
     points = _points(history, kpis.index, today, errors, job)
     frame = pd.DataFrame({
@@ -148,86 +130,7 @@ def _rows_text(rows: list[int], but: object) -> str:
 # --- reading the KPI's own cells -------------------------------------------------------------
 
 
-class _Errors:
-    """Why each row cannot be read, in the order found; a row with any reason is an ERROR."""
-
-    def __init__(self, index: pd.Index) -> None:
-        self.index = index
-        self.parts: list[pd.Series] = []
-
-    def add(self, notes: pd.Series) -> None:
-        if len(notes):
-            self.parts.append(notes.astype(object))
-
-    def joined(self) -> pd.Series:
-        empty = pd.Series([""] * len(self.index), index=self.index, dtype=object)
-        if not self.parts:
-            return empty
-        found = pd.concat(self.parts)
-        if not found.index.is_unique:  # several reasons on one row: joined in the order found
-            found = _joined_per_row(found)
-        joined: pd.Series = found.reindex(self.index).fillna(empty).astype(object)
-        return joined
-
-
-def _joined_per_row(notes: pd.Series) -> pd.Series:
-    """Each row's notes joined with "; ", rows and notes in the order found.
-
-    What ``notes.groupby(level=0, sort=False).agg("; ".join)`` gives, in one plain pass:
-    pandas would make a Series per row to join, and a large sheet has thousands of such rows.
-    """
-    groups: dict[object, list[str]] = {}
-    for row, text in zip(notes.index.tolist(), notes.tolist(), strict=True):
-        groups.setdefault(row, []).append(text)
-    return pd.Series(
-        ["; ".join(texts) for texts in groups.values()],
-        index=pd.Index(list(groups), dtype=notes.index.dtype),
-        dtype=object,
-    )
-
-
-class _Columns:
-    """Raw cells of a column id, or an all-empty column when the tab lacks it."""
-
-    def __init__(self, kpis: pd.DataFrame) -> None:
-        self.kpis = kpis
-
-    def __call__(self, column_id: str) -> pd.Series:
-        if column_id in self.kpis.columns:
-            return self.kpis[column_id]
-        return pd.Series([None] * len(self.kpis), index=self.kpis.index, dtype=object)
-
-
-def _shown(value: object) -> str:
-    """A cell's content as a note quotes it: text in quotes, cut short if long."""
-    if value is None:
-        return "(blank)"
-    if isinstance(value, str):
-        return repr(value if len(value) <= 40 else value[:37] + "...")
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return str(value)
-
-
-def _cell_notes(
-    where: Where, column_id: str, raw: pd.Series, reasons: pd.Series, bad: pd.Series
-) -> pd.Series:
-    """``Warning E5 'abc': not a number`` for each bad cell of one column."""
-    rows = raw.index[bad]
-    named = where.named(column_id, rows)
-    texts = [f"{n} {_shown(v)}: {r}" for n, v, r in zip(named, raw[bad], reasons[bad], strict=True)]
-    return pd.Series(texts, index=rows, dtype=object)
-
-
-def _numbers(raw: pd.Series, column_id: str, errors: _Errors, where: Where, job: Job) -> pd.Series:
-    parsed = parse_numbers(raw, decimal_comma=job.kpi.decimal_comma)
-    bad = parsed["error"].notna()
-    if bad.any():
-        errors.add(_cell_notes(where, column_id, raw, parsed["error"], bad))
-    return parsed["value"].astype("float64")
-
-
-def _max_change(number: pd.Series, raw: pd.Series, errors: _Errors, where: Where) -> pd.Series:
+def _max_change(number: pd.Series, raw: pd.Series, errors: CellNotes) -> pd.Series:
     """``Max change %`` as a fraction: ``15`` and ``15%`` (text) are 0.15.
 
     A number below 1 is already a fraction (a Sheets percent cell showing 15 % holds 0.15);
@@ -237,14 +140,11 @@ def _max_change(number: pd.Series, raw: pd.Series, errors: _Errors, where: Where
     fraction = number.where(percent_text | (number.abs() < 1), number / 100)
     negative = fraction < 0
     if negative.any():
-        reason = pd.Series("expected a percentage of 0 or more", index=raw.index)
-        errors.add(_cell_notes(where, "max_change", raw, reason, negative))
+        errors.cells(negative, "max_change", "expected a percentage of 0 or more", raw)
     return fraction.where(~negative)
 
 
-def _direction(
-    raw: pd.Series, nums: Mapping[str, pd.Series], errors: _Errors, where: Where
-) -> pd.Series:
+def _direction(raw: pd.Series, nums: Mapping[str, pd.Series], errors: CellNotes) -> pd.Series:
     """``higher`` or ``lower`` (or "" when unknown): the Direction cell, else inferred.
 
     An explicit direction the thresholds contradict (higher is better, yet Critical above
@@ -256,16 +156,13 @@ def _direction(
         index=raw.index,
         dtype=object,
     )
-    unknown = text.ne("") & explicit.eq("")
-    if unknown.any():
-        reason = pd.Series("expected higher or lower", index=raw.index)
-        errors.add(_cell_notes(where, "direction", raw, reason, unknown))
+    errors.cells(text.ne("") & explicit.eq(""), "direction", "expected higher or lower", raw)
     warning, critical = nums["warning"], nums["critical"]
     contradiction = ((explicit == "higher") & (critical > warning)) | (
         (explicit == "lower") & (critical < warning)
     )
     if contradiction.any():
-        errors.add(_contradictions(raw.index[contradiction], explicit, nums, where))
+        errors.add(_contradictions(raw.index[contradiction], explicit, nums, errors.where))
     return explicit.where(explicit != "", _inferred(warning, critical, nums["target"]))
 
 
@@ -288,7 +185,7 @@ def _inferred(warning: pd.Series, critical: pd.Series, target: pd.Series) -> pd.
 def _contradictions(
     rows: pd.Index, explicit: pd.Series, nums: Mapping[str, pd.Series], where: Where
 ) -> pd.Series:
-    d, w, c = (where.named(cid, rows) for cid in ("direction", "warning", "critical"))
+    d, w, c = (where.cells(cid, rows) for cid in ("direction", "warning", "critical"))
     texts = [
         f"{dn} says {e} is better, but {cn} ({fmt(cv)}) is {side} {wn} ({fmt(wv)}), "
         f"which means {other} is better: fix one of them"
@@ -313,8 +210,7 @@ def _needs_direction(
     nums: Mapping[str, pd.Series],
     *,
     max_change: pd.Series,
-    errors: _Errors,
-    where: Where,
+    errors: CellNotes,
 ) -> None:
     """A threshold or change rule without a direction cannot be judged: an ERROR, not OK."""
     rule = nums["warning"].notna() | nums["critical"].notna() | max_change.notna()
@@ -322,22 +218,16 @@ def _needs_direction(
     if not missing.any():
         return
     rows = raw.index[missing]
-    cell = where.cell("direction", rows)
-    say = np.where(
-        cell == "",
-        f"add a {where.headers['direction']} column",
-        "set " + where.headers["direction"] + " " + cell,
-    )
-    errors.add(
-        pd.Series(
-            say + " to higher or lower: the thresholds do not say which way is better",
-            index=rows,
-            dtype=object,
-        )
-    )
+    where = errors.where
+    if "direction" in where.positions:
+        say = [f"set {cell}" for cell in where.cells("direction", rows)]
+    else:
+        say = [f"add a {where.header('direction')} column"] * len(rows)
+    why = " to higher or lower: the thresholds do not say which way is better"
+    errors.add(pd.Series([s + why for s in say], index=rows, dtype=object))
 
 
-def _cadence(raw: pd.Series, errors: _Errors, where: Where) -> pd.Series:
+def _cadence(raw: pd.Series, errors: CellNotes) -> pd.Series:
     """Days between expected values: daily, weekly, monthly, or a number (of days, weeks...).
 
     Sheets repeat a handful of cadences, so each distinct text is read once.
@@ -345,10 +235,8 @@ def _cadence(raw: pd.Series, errors: _Errors, where: Where) -> pd.Series:
     folded = _folded(raw)
     codes, texts = pd.factorize(folded)
     days = pd.Series(_cadence_days(pd.Series(texts, dtype=object))[codes], index=raw.index)
-    bad = folded.ne("") & days.isna()
-    if bad.any():
-        reason = pd.Series("expected daily, weekly, monthly or a number of days", index=raw.index)
-        errors.add(_cell_notes(where, "cadence", raw, reason, bad))
+    why = "expected daily, weekly, monthly or a number of days"
+    errors.cells(folded.ne("") & days.isna(), "cadence", why, raw)
     return days
 
 
@@ -375,14 +263,6 @@ def _folded(raw: pd.Series) -> pd.Series:
     return pd.Series(texts[codes], index=raw.index, dtype=object)
 
 
-def _mute(raw: pd.Series, errors: _Errors, where: Where) -> pd.Series:
-    parsed = parse_dates(raw)
-    bad = parsed["error"].notna()
-    if bad.any():
-        errors.add(_cell_notes(where, "mute_until", raw, parsed["error"], bad))
-    return parsed["value"]
-
-
 def _today(now: dt.datetime, job: Job) -> np.datetime64:
     """The workbook's calendar day at ``now`` (a naive ``now`` is taken as its wall clock)."""
     local = now.astimezone(job.tz) if now.tzinfo is not None else now
@@ -396,7 +276,7 @@ def _points(
     history: pd.DataFrame | Iterable[pd.DataFrame],
     index: pd.Index,
     today: np.datetime64,
-    errors: _Errors,
+    errors: CellNotes,
     job: Job,
 ) -> pd.DataFrame:
     """Per KPI row: the newest value on or before today and the one before it (another day).
@@ -416,13 +296,13 @@ def _points(
         if block.empty:
             continue
         found, points = _block_points(block, index, today, errors, job)
-        for name, column in points.items():
-            out[name][found] = column[found]
+        for name, values in points.items():
+            out[name][found] = values[found]
     return pd.DataFrame(out, index=index)
 
 
 def _block_points(
-    history: pd.DataFrame, index: pd.Index, today: np.datetime64, errors: _Errors, job: Job
+    history: pd.DataFrame, index: pd.Index, today: np.datetime64, errors: CellNotes, job: Job
 ) -> tuple[Bools, dict[str, npt.NDArray[np.generic]]]:
     """``_points`` of the rows ``history`` has a usable entry for: which rows, and the columns
     (over all of ``index``); the unreadable entries' notes go to ``errors``."""
@@ -493,13 +373,13 @@ def _history_notes(unread: pd.DataFrame, reason: pd.Series, index: pd.Index) -> 
     rows = named["src_row"].fillna(named["row"]) if "src_row" in named.columns else named["row"]
     days = named["date"].dt.strftime("%Y-%m-%d").fillna("")
     texts = [
-        f"{_address(t, int(r), int(c), d)} {_shown(v)}: {e}"
+        f"{_address(t, int(r), int(c), d)} {quoted(v)}: {e}"
         for t, r, c, d, v, e in zip(
             tabs, rows, named["col"], days, named["raw"], named["reason"], strict=True
         )
     ]
     notes = pd.Series(texts, index=named["row"].to_numpy(), dtype=object)
-    notes = _joined_per_row(notes)
+    notes = joined_per_row(notes)
     more = bad.groupby("row").size() - CELLS_PER_NOTE
     more = more[more > 0]
     notes.loc[more.index] = notes[more.index] + [f"; and {n} more unreadable cells" for n in more]

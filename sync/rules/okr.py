@@ -27,19 +27,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sync.a1 import a1
 from sync.cells import (
     cell_text,
     cell_texts,
     is_flag_like,
     name_key,
     name_keys,
-    parse_dates,
     parse_flags,
-    parse_numbers,
 )
 from sync.config import Job
 from sync.rules import status as st
+from sync.rules.cell_notes import CellNotes, Where, column
 
 EPS = 1e-9  # a figure exactly on a boundary (progress 1.0, expected - margin) counts as reaching it
 KINDS: Mapping[str, str] = {
@@ -112,7 +110,7 @@ def evaluate_okrs(
     columns, so that a note can name the cell to fix."""
     cycle = cycle_for(job, now)
     local = now.astimezone(job.tz)
-    notes = _Notes(krs.index, positions, job.columns)
+    notes = CellNotes(krs.index, Where(positions, job.columns))
     directions = kpi_directions or {}
     kpis = _Kpis(
         dict(zip(name_keys(kpi_values), kpi_values.values(), strict=True)),
@@ -120,7 +118,7 @@ def evaluate_okrs(
         frozenset(name_keys(ambiguous_kpis)),
     )
     frame = _progress(_read(krs, notes, kpis, job, cycle), notes)
-    frame = _judge(frame, notes.errors.reindex(frame.index), job, cycle, local)
+    frame = _judge(frame, notes.joined().reindex(frame.index), job, cycle, local)
     ended = cycle.ended(local.date())
     return OkrResult(frame, _objectives(frame, job, ended), ended)
 
@@ -137,30 +135,32 @@ class _Kpis:
 # -- reading the cells ------------------------------------------------------------------------
 
 
-def _read(krs: pd.DataFrame, notes: _Notes, kpis: _Kpis, job: Job, cycle: Cycle) -> pd.DataFrame:
+def _read(krs: pd.DataFrame, notes: CellNotes, kpis: _Kpis, job: Job, cycle: Cycle) -> pd.DataFrame:
     """The key-result rows with every cell read; unreadable cells noted, row by row."""
-    col = _columns(krs)
+
+    def col(column_id: str) -> pd.Series:
+        return column(krs, column_id)
+
+    comma = job.kpi.decimal_comma
     objective, key_result, keep = _layout(col, notes)
     milestone = (
         is_flag_like(col("current")) | is_flag_like(col("target")) | is_flag_like(col("start"))
     ).to_numpy(dtype=bool)
     value, higher, linked = _current(col, notes, milestone, kpis, job)
-    weight = notes.numbers(col("weight"), "weight", job)
-    notes.add(weight.to_numpy() < 0, "weight", "expected zero or more", col("weight"))
-    due = parse_dates(col("due"))
-    notes.add(due["error"].notna(), "due", due["error"], col("due"))
-    due_date = due["value"].dt.normalize()
-    notes.add(
+    weight = notes.numbers(col("weight"), "weight", decimal_comma=comma)
+    notes.cells(weight.to_numpy() < 0, "weight", "expected zero or more", col("weight"))
+    due_date = notes.dates(col("due"), "due").dt.normalize()
+    notes.cells(
         due_date < pd.Timestamp(cycle.start),
         "due",
         f"before the cycle starts ({cycle.start})",
         col("due"),
     )
     kind = pd.Series(_texts(col("kind")), index=krs.index).str.casefold().map(KINDS)
-    notes.add(kind.isna(), "kind", "expected committed or aspirational", col("kind"))
+    notes.cells(kind.isna(), "kind", "expected committed or aspirational", col("kind"))
     number_cells = ~pd.Series(milestone, index=krs.index)
     blank_start = _texts(col("start")) == ""
-    notes.add(
+    notes.cells(
         ~milestone & (_texts(col("target")) == ""),
         "target",
         "empty: a key result needs a target",
@@ -173,8 +173,10 @@ def _read(krs: pd.DataFrame, notes: _Notes, kpis: _Kpis, job: Job, cycle: Cycle)
             "owner": _texts(col("owner")),
             "confidence": [_shown(c) for c in col("confidence")],
             "kind": kind.fillna("aspirational"),
-            "start": notes.numbers(col("start").where(number_cells), "start", job),
-            "target": notes.numbers(col("target").where(number_cells), "target", job),
+            "start": notes.numbers(col("start").where(number_cells), "start", decimal_comma=comma),
+            "target": notes.numbers(
+                col("target").where(number_cells), "target", decimal_comma=comma
+            ),
             "value": value,
             "milestone": milestone,
             "kpi": linked,
@@ -189,7 +191,7 @@ def _read(krs: pd.DataFrame, notes: _Notes, kpis: _Kpis, job: Job, cycle: Cycle)
 
 
 def _layout(
-    col: Callable[[str], pd.Series], notes: _Notes
+    col: Callable[[str], pd.Series], notes: CellNotes
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Objectives filled down (blank or merged cells), and which rows are key results.
 
@@ -203,41 +205,41 @@ def _layout(
     figures = np.logical_or.reduce([_texts(col(c)) != "" for c in FIGURES])
     nameless = (key_result == "") & figures
     keep = (key_result != "") | nameless
-    notes.add(keep & (objective == ""), "key_result", "no objective above it", col("key_result"))
-    notes.add(nameless, "key_result", "empty, but the row has figures: name the key result", None)
+    notes.cells(keep & (objective == ""), "key_result", "no objective above it", col("key_result"))
+    notes.cells(nameless, "key_result", "empty, but the row has figures: name the key result", None)
     named = keep & (key_result != "") & (objective != "")
     key = pd.Series(
         [f"{o.casefold()}\n{k.casefold()}" for o, k in zip(objective, key_result, strict=True)]
     )[named]
     repeated = key.duplicated()
     if repeated.any():
-        rows = notes.errors.index
+        rows = notes.index
         first = pd.Series(rows[key.index], index=key.to_numpy()).groupby(level=0).first()
         again = pd.Series(False, index=rows)
         again.iloc[key.index[repeated.to_numpy()]] = True
         where = "also on row " + key[repeated].map(first).astype(str) + " of its objective"
-        notes.add(
+        notes.cells(
             again, "key_result", pd.Series(where.to_numpy(), index=rows[again]), col("key_result")
         )
     return objective, key_result, keep
 
 
 def _current(
-    col: Callable[[str], pd.Series], notes: _Notes, milestone: np.ndarray, kpis: _Kpis, job: Job
+    col: Callable[[str], pd.Series], notes: CellNotes, milestone: np.ndarray, kpis: _Kpis, job: Job
 ) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """The current value (typed, a milestone's 0/1, or the linked KPI's), whether higher is
     better (the linked KPI's direction, else higher) and the linked KPI's name."""
     linked = _texts(col("kpi"))
     key = [name_key(k) if k else "" for k in linked]
     raw = col("current").where(linked == "")
-    numbers = notes.numbers(raw.where(~milestone), "current", job)
+    numbers = notes.numbers(raw.where(~milestone), "current", decimal_comma=job.kpi.decimal_comma)
     flags = parse_flags(raw.where(milestone))
-    notes.add(flags["error"].notna() & milestone, "current", flags["error"], raw)
+    notes.cells(flags["error"].notna() & milestone, "current", flags["error"], raw)
     value = numbers.where(~milestone, flags["value"].astype("float64"))
     twice = np.array([k in kpis.ambiguous for k in key], dtype=bool)
     known = np.array([k in kpis.values for k in key], dtype=bool) | twice
-    notes.add((linked != "") & ~known, "kpi", "no such KPI on the KPIs tab", col("kpi"))
-    notes.add(
+    notes.cells((linked != "") & ~known, "kpi", "no such KPI on the KPIs tab", col("kpi"))
+    notes.cells(
         (linked != "") & twice,
         "kpi",
         "that KPI name is on several rows of the KPIs tab",
@@ -252,7 +254,7 @@ def _current(
 # -- progress, pace and status ----------------------------------------------------------------
 
 
-def _progress(f: pd.DataFrame, notes: _Notes) -> pd.DataFrame:
+def _progress(f: pd.DataFrame, notes: CellNotes) -> pd.DataFrame:
     """Raw progress; ``maintain`` marks start == target. An empty start is 0 unless the key
     result looks decreasing (its KPI is lower-is-better, the target is 0 or below, or the
     current value is past the target), which is an ERROR: it cannot be told from the sheet."""
@@ -261,7 +263,7 @@ def _progress(f: pd.DataFrame, notes: _Notes) -> pd.DataFrame:
     higher = f["higher"].to_numpy(dtype=bool)
     no_start = numeric & f["blank_start"].to_numpy(dtype=bool)
     decreasing = no_start & ~np.isnan(t) & (~higher | (t <= 0) | (v > t))
-    notes.add(
+    notes.cells(
         _on(f, decreasing),
         "start",
         "empty, and the key result looks decreasing "
@@ -487,17 +489,6 @@ def _objective_note(
 # -- cells and their notes --------------------------------------------------------------------
 
 
-def _columns(frame: pd.DataFrame) -> Callable[[str], pd.Series]:
-    """A column's raw cells by id, or an all-empty column when the tab lacks it."""
-
-    def get(column_id: str) -> pd.Series:
-        if column_id in frame.columns:
-            return frame[column_id]
-        return pd.Series(None, index=frame.index, dtype=object)
-
-    return get
-
-
 def _texts(cells: pd.Series) -> np.ndarray:
     """Cells as stripped text ("" for empty), an object array for whole-column comparisons."""
     return np.array(cell_texts(cells.to_numpy(dtype=object)) or [], dtype=object)
@@ -522,60 +513,3 @@ def _figure(value: float) -> str:
 def _on(frame: pd.DataFrame, mask: np.ndarray) -> pd.Series:
     """A mask over some of the rows, as a Series on their sheet rows."""
     return pd.Series(mask, index=frame.index, dtype=bool)
-
-
-class _Notes:
-    """Per-row ERROR notes that name the cell to fix: ``Current F7 'about 30': not a number``."""
-
-    def __init__(
-        self, index: pd.Index, positions: Mapping[str, int], headers: Mapping[str, str]
-    ) -> None:
-        self.positions, self.headers = positions, headers
-        self.errors = pd.Series("", index=index, dtype=object)
-
-    def numbers(self, raw: pd.Series, column_id: str, job: Job) -> pd.Series:
-        parsed = parse_numbers(raw, decimal_comma=job.kpi.decimal_comma)
-        self.add(parsed["error"].notna(), column_id, parsed["error"], raw)
-        return parsed["value"].astype("float64")
-
-    def add(
-        self,
-        mask: pd.Series | np.ndarray,
-        column_id: str,
-        why: str | pd.Series,
-        raw: pd.Series | None,
-    ) -> None:
-        """Note ``why`` on every row of ``mask`` (a Series, or an array over every row);
-        only those rows are looped over."""
-        if isinstance(mask, np.ndarray):
-            rows = self.errors.index[mask]
-        else:
-            rows = mask.index[mask.fillna(False).to_numpy(dtype=bool)]
-        if rows.empty:
-            return
-        header = self.headers.get(column_id, column_id)
-        reasons = why.reindex(rows) if isinstance(why, pd.Series) else pd.Series(why, index=rows)
-        texts = [
-            f"{header} {self._cell(column_id, int(r))}"
-            f"{'' if raw is None else ' ' + _quoted(raw.at[r])}: {reason}"
-            for r, reason in zip(rows, reasons, strict=True)
-        ]
-        notes = pd.Series(texts, index=rows, dtype=object)
-        old = self.errors.reindex(rows)
-        self.errors.loc[rows] = np.where(old == "", notes, old + "; " + notes)
-
-    def _cell(self, column_id: str, row: int) -> str:
-        pos = self.positions.get(column_id)
-        return a1(row, pos) if pos else f"row {row}"
-
-
-def _quoted(value: object) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "(empty)"
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, dt.datetime) and value == dt.datetime.combine(value.date(), dt.time()):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return _shown(value)
