@@ -14,7 +14,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from sync.cells import name_key_column, parse_dates
+from sync.cells import name_key, parse_dates
 from sync.config import KPI_COLUMNS, LOG_COLUMNS, OKR_COLUMNS, OWNED_COLUMNS, Job
 from sync.frames import Sheet, blank_mask, read_sheet, sheet_dayfirst, wide_history
 from sync.grid import Grid
@@ -132,7 +132,7 @@ def _log_entries(
     """
     log = read_sheet(tab, grid, job.columns, list(LOG_COLUMNS), ["date", "kpi", "value"])
     rows = log.rows
-    keys, kpi_keys = name_key_column(rows["kpi"]), name_key_column(kpi_rows["kpi"])
+    keys, kpi_keys = rows["kpi"].map(name_key), kpi_rows["kpi"].map(name_key)
     first_row = pd.Series(kpi_rows.index, index=kpi_keys)
     first_row = first_row[~first_row.index.duplicated()]
     filled = ~pd.Series(blank_mask(rows["value"].to_numpy(dtype=object)), index=rows.index)

@@ -20,10 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sync.config import Job, KpiConfig, WorkbookConfig
-from sync.rules import kpi as kpi_rules
 from sync.rules import status as status_words
 from sync.rules.cell_notes import Where
-from sync.rules.kpi import duplicate_names, evaluate_kpis, fmt, percent_change
+from sync.rules.kpi import duplicate_names, evaluate_kpis
 
 NOW = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)  # a Thursday
 WEEKS = ("2026-11-09", "2026-11-16", "2026-11-23")
@@ -885,23 +884,3 @@ def test_mirroring_direction_and_values_mirrors_the_statuses(kpis: list[dict[str
     assert list(original["status"]) == list(mirror["status"])
     flipped = original["direction"].map({"higher": "lower", "lower": "higher", "": ""})
     assert list(flipped) == list(mirror["direction"])
-
-
-# --- the notes' column formatting --------------------------------------------------------------
-
-UNITS = st.sampled_from(["", "%", "$", "ms", "users"])
-
-
-@given(st.lists(st.tuples(st.floats(allow_nan=True, allow_infinity=True), UNITS), max_size=20))
-def test_a_column_of_figures_is_written_as_fmt_writes_each(pairs: list[tuple[float, str]]) -> None:
-    values = np.array([v for v, _ in pairs], dtype=np.float64)
-    units = np.array([u for _, u in pairs], dtype=object)
-    assert kpi_rules.fmt_column(values, units).tolist() == [fmt(v, u) for v, u in pairs]
-
-
-@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=20))
-def test_a_column_of_changes_is_written_as_percent_change_writes_each(
-    fractions: list[float],
-) -> None:
-    column = kpi_rules.percent_column(np.array(fractions, dtype=np.float64))
-    assert column == [percent_change(f) for f in fractions]

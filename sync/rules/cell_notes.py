@@ -19,6 +19,7 @@ import pandas as pd
 
 from sync.a1 import a1
 from sync.cells import parse_dates, parse_numbers
+from sync.present import as_typed
 
 EMPTY = "(empty)"
 LONGEST = 40  # characters of a text cell quoted in full; longer ones are cut short
@@ -42,9 +43,7 @@ def quoted(value: object) -> str:
         return value.date().isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+    return as_typed(value)
 
 
 @dataclass(frozen=True)

@@ -27,15 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sync.cells import (
-    cell_text,
-    cell_texts,
-    is_flag_like,
-    name_key,
-    name_keys,
-    parse_flags,
-)
+from sync.cells import cell_text, is_flag_like, name_key, parse_flags
 from sync.config import Job
+from sync.present import as_typed, figure
 from sync.rules import status as st
 from sync.rules.cell_notes import CellNotes, Where, column
 
@@ -113,9 +107,9 @@ def evaluate_okrs(
     notes = CellNotes(krs.index, Where(positions, job.columns))
     directions = kpi_directions or {}
     kpis = _Kpis(
-        dict(zip(name_keys(kpi_values), kpi_values.values(), strict=True)),
-        dict(zip(name_keys(directions), directions.values(), strict=True)),
-        frozenset(name_keys(ambiguous_kpis)),
+        {name_key(k): v for k, v in kpi_values.items()},
+        {name_key(k): v for k, v in directions.items()},
+        frozenset(name_key(k) for k in ambiguous_kpis),
     )
     frame = _progress(_read(krs, notes, kpis, job, cycle), notes)
     frame = _judge(frame, notes.joined().reindex(frame.index), job, cycle, local)
@@ -171,7 +165,7 @@ def _read(krs: pd.DataFrame, notes: CellNotes, kpis: _Kpis, job: Job, cycle: Cyc
             "objective": objective,
             "key_result": key_result,
             "owner": _texts(col("owner")),
-            "confidence": [_shown(c) for c in col("confidence")],
+            "confidence": col("confidence").map(as_typed),
             "kind": kind.fillna("aspirational"),
             "start": notes.numbers(col("start").where(number_cells), "start", decimal_comma=comma),
             "target": notes.numbers(
@@ -388,9 +382,9 @@ def _kr_note(r: Mapping[str, Any]) -> str:
     elif r["maintain"]:
         higher = bool(r["higher"])
         held = "held" if (value >= target if higher else value <= target) else "not held"
-        text = f"{_figure(value)}, {held} at or {'above' if higher else 'below'} {_figure(target)}"
+        text = f"{figure(value)}, {held} at or {'above' if higher else 'below'} {figure(target)}"
     else:
-        text = f"{_figure(value)} (from {_figure(float(r['start']))} to {_figure(target)})"
+        text = f"{figure(value)} (from {figure(float(r['start']))} to {figure(target)})"
     if kpi and not np.isnan(value):
         text = f"KPI {kpi}: {text}"
     if isinstance(r["due"], pd.Timestamp):  # NaT is no Timestamp (though it is a datetime)
@@ -490,24 +484,8 @@ def _objective_note(
 
 
 def _texts(cells: pd.Series) -> np.ndarray:
-    """Cells as stripped text ("" for empty), an object array for whole-column comparisons."""
-    return np.array(cell_texts(cells.to_numpy(dtype=object)) or [], dtype=object)
-
-
-def _shown(value: object) -> str:
-    """A user's cell as they typed it: ``7`` not ``7.0``; text as is."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return cell_text(value)
-
-
-def _figure(value: float) -> str:
-    """A key result's figure, compactly: ``12``, ``0.35``, ``1,200``, ``0.9995``."""
-    if np.isnan(value):
-        return ""
-    if float(value).is_integer():
-        return f"{value:,.0f}"
-    return f"{value:,.6g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    """Cells as trimmed text ("" for empty), an object array for whole-column comparisons."""
+    return cells.map(cell_text).to_numpy(dtype=object)
 
 
 def _on(frame: pd.DataFrame, mask: np.ndarray) -> pd.Series:
