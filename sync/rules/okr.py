@@ -1,19 +1,9 @@
 """OKR rules: key-result progress, pace, status, the objective roll-up and the final score.
 
 Pure functions of (key-result rows, KPI values and directions, now, config): no I/O, no
-clock. Every step is a whole-column operation; Python loops run only over unreadable
-cells (to word their notes) and over objectives (to word theirs). The rules are written
-out for users in docs/okr-rules.md; the short version:
-
-* progress = (current - start) / (target - start), for increasing and decreasing key
-  results alike; shown raw (may exceed 100 %), clamped to 0..1 for the roll-up;
-* a milestone (Yes/No, Done, TRUE/FALSE, a checkbox, ✓/✗, 1/0) is 0 or 1;
-* a "maintain" key result (start equal to target) is 1 while the current value is at or
-  better than the target, else 0; "better" is the linked KPI's direction, else higher;
-* an empty start is 0, unless the key result looks decreasing: then it is an ERROR;
-* expected = the elapsed share of cycle start .. due, times the pace (1.0 committed,
-  ``aspirational_pace`` aspirational); after the cycle, the score is the clamped progress
-  to one decimal and the status follows Google's bands.
+clock. Every step is a whole-column operation; Python loops run only to word notes. The
+rules are written out for users in docs/okr-rules.md; the notes' words are in
+``sync.rules.okr_notes``.
 """
 
 from __future__ import annotations
@@ -22,14 +12,14 @@ import calendar
 import datetime as dt
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sync.cells import cell_text, is_flag_like, name_key, parse_flags
 from sync.config import Job
-from sync.present import as_typed, figure
+from sync.present import as_typed
+from sync.rules import okr_notes
 from sync.rules import status as st
 from sync.rules.cell_notes import CellNotes, Where, column
 
@@ -258,7 +248,7 @@ def _progress(f: pd.DataFrame, notes: CellNotes) -> pd.DataFrame:
     no_start = numeric & f["blank_start"].to_numpy(dtype=bool)
     decreasing = no_start & ~np.isnan(t) & (~higher | (t <= 0) | (v > t))
     notes.cells(
-        _on(f, decreasing),
+        pd.Series(decreasing, index=f.index),  # f holds the key-result rows only
         "start",
         "empty, and the key result looks decreasing "
         "(target below its current value or its KPI's direction): fill in Start",
@@ -307,7 +297,7 @@ def _judge(
             status,
         )
     f = f.assign(expected=expected, score=score, status=status.astype(object), error=errors)
-    return f.assign(note=_kr_notes(f))
+    return f.assign(note=okr_notes.key_result_notes(f))
 
 
 def _elapsed(due: pd.Series, cycle: Cycle, now: dt.datetime) -> np.ndarray:
@@ -320,7 +310,7 @@ def _elapsed(due: pd.Series, cycle: Cycle, now: dt.datetime) -> np.ndarray:
 
 
 def _paced(progress: np.ndarray, expected: np.ndarray, error: np.ndarray, job: Job) -> np.ndarray:
-    """SPEC §3: DONE at 100 %, else ON TRACK / AT RISK / OFF TRACK by the margin behind pace."""
+    """DONE at 100 %, else ON TRACK / AT RISK / OFF TRACK by the margin behind pace."""
     return np.select(
         [
             error,
@@ -346,52 +336,6 @@ def _banded(score: np.ndarray, error: np.ndarray) -> np.ndarray:
         [st.ERROR, st.DONE, st.ON_TRACK, st.AT_RISK],
         default=st.OFF_TRACK,
     ).astype(object)
-
-
-# -- notes ------------------------------------------------------------------------------------
-
-
-def _kr_notes(f: pd.DataFrame) -> list[str]:
-    """What a manager needs beside the progress bar: the figures, the due date, the score.
-
-    One string per key result (formatting, not computing: a plain pass over the rows)."""
-    columns = [
-        "value",
-        "start",
-        "target",
-        "milestone",
-        "maintain",
-        "higher",
-        "kpi",
-        "due",
-        "score",
-        "status",
-        "error",
-    ]
-    return [_kr_note({str(k): v for k, v in r.items()}) for r in f[columns].to_dict("records")]
-
-
-def _kr_note(r: Mapping[str, Any]) -> str:
-    if r["status"] == st.ERROR:
-        return str(r["error"])
-    value, target, kpi = float(r["value"]), float(r["target"]), str(r["kpi"])
-    if np.isnan(value):
-        text = f"KPI {kpi} has no current value yet" if kpi else "no current value yet"
-    elif r["milestone"]:
-        text = "done" if value >= 1 else "not done yet"
-    elif r["maintain"]:
-        higher = bool(r["higher"])
-        held = "held" if (value >= target if higher else value <= target) else "not held"
-        text = f"{figure(value)}, {held} at or {'above' if higher else 'below'} {figure(target)}"
-    else:
-        text = f"{figure(value)} (from {figure(float(r['start']))} to {figure(target)})"
-    if kpi and not np.isnan(value):
-        text = f"KPI {kpi}: {text}"
-    if isinstance(r["due"], pd.Timestamp):  # NaT is no Timestamp (though it is a datetime)
-        text += f"; due {r['due']:%Y-%m-%d}"
-    if not np.isnan(float(r["score"])):
-        text += f"; final score {float(r['score']):.1f}"
-    return text
 
 
 def _objectives(krs: pd.DataFrame, job: Job, ended: bool) -> pd.DataFrame:
@@ -442,52 +386,12 @@ def _objectives(krs: pd.DataFrame, job: Job, ended: bool) -> pd.DataFrame:
             "status": verdict.astype(object),
         }
     )
-    return out.assign(note=_objective_notes(out, codes, named))
+    return out.assign(note=okr_notes.objective_notes(out, codes, named))
 
 
-def _objective_notes(objs: pd.DataFrame, codes: np.ndarray, krs: pd.DataFrame) -> list[str]:
-    """One line per objective: key results left out, the final score, the weakest link."""
-    weakest: dict[int, tuple[int, str, str]] = {}
-    left_out: dict[int, list[str]] = {}
-    for code, name, status in zip(codes, krs["key_result"], krs["status"], strict=True):
-        if status == st.ERROR:
-            left_out.setdefault(int(code), []).append(name or "(unnamed)")
-            continue
-        rank = st.rank(st.OKR_ORDER, status)
-        if int(code) not in weakest or rank < weakest[int(code)][0]:
-            weakest[int(code)] = (rank, name, status)
-    return [
-        _objective_note(int(count), int(errors), float(score), left_out.get(i, []), weakest.get(i))
-        for i, (count, errors, score) in enumerate(
-            zip(objs["count"], objs["errors"], objs["score"], strict=True)
-        )
-    ]
-
-
-def _objective_note(
-    count: int, errors: int, score: float, left_out: list[str], weakest: tuple[int, str, str] | None
-) -> str:
-    names = ", ".join(left_out)
-    if errors == count:
-        return f"every key result is ERROR, nothing to roll up: {names}"
-    parts: list[str] = []
-    if errors:
-        parts.append(f"{errors} of {count} key results left out of the roll-up (ERROR): {names}")
-    if not np.isnan(score):
-        parts.append(f"final score {score:.1f}")
-    if weakest is not None and weakest[2] in (st.OFF_TRACK, st.AT_RISK):
-        parts.append(f"weakest: {weakest[1]} ({weakest[2]})")
-    return "; ".join(parts) or f"{count} key result{'s' if count != 1 else ''}"
-
-
-# -- cells and their notes --------------------------------------------------------------------
+# -- cells ------------------------------------------------------------------------------------
 
 
 def _texts(cells: pd.Series) -> np.ndarray:
     """Cells as trimmed text ("" for empty), an object array for whole-column comparisons."""
     return cells.map(cell_text).to_numpy(dtype=object)
-
-
-def _on(frame: pd.DataFrame, mask: np.ndarray) -> pd.Series:
-    """A mask over some of the rows, as a Series on their sheet rows."""
-    return pd.Series(mask, index=frame.index, dtype=bool)
