@@ -166,9 +166,6 @@ class Job:
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
 
-    def header(self, column_id: str) -> str:
-        return self.columns[column_id]
-
 
 @dataclass(frozen=True)
 class Config:

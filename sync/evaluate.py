@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sync.cells import name_key, parse_dates
-from sync.config import KPI_COLUMNS, LOG_COLUMNS, OKR_COLUMNS, OWNED_COLUMNS, Job
+from sync.config import KPI_COLUMNS, LOG_COLUMNS, OKR_COLUMNS, Job
 from sync.frames import Sheet, blank_mask, read_sheet, sheet_dayfirst, wide_history
 from sync.grid import Grid
 from sync.rules.cell_notes import Where
@@ -57,7 +57,7 @@ def evaluate(
         t.kpis,
         grids.get(t.kpis),
         job.columns,
-        [*KPI_COLUMNS, *_owned(KPI_OWNED)],
+        [*KPI_COLUMNS, *KPI_OWNED],
         ["kpi"],
         dated=True,
     )
@@ -65,7 +65,7 @@ def evaluate(
         t.okrs,
         grids.get(t.okrs),
         job.columns,
-        [*OKR_COLUMNS, *_owned(OKR_OWNED)],
+        [*OKR_COLUMNS, *OKR_OWNED],
         ["objective", "key_result"],
     )
     problems = [*kpi_sheet.problems, *okr_sheet.problems]
@@ -94,10 +94,6 @@ def evaluate(
         ambiguous_kpis=set(names[twice]),
     )
     return Evaluation(kpi_sheet, okr_sheet, kpis, okrs, cycle_for(job, now), tuple(problems))
-
-
-def _owned(ids: tuple[str, ...]) -> list[str]:
-    return [i for i in ids if i in OWNED_COLUMNS]
 
 
 def _filled(value: object) -> bool:

@@ -227,13 +227,13 @@ def _cadence(raw: pd.Series, errors: CellNotes) -> pd.Series:
     """
     folded = _folded(raw)
     codes, texts = pd.factorize(folded)
-    days = pd.Series(_cadenceas_days(pd.Series(texts, dtype=object))[codes], index=raw.index)
+    days = pd.Series(_cadence_days(pd.Series(texts, dtype=object))[codes], index=raw.index)
     why = "expected daily, weekly, monthly or a number of days"
     errors.cells(folded.ne("") & days.isna(), "cadence", why, raw)
     return days
 
 
-def _cadenceas_days(texts: pd.Series) -> Floats:
+def _cadence_days(texts: pd.Series) -> Floats:
     days = texts.map(CADENCE_DAYS).astype("float64")
     counted = days.isna() & texts.ne("")
     if counted.any():
