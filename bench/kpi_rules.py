@@ -32,7 +32,8 @@ import numpy as np
 from sync.config import KPI_COLUMNS, Job, WorkbookConfig
 from sync.frames import read_sheet, wide_history
 from sync.grid import Cell, Grid
-from sync.rules.kpi import Where, evaluate_kpis
+from sync.rules.cell_notes import Where
+from sync.rules.kpi import evaluate_kpis
 
 HEAD: list[Cell] = [
     "KPI",
@@ -106,9 +107,7 @@ def run_once(grid: Grid, job: Job) -> dict[str, float]:
     history = wide_history(sheet)
     times["wide_history"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    result = evaluate_kpis(
-        sheet.rows, history, NOW, job, Where("KPIs", sheet.positions, job.columns)
-    )
+    result = evaluate_kpis(sheet.rows, history, NOW, job, Where(sheet.positions, job.columns))
     times["evaluate_kpis"] = time.perf_counter() - mark
     times["total"] = time.perf_counter() - start
     times["cpu"] = time.process_time() - cpu

@@ -29,9 +29,9 @@ from sync.config import Job
 from sync.evaluate import Evaluation
 from sync.frames import Sheet, records, wide_history
 from sync.notify.model import AlertItem, Digest, Reason
+from sync.present import fmt, percent_change
 from sync.rules import alerts
 from sync.rules import status as st
-from sync.rules.kpi import fmt, percent_change
 
 Routed = tuple[tuple[str, ...], AlertItem]  # (recipients, item)
 HISTORY_POINTS = 12  # a chart of the last dozen values

@@ -12,7 +12,7 @@ import datetime as dt
 
 import pandas as pd
 
-from sync.cells import name_key_column, parse_dates
+from sync.cells import name_key, parse_dates
 from sync.frames import Sheet, blank_mask
 
 
@@ -27,8 +27,8 @@ def checkin_history(sheet: Sheet, today: dt.date) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "date": dates,
-            "objective": name_key_column(rows["objective"]) if "objective" in rows else "",
-            "key_result": name_key_column(rows["key_result"]),
+            "objective": rows["objective"].map(name_key) if "objective" in rows else "",
+            "key_result": rows["key_result"].map(name_key),
             "current": rows["current"],
             "confidence": rows.get("confidence"),
             "row": rows.index.to_numpy(),
@@ -45,7 +45,7 @@ def fill_current(
     """``okr_rows`` with empty (or absent) ``current`` cells taken from the newest check-in of
     their key result, and the check-ins that match no key result, or several."""
     objectives = _objective_keys(okr_rows)
-    krs = name_key_column(okr_rows["key_result"])
+    krs = okr_rows["key_result"].map(name_key)
     newest = history.groupby(["objective", "key_result"], sort=False).tail(1)
     by_pair = {
         (o, k): v
@@ -72,7 +72,7 @@ def fill_current(
 
 def _objective_keys(okr_rows: pd.DataFrame) -> pd.Series:
     """Each key result's objective, an empty cell meaning the one above (merged cells)."""
-    keys = name_key_column(okr_rows["objective"])
+    keys = okr_rows["objective"].map(name_key)
     return keys.where(keys != "").ffill().fillna("")
 
 

@@ -275,8 +275,8 @@ class Runner:
     def _sync(self, job: Job, now: dt.datetime, *, dry_run: bool) -> Outcome:
         started = time.monotonic()
         with opened(job.workbook, read_ahead=job.tabs.to_read()) as workbook:
-            # Imported only now, while the server answers the read: pandas and the rules
-            # take about 0.4 s to import (sync/backends/readahead.py).
+            # Imported only now, while the server answers the read (why: the docstring of
+            # sync/backends/readahead.py).
             from sync.job import run_once
             from sync.terminal import print_dry_run
 
@@ -384,6 +384,7 @@ def _status(args: argparse.Namespace, out: Output) -> int:
     for job in cfg.jobs:
         try:
             with opened(job.workbook, read_ahead=job.tabs.to_read()) as workbook:
+                # Imported while the read runs, as in _sync (sync/backends/readahead.py).
                 from sync.evaluate import evaluate
                 from sync.terminal import print_status
 

@@ -194,9 +194,6 @@ class Job:
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
 
-    def header(self, column_id: str) -> str:
-        return self.columns[column_id]
-
     def columns_for(self, kind: str) -> Mapping[str, str]:
         """The headers of one tab (``kpis``, ``okrs``, ``kpi_log``, ``checkins``): ``[columns]``
         with that tab's own ``[columns.<tab>]`` over it."""

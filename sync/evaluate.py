@@ -14,7 +14,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from sync.cells import name_key_column, parse_dates
+from sync.cells import name_key, parse_dates
 from sync.checkins import checkin_history, fill_current
 from sync.config import (
     CHECKIN_COLUMNS,
@@ -31,7 +31,8 @@ from sync.grid import Grid
 from sync.ownership import Foreign, foreign_columns
 from sync.people import resolve_owners
 from sync.plausibility import plausibility_notes
-from sync.rules.kpi import Where, duplicate_names, evaluate_kpis
+from sync.rules.cell_notes import Where
+from sync.rules.kpi import duplicate_names, evaluate_kpis
 from sync.rules.okr import Cycle, OkrResult, cycle_for, evaluate_okrs
 from sync.writeback import KPI_OWNED, OKR_OWNED
 
@@ -74,7 +75,7 @@ def evaluate(
         log, log_problems = _log_entries(kpi_rows, t.kpi_log, log_grid, job)
         problems.extend(log_problems)
     problems.extend(_no_history(job, kpi_sheet, kpi_rows, log))
-    where = Where(t.kpis, kpi_sheet.positions, job.columns_for("kpis"))
+    where = Where(kpi_sheet.positions, job.columns_for("kpis"))
     history = _history_blocks(kpi_sheet, kpi_rows.index, log, block_cells)
     kpis = evaluate_kpis(kpi_rows, history, now, job, where)
     kpis = duplicate_names(kpis)  # each row of a name used twice: ERROR
@@ -244,7 +245,7 @@ def _log_entries(
     """
     log = layout_sheet(job, "kpi_log", {tab: grid}, list(LOG_COLUMNS), ["date", "kpi", "value"])
     rows = log.rows
-    keys, kpi_keys = name_key_column(rows["kpi"]), name_key_column(kpi_rows["kpi"])
+    keys, kpi_keys = rows["kpi"].map(name_key), kpi_rows["kpi"].map(name_key)
     first_row = pd.Series(kpi_rows.index, index=kpi_keys)
     first_row = first_row[~first_row.index.duplicated()]
     filled = ~pd.Series(blank_mask(rows["value"].to_numpy(dtype=object)), index=rows.index)

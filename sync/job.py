@@ -21,7 +21,7 @@ from sync import alerting
 from sync import digest as weekly
 from sync.alerting import Decisions
 from sync.backends.base import Workbook
-from sync.cells import name_key_column
+from sync.cells import name_key
 from sync.config import DigestConfig, Job
 from sync.errors import ConcurrentEditError
 from sync.evaluate import Evaluation, evaluate
@@ -190,7 +190,7 @@ def _row_ids(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
     aside); the n-th row sharing a key (an ERROR row) is told apart by its order."""
     keys = pd.Series("", index=frame.index, dtype=object)
     for col in columns:
-        keys = keys + "\x1f" + name_key_column(frame[col])
+        keys = keys + "\x1f" + frame[col].map(name_key)
     nth = keys.groupby(keys).cumcount().astype(str) if len(keys) else keys
     return keys + "\x1f" + nth
 

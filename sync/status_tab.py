@@ -1,4 +1,4 @@
-"""The Status tab: the page a manager opens on Monday morning (SPEC §4).
+"""The Status tab: the page a manager opens on Monday morning (docs/okr-rules.md).
 
 Rendered whole from the run's results as a plain grid, top to bottom:
 
@@ -29,11 +29,10 @@ import pandas as pd
 
 from sync.display import NOTE_LIMIT, TEXT_LIMIT, shown
 from sync.grid import Cell, Grid, OwnedTab, Row
+from sync.present import bar, fmt, percent, percent_change
 from sync.rules import status as st
-from sync.rules.kpi import fmt_column, percent_column
 from sync.rules.okr import Cycle, OkrResult
 
-BAR_WIDTH = 10
 FOCUS_OBJECTIVES, FOCUS_KRS, FOCUS_KPIS = 5, 5, 10
 INDENT = "    "  # key results sit beneath their objective
 NOTE_COLUMN = 6  # G: every table's notes
@@ -53,21 +52,6 @@ class StatusPage:
     # Rows other parts of the run keep here, after the counts (e.g. "Last weekly digest",
     # sync/digest.py, which finds its row by its label when the tab is read back).
     extra: Sequence[Row] = ()
-
-
-def bar(progress: float) -> str:
-    """``▓▓▓▓▓░░░░░ 52 %``: readable in any font, on any backend, without charts.
-
-    The bar is clamped to 0..100 %; the figure is the raw progress (``▓▓▓▓▓▓▓▓▓▓ 107 %``).
-    """
-    if math.isnan(progress):
-        return ""
-    filled = math.floor(min(max(progress, 0.0), 1.0) * BAR_WIDTH + 0.5)  # half a block up
-    return "▓" * filled + "░" * (BAR_WIDTH - filled) + " " + percent(progress)
-
-
-def percent(fraction: float) -> str:
-    return "" if math.isnan(fraction) else f"{fraction * 100:.0f} %"
 
 
 def render(page: StatusPage, name: str) -> OwnedTab:
@@ -194,12 +178,10 @@ def _kpis(kpis: pd.DataFrame) -> list[Row]:
     k = kpis.assign(_rank=kpis["status"].map(rank).fillna(len(rank))).sort_values(
         "_rank", kind="stable"
     )
-    units = k["unit"].to_numpy(dtype=object)
-    current = fmt_column(k["value"].to_numpy(dtype=np.float64), units).tolist()
-    target = fmt_column(k["target"].to_numpy(dtype=np.float64), units).tolist()
-    changes = k["change"].to_numpy(dtype=np.float64)
-    change = np.where(np.isnan(changes), "", np.array(percent_column(changes), dtype=object))
-    change = change.tolist()
+    units = k["unit"].tolist()
+    current = [fmt(v, u) for v, u in zip(k["value"].tolist(), units, strict=True)]
+    target = [fmt(v, u) for v, u in zip(k["target"].tolist(), units, strict=True)]
+    change = ["" if math.isnan(c) else percent_change(c) for c in k["change"].tolist()]
     columns = [k[c].tolist() for c in ("name", "status", "owner", "note")]  # not item by item
     rows.extend(
         [

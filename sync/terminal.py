@@ -20,9 +20,8 @@ from sync.evaluate import Evaluation
 from sync.grid import Cell
 from sync.job import RunReport
 from sync.output import Output
+from sync.present import bar, fmt
 from sync.rules import status as st
-from sync.rules.kpi import fmt
-from sync.status_tab import bar
 
 NO_WRAP = {"Progress", "Expected", "Status", "Current", "Change"}
 STYLES = {"green": "green", "amber": "yellow", "red": "bold red", "grey": "dim"}

@@ -51,7 +51,7 @@ def test_the_minimal_config_of_the_spec_works_as_it_stands(tmp_path: Path) -> No
     assert cfg.email.host is None
     assert cfg.email.outbox == tmp_path / "outbox"
     assert job.tabs.kpis == "KPIs"
-    assert job.header("max_change") == "Max change %"
+    assert job.columns["max_change"] == "Max change %"
 
 
 def test_a_bad_config_lists_every_problem_at_once(tmp_path: Path) -> None:

@@ -177,7 +177,7 @@ def test_a_log_value_without_a_readable_date_is_an_error_on_its_kpi() -> None:
     result = kpi(run([HEAD, ["Leads", *RULES]], log))
     assert (result["status"], result["note"]) == (
         "ERROR",
-        "'KPI log'!A3 'yesterday': not a date; 'KPI log'!A4 (blank): a value with no date",
+        "'KPI log'!A3 'yesterday': not a date; 'KPI log'!A4 (empty): a value with no date",
     )
 
 
@@ -280,5 +280,5 @@ def test_the_history_in_blocks_of_rows_is_judged_as_in_one_block(block_cells: in
     assert kpi(whole, 13)["value"] == 310
     assert kpi(whole, 9)["note"].startswith("'KPI log'!C33 'x': not a number; H9 (2026-11-09)")
     assert kpi(whole, 9)["note"].endswith("; and 1 more unreadable cells")
-    assert kpi(whole, 17)["note"] == "'KPI log'!A34 (blank): a value with no date"
+    assert kpi(whole, 17)["note"] == "'KPI log'!A34 (empty): a value with no date"
     assert kpi(whole, 12)["note"] == "KPI name 'Leads' is also on row 6"

@@ -20,9 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sync.config import Job, KpiConfig, WorkbookConfig
-from sync.rules import kpi as kpi_rules
 from sync.rules import status as status_words
-from sync.rules.kpi import Where, duplicate_names, evaluate_kpis, fmt, percent_change
+from sync.rules.cell_notes import Where
+from sync.rules.kpi import duplicate_names, evaluate_kpis
 
 NOW = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)  # a Thursday
 WEEKS = ("2026-11-09", "2026-11-16", "2026-11-23")
@@ -40,7 +40,7 @@ COLUMNS = (
     "mute_until",
     "current",
 )
-WHERE = Where("KPIs", {cid: pos for pos, cid in enumerate(COLUMNS, start=1)}, JOB.columns)
+WHERE = Where({cid: pos for pos, cid in enumerate(COLUMNS, start=1)}, JOB.columns)
 FIRST_DATED = len(COLUMNS) + 1  # column L
 NO_DATA_NOTE = "no value yet: add one in a dated column, in Current or in the 'KPI log' tab"
 DIRECTIONLESS = "set Direction D2 to higher or lower: the thresholds do not say which way is better"
@@ -251,7 +251,7 @@ def test_the_direction_column_says_what_was_used_or_inferred() -> None:
 
 def test_a_missing_direction_column_is_named_as_one_to_add() -> None:
     table, history = frames({"warning": 100, "history": weekly(1)})
-    where = Where("KPIs", {"kpi": 1, "warning": 5}, JOB.columns)
+    where = Where({"kpi": 1, "warning": 5}, JOB.columns)
     result = evaluate_kpis(table[["kpi", "warning"]], history, NOW, JOB, where)
     assert result.at[2, "note"] == (
         "add a Direction column to higher or lower: the thresholds do not say which way is better"
@@ -884,23 +884,3 @@ def test_mirroring_direction_and_values_mirrors_the_statuses(kpis: list[dict[str
     assert list(original["status"]) == list(mirror["status"])
     flipped = original["direction"].map({"higher": "lower", "lower": "higher", "": ""})
     assert list(flipped) == list(mirror["direction"])
-
-
-# --- the notes' column formatting --------------------------------------------------------------
-
-UNITS = st.sampled_from(["", "%", "$", "ms", "users"])
-
-
-@given(st.lists(st.tuples(st.floats(allow_nan=True, allow_infinity=True), UNITS), max_size=20))
-def test_a_column_of_figures_is_written_as_fmt_writes_each(pairs: list[tuple[float, str]]) -> None:
-    values = np.array([v for v, _ in pairs], dtype=np.float64)
-    units = np.array([u for _, u in pairs], dtype=object)
-    assert kpi_rules.fmt_column(values, units).tolist() == [fmt(v, u) for v, u in pairs]
-
-
-@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=20))
-def test_a_column_of_changes_is_written_as_percent_change_writes_each(
-    fractions: list[float],
-) -> None:
-    column = kpi_rules.percent_column(np.array(fractions, dtype=np.float64))
-    assert column == [percent_change(f) for f in fractions]

@@ -19,9 +19,10 @@ import pytest
 from sync.backends.xlsx import FILLS, XlsxWorkbook
 from sync.config import OKR_COLUMNS, Job, OkrConfig, WorkbookConfig
 from sync.grid import Cell, Grid, OwnedTab, Row
+from sync.present import bar
 from sync.rules import status as st
 from sync.rules.okr import OkrResult, cycle_for, evaluate_okrs
-from sync.status_tab import StatusPage, bar, render
+from sync.status_tab import StatusPage, render
 
 UTC = dt.UTC
 JOB = Job(

@@ -1,19 +1,9 @@
 """OKR rules: key-result progress, pace, status, the objective roll-up and the final score.
 
 Pure functions of (key-result rows, KPI values and directions, now, config): no I/O, no
-clock. Every step is a whole-column operation; Python loops run only over unreadable
-cells (to word their notes) and over objectives (to word theirs). The rules are written
-out for users in docs/okr-rules.md; the short version:
-
-* progress = (current - start) / (target - start), for increasing and decreasing key
-  results alike; shown raw (may exceed 100 %), clamped to 0..1 for the roll-up;
-* a milestone (Yes/No, Done, TRUE/FALSE, a checkbox, ✓/✗, 1/0) is 0 or 1;
-* a "maintain" key result (start equal to target) is 1 while the current value is at or
-  better than the target, else 0; "better" is the linked KPI's direction, else higher;
-* an empty start is 0, unless the key result looks decreasing: then it is an ERROR;
-* expected = the elapsed share of cycle start .. due, times the pace (1.0 committed,
-  ``aspirational_pace`` aspirational); after the cycle, the score is the clamped progress
-  to one decimal and the status follows Google's bands.
+clock. Every step is a whole-column operation; Python loops run only to word notes. The
+rules are written out for users in docs/okr-rules.md; the notes' words are in
+``sync.rules.okr_notes``.
 """
 
 from __future__ import annotations
@@ -22,24 +12,16 @@ import calendar
 import datetime as dt
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sync.a1 import a1
-from sync.cells import (
-    cell_text,
-    cell_texts,
-    is_flag_like,
-    name_key,
-    name_keys,
-    parse_dates,
-    parse_flags,
-    parse_numbers,
-)
+from sync.cells import cell_text, is_flag_like, name_key, parse_flags
 from sync.config import Job
+from sync.present import as_typed
+from sync.rules import okr_notes
 from sync.rules import status as st
+from sync.rules.cell_notes import CellNotes, Where, column
 
 EPS = 1e-9  # a figure exactly on a boundary (progress 1.0, expected - margin) counts as reaching it
 KINDS: Mapping[str, str] = {
@@ -112,15 +94,15 @@ def evaluate_okrs(
     columns, so that a note can name the cell to fix."""
     cycle = cycle_for(job, now)
     local = now.astimezone(job.tz)
-    notes = _Notes(krs.index, positions, job.columns)
+    notes = CellNotes(krs.index, Where(positions, job.columns))
     directions = kpi_directions or {}
     kpis = _Kpis(
-        dict(zip(name_keys(kpi_values), kpi_values.values(), strict=True)),
-        dict(zip(name_keys(directions), directions.values(), strict=True)),
-        frozenset(name_keys(ambiguous_kpis)),
+        {name_key(k): v for k, v in kpi_values.items()},
+        {name_key(k): v for k, v in directions.items()},
+        frozenset(name_key(k) for k in ambiguous_kpis),
     )
     frame = _progress(_read(krs, notes, kpis, job, cycle), notes)
-    frame = _judge(frame, notes.errors.reindex(frame.index), job, cycle, local)
+    frame = _judge(frame, notes.joined().reindex(frame.index), job, cycle, local)
     ended = cycle.ended(local.date())
     return OkrResult(frame, _objectives(frame, job, ended), ended)
 
@@ -137,30 +119,32 @@ class _Kpis:
 # -- reading the cells ------------------------------------------------------------------------
 
 
-def _read(krs: pd.DataFrame, notes: _Notes, kpis: _Kpis, job: Job, cycle: Cycle) -> pd.DataFrame:
+def _read(krs: pd.DataFrame, notes: CellNotes, kpis: _Kpis, job: Job, cycle: Cycle) -> pd.DataFrame:
     """The key-result rows with every cell read; unreadable cells noted, row by row."""
-    col = _columns(krs)
+
+    def col(column_id: str) -> pd.Series:
+        return column(krs, column_id)
+
+    comma = job.kpi.decimal_comma
     objective, key_result, keep = _layout(col, notes)
     milestone = (
         is_flag_like(col("current")) | is_flag_like(col("target")) | is_flag_like(col("start"))
     ).to_numpy(dtype=bool)
     value, higher, linked = _current(col, notes, milestone, kpis, job)
-    weight = notes.numbers(col("weight"), "weight", job)
-    notes.add(weight.to_numpy() < 0, "weight", "expected zero or more", col("weight"))
-    due = parse_dates(col("due"))
-    notes.add(due["error"].notna(), "due", due["error"], col("due"))
-    due_date = due["value"].dt.normalize()
-    notes.add(
+    weight = notes.numbers(col("weight"), "weight", decimal_comma=comma)
+    notes.cells(weight.to_numpy() < 0, "weight", "expected zero or more", col("weight"))
+    due_date = notes.dates(col("due"), "due").dt.normalize()
+    notes.cells(
         due_date < pd.Timestamp(cycle.start),
         "due",
         f"before the cycle starts ({cycle.start})",
         col("due"),
     )
     kind = pd.Series(_texts(col("kind")), index=krs.index).str.casefold().map(KINDS)
-    notes.add(kind.isna(), "kind", "expected committed or aspirational", col("kind"))
+    notes.cells(kind.isna(), "kind", "expected committed or aspirational", col("kind"))
     number_cells = ~pd.Series(milestone, index=krs.index)
     blank_start = _texts(col("start")) == ""
-    notes.add(
+    notes.cells(
         ~milestone & (_texts(col("target")) == ""),
         "target",
         "empty: a key result needs a target",
@@ -171,10 +155,12 @@ def _read(krs: pd.DataFrame, notes: _Notes, kpis: _Kpis, job: Job, cycle: Cycle)
             "objective": objective,
             "key_result": key_result,
             "owner": _texts(col("owner")),
-            "confidence": [_shown(c) for c in col("confidence")],
+            "confidence": col("confidence").map(as_typed),
             "kind": kind.fillna("aspirational"),
-            "start": notes.numbers(col("start").where(number_cells), "start", job),
-            "target": notes.numbers(col("target").where(number_cells), "target", job),
+            "start": notes.numbers(col("start").where(number_cells), "start", decimal_comma=comma),
+            "target": notes.numbers(
+                col("target").where(number_cells), "target", decimal_comma=comma
+            ),
             "value": value,
             "milestone": milestone,
             "kpi": linked,
@@ -189,7 +175,7 @@ def _read(krs: pd.DataFrame, notes: _Notes, kpis: _Kpis, job: Job, cycle: Cycle)
 
 
 def _layout(
-    col: Callable[[str], pd.Series], notes: _Notes
+    col: Callable[[str], pd.Series], notes: CellNotes
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Objectives filled down (blank or merged cells), and which rows are key results.
 
@@ -203,41 +189,41 @@ def _layout(
     figures = np.logical_or.reduce([_texts(col(c)) != "" for c in FIGURES])
     nameless = (key_result == "") & figures
     keep = (key_result != "") | nameless
-    notes.add(keep & (objective == ""), "key_result", "no objective above it", col("key_result"))
-    notes.add(nameless, "key_result", "empty, but the row has figures: name the key result", None)
+    notes.cells(keep & (objective == ""), "key_result", "no objective above it", col("key_result"))
+    notes.cells(nameless, "key_result", "empty, but the row has figures: name the key result", None)
     named = keep & (key_result != "") & (objective != "")
     key = pd.Series(
         [f"{o.casefold()}\n{k.casefold()}" for o, k in zip(objective, key_result, strict=True)]
     )[named]
     repeated = key.duplicated()
     if repeated.any():
-        rows = notes.errors.index
+        rows = notes.index
         first = pd.Series(rows[key.index], index=key.to_numpy()).groupby(level=0).first()
         again = pd.Series(False, index=rows)
         again.iloc[key.index[repeated.to_numpy()]] = True
         where = "also on row " + key[repeated].map(first).astype(str) + " of its objective"
-        notes.add(
+        notes.cells(
             again, "key_result", pd.Series(where.to_numpy(), index=rows[again]), col("key_result")
         )
     return objective, key_result, keep
 
 
 def _current(
-    col: Callable[[str], pd.Series], notes: _Notes, milestone: np.ndarray, kpis: _Kpis, job: Job
+    col: Callable[[str], pd.Series], notes: CellNotes, milestone: np.ndarray, kpis: _Kpis, job: Job
 ) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """The current value (typed, a milestone's 0/1, or the linked KPI's), whether higher is
     better (the linked KPI's direction, else higher) and the linked KPI's name."""
     linked = _texts(col("kpi"))
     key = [name_key(k) if k else "" for k in linked]
     raw = col("current").where(linked == "")
-    numbers = notes.numbers(raw.where(~milestone), "current", job)
+    numbers = notes.numbers(raw.where(~milestone), "current", decimal_comma=job.kpi.decimal_comma)
     flags = parse_flags(raw.where(milestone))
-    notes.add(flags["error"].notna() & milestone, "current", flags["error"], raw)
+    notes.cells(flags["error"].notna() & milestone, "current", flags["error"], raw)
     value = numbers.where(~milestone, flags["value"].astype("float64"))
     twice = np.array([k in kpis.ambiguous for k in key], dtype=bool)
     known = np.array([k in kpis.values for k in key], dtype=bool) | twice
-    notes.add((linked != "") & ~known, "kpi", "no such KPI on the KPIs tab", col("kpi"))
-    notes.add(
+    notes.cells((linked != "") & ~known, "kpi", "no such KPI on the KPIs tab", col("kpi"))
+    notes.cells(
         (linked != "") & twice,
         "kpi",
         "that KPI name is on several rows of the KPIs tab",
@@ -252,7 +238,7 @@ def _current(
 # -- progress, pace and status ----------------------------------------------------------------
 
 
-def _progress(f: pd.DataFrame, notes: _Notes) -> pd.DataFrame:
+def _progress(f: pd.DataFrame, notes: CellNotes) -> pd.DataFrame:
     """Raw progress; ``maintain`` marks start == target. An empty start is 0 unless the key
     result looks decreasing (its KPI is lower-is-better, the target is 0 or below, or the
     current value is past the target), which is an ERROR: it cannot be told from the sheet."""
@@ -261,8 +247,8 @@ def _progress(f: pd.DataFrame, notes: _Notes) -> pd.DataFrame:
     higher = f["higher"].to_numpy(dtype=bool)
     no_start = numeric & f["blank_start"].to_numpy(dtype=bool)
     decreasing = no_start & ~np.isnan(t) & (~higher | (t <= 0) | (v > t))
-    notes.add(
-        _on(f, decreasing),
+    notes.cells(
+        pd.Series(decreasing, index=f.index),  # f holds the key-result rows only
         "start",
         "empty, and the key result looks decreasing "
         "(target below its current value or its KPI's direction): fill in Start",
@@ -311,7 +297,7 @@ def _judge(
             status,
         )
     f = f.assign(expected=expected, score=score, status=status.astype(object), error=errors)
-    return f.assign(note=_kr_notes(f))
+    return f.assign(note=okr_notes.key_result_notes(f))
 
 
 def _elapsed(due: pd.Series, cycle: Cycle, now: dt.datetime) -> np.ndarray:
@@ -324,7 +310,7 @@ def _elapsed(due: pd.Series, cycle: Cycle, now: dt.datetime) -> np.ndarray:
 
 
 def _paced(progress: np.ndarray, expected: np.ndarray, error: np.ndarray, job: Job) -> np.ndarray:
-    """SPEC §3: DONE at 100 %, else ON TRACK / AT RISK / OFF TRACK by the margin behind pace."""
+    """DONE at 100 %, else ON TRACK / AT RISK / OFF TRACK by the margin behind pace."""
     return np.select(
         [
             error,
@@ -350,52 +336,6 @@ def _banded(score: np.ndarray, error: np.ndarray) -> np.ndarray:
         [st.ERROR, st.DONE, st.ON_TRACK, st.AT_RISK],
         default=st.OFF_TRACK,
     ).astype(object)
-
-
-# -- notes ------------------------------------------------------------------------------------
-
-
-def _kr_notes(f: pd.DataFrame) -> list[str]:
-    """What a manager needs beside the progress bar: the figures, the due date, the score.
-
-    One string per key result (formatting, not computing: a plain pass over the rows)."""
-    columns = [
-        "value",
-        "start",
-        "target",
-        "milestone",
-        "maintain",
-        "higher",
-        "kpi",
-        "due",
-        "score",
-        "status",
-        "error",
-    ]
-    return [_kr_note({str(k): v for k, v in r.items()}) for r in f[columns].to_dict("records")]
-
-
-def _kr_note(r: Mapping[str, Any]) -> str:
-    if r["status"] == st.ERROR:
-        return str(r["error"])
-    value, target, kpi = float(r["value"]), float(r["target"]), str(r["kpi"])
-    if np.isnan(value):
-        text = f"KPI {kpi} has no current value yet" if kpi else "no current value yet"
-    elif r["milestone"]:
-        text = "done" if value >= 1 else "not done yet"
-    elif r["maintain"]:
-        higher = bool(r["higher"])
-        held = "held" if (value >= target if higher else value <= target) else "not held"
-        text = f"{_figure(value)}, {held} at or {'above' if higher else 'below'} {_figure(target)}"
-    else:
-        text = f"{_figure(value)} (from {_figure(float(r['start']))} to {_figure(target)})"
-    if kpi and not np.isnan(value):
-        text = f"KPI {kpi}: {text}"
-    if isinstance(r["due"], pd.Timestamp):  # NaT is no Timestamp (though it is a datetime)
-        text += f"; due {r['due']:%Y-%m-%d}"
-    if not np.isnan(float(r["score"])):
-        text += f"; final score {float(r['score']):.1f}"
-    return text
 
 
 def _objectives(krs: pd.DataFrame, job: Job, ended: bool) -> pd.DataFrame:
@@ -446,136 +386,12 @@ def _objectives(krs: pd.DataFrame, job: Job, ended: bool) -> pd.DataFrame:
             "status": verdict.astype(object),
         }
     )
-    return out.assign(note=_objective_notes(out, codes, named))
+    return out.assign(note=okr_notes.objective_notes(out, codes, named))
 
 
-def _objective_notes(objs: pd.DataFrame, codes: np.ndarray, krs: pd.DataFrame) -> list[str]:
-    """One line per objective: key results left out, the final score, the weakest link."""
-    weakest: dict[int, tuple[int, str, str]] = {}
-    left_out: dict[int, list[str]] = {}
-    for code, name, status in zip(codes, krs["key_result"], krs["status"], strict=True):
-        if status == st.ERROR:
-            left_out.setdefault(int(code), []).append(name or "(unnamed)")
-            continue
-        rank = st.rank(st.OKR_ORDER, status)
-        if int(code) not in weakest or rank < weakest[int(code)][0]:
-            weakest[int(code)] = (rank, name, status)
-    return [
-        _objective_note(int(count), int(errors), float(score), left_out.get(i, []), weakest.get(i))
-        for i, (count, errors, score) in enumerate(
-            zip(objs["count"], objs["errors"], objs["score"], strict=True)
-        )
-    ]
-
-
-def _objective_note(
-    count: int, errors: int, score: float, left_out: list[str], weakest: tuple[int, str, str] | None
-) -> str:
-    names = ", ".join(left_out)
-    if errors == count:
-        return f"every key result is ERROR, nothing to roll up: {names}"
-    parts: list[str] = []
-    if errors:
-        parts.append(f"{errors} of {count} key results left out of the roll-up (ERROR): {names}")
-    if not np.isnan(score):
-        parts.append(f"final score {score:.1f}")
-    if weakest is not None and weakest[2] in (st.OFF_TRACK, st.AT_RISK):
-        parts.append(f"weakest: {weakest[1]} ({weakest[2]})")
-    return "; ".join(parts) or f"{count} key result{'s' if count != 1 else ''}"
-
-
-# -- cells and their notes --------------------------------------------------------------------
-
-
-def _columns(frame: pd.DataFrame) -> Callable[[str], pd.Series]:
-    """A column's raw cells by id, or an all-empty column when the tab lacks it."""
-
-    def get(column_id: str) -> pd.Series:
-        if column_id in frame.columns:
-            return frame[column_id]
-        return pd.Series(None, index=frame.index, dtype=object)
-
-    return get
+# -- cells ------------------------------------------------------------------------------------
 
 
 def _texts(cells: pd.Series) -> np.ndarray:
-    """Cells as stripped text ("" for empty), an object array for whole-column comparisons."""
-    return np.array(cell_texts(cells.to_numpy(dtype=object)) or [], dtype=object)
-
-
-def _shown(value: object) -> str:
-    """A user's cell as they typed it: ``7`` not ``7.0``; text as is."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return cell_text(value)
-
-
-def _figure(value: float) -> str:
-    """A key result's figure, compactly: ``12``, ``0.35``, ``1,200``, ``0.9995``."""
-    if np.isnan(value):
-        return ""
-    if float(value).is_integer():
-        return f"{value:,.0f}"
-    return f"{value:,.6g}" if abs(value) < 1e6 else f"{value:,.0f}"
-
-
-def _on(frame: pd.DataFrame, mask: np.ndarray) -> pd.Series:
-    """A mask over some of the rows, as a Series on their sheet rows."""
-    return pd.Series(mask, index=frame.index, dtype=bool)
-
-
-class _Notes:
-    """Per-row ERROR notes that name the cell to fix: ``Current F7 'about 30': not a number``."""
-
-    def __init__(
-        self, index: pd.Index, positions: Mapping[str, int], headers: Mapping[str, str]
-    ) -> None:
-        self.positions, self.headers = positions, headers
-        self.errors = pd.Series("", index=index, dtype=object)
-
-    def numbers(self, raw: pd.Series, column_id: str, job: Job) -> pd.Series:
-        parsed = parse_numbers(raw, decimal_comma=job.kpi.decimal_comma)
-        self.add(parsed["error"].notna(), column_id, parsed["error"], raw)
-        return parsed["value"].astype("float64")
-
-    def add(
-        self,
-        mask: pd.Series | np.ndarray,
-        column_id: str,
-        why: str | pd.Series,
-        raw: pd.Series | None,
-    ) -> None:
-        """Note ``why`` on every row of ``mask`` (a Series, or an array over every row);
-        only those rows are looped over."""
-        if isinstance(mask, np.ndarray):
-            rows = self.errors.index[mask]
-        else:
-            rows = mask.index[mask.fillna(False).to_numpy(dtype=bool)]
-        if rows.empty:
-            return
-        header = self.headers.get(column_id, column_id)
-        reasons = why.reindex(rows) if isinstance(why, pd.Series) else pd.Series(why, index=rows)
-        texts = [
-            f"{header} {self._cell(column_id, int(r))}"
-            f"{'' if raw is None else ' ' + _quoted(raw.at[r])}: {reason}"
-            for r, reason in zip(rows, reasons, strict=True)
-        ]
-        notes = pd.Series(texts, index=rows, dtype=object)
-        old = self.errors.reindex(rows)
-        self.errors.loc[rows] = np.where(old == "", notes, old + "; " + notes)
-
-    def _cell(self, column_id: str, row: int) -> str:
-        pos = self.positions.get(column_id)
-        return a1(row, pos) if pos else f"row {row}"
-
-
-def _quoted(value: object) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "(empty)"
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, dt.datetime) and value == dt.datetime.combine(value.date(), dt.time()):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return _shown(value)
+    """Cells as trimmed text ("" for empty), an object array for whole-column comparisons."""
+    return cells.map(cell_text).to_numpy(dtype=object)
