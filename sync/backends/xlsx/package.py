@@ -99,7 +99,7 @@ def add_sheet(pkg: Package, name: str, changed: dict[str, bytes]) -> str:
     relationships, [Content_Types].xml and, where it lists titles, docProps/app.xml.
     Returns the new part's name; ``changed`` receives the rewritten parts."""
     n = 1
-    while f"xl/worksheets/sheet{n}.xml" in pkg.names:
+    while f"xl/worksheets/sheet{n}.xml" in pkg.names | changed.keys():
         n += 1
     part = f"xl/worksheets/sheet{n}.xml"
     rels_name = rels_of(pkg.workbook)

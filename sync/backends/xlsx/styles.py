@@ -127,6 +127,11 @@ def _fill(rgb: str) -> etree._Element:
     return fill
 
 
-def _canonical(element: etree._Element) -> bytes:
+def _canonical(element: etree._Element) -> tuple[object, ...]:
     """An element's content without layout or namespace-prefix differences."""
-    return bytes(etree.tostring(element, method="c14n", exclusive=True, with_tail=False))
+    return (
+        element.tag,
+        tuple(sorted(element.attrib.items())),
+        (element.text or "").strip(),
+        tuple(_canonical(child) for child in element if isinstance(child.tag, str)),
+    )
