@@ -60,8 +60,6 @@ def config(folder: Path) -> Path:
 
 def floor(path: Path) -> None:
     """Read every cell, write back the cells a steady run changes, replace the file."""
-    from functools import partial
-
     from python_calamine import CalamineWorkbook
 
     from sync.backends.xlsx import atomic
@@ -86,7 +84,7 @@ def floor(path: Path) -> None:
         status = pkg.find("Status")
         assert status is not None
         changed[status.part] = pkg.read(status.part)
-        atomic.replace(path, partial(save, pkg, changed))
+        atomic.replace(path, lambda out: save(pkg, out, changed))
 
 
 def measure(cmd: list[str], log: Path) -> tuple[float, float, float, int]:
@@ -130,7 +128,9 @@ def _median(runs: list[tuple[float, float, float, int]], i: int) -> float:
 def section(res: dict[str, object], took: float) -> str:
     steady, floors = res["steady"], res["floor"]
     first = res["first"]
-    assert isinstance(steady, list) and isinstance(floors, list) and isinstance(first, tuple)
+    assert isinstance(steady, list)
+    assert isinstance(floors, list)
+    assert isinstance(first, tuple)
     s = [_median(steady, i) for i in range(3)]
     f = [_median(floors, i) for i in range(3)]
     codes = sorted({r[3] for r in [first, *steady, *floors]})

@@ -54,7 +54,7 @@ def test_a_save_killed_part_way_leaves_a_whole_workbook_and_the_next_save_cleans
 ) -> None:
     path = tmp_path / "team.xlsx"
     path.write_bytes(original)
-    child = subprocess.Popen(  # noqa: S603  # our own interpreter and script
+    child = subprocess.Popen(  # our own interpreter and script
         [sys.executable, "-c", CHILD.replace("ROWS", str(ROWS)), str(path)],
         stdout=subprocess.PIPE,
         text=True,

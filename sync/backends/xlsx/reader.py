@@ -19,9 +19,10 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
+from sync.backends.xlsx.error_cells import error_cells
 from sync.backends.xlsx.guard import check_cells
 from sync.backends.xlsx.package import Package
-from sync.backends.xlsx.refs import a1, column_of, row_of, split_ref
+from sync.backends.xlsx.refs import a1, split_ref
 from sync.errors import WorkbookError
 from sync.grid import Cell, Grid
 
@@ -56,8 +57,19 @@ class _NotANumber(Exception):
 
 
 def _converted(path: Path, tab: str, rows: Sequence[Sequence[object]]) -> Grid:
+    """The cells as the Cell contract says; text and numbers (nearly all cells) inline."""
     try:
-        return [[_cell(v) for v in row] for row in rows]
+        return [
+            [
+                (v or None)
+                if type(v) is str
+                else (int(v) if v.is_integer() and -_EXACT < v < _EXACT else v)
+                if type(v) is float and v == v  # noqa: PLR0124  # not NaN
+                else _cell(v)
+                for v in row
+            ]
+            for row in rows
+        ]
     except _NotANumber:
         r, c = next(
             (r, c)
@@ -128,55 +140,11 @@ def _recorded_size(zf: zipfile.ZipFile, part: str) -> tuple[int, int]:
 
 
 def _put_errors(grid: Grid, data: bytes) -> None:
-    """Error cells (``t="e"``) as their text, ``#REF!``, where calamine gives nothing.
-
-    A quick look for a quoted ``e`` first: a part without one has no error cell, and the
-    streaming parse (a second of Python per million cells) is skipped."""
-    if b'"e"' not in data and b"'e'" not in data:
-        return
-    for (row, col), text in _error_cells(data).items():
+    """Error cells (``t="e"``) as their text, ``#REF!``, where calamine gives nothing."""
+    for (row, col), text in error_cells(data).items():
         while len(grid) < row:
             grid.append([])
         line = grid[row - 1]
         if len(line) < col:
             line.extend([None] * (col - len(line)))
         line[col - 1] = text
-
-
-def _error_cells(data: bytes) -> dict[tuple[int, int], str]:
-    found: dict[tuple[int, int], str] = {}
-    parser = xml.parsers.expat.ParserCreate()
-    at = [0, 0]  # the current row and column, for cells without an r attribute
-    inside: list[tuple[int, int]] = []
-    text: list[str] = []
-
-    def start(name: str, attrs: dict[str, str]) -> None:
-        local = name.rpartition(":")[2]
-        if local == "row":
-            at[:] = [int(attrs.get("r") or at[0] + 1), 0]
-        elif local == "c":
-            ref = attrs.get("r")
-            at[1] = column_of(ref) if ref else at[1] + 1
-            if ref:
-                at[0] = row_of(ref) or at[0]
-            if attrs.get("t") == "e":
-                inside[:] = [(at[0], at[1])]
-                text.clear()
-        elif local == "v" and inside:
-            parser.CharacterDataHandler = text.append
-
-    def end(name: str) -> None:
-        if not inside:
-            return
-        local = name.rpartition(":")[2]
-        if local == "v":
-            parser.CharacterDataHandler = None
-        elif local == "c":
-            if value := "".join(text).strip():
-                found[inside[0]] = value
-            inside.clear()
-
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.Parse(data, True)
-    return found

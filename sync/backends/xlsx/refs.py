@@ -24,17 +24,19 @@ def a1(row: int, col: int) -> str:
 
 def column_of(ref: str) -> int:
     """The 1-based column of ``ref`` ("AB12" -> 28; "$AB$12" too)."""
+    return _column(ref.rstrip("0123456789").replace("$", ""))
+
+
+@cache
+def _column(letters: str) -> int:
     col = 0
-    for ch in ref:
-        if ch.isalpha():
-            col = col * 26 + ord(ch.upper()) - 64
-        elif ch != "$":
-            break
+    for ch in letters.upper():
+        col = col * 26 + ord(ch) - 64
     return col
 
 
 def row_of(ref: str) -> int:
-    digits = "".join(ch for ch in ref if ch.isdigit())
+    digits = ref[len(ref.rstrip("0123456789")) :]
     return int(digits) if digits else 0
 
 

@@ -47,30 +47,67 @@ class Layout:
 
 
 def scan(data: bytes) -> Layout:
-    """One pass over the part; Python sees each tag once and keeps only offsets."""
-    return _Scanner().run(data)
+    """Where the rows and the elements around them are, as byte offsets.
+
+    Two passes keep Python off the million cells: the first sees only start tags once inside
+    sheetData (an end handler would double the calls) and notes where each row starts; the
+    second parses from the last row on, with every tag, to find where the last row and
+    sheetData end and where the merged ranges are. A row runs to where the next one starts.
+    """
+    head = _Scanner(fast=True)
+    head.run(data)
+    lay = head.lay
+    if lay.data is None:
+        return lay
+    numbered: list[tuple[int, int]] = []  # (row, start)
+    row = 0
+    for at, attrs in head.row_starts:
+        row = int(_attr(attrs, "r") or row + 1)
+        numbered.append((row, at))
+    tail_from = numbered[-1][1] if numbered else lay.data.start
+    root = f"<{lay.prefix}worksheet ".encode() + lay.root_ns + b">"
+    opened = f"<{lay.prefix}sheetData>".encode() if numbered else b""
+    tail = _Scanner(base=tail_from - len(root) - len(opened), row=row - 1 if numbered else 0)
+    tail.run(root + opened + data[tail_from:])
+    lay.data_inner = tail.lay.data_inner
+    lay.data.end = tail.lay.data.end if tail.lay.data is not None else -1
+    lay.merges, lay.merge_block = tail.lay.merges, tail.lay.merge_block
+    ends = [start for _, start in numbered[1:]] + [lay.data_inner]
+    for (r, start), end in zip(numbered, ends, strict=True):
+        if start < lay.data_inner:  # a "row" past sheetData is none of ours
+            lay.rows[r] = Span(start, end)
+    return lay
 
 
 class _Scanner:
-    """expat handlers; an element's end is where the next tag begins (``pending``)."""
+    """expat handlers; an element's end is where the next tag begins (``pending``). With
+    ``base``, offsets are shifted by it (a tail parsed behind a made-up opening)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, fast: bool = False, base: int = 0, row: int = 0) -> None:
         self.lay = Layout()
         self.parser = xml.parsers.expat.ParserCreate()
         self.parser.ordered_attributes = True
         self.parser.StartElementHandler = self.start
         self.parser.EndElementHandler = self.end
+        self.base = base
         self.depth = 0
-        self.row = 0
+        self.row = row
         self.pending: list[Span] = []
         self.in_data = self.in_merges = False
+        self.fast = fast  # the first pass: row starts only, once inside sheetData
+        self.row_tag = "row"
+        self.row_starts: list[tuple[int, list[str]]] = []
 
     def run(self, data: bytes) -> Layout:
         self.parser.Parse(data, True)
         return self.lay
 
+    def _rows_only(self, name: str, attrs: list[str]) -> None:
+        if name == self.row_tag:
+            self.row_starts.append((self.parser.CurrentByteIndex, attrs))
+
     def start(self, name: str, attrs: list[str]) -> None:
-        at = self.parser.CurrentByteIndex
+        at = self.parser.CurrentByteIndex + self.base
         if self.pending:
             self._settle(at)
         self.depth += 1
@@ -92,13 +129,17 @@ class _Scanner:
     def _top(self, local: str, attrs: list[str], at: int) -> None:
         if local == "sheetData":
             self.lay.data, self.in_data = Span(at), True
+            if self.fast:
+                self.row_tag = f"{self.lay.prefix}row"
+                self.parser.StartElementHandler = self._rows_only
+                self.parser.EndElementHandler = None
         elif local == "dimension":
             self.lay.dimension, self.lay.dimension_ref = Span(at), _attr(attrs, "ref") or ""
         elif local == "mergeCells":
             self.lay.merge_block, self.in_merges = Span(at), True
 
     def end(self, name: str) -> None:
-        at = self.parser.CurrentByteIndex
+        at = self.parser.CurrentByteIndex + self.base
         if self.pending:
             self._settle(at)
         lay, depth = self.lay, self.depth
@@ -208,13 +249,7 @@ def _set_cells(
     ns = row_el.tag[: row_el.tag.index("}") + 1] if row_el.tag.startswith("{") else ""
     row_el.set("r", str(row))
     row_el.attrib.pop("spans", "")  # an optional hint (which columns hold cells); now stale
-    cells: dict[int, etree._Element] = {}
-    col = 0
-    for c in row_el.iterchildren(f"{ns}c"):
-        ref = c.get("r")
-        col = column_of(ref) if ref else col + 1
-        c.set("r", a1(row, col))
-        cells[col] = c
+    cells = _cells_from(row_el, ns, row, min(values))
     for col, value in sorted(values.items()):
         cell = cells.get(col)
         if cell is None:
@@ -228,6 +263,29 @@ def _set_cells(
                 row_el.insert(_first_cell_index(row_el, ns), cell)
             cells[col] = cell
         _put(cell, ns, value, styles)
+
+
+def _cells_from(row_el: etree._Element, ns: str, row: int, first: int) -> dict[int, etree._Element]:
+    """The row's cells at column ``first`` and right of it, by column, and the nearest one
+    left of it (a new cell goes after it). Cells are in column order, so the walk goes from
+    the right end, where the sync's columns are; a cell without ``r`` needs a count from the
+    left, and gets its ``r`` written."""
+    children = list(row_el.iterchildren(f"{ns}c"))
+    if all(c.get("r") for c in children):
+        found: dict[int, etree._Element] = {}
+        for c in reversed(children):
+            col = column_of(str(c.get("r")))
+            found[col] = c
+            if col < first:
+                break
+        return found
+    found, col = {}, 0
+    for c in children:
+        ref = c.get("r")
+        col = column_of(ref) if ref else col + 1
+        c.set("r", a1(row, col))
+        found[col] = c
+    return found
 
 
 def _first_cell_index(row_el: etree._Element, ns: str) -> int:
