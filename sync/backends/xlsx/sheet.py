@@ -72,7 +72,7 @@ def scan(data: bytes) -> Layout:
     lay.data_inner = tail.lay.data_inner
     lay.data.end = tail.lay.data.end if tail.lay.data is not None else -1
     lay.merges, lay.merge_block = tail.lay.merges, tail.lay.merge_block
-    ends = [start for _, start in numbered[1:]] + [lay.data_inner]
+    ends = [start for _, start in numbered[1:]] + [lay.data_inner] * bool(numbered)
     for (r, start), end in zip(numbered, ends, strict=True):
         if start < lay.data_inner:  # a "row" past sheetData is none of ours
             lay.rows[r] = Span(start, end)
@@ -195,7 +195,9 @@ def edit(
     by_row: dict[int, dict[int, Cell]] = {}
     for (row, col), value in values.items():
         by_row.setdefault(row, {})[col] = value
-    splices = [s for r, cells in by_row.items() for s in _row_splices(data, lay, r, cells, styles)]
+    splices = [  # in row order: new rows inserted at one place keep it
+        s for r, cells in sorted(by_row.items()) for s in _row_splices(data, lay, r, cells, styles)
+    ]
     splices += _unmerge(lay, set(values), warn)
     splices += _dimension(lay, values)
     return _apply(data, splices)
@@ -210,7 +212,7 @@ def _row_splices(
         wrapper = parse(wrapped)
         _set_cells(wrapper[0], row, cells, styles)
         return [(span.start, span.end, _inner(wrapper))]
-    if all(v is None for v in cells.values()):
+    if all(v is None or v == "" for v in cells.values()):
         return []
     ns = "{" + _main_ns(lay) + "}"
     wrapper = parse(b"<w " + lay.root_ns + b"/>")
@@ -253,7 +255,7 @@ def _set_cells(
     for col, value in sorted(values.items()):
         cell = cells.get(col)
         if cell is None:
-            if value is None:
+            if value is None or value == "":
                 continue
             cell = etree.Element(f"{ns}c", r=a1(row, col))
             after = [k for k in cells if k < col]
@@ -301,7 +303,7 @@ def _put(cell: etree._Element, ns: str, value: Cell, styles: Callable[[], Styles
         cell.remove(child)
     for attr in ("t", "cm", "vm", "ph"):
         cell.attrib.pop(attr, "")
-    if value is None:
+    if value is None or value == "":
         return
     if isinstance(value, str):
         cell.set("t", "inlineStr")
