@@ -167,3 +167,40 @@ def test_a_status_tab_can_be_added_to_a_workbook_without_docprops(tmp_path: Path
     path.write_bytes(buffer.getvalue())
     XlsxWorkbook(path).write([], [OwnedTab("Status", [["metrics-sync status"]])])
     assert openpyxl.load_workbook(path).sheetnames == ["KPIs", "Status"]
+
+
+def test_a_formula_in_an_owned_cell_is_replaced_and_the_calculation_chain_dropped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Excel lists formula cells in xl/calcChain.xml and repairs a file whose chain names a
+    cell that holds none; the chain is optional, so it goes when a formula does."""
+    path = workbook(tmp_path / "team.xlsx")
+    book = openpyxl.load_workbook(path)
+    book["KPIs"]["C2"] = "=B2*2"
+    book.save(path)
+    with zipfile.ZipFile(path) as z:
+        parts = {i.filename: z.read(i) for i in z.infolist()}
+    parts["xl/calcChain.xml"] = (
+        b'<calcChain xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b'<c r="C2" i="1"/></calcChain>'
+    )
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rIdChain" Type="http://schemas.openxmlformats.org/officeDocument/'
+        b'2006/relationships/calcChain" Target="calcChain.xml"/></Relationships>',
+    )
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>",
+        b'<Override PartName="/xl/calcChain.xml" ContentType="application/vnd.openxmlformats-'
+        b'officedocument.spreadsheetml.calcChain+xml"/></Types>',
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    XlsxWorkbook(path).write([CellUpdate("KPIs", 2, 3, "OK")], [])
+    with zipfile.ZipFile(path) as z:
+        assert "xl/calcChain.xml" not in z.namelist()
+        assert b"calcChain" not in z.read("xl/_rels/workbook.xml.rels")
+        assert b"calcChain" not in z.read("[Content_Types].xml")
+    assert openpyxl.load_workbook(path)["KPIs"]["C2"].value == "OK"
+    assert "1 cell(s) the sync owns held a formula, replaced by its values (C2)" in caplog.text

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import BinaryIO, Self
 
 from sync.backends.xlsx import atomic, guard
-from sync.backends.xlsx.package import Package, add_sheet, rename_sheet, save
+from sync.backends.xlsx.package import Package, add_sheet, drop_calc_chain, rename_sheet, save
 from sync.backends.xlsx.reader import read_grids
 from sync.backends.xlsx.sheet import Styles, edit
 from sync.backends.xlsx.status_sheet import sheet_xml
@@ -77,9 +77,9 @@ class XlsxWorkbook:
         guard.check_not_held(Path(os.path.realpath(self.path)))
         with self._package() as pkg:
             self._check_keys(pkg, keys)
-            changed = _changes(self.path, pkg, updates, owned)
+            changed, dropped = _changes(self.path, pkg, updates, owned)
             try:
-                atomic.replace(self.path, partial(_save, pkg, changed))
+                atomic.replace(self.path, partial(_save, pkg, changed, dropped))
             except OSError as err:
                 raise WorkbookError(
                     f"{self.path}: could not save the workbook ({err.strerror or err}); "
@@ -150,9 +150,10 @@ def _norm(value: Cell) -> Cell:
 
 def _changes(
     path: Path, pkg: Package, updates: Sequence[CellUpdate], owned: Sequence[OwnedTab]
-) -> dict[str, bytes]:
-    """The parts this write rewrites or adds, by zip entry name."""
+) -> tuple[dict[str, bytes], frozenset[str]]:
+    """The parts this write rewrites or adds, by zip entry name, and those it drops."""
     changed: dict[str, bytes] = {}
+    replaced: list[str] = []
     styles_part = _styles_part(pkg)
     styles = StyleBook(pkg.read(styles_part) if styles_part in pkg.names else None)
     by_tab: dict[str, dict[tuple[int, int], Cell]] = {}
@@ -165,7 +166,7 @@ def _changes(
             raise WorkbookError(f"{path}: tab {tab!r} disappeared during the run")
         warn = partial(log.warning, "%s: tab %r: %s", path, sheet.name)
         try:
-            changed[sheet.part] = edit(pkg.read(sheet.part), values, dates, warn)
+            changed[sheet.part] = edit(pkg.read(sheet.part), values, dates, warn, replaced)
         except (ValueError, SyntaxError) as err:
             raise WorkbookError(f"{path}: tab {sheet.name!r} cannot be written ({err})") from err
     for own in owned:
@@ -176,7 +177,15 @@ def _changes(
         changed[part] = sheet_xml(own, styles)
     if styles.changed:
         changed[styles_part] = styles.bytes()
-    return changed
+    dropped = drop_calc_chain(pkg, changed) if replaced else None
+    if replaced:
+        log.warning(
+            "%s: %d cell(s) the sync owns held a formula, replaced by its values (%s)",
+            path,
+            len(replaced),
+            ", ".join(replaced[:5]),
+        )
+    return changed, frozenset([dropped] if dropped else [])
 
 
 def _styles_part(pkg: Package) -> str:
@@ -190,8 +199,8 @@ def _date_styles(styles: StyleBook) -> Styles:
     )
 
 
-def _save(pkg: Package, changed: dict[str, bytes], out: BinaryIO) -> None:
-    save(pkg, out, changed)
+def _save(pkg: Package, changed: dict[str, bytes], dropped: frozenset[str], out: BinaryIO) -> None:
+    save(pkg, out, changed, dropped)
 
 
 def create_workbook(path: Path, owned: Sequence[OwnedTab]) -> None:

@@ -131,6 +131,27 @@ def add_sheet(pkg: Package, name: str, changed: dict[str, bytes]) -> str:
     return part
 
 
+def drop_calc_chain(pkg: Package, changed: dict[str, bytes]) -> str | None:
+    """Take xl/calcChain.xml out (its relationship and content type too): it lists formula
+    cells, and one that became a value makes Excel repair the file. The chain is optional;
+    Excel builds it again on the next calculation. Returns the part dropped, if any."""
+    rels_name = rels_of(pkg.workbook)
+    rels = parse(changed.get(rels_name) or pkg.read(rels_name))
+    chain = [r for r in rels if str(r.get("Type", "")).endswith("/calcChain")]
+    if not chain:
+        return None
+    part = _target(pkg.workbook, chain[0].get("Target", ""))
+    for rel in chain:
+        rels.remove(rel)
+    changed[rels_name] = serialise(rels)
+    types = parse(changed.get("[Content_Types].xml") or pkg.read("[Content_Types].xml"))
+    for override in types.findall(f"{{{TYPES}}}Override"):
+        if override.get("PartName") == f"/{part}":
+            types.remove(override)
+    changed["[Content_Types].xml"] = serialise(types)
+    return part
+
+
 def rename_sheet(pkg: Package, old: str, new: str, changed: dict[str, bytes]) -> None:
     """The tab ``old`` called ``new`` in workbook.xml (an owned tab keeps the configured name)."""
     book = parse(changed.get(pkg.workbook) or pkg.read(pkg.workbook))
@@ -163,12 +184,16 @@ def _app_with_title(app: etree._Element, name: str) -> etree._Element | None:
     return None
 
 
-def save(pkg: Package, out: BinaryIO, changed: Mapping[str, bytes]) -> None:
-    """Every entry of ``pkg`` into ``out`` in its order, ``changed`` ones with new content
-    (compressed again, same method and timestamp), the rest with their compressed bytes as
-    they are; new parts go last."""
+def save(
+    pkg: Package, out: BinaryIO, changed: Mapping[str, bytes], dropped: frozenset[str] = frozenset()
+) -> None:
+    """Every entry of ``pkg`` into ``out`` in its order but ``dropped``, ``changed`` ones with
+    new content (compressed again, same method and timestamp), the rest with their compressed
+    bytes as they are; new parts go last."""
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in pkg.zip.infolist():
+            if info.filename in dropped:
+                continue
             if info.filename in changed:
                 dst.writestr(_like(info), changed[info.filename], compresslevel=6)
             elif not _copy_raw(pkg.zip, info, dst):

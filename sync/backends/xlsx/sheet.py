@@ -186,9 +186,12 @@ def edit(
     values: Mapping[tuple[int, int], Cell],
     styles: Callable[[], Styles],
     warn: Callable[[str], None],
+    replaced: list[str] | None = None,
 ) -> bytes:
     """The part with each (row, column) set to its value; merged ranges over a cell that is
-    not their top-left corner are unmerged first (each row gets its own cell)."""
+    not their top-left corner are unmerged first (each row gets its own cell). Cells whose
+    formula a value replaced are added to ``replaced``."""
+    gone = replaced if replaced is not None else []
     lay = scan(data)
     if lay.data is None:
         raise ValueError("the sheet has no sheetData")
@@ -196,7 +199,9 @@ def edit(
     for (row, col), value in values.items():
         by_row.setdefault(row, {})[col] = value
     splices = [  # in row order: new rows inserted at one place keep it
-        s for r, cells in sorted(by_row.items()) for s in _row_splices(data, lay, r, cells, styles)
+        s
+        for r, cells in sorted(by_row.items())
+        for s in _row_splices(data, lay, r, cells, styles, replaced=gone)
     ]
     splices += _unmerge(lay, set(values), warn)
     splices += _dimension(lay, values)
@@ -204,20 +209,26 @@ def edit(
 
 
 def _row_splices(
-    data: bytes, lay: Layout, row: int, cells: Mapping[int, Cell], styles: Callable[[], Styles]
+    data: bytes,
+    lay: Layout,
+    row: int,
+    cells: Mapping[int, Cell],
+    styles: Callable[[], Styles],
+    *,
+    replaced: list[str],
 ) -> list[Splice]:
     span = lay.rows.get(row)
     if span is not None:
         wrapped = b"<w " + lay.root_ns + b">" + data[span.start : span.end] + b"</w>"
         wrapper = parse(wrapped)
-        _set_cells(wrapper[0], row, cells, styles)
+        _set_cells(wrapper[0], row, cells, styles, replaced)
         return [(span.start, span.end, _inner(wrapper))]
     if all(v is None or v == "" for v in cells.values()):
         return []
     ns = "{" + _main_ns(lay) + "}"
     wrapper = parse(b"<w " + lay.root_ns + b"/>")
     new = etree.SubElement(wrapper, f"{ns}row", r=str(row))
-    _set_cells(new, row, cells, styles)
+    _set_cells(new, row, cells, styles, replaced)
     fresh = _inner(wrapper)
     later = [s.start for r, s in lay.rows.items() if r > row]
     assert lay.data is not None
@@ -246,7 +257,11 @@ def _inner(wrapper: etree._Element) -> bytes:
 
 
 def _set_cells(
-    row_el: etree._Element, row: int, values: Mapping[int, Cell], styles: Callable[[], Styles]
+    row_el: etree._Element,
+    row: int,
+    values: Mapping[int, Cell],
+    styles: Callable[[], Styles],
+    replaced: list[str],
 ) -> None:
     ns = row_el.tag[: row_el.tag.index("}") + 1] if row_el.tag.startswith("{") else ""
     row_el.set("r", str(row))
@@ -264,6 +279,8 @@ def _set_cells(
             else:
                 row_el.insert(_first_cell_index(row_el, ns), cell)
             cells[col] = cell
+        if cell.find(f"{ns}f") is not None:
+            replaced.append(str(cell.get("r")))
         _put(cell, ns, value, styles)
 
 
