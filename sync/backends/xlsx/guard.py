@@ -93,7 +93,6 @@ def check_not_held(path: Path) -> None:
     LibreOffice's lock file (``.~lock.NAME#``) and Excel's owner file (``~$NAME``)."""
     for lock, program in (
         (path.with_name(f".~lock.{path.name}#"), "LibreOffice"),
-        (path.with_name(f"~${path.name[2:]}" if len(path.name) > 2 else f"~${path.name}"), "Excel"),
         (path.with_name(f"~${path.name}"), "Excel"),
     ):
         if lock.exists():
