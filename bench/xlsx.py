@@ -161,6 +161,8 @@ def section(res: dict[str, object], took: float) -> str:
             f"{met['rss']}",
             f"- first run with its mails / steady: {ratios['first']:.2f} "
             f"(target ≤ {TARGETS['first']}): {met['first']}",
+            f"- In CPU time (what the machine's load does not stretch): sync / floor "
+            f"{s[1] / f[1]:.2f}, first / steady {first[1] / s[1]:.2f}.",
             "",
         ]
     )

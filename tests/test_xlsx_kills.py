@@ -1,7 +1,7 @@
 """A save of an .xlsx file killed (SIGKILL) part way: the file is the old one or the new one,
 never a broken one, and the next save cleans up after the dead one.
 
-A child process saves a 20,000-row workbook again and again, printing a line just before each
+A child process saves a 5,000-row workbook again and again, printing a line just before each
 save; the test kills it as soon as it has read the n-th line, so the kill lands somewhere in
 that save (reading, splicing, compressing, fsync or rename). No sleep decides when.
 """
@@ -20,7 +20,7 @@ from python_calamine import CalamineWorkbook
 from sync.backends.xlsx import XlsxWorkbook
 from sync.grid import CellUpdate
 
-ROWS = 20_000
+ROWS = 5_000
 CHILD = """
 import sys
 from pathlib import Path

@@ -104,12 +104,13 @@ def _cols(grid: Grid) -> str:
 
 def _text_width(text: str) -> float:
     """Roughly how many digit widths ``text`` takes in a proportional font: ``i`` and spaces are
-    narrow, ``m``, ``@``, capitals (bold status words) and the bar's blocks are wide."""
-    return sum(_CHAR_WIDTHS.get(ch, 1.25 if ch.isupper() else 1.0) for ch in text)
+    narrow, ``m``, ``@``, capitals (bold status words) and the bar's blocks are wide. Counted
+    with ``str.count`` (in C): the Status tab of 10,000 KPIs has about 80,000 cells."""
+    narrow = sum(map(text.count, _NARROW))
+    wide = sum(map(text.count, _WIDE))
+    capitals = sum(map(str.isupper, text)) - text.count("I") - text.count("M") - text.count("W")
+    return len(text) - 0.45 * narrow + 0.5 * wide + 0.25 * capitals
 
 
-_CHAR_WIDTHS: Mapping[str, float] = {
-    **dict.fromkeys("ilIjtfr.,;:'|!() ", 0.55),
-    **dict.fromkeys("mwMW@%", 1.5),
-    **dict.fromkeys("▓░█▒", 1.5),
-}
+_NARROW = "ilIjtfr.,;:'|!() "
+_WIDE = "mwMW@%▓░█▒"
