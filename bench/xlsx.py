@@ -33,7 +33,7 @@ HEADING = "## .xlsx: a file on disk"
 NOTE = (
     "- The first run writes every owned cell and mails every alerting row: its 50 digests "
     "carry about 500 matplotlib charts (`sync/notify/chart.py`, some 60 ms each), about three "
-    "quarters of its time; its .xlsx write takes under a tenth. The old openpyxl backend took "
+    "quarters of its time; its .xlsx write about a tenth. The old openpyxl backend took "
     "about 24 s and 750 MB for a steady run of this workbook (issue 14)."
 )
 
