@@ -33,7 +33,7 @@ def opened(wb: WorkbookConfig, *, read_ahead: Sequence[str] = ()) -> Iterator[Wo
     With ``read_ahead`` the read of those tabs starts at once, in the background
     (sync/backends/readahead.py); the first ``read`` of the same tabs takes its grids. Only
     for Google, where the read waits on the network: reading a file is CPU work under the
-    GIL, with nothing to overlap, and openpyxl's warnings are caught process-wide.
+    GIL (python-calamine, expat, lxml), with nothing to overlap.
     """
     workbook = open_workbook(wb)
     ahead = ReadAhead(workbook, read_ahead) if read_ahead and wb.backend == "google" else None

@@ -1,0 +1,55 @@
+"""A1 references and cell text as SpreadsheetML stores them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+
+EPOCH = dt.datetime(1899, 12, 30)  # serial 0 of the 1900 date system (Excel's leap-year bug)
+_ALLOWED = {0x9, 0xA, 0xD}  # the control characters XML 1.0 allows
+
+
+@cache
+def letters(col: int) -> str:
+    out = ""
+    while col:
+        col, rest = divmod(col - 1, 26)
+        out = chr(65 + rest) + out
+    return out
+
+
+def a1(row: int, col: int) -> str:
+    return f"{letters(col)}{row}"
+
+
+def column_of(ref: str) -> int:
+    """The 1-based column of ``ref`` ("AB12" -> 28; "$AB$12" too)."""
+    return _column(ref.rstrip("0123456789").replace("$", ""))
+
+
+@cache
+def _column(letters: str) -> int:
+    col = 0
+    for ch in letters.upper():
+        col = col * 26 + ord(ch) - 64
+    return col
+
+
+def row_of(ref: str) -> int:
+    digits = ref[len(ref.rstrip("0123456789")) :]
+    return int(digits) if digits else 0
+
+
+def split_ref(ref: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(top, left), (bottom, right) of "A1:C3" or of a single cell."""
+    first, _, last = ref.partition(":")
+    last = last or first
+    return (row_of(first), column_of(first)), (row_of(last), column_of(last))
+
+
+def xml_text(text: str) -> str:
+    """Text XML 1.0 can carry: a control character is written as Excel writes it, _xHHHH_
+    (ECMA-376 Part 1, 22.9.2.19 ST_Xstring)."""
+    if all(ch >= " " or ord(ch) in _ALLOWED for ch in text):
+        return text
+    return "".join(ch if ch >= " " or ord(ch) in _ALLOWED else f"_x{ord(ch):04X}_" for ch in text)
