@@ -1,6 +1,6 @@
 """The ``metrics-sync`` command: where everything is wired, and faults become exit codes.
 
-Exit codes (SPEC §7): 0 all done; 1 ran but some rows are ERROR or a mail was not
+Exit codes (README, Commands): 0 all done; 1 ran but some rows are ERROR or a mail was not
 sent; 2 bad config or the workbook could not be opened; 3 skipped, another run of
 the same workbook holds the lock. With several workbooks the worst wins, in the order
 0 < 3 < 1 < 2 (a skip means another run is doing the work; a failure needs a person).

@@ -19,7 +19,7 @@ from sync.errors import ConfigError
 
 T = TypeVar("T")
 
-# Canonical column ids and their default header text (SPEC §2 and §4).
+# Canonical column ids and their default header text (README: The sheet it reads, What it writes).
 KPI_COLUMNS: dict[str, str] = {
     "kpi": "KPI",
     "owner": "Owner",

@@ -5,7 +5,7 @@ real gspread client over HTTP against the Sheets emulator), opened through ``ope
 as the CLI opens them, a fresh instance per run as in a fresh process. What was written is
 read back through each backend's own ``read`` and compared after normalising what differs by
 nature: .xlsx returns dates as datetimes where Google returns serial numbers, Google drops
-trailing empty cells. The Google-only tests count requests (SPEC §4) and move rows under a
+trailing empty cells. The Google-only tests count requests (docs/google.md) and move rows under a
 run with the emulator's hooks (a person sorting the sheet while the sync runs).
 """
 

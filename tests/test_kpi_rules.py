@@ -1,4 +1,4 @@
-"""KPI rules (SPEC §3, docs/kpi-rules.md): every status, every boundary, and their notes.
+"""KPI rules (docs/kpi-rules.md): every status, every boundary, and their notes.
 
 Frames are built as literals: a KPI is a dict of its cells (column ids as keys) and its
 history, a dict of day -> cell placed in dated columns L, M, N... of its sheet row.

@@ -1,4 +1,4 @@
-"""The OKR rules of SPEC §2-§3, on frames built here: no workbook, no clock.
+"""The OKR rules of docs/okr-rules.md, on frames built here: no workbook, no clock.
 
 The cycle used throughout is ten days, 2026-10-01 to 2026-10-10, so that "now" at midnight
 starting 2026-10-06 is exactly half-way (elapsed 0.5) and boundaries are exact figures.

@@ -2,7 +2,7 @@
 
 ``compose`` is pure: the same digest gives the same headers and text, so a retry after a
 lost SMTP reply carries the same Message-ID and mail systems drop the duplicate (delivery is
-at least once; see SPEC §5). Sheet text reaches the mail in three places, each guarded:
+at least once; see docs/alerts.md). Sheet text reaches the mail in three places, each guarded:
 the subject (only the workbook title), the HTML part (Jinja2 autoescaping) and the text
 part; in all three it is bounded and stripped of control and bidi characters first
 (sync/display.py).

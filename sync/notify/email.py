@@ -3,7 +3,7 @@
 The only module that imports smtplib. Senders never raise for a delivery problem: each mail
 ends up in ``DeliveryReport.accepted`` or, with a reason a person can act on, in
 ``DeliveryReport.failed``. The caller records "notified" for accepted recipients only and
-picks the exit code, so a failed mail is simply retried on the next run (SPEC §5).
+picks the exit code, so a failed mail is simply retried on the next run (docs/alerts.md).
 
 Time: ``[email] timeout`` bounds each socket operation, which a server trickling one byte
 at a time never trips. So a watchdog cuts the connection when a mail (or opening the
@@ -64,7 +64,7 @@ class Sender(Protocol):
 
 
 def make_sender(cfg: EmailConfig, environ: Mapping[str, str] | None = None) -> Sender:
-    """SMTP when ``[email] host`` is set, else the outbox folder (SPEC §5, §6)."""
+    """SMTP when ``[email] host`` is set, else the outbox folder (README, Config)."""
     if cfg.host is None:
         return OutboxSender(cfg.outbox)
     return SmtpSender(cfg, password_from_env(cfg, environ))
@@ -445,7 +445,7 @@ def _describe(err: BaseException) -> str:
 
 
 class OutboxSender:
-    """Writes each mail as an ``.eml`` file, for setups without SMTP (SPEC §5).
+    """Writes each mail as an ``.eml`` file, for setups without SMTP (README, Alerts).
 
     Files are named ``<timestamp>-<recipient>-<id>.eml``, ``id`` being a hash of the
     Message-ID: writing the same mail again (a retry) replaces its file instead of adding one.

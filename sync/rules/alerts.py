@@ -1,4 +1,4 @@
-"""The alert decision: compare what a row is now with what was last mailed (SPEC §5).
+"""The alert decision: compare what a row is now with what was last mailed (docs/alerts.md).
 
 Two records live in the workbook, as in Alertmanager: the current state (``Status``,
 ``Since``) and what was last notified (``Last alert``). Deciding is a pure function of
