@@ -10,6 +10,7 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass, field
 
+import alert_oracle as oracle
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -385,3 +386,66 @@ def test_every_alerting_run_is_mailed_pending_or_already_told(
                 assert status in alerts.RECOVERED
             if status in st.KPI_ALERTING and not reason:
                 assert record["pending"] > 0 or record["mailed"] in st.KPI_ALERTING
+
+
+# -- the per-row decision agrees with the vectorised one it replaced (tests/alert_oracle.py) --
+
+NOW = dt.datetime(2026, 11, 20, 8, 0, tzinfo=dt.UTC)
+STATUSES = sorted({*st.KPI_ORDER, *st.OKR_ORDER})
+MOMENTS = hs.none() | hs.integers(-4 * 24, 2 * 24).map(lambda h: NOW + h * dt.timedelta(hours=1))
+
+
+@hs.composite
+def row_states(draw: hs.DrawFn) -> alerts.RowState:
+    when = draw(MOMENTS)
+    return alerts.RowState(
+        status=draw(hs.sampled_from(STATUSES)),
+        previous=draw(hs.sampled_from(["", *STATUSES])),
+        since=draw(MOMENTS),
+        record=alerts.Record(
+            mailed="" if when is None else draw(hs.sampled_from(["", *STATUSES])),
+            when=when,
+            eased=draw(hs.sampled_from(["", *STATUSES])),
+            pending=draw(hs.integers(0, 5)),
+        ),
+        muted=draw(hs.booleans()),
+    )
+
+
+def oracle_frame(rows: list[alerts.RowState]) -> pd.DataFrame:
+    def moments(values: list[dt.datetime | None]) -> pd.Series:
+        return pd.Series(values, dtype="datetime64[ns, UTC]")
+
+    return pd.DataFrame(
+        {
+            "status": pd.Series([r.status for r in rows], dtype=object),
+            "previous": pd.Series([r.previous for r in rows], dtype=object),
+            "since": moments([r.since for r in rows]),
+            "mailed": pd.Series([r.record.mailed for r in rows], dtype=object),
+            "when": moments([r.record.when for r in rows]),
+            "eased": pd.Series([r.record.eased for r in rows], dtype=object),
+            "pending": pd.Series([r.record.pending for r in rows], dtype="int64"),
+            "muted": pd.Series([r.muted for r in rows], dtype=bool),
+        }
+    )
+
+
+def as_oracle_rows(decided: list[alerts.Decision]) -> list[tuple[object, ...]]:
+    return [(d.reason, pd.Timestamp(d.since), d.told, d.eased, d.pending) for d in decided]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    rows=hs.lists(row_states(), min_size=1, max_size=40),
+    okr=hs.booleans(),
+    pending_runs=hs.integers(1, 4),
+    repeat_hours=hs.sampled_from([1, 24, 72]),
+)
+def test_each_row_is_decided_as_the_vectorised_oracle_decided_it(
+    rows: list[alerts.RowState], okr: bool, pending_runs: int, repeat_hours: int
+) -> None:
+    alerting = st.OKR_ALERTING if okr else st.KPI_ALERTING
+    cfg = AlertsConfig(pending_runs=pending_runs, repeat_after=dt.timedelta(hours=repeat_hours))
+    expected = oracle.decide(oracle_frame(rows), NOW, cfg, alerting)
+    decided = [alerts.decide_row(r, NOW, cfg, alerting) for r in rows]
+    assert as_oracle_rows(decided) == list(expected.itertuples(index=False, name=None))

@@ -29,6 +29,7 @@ import datetime as dt
 import re
 import zoneinfo
 from collections.abc import Collection
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -254,6 +255,78 @@ def next_records(
         )
         out[keep] = render_records(kept[keep], cfg.pending_runs, tz)
     return out
+
+
+@dataclass(frozen=True)
+class Record:
+    """A ``Last alert`` cell as read: the status mailed and when ("" / None: nothing told),
+    the ``eased to`` status ("" if none) and the ``pending`` count."""
+
+    mailed: str = ""
+    when: dt.datetime | None = None
+    eased: str = ""
+    pending: int = 0
+
+
+@dataclass(frozen=True)
+class RowState:
+    """One row's alert state: its new ``status`` beside its cells as read."""
+
+    status: str
+    previous: str  # the Status cell, upper-cased
+    since: dt.datetime | None  # the Since cell (None if unreadable)
+    record: Record  # the Last alert cell
+    muted: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a run does for one row: ``reason`` to mail ("" for none), when its status
+    began, the alerting status last mailed ("" if none), and the record's new ``eased`` and
+    ``pending`` clauses should no mail go out (a mail clears both)."""
+
+    reason: str
+    since: dt.datetime
+    told: str
+    eased: str
+    pending: int
+
+
+def decide_row(
+    row: RowState, now: dt.datetime, cfg: AlertsConfig, alerting: Collection[str]
+) -> Decision:
+    """Whether one row mails, and why: the rules of docs/alerts.md, one at a time."""
+    same = row.status == row.previous and row.since is not None
+    since = row.since if same and row.since is not None else now
+    told = row.record.mailed if row.record.mailed in alerting else ""
+    eased = _eased(row.record, told, alerting)
+    level = st.SEVERITY.get(eased or told, 0)
+
+    def decision(reason: str, eased: str = eased, pending: int = 0) -> Decision:
+        return Decision("" if row.muted else reason, since, told, eased, pending)
+
+    if row.status not in alerting:  # back within bounds, or no information
+        return decision("resolved" if told and row.status in RECOVERED else "")
+    severity = st.SEVERITY.get(row.status, 0)
+    reminder_due = bool(told) and _reminder_due(row.record.when, now, cfg)
+    if severity <= level:  # nothing worse than what was told
+        if severity < level and row.status not in NO_INFORMATION:
+            eased = row.status  # a real value, lower: a return to the level told is news
+        return decision("repeat" if reminder_due else "", eased)
+    streak = min(row.record.pending + 1, cfg.pending_runs)
+    if streak < cfg.pending_runs and not reminder_due:  # worse, not yet for long enough
+        return decision("", pending=streak)
+    return decision("worse" if told else "new", pending=streak)
+
+
+def _eased(record: Record, told: str, alerting: Collection[str]) -> str:
+    """The record's ``eased to`` status, if it still lowers the level told."""
+    lower = st.SEVERITY.get(record.eased, 0) < st.SEVERITY.get(told, 0)
+    return record.eased if told and record.eased in alerting and lower else ""
+
+
+def _reminder_due(when: dt.datetime | None, now: dt.datetime, cfg: AlertsConfig) -> bool:
+    return when is None or now - when >= cfg.repeat_after
 
 
 def recipients(owners: pd.Series, default: tuple[str, ...]) -> pd.Series:
