@@ -41,8 +41,9 @@ HISTORY_POINTS = 12  # a chart of the last dozen values
 class Decisions:
     """One tab's rows: their alert state as read, and what was decided for each."""
 
-    state: pd.DataFrame  # status, previous, since, mailed, when, eased, pending, muted
-    decided: pd.DataFrame  # reason, since, told, eased, pending, recipients
+    rows: list[alerts.RowState]
+    decisions: list[alerts.Decision]
+    decided: pd.DataFrame  # by row: reason, since, told, when (last mailed), recipients
 
     @property
     def mailed(self) -> pd.DataFrame:
@@ -82,10 +83,18 @@ def _decide(
         return pd.Series([None] * len(results), index=results.index, dtype=object)
 
     own = pd.DataFrame({cid: cells(cid) for cid in ("status", "since", "last_alert")})
-    state = alerts.read_state(results["status"], own, muted=muted, tz=job.tz)
-    decided = alerts.decide(state, now, job.alerts, alerting)
+    states = alerts.read_states(results["status"], own, muted=muted, tz=job.tz)
+    decisions = [alerts.decide_row(row, now, job.alerts, alerting) for row in states]
+    decided = pd.DataFrame(
+        {
+            "reason": pd.Series([d.reason for d in decisions], dtype=object),
+            "since": pd.Series([d.since for d in decisions], dtype="datetime64[ns, UTC]"),
+            "told": pd.Series([d.told for d in decisions], dtype=object),
+            "when": pd.Series([r.record.when for r in states], dtype="datetime64[ns, UTC]"),
+        }
+    ).set_axis(results.index)
     decided["recipients"] = alerts.recipients(results["owner"], job.alerts.recipients)
-    return Decisions(state, decided)
+    return Decisions(states, decisions, decided)
 
 
 def last_alerts(d: Decisions, accepted: Iterable[str], now: dt.datetime, job: Job) -> pd.Series:
@@ -94,10 +103,16 @@ def last_alerts(d: Decisions, accepted: Iterable[str], now: dt.datetime, job: Jo
     A row counts as notified only when every one of its recipients' mails was accepted.
     """
     took = frozenset(accepted)
-    delivered = d.decided["recipients"].map(lambda rs: bool(rs) and all(r in took for r in rs))
-    return alerts.next_records(
-        d.state, d.decided, delivered.astype(bool), now=now, cfg=job.alerts, tz=job.tz
-    )
+    texts = []
+    for row, decision, to in zip(d.rows, d.decisions, d.decided["recipients"], strict=True):
+        delivered = bool(to) and all(r in took for r in to)
+        record = alerts.next_record(row, decision, delivered, now)
+        texts.append(
+            None
+            if record is None
+            else alerts.render_record(record, job.alerts.pending_runs, job.tz)
+        )
+    return pd.Series(texts, index=d.decided.index, dtype=object)
 
 
 # -- items ------------------------------------------------------------------------------
@@ -107,7 +122,7 @@ def kpi_items(ev: Evaluation, d: Decisions, job: Job, now: dt.datetime) -> list[
     mailed = d.mailed
     if mailed.empty:
         return []
-    rows = ev.kpis.loc[mailed.index].join(mailed).join(d.state[["when"]])
+    rows = ev.kpis.loc[mailed.index].join(mailed)
     history = _history(ev.kpi_sheet, rows.index, now.astimezone(job.tz).date(), job)
     return [(r["recipients"], _kpi_item(r, job, history.get(r["row"], ()))) for r in records(rows)]
 
@@ -146,7 +161,7 @@ def kr_items(ev: Evaluation, d: Decisions, job: Job) -> list[Routed]:
     mailed = d.mailed
     if mailed.empty:
         return []
-    rows = ev.okrs.key_results.loc[mailed.index].join(mailed).join(d.state[["when"]])
+    rows = ev.okrs.key_results.loc[mailed.index].join(mailed)
     return [
         (
             r["recipients"],

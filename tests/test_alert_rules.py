@@ -50,19 +50,25 @@ class Rows:
         delivered: list[bool] | None = None,
     ) -> list[str]:
         """One run: the reason each row is mailed ("" for none), then the cells written."""
-        state = alerts.read_state(
+        states = alerts.read_states(
             pd.Series(statuses, dtype=object),
             self.cells,
             muted=pd.Series(muted or [False] * self.n),
             tz=UTC,
         )
-        decided = alerts.decide(state, now, self.cfg, self.alerting)
-        accepted = pd.Series(delivered or [True] * self.n)
-        records = alerts.next_records(state, decided, accepted, now=now, cfg=self.cfg, tz=UTC)
+        decided = [alerts.decide_row(row, now, self.cfg, self.alerting) for row in states]
+        accepted = delivered or [True] * self.n
+        records = [
+            alerts.next_record(row, d, ok, now)
+            for row, d, ok in zip(states, decided, accepted, strict=True)
+        ]
         self.cells["status"] = statuses
-        self.cells["since"] = [stamp(t, UTC) for t in decided["since"]]
-        self.cells["last_alert"] = records.where(records.notna(), self.cells["last_alert"])
-        return [str(r) for r in decided["reason"]]
+        self.cells["since"] = [stamp(d.since, UTC) for d in decided]
+        self.cells["last_alert"] = [
+            cell if r is None else alerts.render_record(r, self.cfg.pending_runs, UTC)
+            for cell, r in zip(self.cells["last_alert"], records, strict=True)
+        ]
+        return [d.reason for d in decided]
 
 
 class Row(Rows):
@@ -274,28 +280,27 @@ def test_a_reminder_due_during_a_pending_escalation_tells_the_status_now() -> No
 
 # -- the Last alert cell ------------------------------------------------------------------
 
-RECORD = hs.fixed_dictionaries(
-    {
-        "mailed": hs.sampled_from(["", *KPI, st.OK]),
-        "when": hs.datetimes(
-            min_value=dt.datetime(2020, 1, 1),
-            max_value=dt.datetime(2030, 1, 1),
-            timezones=hs.just(dt.UTC),
-        ).map(lambda t: t.replace(second=0, microsecond=0)),
-        "eased": hs.sampled_from(["", st.WARNING, st.STALE]),
-        "pending": hs.integers(0, 5),
-    }
+RECORD = hs.builds(
+    alerts.Record,
+    mailed=hs.sampled_from(["", *KPI, st.OK]),
+    when=hs.datetimes(
+        min_value=dt.datetime(2020, 1, 1),
+        max_value=dt.datetime(2030, 1, 1),
+        timezones=hs.just(dt.UTC),
+    ).map(lambda t: t.replace(second=0, microsecond=0)),
+    eased=hs.sampled_from(["", st.WARNING, st.STALE]),
+    pending=hs.integers(0, 5),
 )
 
 
+def parse(cell: object, tz: zoneinfo.ZoneInfo = UTC) -> alerts.Record:
+    return alerts.parse_records(pd.Series([cell], dtype=object), tz)[0]
+
+
 @given(record=RECORD, pending_runs=hs.integers(1, 6))
-def test_a_last_alert_cell_reads_back_as_written(
-    record: dict[str, object], pending_runs: int
-) -> None:
-    frame = pd.DataFrame([record]).astype({"when": "datetime64[ns, UTC]"})
-    text = alerts.render_records(frame, pending_runs, UTC)
-    again = alerts.render_records(alerts.parse_records(text, UTC), pending_runs, UTC)
-    assert again.tolist() == text.tolist()
+def test_a_last_alert_cell_reads_back_as_written(record: alerts.Record, pending_runs: int) -> None:
+    text = alerts.render_record(record, pending_runs, UTC)
+    assert alerts.render_record(parse(text), pending_runs, UTC) == text
 
 
 @pytest.mark.parametrize(
@@ -311,21 +316,20 @@ def test_a_last_alert_cell_reads_back_as_written(
     ],
 )
 def test_anything_else_in_last_alert_reads_as_nothing_mailed(cell: object) -> None:
-    parsed = alerts.parse_records(pd.Series([cell], dtype=object), UTC).iloc[0]
-    assert parsed["mailed"] == ""
-    assert parsed["pending"] == 0
+    parsed = parse(cell)
+    assert parsed.mailed == ""
+    assert parsed.pending == 0
 
 
 def test_a_date_typed_by_a_person_in_last_alert_is_read_in_the_jobs_zone() -> None:
-    paris = zoneinfo.ZoneInfo("Europe/Paris")
-    parsed = alerts.parse_records(pd.Series(["warning 2026-11-20 09:00"]), paris).iloc[0]
-    assert parsed["mailed"] == st.WARNING
-    assert parsed["when"] == pd.Timestamp("2026-11-20 08:00", tz="UTC")
+    parsed = parse("warning 2026-11-20 09:00", zoneinfo.ZoneInfo("Europe/Paris"))
+    assert parsed.mailed == st.WARNING
+    assert parsed.when == pd.Timestamp("2026-11-20 08:00", tz="UTC")
 
 
 def test_rows_are_decided_independently_in_one_frame() -> None:
     n = 4
-    state = alerts.read_state(
+    states = alerts.read_states(
         pd.Series([st.CRITICAL, st.OK, st.WARNING, st.NO_DATA]),
         pd.DataFrame(
             {
@@ -343,9 +347,10 @@ def test_rows_are_decided_independently_in_one_frame() -> None:
         muted=pd.Series([False] * n),
         tz=UTC,
     )
-    decided = alerts.decide(state, START + dt.timedelta(hours=1), AlertsConfig(), st.KPI_ALERTING)
-    assert decided["reason"].tolist() == ["worse", "resolved", "", ""]
-    assert decided["told"].tolist() == [st.WARNING, st.CRITICAL, st.WARNING, st.CRITICAL]
+    now = START + dt.timedelta(hours=1)
+    decided = [alerts.decide_row(s, now, AlertsConfig(), st.KPI_ALERTING) for s in states]
+    assert [d.reason for d in decided] == ["worse", "resolved", "", ""]
+    assert [d.told for d in decided] == [st.WARNING, st.CRITICAL, st.WARNING, st.CRITICAL]
 
 
 # -- properties: many rows at once, each with its own history ---------------------------
@@ -380,12 +385,12 @@ def test_every_alerting_run_is_mailed_pending_or_already_told(
         statuses = [h[step] for h in histories]
         reasons = rows.run(statuses, START + step * DAY)
         records = alerts.parse_records(rows.cells["last_alert"], UTC)
-        assert (records["pending"] < pending_runs).all()
-        for status, reason, (_, record) in zip(statuses, reasons, records.iterrows(), strict=True):
+        assert all(r.pending < pending_runs for r in records)
+        for status, reason, record in zip(statuses, reasons, records, strict=True):
             if reason == "resolved":
                 assert status in alerts.RECOVERED
             if status in st.KPI_ALERTING and not reason:
-                assert record["pending"] > 0 or record["mailed"] in st.KPI_ALERTING
+                assert record.pending > 0 or record.mailed in st.KPI_ALERTING
 
 
 # -- the per-row decision agrees with the vectorised one it replaced (tests/alert_oracle.py) --
