@@ -454,3 +454,40 @@ def test_each_row_is_decided_as_the_vectorised_oracle_decided_it(
     expected = oracle.decide(oracle_frame(rows), NOW, cfg, alerting)
     decided = [alerts.decide_row(r, NOW, cfg, alerting) for r in rows]
     assert as_oracle_rows(decided) == list(expected.itertuples(index=False, name=None))
+
+
+LAST_ALERTS = hs.one_of(
+    hs.just(""),
+    hs.builds(alerts.render_record, RECORD, hs.integers(1, 4), hs.just(UTC)),
+    hs.sampled_from(["CRITICAL 2026-11-02", "pending 9 of 3 runs", "eased to critical", "OK"]),
+    hs.text(max_size=30),
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    histories=HISTORIES,
+    first=hs.lists(LAST_ALERTS, min_size=30, max_size=30),
+    mutes=hs.lists(hs.booleans(), min_size=12, max_size=12),
+    pending_runs=hs.integers(1, 3),
+    repeat_hours=hs.sampled_from([5, 24, 72]),
+)
+def test_generated_histories_are_decided_run_by_run_as_the_oracle_decided_them(
+    histories: list[list[str]],
+    first: list[str],
+    mutes: list[bool],
+    pending_runs: int,
+    repeat_hours: int,
+) -> None:
+    cfg = AlertsConfig(pending_runs=pending_runs, repeat_after=dt.timedelta(hours=repeat_hours))
+    rows = Rows(len(histories), cfg)
+    rows.cells["last_alert"] = first[: len(histories)]
+    for step in range(12):
+        now = START + step * dt.timedelta(hours=7)
+        statuses = pd.Series([h[step] for h in histories], dtype=object)
+        muted = pd.Series([mutes[step] and i % 2 == 0 for i in range(len(histories))])
+        states = alerts.read_states(statuses, rows.cells, muted=muted, tz=UTC)
+        expected = oracle.decide(oracle_frame(states), now, cfg, st.KPI_ALERTING)
+        decided = [alerts.decide_row(s, now, cfg, st.KPI_ALERTING) for s in states]
+        assert as_oracle_rows(decided) == list(expected.itertuples(index=False, name=None))
+        rows.run(statuses.tolist(), now, muted=muted.tolist())
