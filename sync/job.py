@@ -17,18 +17,18 @@ from email.message import EmailMessage
 
 import pandas as pd
 
-from sync import alerting
+from sync import alert_plan
 from sync import digest as weekly
-from sync.alerting import Decisions
+from sync.alert_plan import Decisions
 from sync.backends.base import Workbook
 from sync.cells import name_key_column
 from sync.config import DigestConfig, Job
 from sync.errors import ConcurrentEditError
 from sync.evaluate import Evaluation, evaluate
 from sync.grid import Grid, OwnedTab, Row, RowKey
+from sync.notices import DeliveryReport, Digest
 from sync.notify.compose import compose
 from sync.notify.email import Sender
-from sync.notify.model import DeliveryReport, Digest
 from sync.rules import status as st
 from sync.stamps import stamp, stamp_series
 from sync.status_tab import StatusPage, render
@@ -90,13 +90,13 @@ def run_once(
     ev = evaluate(grids, now, job)
     report = RunReport(workbook=job.workbook.name)
     _count(report, ev)
-    kpi_d = alerting.decide_kpis(ev, now, job)
-    kr_d = alerting.decide_key_results(ev, now, job)
+    kpi_d = alert_plan.decide_kpis(ev, now, job)
+    kr_d = alert_plan.decide_key_results(ev, now, job)
     digests = _digests(ev, kpi_d, kr_d, job, workbook=workbook, now=now)
     accepted = _deliver(sender, digests, sender_address, report, dry_run).accepted
     state = weekly.read_state(grids.get(job.tabs.status))
     due = weekly.due_recipients(state, now, digest) if digest else ()
-    summary = alerting.summary(ev, kpi_d, job) if due else ()
+    summary = alert_plan.summary(ev, kpi_d, job) if due else ()
     weekly_digests = [
         Digest(r, (), workbook.title, workbook.url, now, weekly=True, summary=summary) for r in due
     ]
@@ -105,8 +105,8 @@ def run_once(
         state = weekly.next_state(state, due, took, now, digest)
     extra = weekly.rows(state, job.tz) if digest else ()
     last = (
-        alerting.last_alerts(kpi_d, accepted, now, job),
-        alerting.last_alerts(kr_d, accepted, now, job),
+        alert_plan.last_alerts(kpi_d, accepted, now, job),
+        alert_plan.last_alerts(kr_d, accepted, now, job),
     )
     updates, keys = _updates(ev, kpi_d, kr_d, last=last, now=now, job=job)
     report.changes = updates
@@ -164,8 +164,8 @@ def _remap(
     )
     updates, keys = _updates(
         ev,
-        alerting.decide_kpis(ev, now, job),
-        alerting.decide_key_results(ev, now, job),
+        alert_plan.decide_kpis(ev, now, job),
+        alert_plan.decide_key_results(ev, now, job),
         last=carried,
         now=now,
         job=job,
@@ -241,13 +241,13 @@ def _digests(
     now: dt.datetime,
 ) -> list[Digest]:
     """The run's alert digests: one per recipient, never one mail per row."""
-    items = [*alerting.kpi_items(ev, kpi_d, job, now), *alerting.kr_items(ev, kr_d, job)]
-    for item in alerting.unrouted(items):
+    items = [*alert_plan.kpi_items(ev, kpi_d, job, now), *alert_plan.kr_items(ev, kr_d, job)]
+    for item in alert_plan.unrouted(items):
         log.warning(
             "no recipient for %s %r: set its Owner or [alerts] recipients", item.kind, item.name
         )
     title = workbook.title if items else ""  # on Google the title costs a request
-    return alerting.digests(items, title, workbook.url, now)
+    return alert_plan.digests(items, title, workbook.url, now)
 
 
 def _deliver(

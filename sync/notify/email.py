@@ -28,7 +28,7 @@ from typing import Protocol
 
 from sync.config import EmailConfig
 from sync.errors import ConfigError
-from sync.notify.model import DeliveryReport
+from sync.notices import DeliveryReport
 
 Messages = Sequence[tuple[str, EmailMessage]]  # (envelope recipient, message)
 

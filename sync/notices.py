@@ -1,7 +1,7 @@
-"""What an alert mail is made of, independent of how it is written or delivered.
+"""The vocabulary of notices: an alert item, a recipient's digest, a delivery report.
 
-The rules decide *which* rows flipped (``sync.rules.alerts``); these records carry
-just what a person needs to act on one, so the composer never looks at a DataFrame.
+The core plans them (``sync.alert_plan``) and the notifiers (``sync.notify``) write and
+deliver them, so they live at the core: notify imports from here, never the reverse.
 """
 
 from __future__ import annotations

@@ -1,18 +1,11 @@
-"""From a run's results to the mails it owes and the ``Last alert`` cells it writes: pure.
+"""What a run's alert decisions send and record: pure.
 
 ``decide_kpis`` / ``decide_key_results`` read each row's alert state from its own cells
-(``Status``, ``Since``, ``Last alert``, ``Mute until``) and ask ``sync.rules.alerts`` what
-to do; ``items`` turns the rows to mail into ``AlertItem``s with their recipients;
-``digests`` makes one digest per recipient; ``last_alerts`` gives the cells to write once
-the sender has said which recipients the server accepted. No I/O, no clock: ``now`` is
-passed in, and job.py orders the steps.
-
-Message-ID stability (at least once, at most one duplicate): compose() derives the ID from
-each item's key, ``since`` and ``last_alert``. An item carries ``since`` only when that
-status already held at the last mail (a reminder); for a change (new, worse, resolved) it
-is None. So the retry of a mail whose run crashed before writing anything, and the retry
-of a mail the server did not accept (the run wrote ``Status``/``Since`` but not
-``Last alert``), carry the same Message-ID as the first attempt.
+and ask ``sync.rules.alerts`` what to do; ``kpi_items``/``kr_items`` turn the rows to mail
+into ``AlertItem``s with their recipients; ``digests`` makes one digest per recipient;
+``last_alerts`` gives the cells to write once the sender has said which recipients the
+server accepted. No I/O, no clock: job.py orders the steps. Why an item carries ``since``
+only in a reminder (stable Message-IDs) is in docs/alerts.md, "Delivery".
 """
 
 from __future__ import annotations
@@ -28,7 +21,7 @@ from sync.cells import parse_numbers
 from sync.config import Job
 from sync.evaluate import Evaluation
 from sync.frames import Sheet, records, wide_history
-from sync.notify.model import AlertItem, Digest, Reason
+from sync.notices import AlertItem, Digest, Reason
 from sync.rules import alerts
 from sync.rules import status as st
 from sync.rules.kpi import fmt, percent_change
