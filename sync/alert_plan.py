@@ -28,6 +28,7 @@ from sync.rules.kpi import fmt, percent_change
 
 Routed = tuple[tuple[str, ...], AlertItem]  # (recipients, item)
 HISTORY_POINTS = 12  # a chart of the last dozen values
+_READ_AS = {"since": "a status that begins now", "last_alert": "nothing mailed"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Decisions:
     rows: list[alerts.RowState]
     decisions: list[alerts.Decision]
     decided: pd.DataFrame  # by row: reason, since, told, when (last mailed), recipients
+    notes: tuple[str, ...] = ()  # the owned cells that could not be read, and were reset
 
     @property
     def mailed(self) -> pd.DataFrame:
@@ -46,7 +48,15 @@ class Decisions:
 def decide_kpis(ev: Evaluation, now: dt.datetime, job: Job) -> Decisions:
     today = pd.Timestamp(now.astimezone(job.tz).date())
     muted = (ev.kpis["mute_until"] >= today).fillna(False)
-    return _decide(ev.kpis, ev.kpi_sheet.rows, now, job, alerting=st.KPI_ALERTING, muted=muted)
+    return _decide(
+        ev.kpis,
+        ev.kpi_sheet.rows,
+        now,
+        job,
+        tab=job.tabs.kpis,
+        alerting=st.KPI_ALERTING,
+        muted=muted,
+    )
 
 
 def decide_key_results(ev: Evaluation, now: dt.datetime, job: Job) -> Decisions:
@@ -56,6 +66,7 @@ def decide_key_results(ev: Evaluation, now: dt.datetime, job: Job) -> Decisions:
         ev.okr_sheet.rows,
         now,
         job,
+        tab=job.tabs.okrs,
         alerting=st.OKR_ALERTING,
         muted=pd.Series(False, index=krs.index),
     )
@@ -67,6 +78,7 @@ def _decide(
     now: dt.datetime,
     job: Job,
     *,
+    tab: str,
     alerting: frozenset[str],
     muted: pd.Series,
 ) -> Decisions:
@@ -76,7 +88,7 @@ def _decide(
         return pd.Series([None] * len(results), index=results.index, dtype=object)
 
     own = pd.DataFrame({cid: cells(cid) for cid in ("status", "since", "last_alert")})
-    states = alerts.read_states(results["status"], own, muted=muted, tz=job.tz)
+    states = alerts.read_states(results["status"], own, muted=muted, now=now, tz=job.tz)
     decisions = [alerts.decide_row(row, now, job.alerts, alerting) for row in states]
     decided = pd.DataFrame(
         {
@@ -87,7 +99,12 @@ def _decide(
         }
     ).set_axis(results.index)
     decided["recipients"] = alerts.recipients(results["owner"], job.alerts.recipients)
-    return Decisions(states, decisions, decided)
+    notes = tuple(
+        f"{tab} row {row}, column {job.columns[cid]}: {why}; reset (read as {_READ_AS[cid]})"
+        for row, state in zip(results.index, states, strict=True)
+        for cid, why in state.notes
+    )
+    return Decisions(states, decisions, decided, notes)
 
 
 def last_alerts(d: Decisions, accepted: Iterable[str], now: dt.datetime, job: Job) -> pd.Series:

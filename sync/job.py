@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 
 import pandas as pd
@@ -92,6 +92,9 @@ def run_once(
     _count(report, ev)
     kpi_d = alert_plan.decide_kpis(ev, now, job)
     kr_d = alert_plan.decide_key_results(ev, now, job)
+    for note in (*kpi_d.notes, *kr_d.notes):
+        log.warning("%s", note)
+    ev = replace(ev, problems=(*ev.problems, *kpi_d.notes, *kr_d.notes))  # on the Status tab
     digests = _digests(ev, kpi_d, kr_d, job, workbook=workbook, now=now)
     accepted = _deliver(sender, digests, sender_address, report, dry_run).accepted
     state = weekly.read_state(grids.get(job.tabs.status))

@@ -325,3 +325,54 @@ def test_the_cli_mails_through_smtp_and_exits_1_when_a_mail_was_not_accepted(
     server.handler.refuse.clear()
     assert main([*argv, LATER.isoformat()]) == 0
     assert sorted(inbox(server)) == [ANA, BO, LEADS]
+
+
+# -- hostile cells ------------------------------------------------------------------------
+
+HOSTILE_LAST_ALERTS = {
+    "Signups": "pending 99999999999999999999999 of 3 runs",  # CRITICAL
+    "Churn": "CRITICAL 2099-01-01 08:00+00:00",  # WARNING; a future time
+    "Uptime": "WARNING" + " " * 30_000 + "x",  # WARNING; quadratic for a backtracking pattern
+    "Latency": f"WARNING 2026-11-19 08:00+00:00; pending {2**63 - 1} of 3 runs",  # OK
+}
+
+
+def test_unreadable_last_alert_cells_are_reset_with_a_note_and_the_workbook_runs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    book = tmp_path / "team.xlsx"
+    rows = [[*r[:4], r[-1], HOSTILE_LAST_ALERTS.get(r[0])] for r in KPI_ROWS]
+    sheet = openpyxl.Workbook()
+    kpis = sheet.active
+    assert kpis is not None
+    kpis.title = "KPIs"
+    for row in [[*KPI_HEAD[:4], "Current", "Last alert"], *rows]:
+        kpis.append(row)
+    okrs = sheet.create_sheet("OKRs")
+    for row in [OKR_HEAD, *OKR_ROWS]:
+        okrs.append(row)
+    sheet.save(book)
+    config = tmp_path / "metrics-sync.toml"
+    config.write_text(config_text(f'[workbook]\npath = "{book.name}"'), encoding="utf-8")
+
+    assert main(["run", "--once", "--config", str(config), "--as-of", NOW.isoformat()]) == 0
+
+    assert column(book, "Status") == {
+        "Signups": "CRITICAL",
+        "Churn": "WARNING",
+        "Uptime": "WARNING",
+        "Deploys": "NO THRESHOLD",
+        "Latency": "OK",
+    }
+    told = f"{NOW:%Y-%m-%d %H:%M}+00:00"
+    assert column(book, "Last alert") == {
+        "Signups": f"CRITICAL {told}",  # nothing told: mailed as new
+        "Churn": f"WARNING {told}",
+        "Uptime": f"WARNING {told}",
+        "Deploys": None,
+        "Latency": None,  # reset: nothing to resolve
+    }
+    warned = "\n".join(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    for row in (2, 3, 4, 6):
+        assert f"KPIs row {row}, column Last alert" in warned
+    assert "in the future" in warned

@@ -29,9 +29,11 @@ RECOVERED = frozenset({st.OK, st.NO_THRESHOLD, st.ON_TRACK, st.DONE, st.AT_RISK}
 NO_INFORMATION = frozenset({st.STALE, st.NO_DATA, st.ERROR})
 
 REASONS = ("new", "worse", "repeat", "resolved")
-_MAILED = re.compile(r"^(?P<status>[A-Za-z][A-Za-z ]*?)\s+(?P<when>\d{4}-\d\d-\d\d.*)$")
-_EASED = re.compile(r"^eased\s+to\s+(?P<status>[A-Za-z][A-Za-z ]*?)$", re.IGNORECASE)
-_PENDING = re.compile(r"^pending\s+(?P<n>\d+)\b", re.IGNORECASE)
+# What a ``Last alert`` cell may hold: the sync writes under 80 characters and counts of a
+# few runs; longer text or a longer count is not its record (and is never parsed further).
+MAX_RECORD_CHARS = 200
+MAX_COUNT_DIGITS = 6
+_DATE = re.compile(r"\d{4}-\d\d-\d\d")  # matched against one word at a time
 _LABEL = r"[^@\s<>()\[\],;:\"'.]+"  # a piece of a domain name
 _ADDRESS = re.compile(rf'[^@\s<>()\[\],;:"]+@{_LABEL}(?:\.{_LABEL})+')  # as Owner cells hold them
 
@@ -45,6 +47,7 @@ class Record:
     when: dt.datetime | None = None
     eased: str = ""
     pending: int = 0
+    unreadable: str = ""  # why the cell could not be read: it counts as nothing told
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class RowState:
     since: dt.datetime | None  # the Since cell (None if unreadable)
     record: Record  # the Last alert cell
     muted: bool = False
+    notes: tuple[tuple[str, str], ...] = ()  # (column id, why) of each cell not read: reset
 
 
 @dataclass(frozen=True)
@@ -118,64 +122,140 @@ def next_record(
 
     A mail the server accepted becomes the new record; a mail not accepted leaves the cell
     untouched, so the next run decides the same and retries it; a row not mailed keeps what
-    was mailed, with its new ``eased`` and ``pending`` clauses.
+    was mailed, with its new ``eased`` and ``pending`` clauses. A cell that could not be
+    read is rewritten in any case (to what it was read as: nothing told), so it is reset.
     """
-    if decision.reason:
-        return Record(row.status, now) if delivered else None
-    if (decision.eased, decision.pending) == (row.record.eased, row.record.pending):
+    if decision.reason and delivered:
+        return Record(row.status, now)
+    kept = Record(row.record.mailed, row.record.when, decision.eased, decision.pending)
+    if row.record.unreadable:
+        return kept
+    if decision.reason or (decision.eased, decision.pending) == (
+        row.record.eased,
+        row.record.pending,
+    ):
         return None
-    return Record(row.record.mailed, row.record.when, decision.eased, decision.pending)
+    return kept
 
 
 # -- the cells as read and written ------------------------------------------------------
 
 
 def read_states(
-    status: pd.Series, cells: pd.DataFrame, *, muted: pd.Series, tz: zoneinfo.ZoneInfo
+    status: pd.Series,
+    cells: pd.DataFrame,
+    *,
+    muted: pd.Series,
+    now: dt.datetime,
+    tz: zoneinfo.ZoneInfo,
 ) -> list[RowState]:
     """Each row's new ``status`` beside its ``cells`` as read (columns ``status``, ``since``,
-    ``last_alert``: the raw values of those columns)."""
-    since = parse_stamps(cells["since"], tz)
+    ``last_alert``: the raw values of those columns). A ``Since`` or ``Last alert`` the sync
+    cannot read (not its text, or a time after ``now``) reads as nothing, with a note."""
+    since = _since(cells["since"], now, tz)
+    records = parse_records(cells["last_alert"], tz, now)
+    notes = [
+        tuple((cid, why) for cid, why in (("since", why_not), ("last_alert", r.unreadable)) if why)
+        for (_, why_not), r in zip(since, records, strict=True)
+    ]
     return [
-        RowState(str(s), cell_text(p).upper(), None if pd.isna(t) else t, r, bool(m))
-        for s, p, t, r, m in zip(
+        RowState(str(s), cell_text(p).upper(), t, r, bool(m), n)
+        for s, p, (t, _), r, m, n in zip(
             status.tolist(),
             cells["status"].tolist(),
-            since.tolist(),
-            parse_records(cells["last_alert"], tz),
+            since,
+            records,
             muted.fillna(False).astype(bool).tolist(),
+            notes,
             strict=True,
         )
     ]
 
 
-def parse_records(cells: pd.Series, tz: zoneinfo.ZoneInfo) -> list[Record]:
-    """``Last alert`` cells as records; unreadable text reads as nothing told.
+def _since(
+    cells: pd.Series, now: dt.datetime, tz: zoneinfo.ZoneInfo
+) -> list[tuple[dt.datetime | None, str]]:
+    """Each ``Since`` cell as a time, or None with why ("" for a blank cell)."""
+    out: list[tuple[dt.datetime | None, str]] = []
+    for raw, t in zip(cells.tolist(), parse_stamps(cells, tz).tolist(), strict=True):
+        if pd.isna(t):
+            text = cell_text(raw)
+            out.append((None, f"{_shown(text)} is not a time" if text else ""))
+        elif t > now:
+            out.append((None, f"{_shown(cell_text(raw))} is a time in the future"))
+        else:
+            out.append((t, ""))
+    return out
+
+
+def parse_records(cells: pd.Series, tz: zoneinfo.ZoneInfo, now: dt.datetime) -> list[Record]:
+    """``Last alert`` cells as records; text the sync cannot read (``Record.unreadable``)
+    counts as nothing told. In linear time: a cell is split on ``;`` and spaces, never
+    searched by a pattern, and only its first ``MAX_RECORD_CHARS`` are looked at.
 
     Each distinct text is parsed once (a column holds few distinct values).
     """
     texts = [cell_text(v) for v in cells.tolist()]
     distinct = list(dict.fromkeys(texts))
-    clauses = [_clauses(t) for t in distinct]
-    instants = _instants([c[1] for c in clauses], tz)
+    read = [_clauses(t) for t in distinct]
+    instants = _instants([r[1] if isinstance(r, tuple) else "" for r in read], tz)
     parsed = {
-        text: Record(mailed if when is not None else "", when, eased, pending)
-        for text, (mailed, _, eased, pending), when in zip(distinct, clauses, instants, strict=True)
+        text: _record(r, when, now) for text, r, when in zip(distinct, read, instants, strict=True)
     }
     return [parsed[t] for t in texts]
 
 
-def _clauses(text: str) -> tuple[str, str, str, int]:
-    """One cell: (status mailed, its time as text, eased-to status, pending count)."""
+def _record(
+    read: tuple[str, str, str, int] | str, when: dt.datetime | None, now: dt.datetime
+) -> Record:
+    if isinstance(read, str):
+        return Record(unreadable=read)
+    mailed, when_text, eased, pending = read
+    if when_text and when is None:
+        return Record(unreadable=f"{_shown(when_text)} is not a time")
+    if when is not None and when > now:
+        return Record(unreadable=f"{_shown(when_text)} is a time in the future")
+    return Record(mailed, when, eased, pending)
+
+
+def _clauses(text: str) -> tuple[str, str, str, int] | str:
+    """One cell: (status mailed, its time as text, eased-to status, pending count), or why
+    it is not a record the sync wrote (or a person could have typed in its place)."""
+    if len(text) > MAX_RECORD_CHARS:
+        return f"longer than the {MAX_RECORD_CHARS} characters of a record"
     mailed, when, eased, pending = "", "", "", 0
-    for clause in (c.strip() for c in text.split(";")):
-        if m := _EASED.match(clause):
-            eased = m["status"].strip().upper()
-        elif m := _PENDING.match(clause):
-            pending = int(m["n"])
-        elif m := _MAILED.match(clause):
-            mailed, when = m["status"].strip().upper(), m["when"]
+    for clause in text.split(";"):
+        words = clause.split()
+        if not words:
+            continue
+        head = words[0].lower()
+        if head == "eased" and len(words) > 2 and words[1].lower() == "to":
+            eased = _status(words[2:])
+            if not eased:
+                return f"{_shown(clause)} names no status"
+        elif head == "pending":
+            count = words[1] if len(words) > 1 else ""
+            if not (count.isascii() and count.isdigit() and len(count) <= MAX_COUNT_DIGITS):
+                return f"{_shown(clause)}: expected a count of runs"
+            pending = int(count)
+        else:
+            at = next((i for i, w in enumerate(words) if _DATE.match(w)), 0)
+            mailed, when = _status(words[:at]), " ".join(words[at:])
+            if not at or not mailed:
+                return f"{_shown(clause)}: expected a status and the time it was mailed"
     return mailed, when, eased, pending
+
+
+def _status(words: list[str]) -> str:
+    """The status the words name ("" if none): ``Critical``, ``no  data``."""
+    name = " ".join(words).upper()
+    return name if name in st.SEVERITY else ""
+
+
+def _shown(text: str) -> str:
+    """A piece of a cell, quoted and cut short, for a note."""
+    text = " ".join(text.split())
+    return repr(text if len(text) <= 40 else text[:39] + "…")
 
 
 def _instants(texts: list[str], tz: zoneinfo.ZoneInfo) -> list[dt.datetime | None]:
@@ -203,7 +283,8 @@ def _aware(text: str) -> dt.datetime | None:
 
 
 def render_record(record: Record, pending_runs: int, tz: zoneinfo.ZoneInfo) -> str:
-    """The ``Last alert`` text of a record (the inverse of ``parse_records``)."""
+    """The ``Last alert`` text of a record (the inverse of ``parse_records``; an unreadable
+    record renders as what it counts as)."""
     clauses = []
     if record.mailed and record.when is not None:
         clauses.append(f"{record.mailed} {stamp(record.when, tz)}")
