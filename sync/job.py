@@ -150,8 +150,9 @@ def _remap(
 
     Statuses, notes and ``Since`` come from the fresh rows. Mails are not decided again (they
     went out, or were refused, already): each row's ``Last alert`` is the one decided for the
-    row with the same key (KPI name; objective and key result) before, whatever its row
-    number now; a row that was not there before keeps its cell, and the next run decides it.
+    row with the same key before (KPI name; key result, with its objective only where its
+    text is not unique in the tab), whatever its row number now; a row that was not there
+    before keeps its cell, and the next run decides it.
     If rows move again, nothing is written and the error says so.
     """
     log.warning("%s; re-mapping the statuses onto the rows as they are now", moved)
@@ -159,11 +160,7 @@ def _remap(
     _count(report, ev)
     carried = (
         _carry(last[0], _row_ids(before.kpis, ["name"]), _row_ids(ev.kpis, ["name"])),
-        _carry(
-            last[1],
-            _row_ids(before.okrs.key_results, KR_KEY),
-            _row_ids(ev.okrs.key_results, KR_KEY),
-        ),
+        _carry(last[1], _kr_ids(before.okrs.key_results), _kr_ids(ev.okrs.key_results)),
     )
     updates, keys = _updates(
         ev,
@@ -196,6 +193,15 @@ def _row_ids(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
         keys = keys + "\x1f" + name_key_column(frame[col])
     nth = keys.groupby(keys).cumcount().astype(str) if len(keys) else keys
     return keys + "\x1f" + nth
+
+
+def _kr_ids(krs: pd.DataFrame) -> pd.Series:
+    """A key result's identity: its own text where no other key result in the tab has it,
+    else with its objective. A sort moves a key result from under a blank ("same as above")
+    objective cell to under another objective; its text alone still finds it."""
+    unique = ~name_key_column(krs["key_result"]).duplicated(keep=False)
+    alone = "kr" + _row_ids(krs, ["key_result"])
+    return alone.where(unique, "okr" + _row_ids(krs, KR_KEY))
 
 
 def _carry(values: pd.Series, before: pd.Series, now: pd.Series) -> pd.Series:

@@ -376,3 +376,69 @@ def test_unreadable_last_alert_cells_are_reset_with_a_note_and_the_workbook_runs
     for row in (2, 3, 4, 6):
         assert f"KPIs row {row}, column Last alert" in warned
     assert "in the future" in warned
+
+
+# -- a sort while the run writes ----------------------------------------------------------
+
+SAME_AS_ABOVE: list[list[Any]] = [  # objective cells left blank under the first of each
+    ["Grow", "Leads from 400 to 600", BO, 400, 600, 410],  # OFF TRACK
+    [None, "Signups from 1000 to 2000", BO, 1000, 2000, 1010],  # OFF TRACK
+    ["Retain", "Ship the wizard", CY, None, "Done", "Done"],  # DONE
+    [None, "NPS from 20 to 40", CY, 20, 40, 21],  # OFF TRACK
+]
+
+
+class SortsKeyResultsBeforeTheWrite:
+    """An .xlsx workbook whose OKRs tab a person sorts by key result just as the run writes
+    (once): key results below a blank objective cell move under another objective."""
+
+    def __init__(self, path: Path) -> None:
+        self.inner = XlsxWorkbook(path)
+        self.path = path
+        self.sorted = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def write(self, *args: Any, **kwargs: Any) -> None:
+        if not self.sorted:
+            self.sorted = True
+            book = openpyxl.load_workbook(self.path)
+            okrs = book["OKRs"]
+            rows = sorted(okrs.iter_rows(min_row=2, values_only=True), key=lambda r: str(r[1]))
+            for i, values in enumerate(rows, 2):
+                for j, value in enumerate(values, 1):
+                    okrs.cell(i, j, value)
+            book.save(self.path)
+        self.inner.write(*args, **kwargs)
+
+
+def test_key_results_sorted_under_other_objectives_during_a_write_keep_their_alert_state(
+    tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    book = write_workbook(tmp_path / "team.xlsx")
+    sheet = openpyxl.load_workbook(book)
+    sheet.remove(sheet["OKRs"])
+    okrs = sheet.create_sheet("OKRs")
+    for row in [OKR_HEAD, *SAME_AS_ABOVE]:
+        okrs.append(row)
+    sheet.save(book)
+    run(book, smtp_server)
+    reminders_due = NOW + dt.timedelta(hours=25)
+    report = run_once(
+        job_for(book),
+        SortsKeyResultsBeforeTheWrite(book),
+        sender_for(smtp_server),
+        SENDER,
+        reminders_due,
+    )
+    assert report.exit_code == 0
+    told = f"OFF TRACK {reminders_due:%Y-%m-%d %H:%M}+00:00"
+    assert column(book, "Last alert", "OKRs") == {
+        "Leads from 400 to 600": told,
+        "NPS from 20 to 40": told,
+        "Ship the wizard": None,
+        "Signups from 1000 to 2000": told,
+    }
+    smtp_server.handler.received.clear()
+    assert run(book, smtp_server, reminders_due + dt.timedelta(hours=1)).mails == []
