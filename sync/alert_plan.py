@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -28,7 +28,6 @@ from sync.rules.kpi import fmt, percent_change
 
 Routed = tuple[tuple[str, ...], AlertItem]  # (recipients, item)
 HISTORY_POINTS = 12  # a chart of the last dozen values
-_READ_AS = {"since": "a status that begins now", "last_alert": "nothing mailed"}
 
 
 @dataclass(frozen=True)
@@ -90,21 +89,32 @@ def _decide(
     own = pd.DataFrame({cid: cells(cid) for cid in ("status", "since", "last_alert")})
     states = alerts.read_states(results["status"], own, muted=muted, now=now, tz=job.tz)
     decisions = [alerts.decide_row(row, now, job.alerts, alerting) for row in states]
-    decided = pd.DataFrame(
+    routed = [alerts.owners(cell, job.alerts.allowed_domains) for cell in results["owner"]]
+    decided = _frame(states, decisions, [to or job.alerts.recipients for to, _ in routed])
+    notes = [
+        f"{tab} row {row}, column {job.columns[cid]}: {why}"
+        for row, state, (_, owner_note) in zip(results.index, states, routed, strict=True)
+        for cid, why in (*state.notes, ("owner", owner_note))
+        if why
+    ]
+    return Decisions(states, decisions, decided.set_axis(results.index), tuple(notes))
+
+
+def _frame(
+    states: list[alerts.RowState],
+    decisions: list[alerts.Decision],
+    recipients: list[tuple[str, ...]],
+) -> pd.DataFrame:
+    """The decisions as columns, for the items' joins with the rows' results."""
+    return pd.DataFrame(
         {
             "reason": pd.Series([d.reason for d in decisions], dtype=object),
             "since": pd.Series([d.since for d in decisions], dtype="datetime64[ns, UTC]"),
             "told": pd.Series([d.told for d in decisions], dtype=object),
             "when": pd.Series([r.record.when for r in states], dtype="datetime64[ns, UTC]"),
+            "recipients": pd.Series(recipients, dtype=object),
         }
-    ).set_axis(results.index)
-    decided["recipients"] = alerts.recipients(results["owner"], job.alerts.recipients)
-    notes = tuple(
-        f"{tab} row {row}, column {job.columns[cid]}: {why}; reset (read as {_READ_AS[cid]})"
-        for row, state in zip(results.index, states, strict=True)
-        for cid, why in state.notes
     )
-    return Decisions(states, decisions, decided, notes)
 
 
 def last_alerts(d: Decisions, accepted: Iterable[str], now: dt.datetime, job: Job) -> pd.Series:
@@ -234,11 +244,16 @@ def summary(ev: Evaluation, kpi_d: Decisions, job: Job) -> tuple[AlertItem, ...]
 
 
 def digests(items: Sequence[Routed], title: str, url: str | None, now: dt.datetime) -> list[Digest]:
-    """One digest per recipient per run, never one mail per row; recipients in order."""
+    """One digest per recipient per run, never one mail per row; recipients in order.
+
+    A recipient sees only their own address as a row's owner, never the other owners'.
+    """
     by_recipient: dict[str, list[AlertItem]] = {}
     for recipients, item in items:
+        owners = alerts.owner_addresses(item.owner)
         for r in recipients:
-            by_recipient.setdefault(r, []).append(item)
+            shown = replace(item, owner=r if r in owners else "")
+            by_recipient.setdefault(r, []).append(shown)
     return [Digest(r, tuple(its), title, url, now) for r, its in sorted(by_recipient.items())]
 
 

@@ -442,3 +442,51 @@ def test_key_results_sorted_under_other_objectives_during_a_write_keep_their_ale
     }
     smtp_server.handler.received.clear()
     assert run(book, smtp_server, reminders_due + dt.timedelta(hours=1)).mails == []
+
+
+# -- who may be mailed --------------------------------------------------------------------
+
+FOREIGN = [f"user{i}@elsewhere.test" for i in range(1_000)]
+
+
+def test_owners_outside_the_allowed_domains_are_not_mailed_nor_shown_to_the_allowed_one(
+    tmp_path: Path, smtp_server: SmtpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    owners = ", ".join([*FOREIGN[:500], ANA, *FOREIGN[500:]])
+    book = write_workbook(tmp_path / "team.xlsx", [["Signups", owners, 480, 450, 412]])
+    report = run(book, smtp_server)
+    assert report.exit_code == 0
+    assert sorted(inbox(smtp_server)) == [ANA, BO]  # example.com, the domain of LEADS; BO: a KR
+    (mail,) = inbox(smtp_server)[ANA]
+    assert "elsewhere.test" not in mail.as_string()
+    assert f"owner: {ANA}" in text(mail)
+    warned = "\n".join(r.getMessage() for r in caplog.records)
+    assert "KPIs row 2, column Owner: not mailed: 1000 addresses outside" in warned
+
+
+def test_a_row_mails_at_most_ten_owners_and_each_sees_only_their_own_address(
+    tmp_path: Path, smtp_server: SmtpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    many = [f"owner{i}@example.com" for i in range(12)]
+    book = write_workbook(tmp_path / "team.xlsx", [["Signups", "; ".join(many), 480, 450, 412]])
+    run(book, smtp_server)
+    got = inbox(smtp_server)
+    assert sorted(a for a in got if a.startswith("owner")) == sorted(many[:10])
+    for address in many[:10]:
+        (mail,) = got[address]
+        shown = [a for a in many if a in mail.as_string()]
+        assert shown == [address]
+    assert "over 10 a row (owner10@example.com, owner11@example.com)" in caplog.text
+
+
+def test_allowed_domains_default_to_those_of_the_recipients_and_the_sender(tmp_path: Path) -> None:
+    def allowed(alerts: dict[str, Any], email: dict[str, Any]) -> tuple[str, ...] | None:
+        data = {"workbook": {"backend": "xlsx", "path": "x.xlsx"}, "alerts": alerts, "email": email}
+        return parse(data, tmp_path / "c.toml").jobs[0].alerts.allowed_domains
+
+    assert allowed({"recipients": [LEADS]}, {"from": "bot@Corp.example"}) == (
+        "example.com",
+        "corp.example",
+    )
+    assert allowed({"allowed_domains": ["a.example"]}, {}) == ("a.example",)
+    assert allowed({}, {}) == ("localhost",)

@@ -34,6 +34,8 @@ REASONS = ("new", "worse", "repeat", "resolved")
 MAX_RECORD_CHARS = 200
 MAX_COUNT_DIGITS = 6
 _DATE = re.compile(r"\d{4}-\d\d-\d\d")  # matched against one word at a time
+MAX_OWNERS = 10  # addresses mailed per row; any more are named in a note, not mailed
+MAX_OWNER_CHARS = 100_000  # of an Owner cell, looked at for addresses
 _LABEL = r"[^@\s<>()\[\],;:\"'.]+"  # a piece of a domain name
 _ADDRESS = re.compile(rf'[^@\s<>()\[\],;:"]+@{_LABEL}(?:\.{_LABEL})+')  # as Owner cells hold them
 
@@ -155,7 +157,14 @@ def read_states(
     since = _since(cells["since"], now, tz)
     records = parse_records(cells["last_alert"], tz, now)
     notes = [
-        tuple((cid, why) for cid, why in (("since", why_not), ("last_alert", r.unreadable)) if why)
+        tuple(
+            (cid, f"{why}; reset (read as {read_as})")
+            for cid, why, read_as in (
+                ("since", why_not, "a status that begins now"),
+                ("last_alert", r.unreadable, "nothing mailed"),
+            )
+            if why
+        )
         for (_, why_not), r in zip(since, records, strict=True)
     ]
     return [
@@ -295,15 +304,43 @@ def render_record(record: Record, pending_runs: int, tz: zoneinfo.ZoneInfo) -> s
     return "; ".join(clauses)
 
 
-def recipients(owners: pd.Series, default: tuple[str, ...]) -> pd.Series:
-    """A row's ``Owner`` addresses, else the default list.
+def owners(cell: object, allowed: tuple[str, ...] | None) -> tuple[tuple[str, ...], str]:
+    """The ``Owner`` cell's addresses that may be mailed, and a note on those that may not.
 
     The addresses are picked out of the cell, whatever separates them (commas, semicolons,
-    line breaks) or surrounds them (``Sam <sam@example.com>``); text that holds none (``sam
-    at example.com``, ``@``) leaves the row to the default list rather than to a mail that
-    can never be delivered, and no line break of the cell can reach a mail header.
+    line breaks) or surrounds them (``Sam <sam@example.com>``), so no line break of the cell
+    can reach a mail header. Anyone can type there, so only addresses in the ``allowed``
+    domains (or their subdomains; None: any) are mailed, at most ``MAX_OWNERS`` of them.
     """
-    found = (
-        owners.fillna("").astype(str).map(lambda cell: tuple(dict.fromkeys(_ADDRESS.findall(cell))))
-    )
-    return found.map(lambda addresses: addresses or default)
+    found = owner_addresses(cell)
+    inside = [a for a in found if allowed is None or _allowed(a, allowed)]
+    mailed = tuple(inside[:MAX_OWNERS])
+    outside = [a for a in found if a not in inside]
+    over = inside[MAX_OWNERS:]
+    notes = [
+        f"{_count(outside)} outside [alerts] allowed_domains ({_first(outside)})"
+        if outside
+        else "",
+        f"{_count(over)} over {MAX_OWNERS} a row ({_first(over)})" if over else "",
+    ]
+    why = "; ".join(n for n in notes if n)
+    return mailed, f"not mailed: {why}" if why else ""
+
+
+def owner_addresses(cell: object) -> tuple[str, ...]:
+    """Every address in an ``Owner`` cell, once each, in order."""
+    return tuple(dict.fromkeys(_ADDRESS.findall(cell_text(cell)[:MAX_OWNER_CHARS])))
+
+
+def _allowed(address: str, domains: tuple[str, ...]) -> bool:
+    domain = address.rsplit("@", 1)[-1].lower()
+    return any(domain == d or domain.endswith("." + d) for d in domains)
+
+
+def _count(addresses: list[str]) -> str:
+    return f"{len(addresses)} address" + ("es" if len(addresses) > 1 else "")
+
+
+def _first(addresses: list[str]) -> str:
+    more = f" and {len(addresses) - 3} more" if len(addresses) > 3 else ""
+    return ", ".join(addresses[:3]) + more
