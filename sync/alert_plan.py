@@ -117,12 +117,14 @@ def _frame(
     )
 
 
-def last_alerts(d: Decisions, accepted: Iterable[str], now: dt.datetime, job: Job) -> pd.Series:
-    """The ``Last alert`` cells to write (None: unchanged), given who accepted their mail.
+def last_alerts(d: Decisions, settled: Iterable[str], now: dt.datetime, job: Job) -> pd.Series:
+    """The ``Last alert`` cells to write (None: unchanged), given whose mail was settled.
 
-    A row counts as notified only when every one of its recipients' mails was accepted.
+    A row counts as notified only when every one of its recipients' mails was settled:
+    accepted, or refused for good (a 5xx to that address: retrying every run would only
+    repeat the mail to the others). Any other failure leaves the row to the next run.
     """
-    took = frozenset(accepted)
+    took = frozenset(settled)
     texts = []
     for row, decision, to in zip(d.rows, d.decisions, d.decided["recipients"], strict=True):
         delivered = bool(to) and all(r in took for r in to)

@@ -96,7 +96,8 @@ def run_once(
         log.warning("%s", note)
     ev = replace(ev, problems=(*ev.problems, *kpi_d.notes, *kr_d.notes))  # on the Status tab
     digests = _digests(ev, kpi_d, kr_d, job, workbook=workbook, now=now)
-    accepted = _deliver(sender, digests, sender_address, report, dry_run).accepted
+    sent = _deliver(sender, digests, sender_address, report, dry_run)
+    settled = sent.accepted | sent.refused  # a refusal for good is not retried every run
     state = weekly.read_state(grids.get(job.tabs.status))
     due = weekly.due_recipients(state, now, digest) if digest else ()
     summary = alert_plan.summary(ev, kpi_d, job) if due else ()
@@ -108,8 +109,8 @@ def run_once(
         state = weekly.next_state(state, due, took, now, digest)
     extra = weekly.rows(state, job.tz) if digest else ()
     last = (
-        alert_plan.last_alerts(kpi_d, accepted, now, job),
-        alert_plan.last_alerts(kr_d, accepted, now, job),
+        alert_plan.last_alerts(kpi_d, settled, now, job),
+        alert_plan.last_alerts(kr_d, settled, now, job),
     )
     updates, keys = _updates(ev, kpi_d, kr_d, last=last, now=now, job=job)
     report.changes = updates
@@ -285,7 +286,10 @@ def _deliver(
     delivered = sender.send(messages)
     what = "weekly digest" if digests[0].weekly else "alert mail"
     for recipient, why in delivered.failed.items():
-        log.error("%s to %s not accepted: %s (it is retried next run)", what, recipient, why)
+        retry = "not retried before the next reminder" if recipient in delivered.refused else ""
+        log.error(
+            "%s to %s not accepted: %s (%s)", what, recipient, why, retry or "retried next run"
+        )
         report.failed[f"{recipient} ({what})" if digests[0].weekly else recipient] = why
     return delivered
 

@@ -64,3 +64,6 @@ class DeliveryReport:
 
     accepted: frozenset[str]  # recipients whose mail the server accepted
     failed: dict[str, str]  # recipient -> why it was not accepted
+    # Those of ``failed`` refused for good (a 5xx to the address, or an address no server can
+    # take): retrying next run would fail again, so they count as told, not as pending.
+    refused: frozenset[str] = frozenset()

@@ -194,10 +194,10 @@ def test_last_alert_is_written_for_mailed_rows_and_a_rerun_sends_nothing(
     assert len(smtp_server.handler.received) == sent
 
 
-def test_a_refused_recipient_leaves_their_rows_unrecorded_and_the_next_run_retries_them(
+def test_a_deferred_recipient_leaves_their_rows_unrecorded_and_the_next_run_retries_them(
     book: Path, smtp_server: SmtpServer
 ) -> None:
-    smtp_server.handler.refuse.add(BO)
+    smtp_server.handler.defer.add(BO)
     report = run(book, smtp_server)
     assert report.exit_code == 1
     assert set(report.failed) == {BO}
@@ -206,7 +206,7 @@ def test_a_refused_recipient_leaves_their_rows_unrecorded_and_the_next_run_retri
     assert recorded["Uptime"]
     assert recorded["Churn"] is None  # one of its two owners was not told
     assert column(book, "Status")["Churn"] == "WARNING"  # the state is written all the same
-    smtp_server.handler.refuse.clear()
+    smtp_server.handler.defer.clear()
     smtp_server.handler.received.clear()
     assert run(book, smtp_server, LATER).exit_code == 0
     retried = inbox(smtp_server)
@@ -216,16 +216,16 @@ def test_a_refused_recipient_leaves_their_rows_unrecorded_and_the_next_run_retri
     assert run(book, smtp_server, LATER + dt.timedelta(minutes=15)).mails == []
 
 
-def test_a_server_refusing_everyone_records_nothing_and_the_next_run_sends_the_same_mails(
+def test_a_server_deferring_everyone_records_nothing_and_the_next_run_sends_the_same_mails(
     book: Path, smtp_server: SmtpServer
 ) -> None:
-    smtp_server.handler.refuse_all = True
+    smtp_server.handler.defer_all = True
     first = run(book, smtp_server)
     assert first.exit_code == 1
     assert set(first.failed) == {ANA, BO, LEADS}
     assert set(column(book, "Last alert").values()) == {None}
     assert column(book, "Status")["Signups"] == "CRITICAL"
-    smtp_server.handler.refuse_all = False
+    smtp_server.handler.defer_all = False
     second = run(book, smtp_server, LATER)
     assert second.exit_code == 0
     assert {m.recipient: m.message_id for m in second.mails} == {
@@ -308,7 +308,7 @@ def test_the_cli_mails_through_smtp_and_exits_1_when_a_mail_was_not_accepted(
     book: Path, smtp_server_factory: SmtpServerFactory
 ) -> None:
     server = smtp_server_factory(starttls=False)  # the CLI trusts the system CAs only
-    server.handler.refuse.add(LEADS)
+    server.handler.defer.add(LEADS)
     config = book.parent / "metrics-sync.toml"
     config.write_text(
         config_text(
@@ -322,7 +322,7 @@ def test_the_cli_mails_through_smtp_and_exits_1_when_a_mail_was_not_accepted(
     argv = ["run", "--once", "--config", str(config), "--as-of"]
     assert main([*argv, NOW.isoformat()]) == 1
     assert sorted(inbox(server)) == [ANA, BO]
-    server.handler.refuse.clear()
+    server.handler.defer.clear()
     assert main([*argv, LATER.isoformat()]) == 0
     assert sorted(inbox(server)) == [ANA, BO, LEADS]
 
@@ -464,19 +464,19 @@ def test_owners_outside_the_allowed_domains_are_not_mailed_nor_shown_to_the_allo
     assert "KPIs row 2, column Owner: not mailed: 1000 addresses outside" in warned
 
 
-def test_a_row_mails_at_most_ten_owners_and_each_sees_only_their_own_address(
+def test_a_row_mails_at_most_twenty_five_owners_and_each_sees_only_their_own_address(
     tmp_path: Path, smtp_server: SmtpServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    many = [f"owner{i}@example.com" for i in range(12)]
+    many = [f"owner{i}@example.com" for i in range(27)]
     book = write_workbook(tmp_path / "team.xlsx", [["Signups", "; ".join(many), 480, 450, 412]])
     run(book, smtp_server)
     got = inbox(smtp_server)
-    assert sorted(a for a in got if a.startswith("owner")) == sorted(many[:10])
-    for address in many[:10]:
+    assert sorted(a for a in got if a.startswith("owner")) == sorted(many[:25])
+    for address in many[:25]:
         (mail,) = got[address]
-        shown = [a for a in many if a in mail.as_string()]
+        shown = [a for a in many if a in f"{mail['To']} {text(mail)}"]
         assert shown == [address]
-    assert "over 10 a row (owner10@example.com, owner11@example.com)" in caplog.text
+    assert "over 25 a row (owner25@example.com, owner26@example.com)" in caplog.text
 
 
 def test_allowed_domains_default_to_those_of_the_recipients_and_the_sender(tmp_path: Path) -> None:
@@ -490,3 +490,19 @@ def test_allowed_domains_default_to_those_of_the_recipients_and_the_sender(tmp_p
     )
     assert allowed({"allowed_domains": ["a.example"]}, {}) == ("a.example",)
     assert allowed({}, {}) == ("localhost",)
+
+
+def test_a_co_owner_refused_for_good_among_twenty_leaves_each_of_the_others_one_mail_in_four_runs(
+    tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    others = [f"co{i}@example.com" for i in range(20)]
+    gone = "left-the-company@example.com"
+    owners = ", ".join([*others[:10], gone, *others[10:]])
+    book = write_workbook(tmp_path / "team.xlsx", [["Signups", owners, 480, 450, 412]])
+    smtp_server.handler.refuse.add(gone)
+    reports = [run(book, smtp_server, NOW + i * dt.timedelta(minutes=15)) for i in range(4)]
+    got = inbox(smtp_server)
+    assert {a: len(got.get(a, [])) for a in others} == dict.fromkeys(others, 1)
+    assert gone not in got
+    assert [set(r.failed) for r in reports] == [{gone}, set(), set(), set()]
+    assert column(book, "Last alert")["Signups"] == f"CRITICAL {NOW:%Y-%m-%d %H:%M}+00:00"
