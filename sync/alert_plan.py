@@ -208,7 +208,8 @@ def kr_items(ev: Evaluation, d: Decisions, job: Job) -> list[Routed]:
 
 
 def summary(ev: Evaluation, kpi_d: Decisions, job: Job) -> tuple[AlertItem, ...]:
-    """The weekly digest's rows: every objective and every KPI, as they stand."""
+    """The weekly digest's rows: every objective and every KPI, as they stand (owners: the
+    addresses that may be mailed, never what else a cell holds)."""
     objectives = tuple(
         AlertItem(
             kind="objective",
@@ -238,7 +239,7 @@ def summary(ev: Evaluation, kpi_d: Decisions, job: Job) -> tuple[AlertItem, ...]
             threshold=_threshold(r),
             change=_change(r),
             note=r["note"],
-            owner=r["owner"],
+            owner=", ".join(alerts.owners(r["owner"], job.alerts.allowed_domains)[0]),
             since=_py(r["since"]),
         )
         for r in records(kpis)
