@@ -29,11 +29,13 @@ RECOVERED = frozenset({st.OK, st.NO_THRESHOLD, st.ON_TRACK, st.DONE, st.AT_RISK}
 NO_INFORMATION = frozenset({st.STALE, st.NO_DATA, st.ERROR})
 
 REASONS = ("new", "worse", "repeat", "resolved")
+
 # What a ``Last alert`` cell may hold: the sync writes under 80 characters and counts of a
 # few runs; longer text or a longer count is not its record (and is never parsed further).
 MAX_RECORD_CHARS = 200
 MAX_COUNT_DIGITS = 6
 _DATE = re.compile(r"\d{4}-\d\d-\d\d")  # matched against one word at a time
+
 MAX_OWNERS = 25  # addresses mailed per row; any more are named in a note, not mailed
 MAX_OWNER_CHARS = 100_000  # of an Owner cell, looked at for addresses
 _LABEL = r"[^@\s<>()\[\],;:\"'.]+"  # a piece of a domain name
@@ -132,12 +134,10 @@ def next_record(
     kept = Record(row.record.mailed, row.record.when, decision.eased, decision.pending)
     if row.record.unreadable:
         return kept
-    if decision.reason or (decision.eased, decision.pending) == (
-        row.record.eased,
-        row.record.pending,
-    ):
+    if decision.reason:  # not accepted: the next run decides the same and retries it
         return None
-    return kept
+    unchanged = (decision.eased, decision.pending) == (row.record.eased, row.record.pending)
+    return None if unchanged else kept
 
 
 # -- the cells as read and written ------------------------------------------------------
