@@ -89,7 +89,9 @@ def _decide(
     own = pd.DataFrame({cid: cells(cid) for cid in ("status", "since", "last_alert")})
     states = alerts.read_states(results["status"], own, muted=muted, now=now, tz=job.tz)
     decisions = [alerts.decide_row(row, now, job.alerts, alerting) for row in states]
-    routed = [alerts.owners(cell, job.alerts.allowed_domains) for cell in results["owner"]]
+    owner_cells = results["owner"].tolist()  # few distinct: each is read once
+    by_cell = {c: alerts.owners(c, job.alerts.allowed_domains) for c in dict.fromkeys(owner_cells)}
+    routed = [by_cell[c] for c in owner_cells]
     decided = _frame(states, decisions, [to or job.alerts.recipients for to, _ in routed])
     notes = [
         f"{tab} row {row}, column {job.columns[cid]}: {why}"

@@ -185,12 +185,15 @@ def _since(
     cells: pd.Series, now: dt.datetime, tz: zoneinfo.ZoneInfo
 ) -> list[tuple[dt.datetime | None, str]]:
     """Each ``Since`` cell as a time, or None with why ("" for a blank cell)."""
+    parsed = parse_stamps(cells, tz)
     out: list[tuple[dt.datetime | None, str]] = []
-    for raw, t in zip(cells.tolist(), parse_stamps(cells, tz).tolist(), strict=True):
+    for raw, t, future in zip(
+        cells.tolist(), parsed.tolist(), (parsed > now).tolist(), strict=True
+    ):
         if pd.isna(t):
             text = cell_text(raw)
             out.append((None, f"{_shown(text)} is not a time" if text else ""))
-        elif t > now:
+        elif future:
             out.append((None, f"{_shown(cell_text(raw))} is a time in the future"))
         else:
             out.append((t, ""))
@@ -275,10 +278,10 @@ def _instants(texts: list[str], tz: zoneinfo.ZoneInfo) -> list[dt.datetime | Non
     if any(typed):
         local = parse_stamps(pd.Series(typed, dtype=object), tz).tolist()
         found = [f if pd.isna(t) else t for f, t in zip(found, local, strict=True)]
-    return found
+    return [None if f is None else f.to_pydatetime(warn=False) for f in found]  # plain: fast
 
 
-def _aware(text: str) -> dt.datetime | None:
+def _aware(text: str) -> pd.Timestamp | None:
     try:
         moment = dt.datetime.fromisoformat(text) if text else None
     except ValueError:
