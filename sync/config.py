@@ -11,7 +11,7 @@ import re
 import tomllib
 import zoneinfo
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -82,6 +82,19 @@ MAX_MAIL_DEADLINE = 86400.0  # seconds: all of a run's mail
 # case is refused too: a mixed-case value is far likelier a password typed in by mistake.
 _VARIABLE = re.compile(r"^[A-Z_][A-Z0-9_]{0,63}$")
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+_DOMAIN = re.compile(r"^\s*[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\s*$")
+
+
+def _allowed_by_default(job: Job, sender: str) -> Job:
+    """``[alerts] allowed_domains`` when not given: the domains of the alert recipients and
+    of the sender, so an Owner cell can never send mail outside the organisation."""
+    if job.alerts.allowed_domains is not None:
+        return job
+    domains = (a.rsplit("@", 1)[-1].strip().lower() for a in (*job.alerts.recipients, sender))
+    alerts = replace(job.alerts, allowed_domains=tuple(dict.fromkeys(domains)))
+    return replace(job, alerts=alerts)
+
+
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
@@ -133,6 +146,9 @@ class AlertsConfig:
     recipients: tuple[str, ...] = ()
     repeat_after: dt.timedelta = dt.timedelta(hours=24)
     pending_runs: int = 1
+    # Where an Owner cell may send mail. Loading a config always sets it (by default the
+    # domains of ``recipients`` and ``[email] from``); None, as built in code, allows any.
+    allowed_domains: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -270,6 +286,7 @@ class _Validator:
         defaults = {k: self.section(data, k) for k in _NESTED}
         jobs = self.jobs(data, defaults, schedule.timezone)
         email = self.email(self.section(data, "email"))
+        jobs = [_allowed_by_default(j, email.sender) for j in jobs]
         digest = self.digest(self.section(data, "digest")) if "digest" in data else None
         monitor = self.monitor(self.section(data, "monitor"))
         if self.problems:
@@ -494,13 +511,25 @@ class _Validator:
         return KpiConfig(decimal_comma=bool(comma), stale_factor=float(factor or 1.5))
 
     def alerts(self, data: Mapping[str, Any]) -> AlertsConfig:
-        self.unknown_keys("alerts", data, {"recipients", "repeat_after", "pending_runs"})
+        self.unknown_keys(
+            "alerts", data, {"recipients", "repeat_after", "pending_runs", "allowed_domains"}
+        )
         recipients = self.addresses(data, "alerts.recipients")
         repeat = self.duration(data, "alerts.repeat_after") or dt.timedelta(hours=24)
         pending = self.opt(data, "alerts.pending_runs", int, "a whole number of runs, 1 or more")
         if pending is not None and pending < 1:
             self.fail("alerts.pending_runs", pending, "a whole number of runs, 1 or more")
-        return AlertsConfig(recipients, repeat, max(1, pending or 1))
+        domains = data.get("allowed_domains")
+        if domains is not None and not (
+            isinstance(domains, list)
+            and all(isinstance(d, str) and _DOMAIN.match(d) for d in domains)
+        ):
+            self.fail(
+                "alerts.allowed_domains", domains, 'a list of domains such as ["example.com"]'
+            )
+            domains = None
+        allowed = None if domains is None else tuple(d.strip().lower() for d in domains)
+        return AlertsConfig(recipients, repeat, max(1, pending or 1), allowed)
 
     def email(self, data: Mapping[str, Any]) -> EmailConfig:
         self.unknown_keys(

@@ -12,23 +12,23 @@ import datetime as dt
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 
 import pandas as pd
 
-from sync import alerting
+from sync import alert_plan
 from sync import digest as weekly
-from sync.alerting import Decisions
+from sync.alert_plan import Decisions
 from sync.backends.base import Workbook
 from sync.cells import name_key
 from sync.config import DigestConfig, Job
 from sync.errors import ConcurrentEditError
 from sync.evaluate import Evaluation, evaluate
 from sync.grid import Grid, OwnedTab, Row, RowKey
+from sync.notices import DeliveryReport, Digest
 from sync.notify.compose import compose
 from sync.notify.email import Sender
-from sync.notify.model import DeliveryReport, Digest
 from sync.rules import status as st
 from sync.stamps import stamp, stamp_series
 from sync.status_tab import StatusPage, render
@@ -90,13 +90,17 @@ def run_once(
     ev = evaluate(grids, now, job)
     report = RunReport(workbook=job.workbook.name)
     _count(report, ev)
-    kpi_d = alerting.decide_kpis(ev, now, job)
-    kr_d = alerting.decide_key_results(ev, now, job)
+    kpi_d = alert_plan.decide_kpis(ev, now, job)
+    kr_d = alert_plan.decide_key_results(ev, now, job)
+    for note in (*kpi_d.notes, *kr_d.notes):
+        log.warning("%s", note)
+    ev = replace(ev, problems=(*ev.problems, *kpi_d.notes, *kr_d.notes))  # on the Status tab
     digests = _digests(ev, kpi_d, kr_d, job, workbook=workbook, now=now)
-    accepted = _deliver(sender, digests, sender_address, report, dry_run).accepted
+    sent = _deliver(sender, digests, sender_address, report, dry_run)
+    settled = sent.accepted | sent.refused  # a refusal for good is not retried every run
     state = weekly.read_state(grids.get(job.tabs.status))
     due = weekly.due_recipients(state, now, digest) if digest else ()
-    summary = alerting.summary(ev, kpi_d, job) if due else ()
+    summary = alert_plan.summary(ev, kpi_d, job) if due else ()
     weekly_digests = [
         Digest(r, (), workbook.title, workbook.url, now, weekly=True, summary=summary) for r in due
     ]
@@ -105,8 +109,8 @@ def run_once(
         state = weekly.next_state(state, due, took, now, digest)
     extra = weekly.rows(state, job.tz) if digest else ()
     last = (
-        alerting.last_alerts(kpi_d, accepted, now, job),
-        alerting.last_alerts(kr_d, accepted, now, job),
+        alert_plan.last_alerts(kpi_d, settled, now, job),
+        alert_plan.last_alerts(kr_d, settled, now, job),
     )
     updates, keys = _updates(ev, kpi_d, kr_d, last=last, now=now, job=job)
     report.changes = updates
@@ -147,8 +151,9 @@ def _remap(
 
     Statuses, notes and ``Since`` come from the fresh rows. Mails are not decided again (they
     went out, or were refused, already): each row's ``Last alert`` is the one decided for the
-    row with the same key (KPI name; objective and key result) before, whatever its row
-    number now; a row that was not there before keeps its cell, and the next run decides it.
+    row with the same key before (KPI name; key result, with its objective only where its
+    text is not unique in the tab), whatever its row number now; a row that was not there
+    before keeps its cell, and the next run decides it.
     If rows move again, nothing is written and the error says so.
     """
     log.warning("%s; re-mapping the statuses onto the rows as they are now", moved)
@@ -156,16 +161,12 @@ def _remap(
     _count(report, ev)
     carried = (
         _carry(last[0], _row_ids(before.kpis, ["name"]), _row_ids(ev.kpis, ["name"])),
-        _carry(
-            last[1],
-            _row_ids(before.okrs.key_results, KR_KEY),
-            _row_ids(ev.okrs.key_results, KR_KEY),
-        ),
+        _carry(last[1], _kr_ids(before.okrs.key_results), _kr_ids(ev.okrs.key_results)),
     )
     updates, keys = _updates(
         ev,
-        alerting.decide_kpis(ev, now, job),
-        alerting.decide_key_results(ev, now, job),
+        alert_plan.decide_kpis(ev, now, job),
+        alert_plan.decide_key_results(ev, now, job),
         last=carried,
         now=now,
         job=job,
@@ -193,6 +194,15 @@ def _row_ids(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
         keys = keys + "\x1f" + frame[col].map(name_key)
     nth = keys.groupby(keys).cumcount().astype(str) if len(keys) else keys
     return keys + "\x1f" + nth
+
+
+def _kr_ids(krs: pd.DataFrame) -> pd.Series:
+    """A key result's identity: its own text where no other key result in the tab has it,
+    else with its objective. A sort moves a key result from under a blank ("same as above")
+    objective cell to under another objective; its text alone still finds it."""
+    unique = ~krs["key_result"].map(name_key).duplicated(keep=False)
+    alone = "kr" + _row_ids(krs, ["key_result"])
+    return alone.where(unique, "okr" + _row_ids(krs, KR_KEY))
 
 
 def _carry(values: pd.Series, before: pd.Series, now: pd.Series) -> pd.Series:
@@ -241,13 +251,13 @@ def _digests(
     now: dt.datetime,
 ) -> list[Digest]:
     """The run's alert digests: one per recipient, never one mail per row."""
-    items = [*alerting.kpi_items(ev, kpi_d, job, now), *alerting.kr_items(ev, kr_d, job)]
-    for item in alerting.unrouted(items):
+    items = [*alert_plan.kpi_items(ev, kpi_d, job, now), *alert_plan.kr_items(ev, kr_d, job)]
+    for item in alert_plan.unrouted(items):
         log.warning(
             "no recipient for %s %r: set its Owner or [alerts] recipients", item.kind, item.name
         )
     title = workbook.title if items else ""  # on Google the title costs a request
-    return alerting.digests(items, title, workbook.url, now)
+    return alert_plan.digests(items, title, workbook.url, now)
 
 
 def _deliver(
@@ -276,7 +286,10 @@ def _deliver(
     delivered = sender.send(messages)
     what = "weekly digest" if digests[0].weekly else "alert mail"
     for recipient, why in delivered.failed.items():
-        log.error("%s to %s not accepted: %s (it is retried next run)", what, recipient, why)
+        retry = "not retried before the next reminder" if recipient in delivered.refused else ""
+        log.error(
+            "%s to %s not accepted: %s (%s)", what, recipient, why, retry or "retried next run"
+        )
         report.failed[f"{recipient} ({what})" if digests[0].weekly else recipient] = why
     return delivered
 

@@ -1,12 +1,12 @@
 """Is a column that bears one of the sync's names the sync's own, or the team's?
 
 A team's sheet may already have a ``Status`` (``On Track``), a ``Progress`` formula or a
-``Note`` column. The sync writes a column only when every value in it is one the sync writes:
-``Status`` a status word as the sync spells it (capitals), ``Last alert`` starting with one,
-``Since`` and ``Checked`` a time, and ``Progress``, ``Expected`` and ``Note`` anything only on
-rows whose ``Status`` or ``Checked`` cell is the sync's (so a number a formula computed, or a
-person's note, on a row the sync never marked is the team's). Values alone decide, so every
-backend agrees. README, "Your columns stay yours", says the same to users.
+``Note`` column. A row is *marked* when its ``Status`` holds a status word as the sync spells
+it (capitals) or its ``Checked`` a time. The sync writes a column only when every value in it
+is the sync's: anything on a marked row (a cell typed over there is reset, with a note, never
+a reason to stop the workbook), and on other rows ``Status`` a status word, ``Last alert``
+starting with one, ``Since`` and ``Checked`` a time. Values alone decide, so every backend
+agrees. README, "Your columns stay yours", says the same to users.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def foreign_columns(
             continue
         values = rows[cid]
         filled = _filled(values)
-        ours = marked if cid in _BY_ROW else _ours(cid, values, tz)
+        ours = marked if cid in _BY_ROW else _ours(cid, values, tz) | marked
         bad = filled & ~ours
         if bad.any():
             row = bad.index[bad.to_numpy()][0]

@@ -14,6 +14,10 @@ import zoneinfo
 import numpy as np
 import pandas as pd
 
+# No time is written longer ("Thursday, 26 November 2026 08:00:00.000000+05:30" is 48);
+# longer text is not read as one, which also bounds the date parser's work per cell.
+MAX_STAMP_CHARS = 64
+
 
 def stamp(when: dt.datetime, tz: zoneinfo.ZoneInfo) -> str:
     return when.astimezone(tz).isoformat(sep=" ", timespec="minutes")
@@ -33,6 +37,7 @@ def parse_stamps(values: pd.Series, tz: zoneinfo.ZoneInfo) -> pd.Series:
     if values.empty:
         return out
     text = values.map(_as_text)
+    text = text.where(text.str.len() <= MAX_STAMP_CHARS, "#")  # too long: unreadable
     aware = text.str.contains(r"[+-]\d\d:\d\d$|Z$", regex=True, na=False)
     out[aware] = _in_range(pd.to_datetime(text[aware], errors="coerce", utc=True, format="mixed"))
     naive = ~aware & text.ne("")

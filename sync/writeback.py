@@ -1,4 +1,4 @@
-"""What the sync writes on the KPI and OKR tabs: its own columns, and nothing else (README, What it writes).
+"""What the sync writes on the KPI and OKR tabs: its own columns, and nothing else.
 
 Owned columns are found by name wherever a user moved them, and created after the
 last used column when missing. Only cells whose value changes are sent, so a run

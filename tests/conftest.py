@@ -64,8 +64,10 @@ class SmtpServerHandler:
     """aiosmtpd handler: records envelopes; misbehaves when told to."""
 
     received: list[SmtpServerEnvelope] = field(default_factory=list)
-    refuse: set[str] = field(default_factory=set)  # recipients answered with 550
+    refuse: set[str] = field(default_factory=set)  # recipients answered with 550 (for good)
     refuse_all: bool = False
+    defer: set[str] = field(default_factory=set)  # recipients answered with 450 (try later)
+    defer_all: bool = False
     drop_during_data: set[str] = field(default_factory=set)  # recipients whose DATA is cut
     users: dict[str, str] = field(default_factory=dict)  # login -> password (for AUTH)
 
@@ -79,6 +81,8 @@ class SmtpServerHandler:
     ) -> str:
         if self.refuse_all or address in self.refuse:
             return f"550 5.1.1 <{address}>: mailbox unavailable"
+        if self.defer_all or address in self.defer:
+            return f"450 4.2.1 <{address}>: mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -24,8 +24,8 @@ from sheets_emulator import SheetsEmulator
 from sync.backends.google import GoogleWorkbook, open_google
 from sync.config import AlertsConfig, Job, OkrConfig, Tabs, WorkbookConfig
 from sync.job import RunReport, run_once
+from sync.notices import DeliveryReport
 from sync.notify.email import Messages, OutboxSender
-from sync.notify.model import DeliveryReport
 
 NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(minutes=15)

@@ -19,9 +19,9 @@ from sync.backends.xlsx import XlsxWorkbook
 from sync.cli import main
 from sync.config import Job, parse
 from sync.job import RunReport, run_once
+from sync.notices import DeliveryReport
 from sync.notify import chart
 from sync.notify.email import Messages, SmtpSender
-from sync.notify.model import DeliveryReport
 
 if TYPE_CHECKING:
     from tests.conftest import SmtpServer, SmtpServerFactory
@@ -194,10 +194,10 @@ def test_last_alert_is_written_for_mailed_rows_and_a_rerun_sends_nothing(
     assert len(smtp_server.handler.received) == sent
 
 
-def test_a_refused_recipient_leaves_their_rows_unrecorded_and_the_next_run_retries_them(
+def test_a_deferred_recipient_leaves_their_rows_unrecorded_and_the_next_run_retries_them(
     book: Path, smtp_server: SmtpServer
 ) -> None:
-    smtp_server.handler.refuse.add(BO)
+    smtp_server.handler.defer.add(BO)
     report = run(book, smtp_server)
     assert report.exit_code == 1
     assert set(report.failed) == {BO}
@@ -206,7 +206,7 @@ def test_a_refused_recipient_leaves_their_rows_unrecorded_and_the_next_run_retri
     assert recorded["Uptime"]
     assert recorded["Churn"] is None  # one of its two owners was not told
     assert column(book, "Status")["Churn"] == "WARNING"  # the state is written all the same
-    smtp_server.handler.refuse.clear()
+    smtp_server.handler.defer.clear()
     smtp_server.handler.received.clear()
     assert run(book, smtp_server, LATER).exit_code == 0
     retried = inbox(smtp_server)
@@ -216,16 +216,16 @@ def test_a_refused_recipient_leaves_their_rows_unrecorded_and_the_next_run_retri
     assert run(book, smtp_server, LATER + dt.timedelta(minutes=15)).mails == []
 
 
-def test_a_server_refusing_everyone_records_nothing_and_the_next_run_sends_the_same_mails(
+def test_a_server_deferring_everyone_records_nothing_and_the_next_run_sends_the_same_mails(
     book: Path, smtp_server: SmtpServer
 ) -> None:
-    smtp_server.handler.refuse_all = True
+    smtp_server.handler.defer_all = True
     first = run(book, smtp_server)
     assert first.exit_code == 1
     assert set(first.failed) == {ANA, BO, LEADS}
     assert set(column(book, "Last alert").values()) == {None}
     assert column(book, "Status")["Signups"] == "CRITICAL"
-    smtp_server.handler.refuse_all = False
+    smtp_server.handler.defer_all = False
     second = run(book, smtp_server, LATER)
     assert second.exit_code == 0
     assert {m.recipient: m.message_id for m in second.mails} == {
@@ -308,7 +308,7 @@ def test_the_cli_mails_through_smtp_and_exits_1_when_a_mail_was_not_accepted(
     book: Path, smtp_server_factory: SmtpServerFactory
 ) -> None:
     server = smtp_server_factory(starttls=False)  # the CLI trusts the system CAs only
-    server.handler.refuse.add(LEADS)
+    server.handler.defer.add(LEADS)
     config = book.parent / "metrics-sync.toml"
     config.write_text(
         config_text(
@@ -322,6 +322,189 @@ def test_the_cli_mails_through_smtp_and_exits_1_when_a_mail_was_not_accepted(
     argv = ["run", "--once", "--config", str(config), "--as-of"]
     assert main([*argv, NOW.isoformat()]) == 1
     assert sorted(inbox(server)) == [ANA, BO]
-    server.handler.refuse.clear()
+    server.handler.defer.clear()
     assert main([*argv, LATER.isoformat()]) == 0
     assert sorted(inbox(server)) == [ANA, BO, LEADS]
+
+
+# -- hostile cells ------------------------------------------------------------------------
+
+HOSTILE_LAST_ALERTS = {
+    "Signups": "pending 99999999999999999999999 of 3 runs",  # CRITICAL
+    "Churn": "CRITICAL 2099-01-01 08:00+00:00",  # WARNING; a future time
+    "Uptime": "WARNING" + " " * 30_000 + "x",  # WARNING; quadratic for a backtracking pattern
+    "Latency": f"WARNING 2026-11-19 08:00+00:00; pending {2**63 - 1} of 3 runs",  # OK
+}
+
+
+def test_unreadable_last_alert_cells_are_reset_with_a_note_and_the_workbook_runs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    book = tmp_path / "team.xlsx"
+    # The sync has run before (its Status words mark the rows as its own); then someone typed
+    # over the Last alert cells.
+    rows = [[*r[:4], r[-1], "OK", HOSTILE_LAST_ALERTS.get(r[0])] for r in KPI_ROWS]
+    sheet = openpyxl.Workbook()
+    kpis = sheet.active
+    assert kpis is not None
+    kpis.title = "KPIs"
+    for row in [[*KPI_HEAD[:4], "Current", "Status", "Last alert"], *rows]:
+        kpis.append(row)
+    okrs = sheet.create_sheet("OKRs")
+    for row in [OKR_HEAD, *OKR_ROWS]:
+        okrs.append(row)
+    sheet.save(book)
+    config = tmp_path / "metrics-sync.toml"
+    config.write_text(config_text(f'[workbook]\npath = "{book.name}"'), encoding="utf-8")
+
+    assert main(["run", "--once", "--config", str(config), "--as-of", NOW.isoformat()]) == 0
+
+    assert column(book, "Status") == {
+        "Signups": "CRITICAL",
+        "Churn": "WARNING",
+        "Uptime": "WARNING",
+        "Deploys": "NO THRESHOLD",
+        "Latency": "OK",
+    }
+    told = f"{NOW:%Y-%m-%d %H:%M}+00:00"
+    assert column(book, "Last alert") == {
+        "Signups": f"CRITICAL {told}",  # nothing told: mailed as new
+        "Churn": f"WARNING {told}",
+        "Uptime": f"WARNING {told}",
+        "Deploys": None,
+        "Latency": None,  # reset: nothing to resolve
+    }
+    warned = "\n".join(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    for row in (2, 3, 4, 6):
+        assert f"KPIs row {row}, column Last alert" in warned
+    assert "in the future" in warned
+
+
+# -- a sort while the run writes ----------------------------------------------------------
+
+SAME_AS_ABOVE: list[list[Any]] = [  # objective cells left blank under the first of each
+    ["Grow", "Leads from 400 to 600", BO, 400, 600, 410],  # OFF TRACK
+    [None, "Signups from 1000 to 2000", BO, 1000, 2000, 1010],  # OFF TRACK
+    ["Retain", "Ship the wizard", CY, None, "Done", "Done"],  # DONE
+    [None, "NPS from 20 to 40", CY, 20, 40, 21],  # OFF TRACK
+]
+
+
+class SortsKeyResultsBeforeTheWrite:
+    """An .xlsx workbook whose OKRs tab a person sorts by key result just as the run writes
+    (once): key results below a blank objective cell move under another objective."""
+
+    def __init__(self, path: Path) -> None:
+        self.inner = XlsxWorkbook(path)
+        self.path = path
+        self.sorted = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def write(self, *args: Any, **kwargs: Any) -> None:
+        if not self.sorted:
+            self.sorted = True
+            book = openpyxl.load_workbook(self.path)
+            okrs = book["OKRs"]
+            rows = sorted(okrs.iter_rows(min_row=2, values_only=True), key=lambda r: str(r[1]))
+            for i, values in enumerate(rows, 2):
+                for j, value in enumerate(values, 1):
+                    okrs.cell(i, j, value)
+            book.save(self.path)
+        self.inner.write(*args, **kwargs)
+
+
+def test_key_results_sorted_under_other_objectives_during_a_write_keep_their_alert_state(
+    tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    book = write_workbook(tmp_path / "team.xlsx")
+    sheet = openpyxl.load_workbook(book)
+    sheet.remove(sheet["OKRs"])
+    okrs = sheet.create_sheet("OKRs")
+    for row in [OKR_HEAD, *SAME_AS_ABOVE]:
+        okrs.append(row)
+    sheet.save(book)
+    run(book, smtp_server)
+    reminders_due = NOW + dt.timedelta(hours=25)
+    report = run_once(
+        job_for(book),
+        SortsKeyResultsBeforeTheWrite(book),
+        sender_for(smtp_server),
+        SENDER,
+        reminders_due,
+    )
+    assert report.exit_code == 0
+    told = f"OFF TRACK {reminders_due:%Y-%m-%d %H:%M}+00:00"
+    assert column(book, "Last alert", "OKRs") == {
+        "Leads from 400 to 600": told,
+        "NPS from 20 to 40": told,
+        "Ship the wizard": None,
+        "Signups from 1000 to 2000": told,
+    }
+    smtp_server.handler.received.clear()
+    assert run(book, smtp_server, reminders_due + dt.timedelta(hours=1)).mails == []
+
+
+# -- who may be mailed --------------------------------------------------------------------
+
+FOREIGN = [f"user{i}@elsewhere.test" for i in range(1_000)]
+
+
+def test_owners_outside_the_allowed_domains_are_not_mailed_nor_shown_to_the_allowed_one(
+    tmp_path: Path, smtp_server: SmtpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    owners = ", ".join([*FOREIGN[:500], ANA, *FOREIGN[500:]])
+    book = write_workbook(tmp_path / "team.xlsx", [["Signups", owners, 480, 450, 412]])
+    report = run(book, smtp_server)
+    assert report.exit_code == 0
+    assert sorted(inbox(smtp_server)) == [ANA, BO]  # example.com, the domain of LEADS; BO: a KR
+    (mail,) = inbox(smtp_server)[ANA]
+    assert "elsewhere.test" not in mail.as_string()
+    assert f"owner: {ANA}" in text(mail)
+    warned = "\n".join(r.getMessage() for r in caplog.records)
+    assert "KPIs row 2, column Owner: not mailed: 1000 addresses outside" in warned
+
+
+def test_a_row_mails_at_most_twenty_five_owners_and_each_sees_only_their_own_address(
+    tmp_path: Path, smtp_server: SmtpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    many = [f"owner{i}@example.com" for i in range(27)]
+    book = write_workbook(tmp_path / "team.xlsx", [["Signups", "; ".join(many), 480, 450, 412]])
+    run(book, smtp_server)
+    got = inbox(smtp_server)
+    assert sorted(a for a in got if a.startswith("owner")) == sorted(many[:25])
+    for address in many[:25]:
+        (mail,) = got[address]
+        shown = [a for a in many if a in f"{mail['To']} {text(mail)}"]
+        assert shown == [address]
+    assert "over 25 a row (owner25@example.com, owner26@example.com)" in caplog.text
+
+
+def test_allowed_domains_default_to_those_of_the_recipients_and_the_sender(tmp_path: Path) -> None:
+    def allowed(alerts: dict[str, Any], email: dict[str, Any]) -> tuple[str, ...] | None:
+        data = {"workbook": {"backend": "xlsx", "path": "x.xlsx"}, "alerts": alerts, "email": email}
+        return parse(data, tmp_path / "c.toml").jobs[0].alerts.allowed_domains
+
+    assert allowed({"recipients": [LEADS]}, {"from": "bot@Corp.example"}) == (
+        "example.com",
+        "corp.example",
+    )
+    assert allowed({"allowed_domains": ["a.example"]}, {}) == ("a.example",)
+    assert allowed({}, {}) == ("localhost",)
+
+
+def test_a_co_owner_refused_for_good_among_twenty_leaves_each_of_the_others_one_mail_in_four_runs(
+    tmp_path: Path, smtp_server: SmtpServer
+) -> None:
+    others = [f"co{i}@example.com" for i in range(20)]
+    gone = "left-the-company@example.com"
+    owners = ", ".join([*others[:10], gone, *others[10:]])
+    book = write_workbook(tmp_path / "team.xlsx", [["Signups", owners, 480, 450, 412]])
+    smtp_server.handler.refuse.add(gone)
+    reports = [run(book, smtp_server, NOW + i * dt.timedelta(minutes=15)) for i in range(4)]
+    got = inbox(smtp_server)
+    assert {a: len(got.get(a, [])) for a in others} == dict.fromkeys(others, 1)
+    assert gone not in got
+    assert [set(r.failed) for r in reports] == [{gone}, set(), set(), set()]
+    assert column(book, "Last alert")["Signups"] == f"CRITICAL {NOW:%Y-%m-%d %H:%M}+00:00"

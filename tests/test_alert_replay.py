@@ -133,6 +133,7 @@ def job_for(path: Path) -> Job:
             "workbook": {"path": str(path)},
             "okr": {"start": dt.date(2026, 1, 1), "end": dt.date(2026, 12, 31)},
             "alerts": {"repeat_after": f"{REPEAT_DAYS * 24}h"},
+            "email": {"from": "metrics@example.com"},  # owners' domain: mail may go there
         },
         path.parent / "metrics-sync.toml",
     ).jobs[0]

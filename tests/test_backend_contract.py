@@ -30,8 +30,8 @@ from sync.config import AlertsConfig, Job, OkrConfig, Tabs, WorkbookConfig, load
 from sync.errors import ConcurrentEditError, ConfigError
 from sync.grid import Cell, Grid
 from sync.job import RunReport, run_once
+from sync.notices import DeliveryReport
 from sync.notify.email import Messages, OutboxSender
-from sync.notify.model import DeliveryReport
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)  # the example data's "today"

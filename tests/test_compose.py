@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sync.notices import AlertItem, Digest
 from sync.notify import chart
 from sync.notify.compose import MAX_DETAILED, compose, duration
-from sync.notify.model import AlertItem, Digest
 
 NOW = dt.datetime(2026, 11, 16, 8, 0, tzinfo=dt.UTC)
 SENDER = "Metrics <metrics@example.com>"

@@ -1,4 +1,4 @@
-"""The config: the shipped example and the README's minimal config load; bad ones list every problem."""
+"""The config: the shipped example and the README's minimal config load; bad ones list all."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ import pytest
 
 from sync.config import EmailConfig
 from sync.errors import ConfigError
+from sync.notices import AlertItem, Digest
 from sync.notify.compose import compose
 from sync.notify.email import (
     OutboxSender,
@@ -25,7 +26,6 @@ from sync.notify.email import (
     make_sender,
     password_from_env,
 )
-from sync.notify.model import AlertItem, Digest
 
 if TYPE_CHECKING:
     from tests.conftest import SmtpServer, SmtpServerFactory

@@ -21,9 +21,9 @@ from workbooks import AS_OF, config_text, demo_workbook
 
 from sync import cli
 from sync.config import EmailConfig
+from sync.notices import AlertItem, Digest
 from sync.notify.compose import compose
 from sync.notify.email import SmtpSender
-from sync.notify.model import AlertItem, Digest
 
 ANA, BO, CY = "ana@example.com", "bo@example.com", "cy@example.com"
 NOW = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)

@@ -1,4 +1,4 @@
-"""The Status tab: what a manager reads on Monday morning (README, What it writes), and how .xlsx shows it.
+"""The Status tab: what a manager reads on Monday morning, and how .xlsx shows it.
 
 Pages are rendered from results the rules compute on small frames built here; the .xlsx
 tests write a real workbook and read it back with openpyxl.

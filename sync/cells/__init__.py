@@ -12,12 +12,11 @@ cells") says the same for users.
 from sync.cells.dates import HEADER_SERIALS, parse_dates, parse_header_date, serial_to_date
 from sync.cells.flags import is_flag_like, parse_flags
 from sync.cells.numbers import parse_numbers
-from sync.cells.text import cell_text, cell_texts, name_key
+from sync.cells.text import cell_text, name_key
 
 __all__ = [
     "HEADER_SERIALS",
     "cell_text",
-    "cell_texts",
     "is_flag_like",
     "name_key",
     "parse_dates",

@@ -7,7 +7,6 @@ names is keyed in a few milliseconds with ``series.map(name_key)``.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 
 
 def cell_text(value: object) -> str:
@@ -24,9 +23,3 @@ def name_key(name: object) -> str:
     repeated spaces."""
     text = name if type(name) is str else cell_text(name)
     return " ".join(text.split()).casefold()
-
-
-def cell_texts(values: Iterable[object]) -> list[str]:
-    """``cell_text`` of each value. Kept only for sync/rules/alerts.py on main; the rewrite of
-    that module no longer calls it, and this goes once it lands."""
-    return [cell_text(v) for v in values]

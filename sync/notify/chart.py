@@ -17,7 +17,7 @@ import io
 import math
 from typing import Any
 
-from sync.notify.model import AlertItem
+from sync.notices import AlertItem
 
 _LINE = "#1f5fa8"
 _WARNING = "#d08700"

@@ -24,8 +24,8 @@ from email.utils import format_datetime, parseaddr
 import jinja2
 
 from sync.display import NOTE_LIMIT, TEXT_LIMIT, shown
+from sync.notices import AlertItem, Digest
 from sync.notify import chart
-from sync.notify.model import AlertItem, Digest
 from sync.rules.status import KPI_ORDER, OKR_ORDER, SEVERITY
 
 MAX_DETAILED = 50  # items shown in full; the rest are counted ("+N more")

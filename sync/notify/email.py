@@ -2,8 +2,9 @@
 
 The only module that imports smtplib. Senders never raise for a delivery problem: each mail
 ends up in ``DeliveryReport.accepted`` or, with a reason a person can act on, in
-``DeliveryReport.failed``. The caller records "notified" for accepted recipients only and
-picks the exit code, so a failed mail is simply retried on the next run (docs/alerts.md).
+``DeliveryReport.failed`` (and in ``refused`` when the refusal is for good: a 5xx). The
+caller records "notified" for accepted or refused-for-good recipients only and picks the
+exit code, so any other failed mail is simply retried on the next run (docs/alerts.md).
 
 Time: ``[email] timeout`` bounds each socket operation, which a server trickling one byte
 at a time never trips. So a watchdog cuts the connection when a mail (or opening the
@@ -39,7 +40,7 @@ from sync.config import EmailConfig
 from sync.errors import ConfigError
 from sync.hosts import is_loopback
 from sync.logs import Redactor, mask_credentials
-from sync.notify.model import DeliveryReport
+from sync.notices import DeliveryReport
 
 Messages = Sequence[tuple[str, EmailMessage]]  # (envelope recipient, message)
 
@@ -168,7 +169,8 @@ class SmtpSender:
                     failed[recipient] = reason
         finally:
             session.close(self._budget())
-        return DeliveryReport(accepted=frozenset(accepted), failed=failed)
+        refused = frozenset(r for r, why in failed.items() if isinstance(why, _ForGood))
+        return DeliveryReport(accepted=frozenset(accepted), failed=failed, refused=refused)
 
     def _left(self) -> float:
         assert self._ends is not None
@@ -202,7 +204,7 @@ class SmtpSender:
         """None when the server accepted the message, else why not."""
         problem = address_problem(recipient)
         if problem:
-            return problem
+            return _ForGood(problem)
         try:
             connection = session.connection(self._budget())
         except _Unreachable as err:
@@ -240,14 +242,14 @@ class SmtpSender:
                 "(it may have arrived; it is sent again next run with the same Message-ID)"
             )
         except smtplib.SMTPRecipientsRefused as err:
-            return f"{self.where} refused the recipient: {_reply(*err.recipients[recipient])}"
+            return _refusal(self.where, *err.recipients[recipient])
         except smtplib.SMTPException as err:  # the connection is still usable (smtplib RSETs)
             return _rejection(self.where, err)
         except OSError as err:
             session.drop()
             return f"the connection to {self.where} failed while sending: {_describe(err)}"
         if recipient in refused:
-            return f"{self.where} refused the recipient: {_reply(*refused[recipient])}"
+            return _refusal(self.where, *refused[recipient])
         return None
 
     def _open(self, budget: float) -> smtplib.SMTP:
@@ -402,8 +404,19 @@ def _close(connection: smtplib.SMTP) -> None:
         connection.close()
 
 
+class _ForGood(str):
+    """Why a recipient was refused, when the refusal is permanent (``DeliveryReport.refused``)."""
+
+
+def _refusal(where: str, code: int, text: bytes | str) -> str:
+    reason = f"{where} refused the recipient: {_reply(code, text)}"
+    return _ForGood(reason) if 500 <= code < 600 else reason
+
+
 def _rejection(where: str, err: smtplib.SMTPException) -> str:
     """Why the server would not take a message it was offered."""
+    if isinstance(err, smtplib.SMTPNotSupportedError):  # a non-ASCII address, no SMTPUTF8
+        return _ForGood(f"{where} cannot take this address: {_describe(err)}")
     if isinstance(err, smtplib.SMTPSenderRefused):
         return f"{where} refused the sender {err.sender}: {_reply(err.smtp_code, err.smtp_error)}"
     if isinstance(err, smtplib.SMTPDataError):

@@ -1,26 +1,11 @@
-"""The alert decision: compare what a row is now with what was last mailed (docs/alerts.md).
+"""The alert decision: compare what a row is now with what was last mailed.
 
 Two records live in the workbook, as in Alertmanager: the current state (``Status``,
-``Since``) and what was last notified (``Last alert``). Deciding is a pure function of
-them, the new status, ``now`` and the config; sending and recording happen at the edge,
-and the mailed part of ``Last alert`` changes only for mails the server accepted.
-
-``Last alert`` holds up to three clauses, separated by ``; `` (docs/alerts.md)::
-
-    CRITICAL 2026-11-20 08:00+00:00   the status last mailed, and when
-    eased to WARNING                  since that mail the row fell back to a lower alerting
-                                      status: a return to CRITICAL is news again
-    pending 2 of 3 runs               [alerts] pending_runs: worse than what was told for 2
-                                      consecutive runs; mailed at 3
-
-The *level told* is the severity of the status mailed, lowered by ``eased to``. A row is
-*breaching* when it is in an alerting status above that level; it is mailed once it has
-breached for ``pending_runs`` consecutive runs (1: at once). While the row stays alerting a
-reminder goes every ``repeat_after``; when it returns to a real value within bounds a
-"resolved" mail goes, only if the breach had been mailed. Missing or unreadable data
-(``STALE``, ``NO DATA``, ``ERROR``) neither resolves an alert nor eases its level. A muted
-row gets no mail of any kind, but its statuses, pending count and level keep moving, so
-whatever is still owed goes out on the first run after the mute.
+``Since``) and what was last notified (``Last alert``). ``decide_row`` is a pure function
+of one row's state, ``now`` and the config; sending and recording happen at the edge, and
+the mailed part of ``Last alert`` changes only for mails the server accepted. The rules,
+and the ``Last alert`` clauses (``CRITICAL 2026-11-20 08:00+00:00; eased to WARNING;
+pending 2 of 3 runs``), are explained in docs/alerts.md.
 """
 
 from __future__ import annotations
@@ -29,12 +14,11 @@ import datetime as dt
 import re
 import zoneinfo
 from collections.abc import Collection
+from dataclasses import dataclass
 
-import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
-from sync.cells import cell_text, cell_texts
+from sync.cells import cell_text
 from sync.config import AlertsConfig
 from sync.rules import status as st
 from sync.stamps import parse_stamps, stamp
@@ -45,84 +29,256 @@ RECOVERED = frozenset({st.OK, st.NO_THRESHOLD, st.ON_TRACK, st.DONE, st.AT_RISK}
 NO_INFORMATION = frozenset({st.STALE, st.NO_DATA, st.ERROR})
 
 REASONS = ("new", "worse", "repeat", "resolved")
-_MAILED = re.compile(r"^(?P<status>[A-Za-z][A-Za-z ]*?)\s+(?P<when>\d{4}-\d\d-\d\d.*)$")
-_EASED = re.compile(r"^eased\s+to\s+(?P<status>[A-Za-z][A-Za-z ]*?)$", re.IGNORECASE)
-_PENDING = re.compile(r"^pending\s+(?P<n>\d+)\b", re.IGNORECASE)
+
+# What a ``Last alert`` cell may hold: the sync writes under 80 characters and counts of a
+# few runs; longer text or a longer count is not its record (and is never parsed further).
+MAX_RECORD_CHARS = 200
+MAX_COUNT_DIGITS = 6
+_DATE = re.compile(r"\d{4}-\d\d-\d\d")  # matched against one word at a time
+
+MAX_OWNERS = 25  # addresses mailed per row; any more are named in a note, not mailed
+MAX_OWNER_CHARS = 100_000  # of an Owner cell, looked at for addresses
 _LABEL = r"[^@\s<>()\[\],;:\"'.]+"  # a piece of a domain name
 _ADDRESS = re.compile(rf'[^@\s<>()\[\],;:"]+@{_LABEL}(?:\.{_LABEL})+')  # as Owner cells hold them
 
 
-def read_state(
-    status: pd.Series, cells: pd.DataFrame, *, muted: pd.Series, tz: zoneinfo.ZoneInfo
-) -> pd.DataFrame:
-    """The frame ``decide`` takes: each row's new ``status`` beside its ``cells`` as read
-    (columns ``status``, ``since``, ``last_alert``: the raw values of those columns)."""
-    previous = [cell_text(v).upper() for v in cells["status"].to_numpy()]
-    return pd.DataFrame(
-        {
-            "status": status.astype(object),
-            "previous": pd.Series(previous, index=status.index, dtype=object),
-            "since": parse_stamps(cells["since"], tz),
-            **parse_records(cells["last_alert"], tz),
-            "muted": muted.fillna(False).astype(bool),
-        },
-        index=status.index,
-    )
+@dataclass(frozen=True)
+class Record:
+    """A ``Last alert`` cell as read: the status mailed and when ("" / None: nothing told),
+    the ``eased to`` status ("" if none) and the ``pending`` count."""
+
+    mailed: str = ""
+    when: dt.datetime | None = None
+    eased: str = ""
+    pending: int = 0
+    unreadable: str = ""  # why the cell could not be read: it counts as nothing told
 
 
-def parse_records(cells: pd.Series, tz: zoneinfo.ZoneInfo) -> pd.DataFrame:
-    """``Last alert`` cells as columns: ``mailed`` ("" if none), ``when`` (UTC or NaT),
-    ``eased`` ("" if none) and ``pending`` (int). Unreadable text reads as nothing told.
+@dataclass(frozen=True)
+class RowState:
+    """One row's alert state: its new ``status`` beside its cells as read."""
+
+    status: str
+    previous: str  # the Status cell, upper-cased
+    since: dt.datetime | None  # the Since cell (None if unreadable)
+    record: Record  # the Last alert cell
+    muted: bool = False
+    notes: tuple[tuple[str, str], ...] = ()  # (column id, why) of each cell not read: reset
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a run does for one row: ``reason`` to mail ("" for none, else one of
+    ``REASONS``), when its status began, the alerting status last mailed ("" if none), and
+    the record's ``eased`` and ``pending`` clauses should no mail go out."""
+
+    reason: str
+    since: dt.datetime
+    told: str
+    eased: str
+    pending: int
+
+
+def decide_row(
+    row: RowState, now: dt.datetime, cfg: AlertsConfig, alerting: Collection[str]
+) -> Decision:
+    """Whether one row mails, and why: the rules of docs/alerts.md, one at a time.
+
+    The *level told* is the severity last mailed, lowered by ``eased to``; a row above it
+    is breaching, and is mailed once it has breached for ``pending_runs`` runs.
+    """
+    since = row.since if row.status == row.previous and row.since is not None else now
+    told = row.record.mailed if row.record.mailed in alerting else ""
+    eased = _eased(row.record, told, alerting)
+    level = st.SEVERITY.get(eased or told, 0)
+
+    def decision(reason: str, eased: str = eased, pending: int = 0) -> Decision:
+        return Decision("" if row.muted else reason, since, told, eased, pending)
+
+    if row.status not in alerting:  # back within bounds, or no information
+        return decision("resolved" if told and row.status in RECOVERED else "")
+    severity = st.SEVERITY.get(row.status, 0)
+    reminder_due = bool(told) and _reminder_due(row.record.when, now, cfg)
+    if severity <= level:  # nothing worse than what was told
+        if severity < level and row.status not in NO_INFORMATION:
+            eased = row.status  # a real value, lower: a return to the level told is news
+        return decision("repeat" if reminder_due else "", eased)
+    streak = min(row.record.pending + 1, cfg.pending_runs)
+    if streak < cfg.pending_runs and not reminder_due:  # worse, not yet for long enough
+        return decision("", pending=streak)
+    return decision("worse" if told else "new", pending=streak)
+
+
+def _eased(record: Record, told: str, alerting: Collection[str]) -> str:
+    """The record's ``eased to`` status, if it still lowers the level told."""
+    lower = st.SEVERITY.get(record.eased, 0) < st.SEVERITY.get(told, 0)
+    return record.eased if told and record.eased in alerting and lower else ""
+
+
+def _reminder_due(when: dt.datetime | None, now: dt.datetime, cfg: AlertsConfig) -> bool:
+    return when is None or now - when >= cfg.repeat_after
+
+
+def next_record(
+    row: RowState, decision: Decision, delivered: bool, now: dt.datetime
+) -> Record | None:
+    """The ``Last alert`` record to write, or None to leave the cell as it is.
+
+    A mail the server accepted becomes the new record; a mail not accepted leaves the cell
+    untouched, so the next run decides the same and retries it; a row not mailed keeps what
+    was mailed, with its new ``eased`` and ``pending`` clauses. A cell that could not be
+    read is rewritten in any case (to what it was read as: nothing told), so it is reset.
+    """
+    if decision.reason and delivered:
+        return Record(row.status, now)
+    kept = Record(row.record.mailed, row.record.when, decision.eased, decision.pending)
+    if row.record.unreadable:
+        return kept
+    if decision.reason:  # not accepted: the next run decides the same and retries it
+        return None
+    unchanged = (decision.eased, decision.pending) == (row.record.eased, row.record.pending)
+    return None if unchanged else kept
+
+
+# -- the cells as read and written ------------------------------------------------------
+
+
+def read_states(
+    status: pd.Series,
+    cells: pd.DataFrame,
+    *,
+    muted: pd.Series,
+    now: dt.datetime,
+    tz: zoneinfo.ZoneInfo,
+) -> list[RowState]:
+    """Each row's new ``status`` beside its ``cells`` as read (columns ``status``, ``since``,
+    ``last_alert``: the raw values of those columns). A ``Since`` or ``Last alert`` the sync
+    cannot read (not its text, or a time after ``now``) reads as nothing, with a note."""
+    since = _since(cells["since"], now, tz)
+    records = parse_records(cells["last_alert"], tz, now)
+    notes = [
+        tuple(
+            (cid, f"{why}; reset (read as {read_as})")
+            for cid, why, read_as in (
+                ("since", why_not, "a status that begins now"),
+                ("last_alert", r.unreadable, "nothing mailed"),
+            )
+            if why
+        )
+        for (_, why_not), r in zip(since, records, strict=True)
+    ]
+    return [
+        RowState(str(s), cell_text(p).upper(), t, r, bool(m), n)
+        for s, p, (t, _), r, m, n in zip(
+            status.tolist(),
+            cells["status"].tolist(),
+            since,
+            records,
+            muted.fillna(False).astype(bool).tolist(),
+            notes,
+            strict=True,
+        )
+    ]
+
+
+def _since(
+    cells: pd.Series, now: dt.datetime, tz: zoneinfo.ZoneInfo
+) -> list[tuple[dt.datetime | None, str]]:
+    """Each ``Since`` cell as a time, or None with why ("" for a blank cell)."""
+    parsed = parse_stamps(cells, tz)
+    out: list[tuple[dt.datetime | None, str]] = []
+    for raw, t, future in zip(
+        cells.tolist(), parsed.tolist(), (parsed > now).tolist(), strict=True
+    ):
+        if pd.isna(t):
+            text = cell_text(raw)
+            out.append((None, f"{_shown(text)} is not a time" if text else ""))
+        elif future:
+            out.append((None, f"{_shown(cell_text(raw))} is a time in the future"))
+        else:
+            out.append((t, ""))
+    return out
+
+
+def parse_records(cells: pd.Series, tz: zoneinfo.ZoneInfo, now: dt.datetime) -> list[Record]:
+    """``Last alert`` cells as records; text the sync cannot read (``Record.unreadable``)
+    counts as nothing told. In linear time: a cell is split on ``;`` and spaces, never
+    searched by a pattern, and only its first ``MAX_RECORD_CHARS`` are looked at.
 
     Each distinct text is parsed once (a column holds few distinct values).
     """
-    texts = pd.Series(cell_texts(cells.to_numpy()), index=cells.index, dtype=object)
-    distinct = pd.unique(texts.to_numpy())
-    parsed = pd.DataFrame(
-        [_clauses(t) for t in distinct],
-        columns=["mailed", "when", "eased", "pending"],
-        dtype=object,
-    )
-    parsed["when"] = _instants(parsed["when"].tolist(), tz)
-    at = pd.Index(distinct).get_indexer(pd.Index(texts))
-    out = parsed.iloc[at].set_axis(cells.index)
-    mailed = out["mailed"].where(out["when"].notna(), "")
-    return pd.DataFrame(
-        {
-            "mailed": mailed.astype(object),
-            "when": out["when"],
-            "eased": out["eased"].astype(object),
-            "pending": out["pending"].astype("int64"),
-        },
-        index=cells.index,
-    )
+    texts = [cell_text(v) for v in cells.tolist()]
+    distinct = list(dict.fromkeys(texts))
+    read = [_clauses(t) for t in distinct]
+    instants = _instants([r[1] if isinstance(r, tuple) else "" for r in read], tz)
+    parsed = {
+        text: _record(r, when, now) for text, r, when in zip(distinct, read, instants, strict=True)
+    }
+    return [parsed[t] for t in texts]
 
 
-def _clauses(text: str) -> tuple[str, str, str, int]:
-    """One cell: (status mailed, its time as text, eased-to status, pending count)."""
+def _record(
+    read: tuple[str, str, str, int] | str, when: dt.datetime | None, now: dt.datetime
+) -> Record:
+    if isinstance(read, str):
+        return Record(unreadable=read)
+    mailed, when_text, eased, pending = read
+    if when_text and when is None:
+        return Record(unreadable=f"{_shown(when_text)} is not a time")
+    if when is not None and when > now:
+        return Record(unreadable=f"{_shown(when_text)} is a time in the future")
+    return Record(mailed, when, eased, pending)
+
+
+def _clauses(text: str) -> tuple[str, str, str, int] | str:
+    """One cell: (status mailed, its time as text, eased-to status, pending count), or why
+    it is not a record the sync wrote (or a person could have typed in its place)."""
+    if len(text) > MAX_RECORD_CHARS:
+        return f"longer than the {MAX_RECORD_CHARS} characters of a record"
     mailed, when, eased, pending = "", "", "", 0
-    for clause in (c.strip() for c in text.split(";")):
-        if m := _EASED.match(clause):
-            eased = m["status"].strip().upper()
-        elif m := _PENDING.match(clause):
-            pending = int(m["n"])
-        elif m := _MAILED.match(clause):
-            mailed, when = m["status"].strip().upper(), m["when"]
+    for clause in text.split(";"):
+        words = clause.split()
+        if not words:
+            continue
+        head = words[0].lower()
+        if head == "eased" and len(words) > 2 and words[1].lower() == "to":
+            eased = _status(words[2:])
+            if not eased:
+                return f"{_shown(clause)} names no status"
+        elif head == "pending":
+            count = words[1] if len(words) > 1 else ""
+            if not (count.isascii() and count.isdigit() and len(count) <= MAX_COUNT_DIGITS):
+                return f"{_shown(clause)}: expected a count of runs"
+            pending = int(count)
+        else:
+            at = next((i for i, w in enumerate(words) if _DATE.match(w)), 0)
+            mailed, when = _status(words[:at]), " ".join(words[at:])
+            if not at or not mailed:
+                return f"{_shown(clause)}: expected a status and the time it was mailed"
     return mailed, when, eased, pending
 
 
-def _instants(texts: list[str], tz: zoneinfo.ZoneInfo) -> pd.Series:
+def _status(words: list[str]) -> str:
+    """The status the words name ("" if none): ``Critical``, ``no  data``."""
+    name = " ".join(words).upper()
+    return name if name in st.SEVERITY else ""
+
+
+def _shown(text: str) -> str:
+    """A piece of a cell, quoted and cut short, for a note."""
+    text = " ".join(text.split())
+    return repr(text if len(text) <= 40 else text[:39] + "…")
+
+
+def _instants(texts: list[str], tz: zoneinfo.ZoneInfo) -> list[dt.datetime | None]:
     """Stamps as UTC: the canonical ``2026-11-20 08:00+00:00`` directly, anything else as a
-    person's text in the job's zone (``sync.stamps``)."""
+    person's text in the job's zone (``sync.stamps``), parsed together."""
     found = [_aware(t) for t in texts]
-    out = pd.Series([pd.NaT if f is None else f for f in found], dtype="datetime64[ns, UTC]")
-    other = [bool(t) and f is None for t, f in zip(texts, found, strict=True)]
-    if any(other):
-        typed = parse_stamps(
-            pd.Series([t if o else "" for t, o in zip(texts, other, strict=True)], dtype=object), tz
-        )
-        out = out.where(out.notna(), typed)
-    return out
+    typed = [t if t and f is None else "" for t, f in zip(texts, found, strict=True)]
+    if any(typed):
+        local = parse_stamps(pd.Series(typed, dtype=object), tz).tolist()
+        found = [f if pd.isna(t) else t for f, t in zip(found, local, strict=True)]
+    return [None if f is None else f.to_pydatetime(warn=False) for f in found]  # plain: fast
 
 
 def _aware(text: str) -> pd.Timestamp | None:
@@ -138,143 +294,56 @@ def _aware(text: str) -> pd.Timestamp | None:
         return None
 
 
-def render_records(records: pd.DataFrame, pending_runs: int, tz: zoneinfo.ZoneInfo) -> pd.Series:
-    """The ``Last alert`` text of each record (the inverse of ``parse_records``)."""
-    texts = [
-        _render(m, w, e, int(p), pending_runs=pending_runs, tz=tz)
-        for m, w, e, p in zip(
-            records["mailed"], records["when"], records["eased"], records["pending"], strict=True
-        )
-    ]
-    return pd.Series(texts, index=records.index, dtype=object)
-
-
-def _render(
-    mailed: str,
-    when: pd.Timestamp,
-    eased: str,
-    pending: int,
-    *,
-    pending_runs: int,
-    tz: zoneinfo.ZoneInfo,
-) -> str:
+def render_record(record: Record, pending_runs: int, tz: zoneinfo.ZoneInfo) -> str:
+    """The ``Last alert`` text of a record (the inverse of ``parse_records``; an unreadable
+    record renders as what it counts as)."""
     clauses = []
-    if mailed and not pd.isna(when):
-        clauses.append(f"{mailed} {stamp(when, tz)}")
-    if eased:
-        clauses.append(f"eased to {eased}")
-    if pending > 0 and pending_runs > 1:
-        clauses.append(f"pending {pending} of {pending_runs} runs")
+    if record.mailed and record.when is not None:
+        clauses.append(f"{record.mailed} {stamp(record.when, tz)}")
+    if record.eased:
+        clauses.append(f"eased to {record.eased}")
+    if record.pending > 0 and pending_runs > 1:
+        clauses.append(f"pending {record.pending} of {pending_runs} runs")
     return "; ".join(clauses)
 
 
-def decide(
-    state: pd.DataFrame, now: dt.datetime, cfg: AlertsConfig, alerting: Collection[str]
-) -> pd.DataFrame:
-    """Which rows to mail and why, and the alert state to keep when nothing is mailed.
-
-    ``state`` has, per row: ``status`` (now), ``previous`` (the ``Status`` cell read),
-    ``since`` (UTC or NaT), the parsed ``Last alert`` (``mailed``, ``when``, ``eased``,
-    ``pending``) and ``muted`` (bool). Returns ``reason`` ("" for no mail, else one of
-    ``REASONS``), ``since`` (when the current status began), ``told`` (the alerting status
-    last mailed, or ""), and ``eased`` / ``pending``: the record's new clauses if no mail
-    goes out (a mail clears both).
-    """
-    now_ts = pd.Timestamp(now).tz_convert("UTC")
-    firing_set = frozenset(alerting)
-    new = state["status"].to_numpy(dtype=object)
-    told = state["mailed"].fillna("").to_numpy(dtype=object)
-    firing, told_firing = _member(new, firing_set), _member(told, firing_set)
-    sev, told_sev = _severity(new), _severity(told)
-    eased = state["eased"].fillna("").to_numpy(dtype=object)
-    eased_sev = _severity(eased)
-    eased_ok = told_firing & _member(eased, firing_set) & (eased_sev < told_sev)
-    level = np.where(told_firing, np.where(eased_ok, eased_sev, told_sev), 0)
-    breaching = firing & (sev > level)
-    streak = np.where(
-        breaching, np.minimum(state["pending"].to_numpy(dtype=np.int64) + 1, cfg.pending_runs), 0
-    )
-    elapsed = (now_ts - state["when"]).to_numpy(dtype="timedelta64[ns]")
-    repeat_due = (
-        firing & told_firing & (np.isnat(elapsed) | (elapsed >= np.timedelta64(cfg.repeat_after)))
-    )
-    mail = (breaching & (streak >= cfg.pending_runs)) | (repeat_due & breaching)
-    resolved = ~firing & told_firing & _member(new, RECOVERED)
-    reason = np.select(
-        [resolved, mail & ~told_firing, mail, repeat_due],
-        ["resolved", "new", "worse", "repeat"],
-        default="",
-    ).astype(object)
-    reason[state["muted"].to_numpy(dtype=bool)] = ""
-    eases = firing & told_firing & ~_member(new, NO_INFORMATION) & (sev < level)
-    same = (new == state["previous"].to_numpy(dtype=object)) & state["since"].notna().to_numpy()
-    return pd.DataFrame(
-        {
-            "reason": reason,
-            "since": state["since"].where(same, now_ts),
-            "told": np.where(told_firing, told, ""),
-            "eased": np.where(eases, new, np.where(eased_ok, eased, "")),
-            "pending": streak,
-        },
-        index=state.index,
-    )
-
-
-def next_records(
-    state: pd.DataFrame,
-    decided: pd.DataFrame,
-    delivered: pd.Series,
-    *,
-    now: dt.datetime,
-    cfg: AlertsConfig,
-    tz: zoneinfo.ZoneInfo,
-) -> pd.Series:
-    """The ``Last alert`` text to write per row, or None to leave the cell as it is.
-
-    A mail the server accepted (``delivered``) becomes the new record; a mail not accepted
-    leaves the cell untouched, so the next run decides the same and retries it; a row not
-    mailed keeps what was mailed, with its new ``eased`` and ``pending`` clauses.
-    """
-    mailed = decided["reason"].ne("")
-    moved = decided["eased"].ne(state["eased"].fillna("")) | decided["pending"].ne(state["pending"])
-    out = pd.Series([None] * len(state), index=state.index, dtype=object)
-    if (done := mailed & delivered).any():
-        sent = pd.DataFrame({"mailed": state["status"][done], "eased": "", "pending": 0})
-        out[done] = render_records(
-            sent.assign(when=pd.Timestamp(now).tz_convert("UTC")), cfg.pending_runs, tz
-        )
-    if (keep := ~mailed & moved).any():
-        kept = pd.DataFrame(
-            {
-                "mailed": state["mailed"],
-                "when": state["when"],
-                "eased": decided["eased"],
-                "pending": decided["pending"],
-            }
-        )
-        out[keep] = render_records(kept[keep], cfg.pending_runs, tz)
-    return out
-
-
-def recipients(owners: pd.Series, default: tuple[str, ...]) -> pd.Series:
-    """A row's ``Owner`` addresses, else the default list.
+def owners(cell: object, allowed: tuple[str, ...] | None) -> tuple[tuple[str, ...], str]:
+    """The ``Owner`` cell's addresses that may be mailed, and a note on those that may not.
 
     The addresses are picked out of the cell, whatever separates them (commas, semicolons,
-    line breaks) or surrounds them (``Sam <sam@example.com>``); text that holds none (``sam
-    at example.com``, ``@``) leaves the row to the default list rather than to a mail that
-    can never be delivered, and no line break of the cell can reach a mail header.
+    line breaks) or surrounds them (``Sam <sam@example.com>``), so no line break of the cell
+    can reach a mail header. Anyone can type there, so only addresses in the ``allowed``
+    domains (or their subdomains; None: any) are mailed, at most ``MAX_OWNERS`` of them.
     """
-    found = (
-        owners.fillna("").astype(str).map(lambda cell: tuple(dict.fromkeys(_ADDRESS.findall(cell))))
-    )
-    return found.map(lambda addresses: addresses or default)
+    found = owner_addresses(cell)
+    inside = [a for a in found if allowed is None or _allowed(a, allowed)]
+    mailed = tuple(inside[:MAX_OWNERS])
+    outside = [a for a in found if a not in inside]
+    over = inside[MAX_OWNERS:]
+    notes = [
+        f"{_count(outside)} outside [alerts] allowed_domains ({_first(outside)})"
+        if outside
+        else "",
+        f"{_count(over)} over {MAX_OWNERS} a row ({_first(over)})" if over else "",
+    ]
+    why = "; ".join(n for n in notes if n)
+    return mailed, f"not mailed: {why}" if why else ""
 
 
-def _severity(statuses: npt.NDArray[np.object_]) -> npt.NDArray[np.int64]:
-    return np.fromiter(
-        (st.SEVERITY.get(s, 0) for s in statuses), dtype=np.int64, count=len(statuses)
-    )
+def owner_addresses(cell: object) -> tuple[str, ...]:
+    """Every address in an ``Owner`` cell, once each, in order."""
+    return tuple(dict.fromkeys(_ADDRESS.findall(cell_text(cell)[:MAX_OWNER_CHARS])))
 
 
-def _member(values: npt.NDArray[np.object_], group: frozenset[str]) -> npt.NDArray[np.bool_]:
-    return np.fromiter((v in group for v in values), dtype=bool, count=len(values))
+def _allowed(address: str, domains: tuple[str, ...]) -> bool:
+    domain = address.rsplit("@", 1)[-1].lower()
+    return any(domain == d or domain.endswith("." + d) for d in domains)
+
+
+def _count(addresses: list[str]) -> str:
+    return f"{len(addresses)} address" + ("es" if len(addresses) > 1 else "")
+
+
+def _first(addresses: list[str]) -> str:
+    more = f" and {len(addresses) - 3} more" if len(addresses) > 3 else ""
+    return ", ".join(addresses[:3]) + more

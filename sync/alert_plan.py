@@ -1,25 +1,18 @@
-"""From a run's results to the mails it owes and the ``Last alert`` cells it writes: pure.
+"""What a run's alert decisions send and record: pure.
 
 ``decide_kpis`` / ``decide_key_results`` read each row's alert state from its own cells
-(``Status``, ``Since``, ``Last alert``, ``Mute until``) and ask ``sync.rules.alerts`` what
-to do; ``items`` turns the rows to mail into ``AlertItem``s with their recipients;
-``digests`` makes one digest per recipient; ``last_alerts`` gives the cells to write once
-the sender has said which recipients the server accepted. No I/O, no clock: ``now`` is
-passed in, and job.py orders the steps.
-
-Message-ID stability (at least once, at most one duplicate): compose() derives the ID from
-each item's key, ``since`` and ``last_alert``. An item carries ``since`` only when that
-status already held at the last mail (a reminder); for a change (new, worse, resolved) it
-is None. So the retry of a mail whose run crashed before writing anything, and the retry
-of a mail the server did not accept (the run wrote ``Status``/``Since`` but not
-``Last alert``), carry the same Message-ID as the first attempt.
+and ask ``sync.rules.alerts`` what to do; ``kpi_items``/``kr_items`` turn the rows to mail
+into ``AlertItem``s with their recipients; ``digests`` makes one digest per recipient;
+``last_alerts`` gives the cells to write once the sender has said which recipients the
+server accepted. No I/O, no clock: job.py orders the steps. Why an item carries ``since``
+only in a reminder (stable Message-IDs) is in docs/alerts.md, "Delivery".
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -28,7 +21,7 @@ from sync.cells import parse_numbers
 from sync.config import Job
 from sync.evaluate import Evaluation
 from sync.frames import Sheet, records, wide_history
-from sync.notify.model import AlertItem, Digest, Reason
+from sync.notices import AlertItem, Digest, Reason
 from sync.present import fmt, percent_change
 from sync.rules import alerts
 from sync.rules import status as st
@@ -41,8 +34,10 @@ HISTORY_POINTS = 12  # a chart of the last dozen values
 class Decisions:
     """One tab's rows: their alert state as read, and what was decided for each."""
 
-    state: pd.DataFrame  # status, previous, since, mailed, when, eased, pending, muted
-    decided: pd.DataFrame  # reason, since, told, eased, pending, recipients
+    rows: list[alerts.RowState]
+    decisions: list[alerts.Decision]
+    decided: pd.DataFrame  # by row: reason, since, told, when (last mailed), recipients
+    notes: tuple[str, ...] = ()  # the owned cells that could not be read, and were reset
 
     @property
     def mailed(self) -> pd.DataFrame:
@@ -52,7 +47,15 @@ class Decisions:
 def decide_kpis(ev: Evaluation, now: dt.datetime, job: Job) -> Decisions:
     today = pd.Timestamp(now.astimezone(job.tz).date())
     muted = (ev.kpis["mute_until"] >= today).fillna(False)
-    return _decide(ev.kpis, ev.kpi_sheet.rows, now, job, alerting=st.KPI_ALERTING, muted=muted)
+    return _decide(
+        ev.kpis,
+        ev.kpi_sheet.rows,
+        now,
+        job,
+        tab=job.tabs.kpis,
+        alerting=st.KPI_ALERTING,
+        muted=muted,
+    )
 
 
 def decide_key_results(ev: Evaluation, now: dt.datetime, job: Job) -> Decisions:
@@ -62,6 +65,7 @@ def decide_key_results(ev: Evaluation, now: dt.datetime, job: Job) -> Decisions:
         ev.okr_sheet.rows,
         now,
         job,
+        tab=job.tabs.okrs,
         alerting=st.OKR_ALERTING,
         muted=pd.Series(False, index=krs.index),
     )
@@ -73,6 +77,7 @@ def _decide(
     now: dt.datetime,
     job: Job,
     *,
+    tab: str,
     alerting: frozenset[str],
     muted: pd.Series,
 ) -> Decisions:
@@ -82,22 +87,56 @@ def _decide(
         return pd.Series([None] * len(results), index=results.index, dtype=object)
 
     own = pd.DataFrame({cid: cells(cid) for cid in ("status", "since", "last_alert")})
-    state = alerts.read_state(results["status"], own, muted=muted, tz=job.tz)
-    decided = alerts.decide(state, now, job.alerts, alerting)
-    decided["recipients"] = alerts.recipients(results["owner"], job.alerts.recipients)
-    return Decisions(state, decided)
+    states = alerts.read_states(results["status"], own, muted=muted, now=now, tz=job.tz)
+    decisions = [alerts.decide_row(row, now, job.alerts, alerting) for row in states]
+    owner_cells = results["owner"].tolist()  # few distinct: each is read once
+    by_cell = {c: alerts.owners(c, job.alerts.allowed_domains) for c in dict.fromkeys(owner_cells)}
+    routed = [by_cell[c] for c in owner_cells]
+    decided = _frame(states, decisions, [to or job.alerts.recipients for to, _ in routed])
+    notes = [
+        f"{tab} row {row}, column {job.columns[cid]}: {why}"
+        for row, state, (_, owner_note) in zip(results.index, states, routed, strict=True)
+        for cid, why in (*state.notes, ("owner", owner_note))
+        if why
+    ]
+    return Decisions(states, decisions, decided.set_axis(results.index), tuple(notes))
 
 
-def last_alerts(d: Decisions, accepted: Iterable[str], now: dt.datetime, job: Job) -> pd.Series:
-    """The ``Last alert`` cells to write (None: unchanged), given who accepted their mail.
-
-    A row counts as notified only when every one of its recipients' mails was accepted.
-    """
-    took = frozenset(accepted)
-    delivered = d.decided["recipients"].map(lambda rs: bool(rs) and all(r in took for r in rs))
-    return alerts.next_records(
-        d.state, d.decided, delivered.astype(bool), now=now, cfg=job.alerts, tz=job.tz
+def _frame(
+    states: list[alerts.RowState],
+    decisions: list[alerts.Decision],
+    recipients: list[tuple[str, ...]],
+) -> pd.DataFrame:
+    """The decisions as columns, for the items' joins with the rows' results."""
+    return pd.DataFrame(
+        {
+            "reason": pd.Series([d.reason for d in decisions], dtype=object),
+            "since": pd.Series([d.since for d in decisions], dtype="datetime64[ns, UTC]"),
+            "told": pd.Series([d.told for d in decisions], dtype=object),
+            "when": pd.Series([r.record.when for r in states], dtype="datetime64[ns, UTC]"),
+            "recipients": pd.Series(recipients, dtype=object),
+        }
     )
+
+
+def last_alerts(d: Decisions, settled: Iterable[str], now: dt.datetime, job: Job) -> pd.Series:
+    """The ``Last alert`` cells to write (None: unchanged), given whose mail was settled.
+
+    A row counts as notified only when every one of its recipients' mails was settled:
+    accepted, or refused for good (a 5xx to that address: retrying every run would only
+    repeat the mail to the others). Any other failure leaves the row to the next run.
+    """
+    took = frozenset(settled)
+    texts = []
+    for row, decision, to in zip(d.rows, d.decisions, d.decided["recipients"], strict=True):
+        delivered = bool(to) and all(r in took for r in to)
+        record = alerts.next_record(row, decision, delivered, now)
+        texts.append(
+            None
+            if record is None
+            else alerts.render_record(record, job.alerts.pending_runs, job.tz)
+        )
+    return pd.Series(texts, index=d.decided.index, dtype=object)
 
 
 # -- items ------------------------------------------------------------------------------
@@ -107,7 +146,7 @@ def kpi_items(ev: Evaluation, d: Decisions, job: Job, now: dt.datetime) -> list[
     mailed = d.mailed
     if mailed.empty:
         return []
-    rows = ev.kpis.loc[mailed.index].join(mailed).join(d.state[["when"]])
+    rows = ev.kpis.loc[mailed.index].join(mailed)
     history = _history(ev.kpi_sheet, rows.index, now.astimezone(job.tz).date(), job)
     return [(r["recipients"], _kpi_item(r, job, history.get(r["row"], ()))) for r in records(rows)]
 
@@ -146,7 +185,7 @@ def kr_items(ev: Evaluation, d: Decisions, job: Job) -> list[Routed]:
     mailed = d.mailed
     if mailed.empty:
         return []
-    rows = ev.okrs.key_results.loc[mailed.index].join(mailed).join(d.state[["when"]])
+    rows = ev.okrs.key_results.loc[mailed.index].join(mailed)
     return [
         (
             r["recipients"],
@@ -171,7 +210,8 @@ def kr_items(ev: Evaluation, d: Decisions, job: Job) -> list[Routed]:
 
 
 def summary(ev: Evaluation, kpi_d: Decisions, job: Job) -> tuple[AlertItem, ...]:
-    """The weekly digest's rows: every objective and every KPI, as they stand."""
+    """The weekly digest's rows: every objective and every KPI, as they stand (owners: the
+    addresses that may be mailed, never what else a cell holds)."""
     objectives = tuple(
         AlertItem(
             kind="objective",
@@ -201,7 +241,7 @@ def summary(ev: Evaluation, kpi_d: Decisions, job: Job) -> tuple[AlertItem, ...]
             threshold=_threshold(r),
             change=_change(r),
             note=r["note"],
-            owner=r["owner"],
+            owner=", ".join(alerts.owners(r["owner"], job.alerts.allowed_domains)[0]),
             since=_py(r["since"]),
         )
         for r in records(kpis)
@@ -209,11 +249,16 @@ def summary(ev: Evaluation, kpi_d: Decisions, job: Job) -> tuple[AlertItem, ...]
 
 
 def digests(items: Sequence[Routed], title: str, url: str | None, now: dt.datetime) -> list[Digest]:
-    """One digest per recipient per run, never one mail per row; recipients in order."""
+    """One digest per recipient per run, never one mail per row; recipients in order.
+
+    A recipient sees only their own address as a row's owner, never the other owners'.
+    """
     by_recipient: dict[str, list[AlertItem]] = {}
     for recipients, item in items:
+        owners = alerts.owner_addresses(item.owner)
         for r in recipients:
-            by_recipient.setdefault(r, []).append(item)
+            shown = replace(item, owner=r if r in owners else "")
+            by_recipient.setdefault(r, []).append(shown)
     return [Digest(r, tuple(its), title, url, now) for r, its in sorted(by_recipient.items())]
 
 

@@ -1,7 +1,7 @@
-"""What an alert mail is made of, independent of how it is written or delivered.
+"""The vocabulary of notices: an alert item, a recipient's digest, a delivery report.
 
-The rules decide *which* rows flipped (``sync.rules.alerts``); these records carry
-just what a person needs to act on one, so the composer never looks at a DataFrame.
+The core plans them (``sync.alert_plan``) and the notifiers (``sync.notify``) write and
+deliver them, so they live at the core: notify imports from here, never the reverse.
 """
 
 from __future__ import annotations
@@ -64,3 +64,6 @@ class DeliveryReport:
 
     accepted: frozenset[str]  # recipients whose mail the server accepted
     failed: dict[str, str]  # recipient -> why it was not accepted
+    # Those of ``failed`` refused for good (a 5xx to the address, or an address no server can
+    # take): retrying next run would fail again, so they count as told, not as pending.
+    refused: frozenset[str] = frozenset()
