@@ -84,7 +84,9 @@ def _decide(
     own = pd.DataFrame({cid: cells(cid) for cid in ("status", "since", "last_alert")})
     state = alerts.read_state(results["status"], own, muted=muted, tz=job.tz)
     decided = alerts.decide(state, now, job.alerts, alerting)
-    decided["recipients"] = alerts.recipients(results["owner"], job.alerts.recipients)
+    decided["recipients"] = alerts.recipients(
+        results["owner"], job.alerts.default_route, job.alerts.known_channels
+    )
     return Decisions(state, decided)
 
 

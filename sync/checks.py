@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import pandas as pd
+
 from sync.backends import opened
 from sync.config import Config, EmailConfig, Job, WorkbookConfig
 from sync.errors import ConfigError, SyncError, WorkbookError
@@ -25,6 +27,7 @@ from sync.evaluate import evaluate
 from sync.frames import header_key
 from sync.grid import Grid
 from sync.notify.email import password_from_env
+from sync.rules.alerts import channels_named
 from sync.scheduler import describe
 
 Level = Literal["ok", "warn", "FAIL"]
@@ -70,7 +73,28 @@ def check_config(cfg: Config) -> list[Finding]:
             f"the worker runs {describe(cfg.schedule)}",
         ),
         *check_email(cfg.email),
+        *check_channels(cfg),
     ]
+
+
+def check_channels(cfg: Config, environ: Mapping[str, str] | None = None) -> list[Finding]:
+    """Each ``[channels]`` entry by name and service; its URL is a secret and never shown."""
+    env = os.environ if environ is None else environ
+    found = []
+    for name, channel in cfg.channels.items():
+        url = channel.resolve(env)
+        if url is None:
+            found.append(
+                Finding(
+                    "FAIL",
+                    f"channel #{name}: ${channel.url_env} is not set",
+                    f"export {channel.url_env}=<the channel's notification URL> where it runs",
+                )
+            )
+            continue
+        service = url.split("://", 1)[0]
+        found.append(Finding("ok", f"channel #{name}: {service}:// (URL not shown)"))
+    return found
 
 
 def check_email(email: EmailConfig, environ: Mapping[str, str] | None = None) -> list[Finding]:
@@ -305,6 +329,7 @@ def _rows(job: Job, grids: dict[str, Grid | None], now: dt.datetime) -> list[Fin
         for r in krs[krs["status"] == "ERROR"].itertuples()
     ]
     found += [Finding("warn", f"{name}: {p}", "") for p in ev.problems]
+    found += _routes(job, ev.kpis, job.tabs.kpis) + _routes(job, krs, job.tabs.okrs)
     found.append(
         Finding(
             "ok",
@@ -312,6 +337,29 @@ def _rows(job: Job, grids: dict[str, Grid | None], now: dt.datetime) -> list[Fin
             f"objective(s), {len(krs)} key result(s) read",
         )
     )
+    return found
+
+
+def _routes(job: Job, rows: pd.DataFrame, tab: str) -> list[Finding]:
+    """Which rows post to each channel, and the ``#names`` in Owner cells that no
+    ``[channels]`` entry defines (those rows would reach no channel)."""
+    name = job.workbook.name
+    named = {r: channels_named(str(o)) for r, o in rows["owner"].dropna().items()}
+    found = [
+        Finding(
+            "FAIL",
+            f"{name}: {tab} row {r}: Owner names #{c}, which [channels] does not define",
+            f'add {c} = "<notification URL>" to [channels], or correct the Owner cell',
+        )
+        for r, cs in named.items()
+        for c in cs
+        if c not in job.alerts.known_channels
+    ]
+    for channel in sorted(job.alerts.known_channels):
+        rows_to = [str(r) for r, cs in named.items() if channel in cs]
+        if rows_to:
+            shown = ", ".join(rows_to[:10]) + (" ..." if len(rows_to) > 10 else "")
+            found.append(Finding("ok", f"{name}: {tab} rows {shown} post to #{channel}"))
     return found
 
 

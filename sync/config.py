@@ -63,6 +63,8 @@ OKR_OWNED = ("progress", "expected", "status", "since", "last_alert", "checked")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
 _DURATION_UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_CHANNEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -108,9 +110,17 @@ class KpiConfig:
 
 @dataclass(frozen=True)
 class AlertsConfig:
+    """Who is told: ``recipients`` and ``channels`` for rows whose ``Owner`` names no one."""
+
     recipients: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()  # [channels] names, for rows with no owner
+    known_channels: frozenset[str] = frozenset()  # every [channels] name an Owner may use
     repeat_after: dt.timedelta = dt.timedelta(hours=24)
     pending_runs: int = 1
+
+    @property
+    def default_route(self) -> tuple[str, ...]:
+        return self.recipients + tuple(f"#{c}" for c in self.channels)
 
 
 @dataclass(frozen=True)
@@ -143,6 +153,23 @@ class DigestConfig:
     at: dt.time = dt.time(8, 0)
     timezone: str = "UTC"
     recipients: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+
+    @property
+    def route(self) -> tuple[str, ...]:
+        return self.recipients + tuple(f"#{c}" for c in self.channels)
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A chat destination: its notification URL, or the variable that holds it (a secret)."""
+
+    name: str
+    url: str | None = None
+    url_env: str | None = None
+
+    def resolve(self, environ: Mapping[str, str]) -> str | None:
+        return self.url if self.url_env is None else environ.get(self.url_env) or None
 
 
 @dataclass(frozen=True)
@@ -178,6 +205,7 @@ class Config:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     digest: DigestConfig | None = None
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
+    channels: Mapping[str, Channel] = field(default_factory=dict)
 
 
 def load(path: Path | str) -> Config:
@@ -214,6 +242,7 @@ class _Validator:
     def __init__(self, base: Path) -> None:
         self.base = base
         self.problems: list[str] = []
+        self.defined_channels: set[str] = set()
 
     def fail(self, key: str, value: Any, expected: str) -> None:
         self.problems.append(f"{key} = {value!r}: expected {expected}")
@@ -232,8 +261,10 @@ class _Validator:
             "schedule",
             "digest",
             "monitor",
+            "channels",
         }
         self.unknown_keys("", data, known)
+        channels = self.channels(self.section(data, "channels"))
         schedule = self.schedule(self.section(data, "schedule"))
         defaults = {k: self.section(data, k) for k in ("tabs", "columns", "okr", "kpi", "alerts")}
         jobs = self.jobs(data, defaults, schedule.timezone)
@@ -253,6 +284,7 @@ class _Validator:
             schedule=schedule,
             digest=digest,
             monitor=MonitorConfig(ping_url=ping),
+            channels=channels,
         )
 
     def jobs(
@@ -419,13 +451,18 @@ class _Validator:
         return KpiConfig(decimal_comma=bool(comma), stale_factor=float(factor or 1.5))
 
     def alerts(self, data: Mapping[str, Any]) -> AlertsConfig:
-        self.unknown_keys("alerts", data, {"recipients", "repeat_after", "pending_runs"})
+        self.unknown_keys(
+            "alerts", data, {"recipients", "repeat_after", "pending_runs", "channels"}
+        )
         recipients = self.addresses(data, "alerts.recipients")
+        channels = self.channel_names(data, "alerts.channels")
         repeat = self.duration(data, "alerts.repeat_after") or dt.timedelta(hours=24)
         pending = self.opt(data, "alerts.pending_runs", int, "a whole number of runs, 1 or more")
         if pending is not None and pending < 1:
             self.fail("alerts.pending_runs", pending, "a whole number of runs, 1 or more")
-        return AlertsConfig(recipients, repeat, max(1, pending or 1))
+        return AlertsConfig(
+            recipients, channels, frozenset(self.defined_channels), repeat, max(1, pending or 1)
+        )
 
     def email(self, data: Mapping[str, Any]) -> EmailConfig:
         self.unknown_keys(
@@ -495,15 +532,19 @@ class _Validator:
         return ScheduleConfig(every=every, at=at, timezone=tz)
 
     def digest(self, data: Mapping[str, Any]) -> DigestConfig:
-        self.unknown_keys("digest", data, {"weekday", "at", "time", "timezone", "recipients"})
+        self.unknown_keys(
+            "digest", data, {"weekday", "at", "time", "timezone", "recipients", "channels"}
+        )
         weekday = (self.opt(data, "digest.weekday", str, "a weekday name") or "monday").lower()
         if weekday not in WEEKDAYS:
             self.fail("digest.weekday", weekday, "a weekday name such as monday")
         at = self.time(data, "digest.at") or self.time(data, "digest.time") or dt.time(8, 0)
         recipients = self.addresses(data, "digest.recipients")
-        if not recipients:
+        channels = self.channel_names(data, "digest.channels")
+        if not recipients and not channels:
             self.problems.append("digest.recipients: missing; expected the managers' addresses")
-        return DigestConfig(weekday, at, self.timezone(data, "digest.timezone"), recipients)
+        tz = self.timezone(data, "digest.timezone")
+        return DigestConfig(weekday, at, tz, recipients, channels)
 
     # -- values -------------------------------------------------------------------
     def section(self, data: Mapping[str, Any], key: str, prefix: str = "") -> Mapping[str, Any]:
@@ -607,6 +648,42 @@ class _Validator:
             if not isinstance(a, str) or not _EMAIL.match(a.strip()):
                 self.fail(key, a, "an e-mail address such as leads@example.com")
         return good
+
+    def channels(self, data: Mapping[str, Any]) -> dict[str, Channel]:
+        """``ops = "slack://..."`` or ``ops = { url_env = "OPS_WEBHOOK" }``; URLs are secrets,
+        so a problem names the channel and never echoes the URL."""
+        out: dict[str, Channel] = {}
+        for name, value in data.items():
+            key = f"channels.{name}"
+            if not _CHANNEL.match(name):
+                self.fail(key, name, "a channel name of letters, digits, '-', '_' or '.'")
+            elif isinstance(value, str) and "://" in value:
+                out[name] = Channel(name, url=value.strip())
+            elif isinstance(value, Mapping) and set(value) == {"url_env"}:
+                var = value["url_env"]
+                if isinstance(var, str) and _ENV_NAME.match(var):
+                    out[name] = Channel(name, url_env=var)
+                else:
+                    self.problems.append(f"{key}.url_env: expected the name of a variable")
+            else:
+                self.problems.append(
+                    f"{key}: expected a notification URL (slack://..., json://...)"
+                    ' or { url_env = "VARIABLE" }'
+                )
+        self.defined_channels = set(out)
+        return out
+
+    def channel_names(self, data: Mapping[str, Any], key: str) -> tuple[str, ...]:
+        value = data.get(key.rsplit(".", 1)[-1], [])
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            self.fail(key, value, 'a list of [channels] names, such as ["ops"]')
+            return ()
+        wanted = tuple(n.strip().lstrip("#") for n in names)
+        for name in wanted:
+            if name not in self.defined_channels:
+                self.fail(key, name, "a channel defined in [channels]")
+        return wanted
 
     def timezone(self, data: Mapping[str, Any], key: str) -> str:
         value = self.opt(data, key, str, "an IANA time zone name such as Europe/Paris") or "UTC"

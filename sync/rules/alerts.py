@@ -49,6 +49,7 @@ _MAILED = re.compile(r"^(?P<status>[A-Za-z][A-Za-z ]*?)\s+(?P<when>\d{4}-\d\d-\d
 _EASED = re.compile(r"^eased\s+to\s+(?P<status>[A-Za-z][A-Za-z ]*?)$", re.IGNORECASE)
 _PENDING = re.compile(r"^pending\s+(?P<n>\d+)\b", re.IGNORECASE)
 _LABEL = r"[^@\s<>()\[\],;:\"'.]+"  # a piece of a domain name
+_CHANNEL = re.compile(r"(?<![\w&#/])#([A-Za-z0-9][A-Za-z0-9_.-]{0,63})")  # #ops in an Owner
 _ADDRESS = re.compile(rf'[^@\s<>()\[\],;:"]+@{_LABEL}(?:\.{_LABEL})+')  # as Owner cells hold them
 
 
@@ -256,18 +257,29 @@ def next_records(
     return out
 
 
-def recipients(owners: pd.Series, default: tuple[str, ...]) -> pd.Series:
-    """A row's ``Owner`` addresses, else the default list.
+def recipients(
+    owners: pd.Series, default: tuple[str, ...], channels: Collection[str] = ()
+) -> pd.Series:
+    """A row's ``Owner`` addresses and ``#channels``, else the default list.
 
     The addresses are picked out of the cell, whatever separates them (commas, semicolons,
     line breaks) or surrounds them (``Sam <sam@example.com>``); text that holds none (``sam
     at example.com``, ``@``) leaves the row to the default list rather than to a mail that
-    can never be delivered, and no line break of the cell can reach a mail header.
+    can never be delivered, and no line break of the cell can reach a mail header. A
+    ``#name`` counts only where ``[channels]`` defines it: the sheet never names a URL.
     """
-    found = (
-        owners.fillna("").astype(str).map(lambda cell: tuple(dict.fromkeys(_ADDRESS.findall(cell))))
-    )
-    return found.map(lambda addresses: addresses or default)
+
+    def route(cell: str) -> tuple[str, ...]:
+        found = _ADDRESS.findall(cell)
+        found += [f"#{c}" for c in channels_named(cell) if c in channels]
+        return tuple(dict.fromkeys(found)) or default
+
+    return owners.fillna("").astype(str).map(route)
+
+
+def channels_named(cell: str) -> list[str]:
+    """The ``#ops`` names in an Owner cell, without the ``#``."""
+    return [c.rstrip(".-") for c in _CHANNEL.findall(cell)]
 
 
 def _severity(statuses: npt.NDArray[np.object_]) -> npt.NDArray[np.int64]:
