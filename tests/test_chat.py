@@ -284,3 +284,17 @@ def test_a_dry_run_shows_what_the_channel_would_get_and_posts_nothing(
     assert "to #ops: '[metrics-sync] " in out
     assert "    🔴 **CRITICAL**" in out
     assert chat.posts == []
+
+
+def test_the_weekly_summary_goes_to_its_channels_once_a_week(
+    tmp_path: Path, chat: ChatServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _setup(tmp_path, chat, monkeypatch, "leads@example.com")
+    text = (folder / "metrics-sync.toml").read_text(encoding="utf-8")
+    digest = '\n[digest]\nweekday = "thursday"\nat = "08:00"\nchannels = ["ops"]\n'
+    (folder / "metrics-sync.toml").write_text(text + digest, encoding="utf-8")
+    assert _run(folder, "--as-of", AS_OF) == 0  # Thursday 08:00 UTC
+    [post] = chat.posts
+    assert post.body["title"] == "[metrics-sync] Weekly summary — team-metrics"
+    assert _run(folder, "--as-of", "2026-11-27T08:00") == 0
+    assert len(chat.posts) == 1
