@@ -90,9 +90,13 @@ def _decide(
     states = alerts.read_states(results["status"], own, muted=muted, now=now, tz=job.tz)
     decisions = [alerts.decide_row(row, now, job.alerts, alerting) for row in states]
     owner_cells = results["owner"].tolist()  # few distinct: each is read once
-    by_cell = {c: alerts.owners(c, job.alerts.allowed_domains) for c in dict.fromkeys(owner_cells)}
+    cfg = job.alerts
+    by_cell = {
+        c: alerts.owners(c, cfg.allowed_domains, cfg.known_channels)
+        for c in dict.fromkeys(owner_cells)
+    }
     routed = [by_cell[c] for c in owner_cells]
-    decided = _frame(states, decisions, [to or job.alerts.recipients for to, _ in routed])
+    decided = _frame(states, decisions, [to or cfg.default_route for to, _ in routed])
     notes = [
         f"{tab} row {row}, column {job.columns[cid]}: {why}"
         for row, state, (_, owner_note) in zip(results.index, states, routed, strict=True)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import pandas as pd
+
 from sync.a1 import column_letter
 from sync.backends import opened
 from sync.backends.google.credentials import credentials_kind, credentials_path
@@ -28,6 +30,7 @@ from sync.grid import Grid
 from sync.header import SEARCH_ROWS, Header, find_header
 from sync.monitor import clear_text_url
 from sync.notify.email import clear_text_login, password_from_env
+from sync.rules.alerts import channels_named
 from sync.scheduler import describe
 from sync.writeback import KPI_OWNED, OKR_OWNED, owned_positions
 
@@ -80,7 +83,28 @@ def check_config(cfg: Config) -> list[Finding]:
             for w in [clear_text_url(cfg.monitor.ping_url)]
             if w
         ],
+        *check_channels(cfg),
     ]
+
+
+def check_channels(cfg: Config, environ: Mapping[str, str] | None = None) -> list[Finding]:
+    """Each ``[channels]`` entry by name and service; its URL is a secret and never shown."""
+    env = os.environ if environ is None else environ
+    found = []
+    for name, channel in cfg.channels.items():
+        url = channel.resolve(env)
+        if url is None:
+            found.append(
+                Finding(
+                    "FAIL",
+                    f"channel #{name}: ${channel.url_env} is not set",
+                    f"export {channel.url_env}=<the channel's notification URL> where it runs",
+                )
+            )
+            continue
+        service = url.split("://", 1)[0]
+        found.append(Finding("ok", f"channel #{name}: {service}:// (URL not shown)"))
+    return found
 
 
 def check_email(email: EmailConfig, environ: Mapping[str, str] | None = None) -> list[Finding]:
@@ -326,6 +350,7 @@ def _rows(job: Job, grids: dict[str, Grid | None], now: dt.datetime) -> list[Fin
     ]
     found += [Finding("warn", f"{name}: {p}", "") for p in ev.problems]
     found += guide
+    found += _routes(job, ev.kpis, job.tabs.kpis) + _routes(job, krs, job.tabs.okrs)
     found.append(
         Finding(
             "ok",
@@ -370,6 +395,29 @@ def _history(sheet: Sheet) -> str:
         f"{str(sheet.header[c0 - 1])!r} ({d0}) to {column_letter(c1)} "
         f"{str(sheet.header[c1 - 1])!r} ({d1}); a period counts for its last day"
     )
+
+
+def _routes(job: Job, rows: pd.DataFrame, tab: str) -> list[Finding]:
+    """Which rows post to each channel, and the ``#names`` in Owner cells that no
+    ``[channels]`` entry defines (those rows would reach no channel)."""
+    name = job.workbook.name
+    named = {r: channels_named(str(o)) for r, o in rows["owner"].dropna().items()}
+    found = [
+        Finding(
+            "FAIL",
+            f"{name}: {tab} row {r}: Owner names #{c}, which [channels] does not define",
+            f'add {c} = "<notification URL>" to [channels], or correct the Owner cell',
+        )
+        for r, cs in named.items()
+        for c in cs
+        if c not in job.alerts.known_channels
+    ]
+    for channel in sorted(job.alerts.known_channels):
+        rows_to = [str(r) for r, cs in named.items() if channel in cs]
+        if rows_to:
+            shown = ", ".join(rows_to[:10]) + (" ..." if len(rows_to) > 10 else "")
+            found.append(Finding("ok", f"{name}: {tab} rows {shown} post to #{channel}"))
+    return found
 
 
 def worst(findings: Sequence[Finding]) -> int:

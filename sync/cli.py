@@ -134,10 +134,12 @@ def _as_of(text: str) -> dt.datetime:
 
 
 def _load(args: argparse.Namespace, out: Output) -> Config:
-    """The config, with the SMTP password it names added to the secrets to mask."""
+    """The config, with the SMTP password and the channel URLs added to the secrets to mask."""
     cfg = load(args.config)
     if cfg.email.password_env:
         out.redactor.add(os.environ.get(cfg.email.password_env))
+    for channel in cfg.channels.values():
+        out.redactor.add(channel.resolve(os.environ))
     return cfg
 
 
@@ -281,6 +283,11 @@ class Runner:
             from sync.terminal import print_dry_run
 
             sender = make_sender(self.cfg.email)
+            chat = None
+            if self.cfg.channels:  # apprise (70 ms to import) only where chat is configured
+                from sync.notify.post import make_poster
+
+                chat = make_poster(self.cfg.channels, os.environ)
             report = run_once(
                 job,
                 workbook,
@@ -289,6 +296,7 @@ class Runner:
                 now,
                 dry_run=dry_run,
                 digest=self.cfg.digest,
+                chat=chat,
             )
             requests = workbook.request_count
         seconds = time.monotonic() - started

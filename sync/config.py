@@ -81,6 +81,7 @@ MAX_MAIL_DEADLINE = 86400.0  # seconds: all of a run's mail
 # The name of an environment variable as POSIX and every deployment tool spell them. Lower
 # case is refused too: a mixed-case value is far likelier a password typed in by mistake.
 _VARIABLE = re.compile(r"^[A-Z_][A-Z0-9_]{0,63}$")
+_CHANNEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 _DOMAIN = re.compile(r"^\s*[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\s*$")
 
@@ -143,12 +144,20 @@ class KpiConfig:
 
 @dataclass(frozen=True)
 class AlertsConfig:
+    """Who is told: ``recipients`` and ``channels`` for rows whose ``Owner`` names no one."""
+
     recipients: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()  # [channels] names, for rows with no owner
+    known_channels: frozenset[str] = frozenset()  # every [channels] name an Owner may use
     repeat_after: dt.timedelta = dt.timedelta(hours=24)
     pending_runs: int = 1
     # Where an Owner cell may send mail. Loading a config always sets it (by default the
     # domains of ``recipients`` and ``[email] from``); None, as built in code, allows any.
     allowed_domains: tuple[str, ...] | None = None
+
+    @property
+    def default_route(self) -> tuple[str, ...]:
+        return self.recipients + tuple(f"#{c}" for c in self.channels)
 
 
 @dataclass(frozen=True)
@@ -182,6 +191,23 @@ class DigestConfig:
     at: dt.time = dt.time(8, 0)
     timezone: str = "UTC"
     recipients: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+
+    @property
+    def route(self) -> tuple[str, ...]:
+        return self.recipients + tuple(f"#{c}" for c in self.channels)
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A chat destination: its notification URL, or the variable that holds it (a secret)."""
+
+    name: str
+    url: str | None = None
+    url_env: str | None = None
+
+    def resolve(self, environ: Mapping[str, str]) -> str | None:
+        return self.url if self.url_env is None else environ.get(self.url_env) or None
 
 
 @dataclass(frozen=True)
@@ -225,6 +251,7 @@ class Config:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     digest: DigestConfig | None = None
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
+    channels: Mapping[str, Channel] = field(default_factory=dict)
 
 
 def load(path: Path | str) -> Config:
@@ -261,6 +288,7 @@ class _Validator:
     def __init__(self, base: Path) -> None:
         self.base = base
         self.problems: list[str] = []
+        self.defined_channels: set[str] = set()
 
     def fail(self, key: str, value: Any, expected: str) -> None:
         self.problems.append(f"{key} = {value!r}: expected {expected}")
@@ -280,8 +308,10 @@ class _Validator:
             "digest",
             "monitor",
             "people",
+            "channels",
         }
         self.unknown_keys("", data, known)
+        channels = self.channels(self.section(data, "channels"))
         schedule = self.schedule(self.section(data, "schedule"))
         defaults = {k: self.section(data, k) for k in _NESTED}
         jobs = self.jobs(data, defaults, schedule.timezone)
@@ -298,6 +328,7 @@ class _Validator:
             schedule=schedule,
             digest=digest,
             monitor=monitor,
+            channels=channels,
         )
 
     def jobs(
@@ -512,9 +543,12 @@ class _Validator:
 
     def alerts(self, data: Mapping[str, Any]) -> AlertsConfig:
         self.unknown_keys(
-            "alerts", data, {"recipients", "repeat_after", "pending_runs", "allowed_domains"}
+            "alerts",
+            data,
+            {"recipients", "repeat_after", "pending_runs", "allowed_domains", "channels"},
         )
         recipients = self.addresses(data, "alerts.recipients")
+        channels = self.channel_names(data, "alerts.channels")
         repeat = self.duration(data, "alerts.repeat_after") or dt.timedelta(hours=24)
         pending = self.opt(data, "alerts.pending_runs", int, "a whole number of runs, 1 or more")
         if pending is not None and pending < 1:
@@ -529,7 +563,14 @@ class _Validator:
             )
             domains = None
         allowed = None if domains is None else tuple(d.strip().lower() for d in domains)
-        return AlertsConfig(recipients, repeat, max(1, pending or 1), allowed)
+        return AlertsConfig(
+            recipients,
+            channels,
+            frozenset(self.defined_channels),
+            repeat,
+            max(1, pending or 1),
+            allowed,
+        )
 
     def email(self, data: Mapping[str, Any]) -> EmailConfig:
         self.unknown_keys(
@@ -612,15 +653,19 @@ class _Validator:
         return ScheduleConfig(every=every, at=at, timezone=tz)
 
     def digest(self, data: Mapping[str, Any]) -> DigestConfig:
-        self.unknown_keys("digest", data, {"weekday", "at", "time", "timezone", "recipients"})
+        self.unknown_keys(
+            "digest", data, {"weekday", "at", "time", "timezone", "recipients", "channels"}
+        )
         weekday = (self.opt(data, "digest.weekday", str, "a weekday name") or "monday").lower()
         if weekday not in WEEKDAYS:
             self.fail("digest.weekday", weekday, "a weekday name such as monday")
         at = self.time(data, "digest.at") or self.time(data, "digest.time") or dt.time(8, 0)
         recipients = self.addresses(data, "digest.recipients")
-        if not recipients:
+        channels = self.channel_names(data, "digest.channels")
+        if not recipients and not channels:
             self.problems.append("digest.recipients: missing; expected the managers' addresses")
-        return DigestConfig(weekday, at, self.timezone(data, "digest.timezone"), recipients)
+        tz = self.timezone(data, "digest.timezone")
+        return DigestConfig(weekday, at, tz, recipients, channels)
 
     # -- values -------------------------------------------------------------------
     def section(self, data: Mapping[str, Any], key: str, prefix: str = "") -> Mapping[str, Any]:
@@ -736,6 +781,42 @@ class _Validator:
             if not isinstance(a, str) or not _EMAIL.match(a.strip()):
                 self.fail(key, a, "an e-mail address such as leads@example.com")
         return good
+
+    def channels(self, data: Mapping[str, Any]) -> dict[str, Channel]:
+        """``ops = "slack://..."`` or ``ops = { url_env = "OPS_WEBHOOK" }``; URLs are secrets,
+        so a problem names the channel and never echoes the URL."""
+        out: dict[str, Channel] = {}
+        for name, value in data.items():
+            key = f"channels.{name}"
+            if not _CHANNEL.match(name):
+                self.fail(key, name, "a channel name of letters, digits, '-', '_' or '.'")
+            elif isinstance(value, str) and "://" in value:
+                out[name] = Channel(name, url=value.strip())
+            elif isinstance(value, Mapping) and set(value) == {"url_env"}:
+                var = value["url_env"]
+                if isinstance(var, str) and _VARIABLE.match(var):
+                    out[name] = Channel(name, url_env=var)
+                else:
+                    self.problems.append(f"{key}.url_env: expected the name of a variable")
+            else:
+                self.problems.append(
+                    f"{key}: expected a notification URL (slack://..., json://...)"
+                    ' or { url_env = "VARIABLE" }'
+                )
+        self.defined_channels = set(out)
+        return out
+
+    def channel_names(self, data: Mapping[str, Any], key: str) -> tuple[str, ...]:
+        value = data.get(key.rsplit(".", 1)[-1], [])
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            self.fail(key, value, 'a list of [channels] names, such as ["ops"]')
+            return ()
+        wanted = tuple(n.strip().lstrip("#") for n in names)
+        for name in wanted:
+            if name not in self.defined_channels:
+                self.fail(key, name, "a channel defined in [channels]")
+        return wanted
 
     def timezone(self, data: Mapping[str, Any], key: str) -> str:
         value = self.opt(data, key, str, "an IANA time zone name such as Europe/Paris") or "UTC"

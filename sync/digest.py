@@ -65,8 +65,8 @@ def latest_slot(now: dt.datetime, cfg: DigestConfig) -> dt.datetime:
 def due_recipients(state: WeeklyState, now: dt.datetime, cfg: DigestConfig) -> tuple[str, ...]:
     """Who gets the weekly digest in this run (empty: not due)."""
     if state.last is None or state.last < latest_slot(now, cfg):
-        return cfg.recipients
-    return tuple(r for r in cfg.recipients if r in state.owed)
+        return cfg.route
+    return tuple(r for r in cfg.route if r in state.owed)
 
 
 def next_state(

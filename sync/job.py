@@ -27,6 +27,7 @@ from sync.errors import ConcurrentEditError
 from sync.evaluate import Evaluation, evaluate
 from sync.grid import Grid, OwnedTab, Row, RowKey
 from sync.notices import DeliveryReport, Digest
+from sync.notify.chat import ChatPost, Poster, chat_post, is_channel
 from sync.notify.compose import compose
 from sync.notify.email import Sender
 from sync.rules import status as st
@@ -52,6 +53,7 @@ class Mail:
     items: int
     weekly: bool = False  # the weekly summary rather than an alert digest
     message_id: str = ""  # the same for a retry of the same mail
+    body: str = ""  # a chat post's text (a mail's is in the outbox or the mail server)
 
 
 @dataclass
@@ -79,8 +81,10 @@ def run_once(
     *,
     dry_run: bool = False,
     digest: DigestConfig | None = None,
+    chat: Poster | None = None,
 ) -> RunReport:
-    """One run; ``digest`` is the config's ``[digest]`` (None: no weekly digest).
+    """One run; ``digest`` is the config's ``[digest]`` (None: no weekly digest); ``chat``
+    posts the digests of ``#channel`` recipients (None: no [channels]).
 
     The workbook's title is asked for only to compose a mail: on Google it costs a request.
     If rows moved between the read and the write (``ConcurrentEditError`` with fresh grids),
@@ -96,7 +100,8 @@ def run_once(
         log.warning("%s", note)
     ev = replace(ev, problems=(*ev.problems, *kpi_d.notes, *kr_d.notes))  # on the Status tab
     digests = _digests(ev, kpi_d, kr_d, job, workbook=workbook, now=now)
-    sent = _deliver(sender, digests, sender_address, report, dry_run)
+    out = Outbound(sender, sender_address, chat)
+    sent = _deliver(out, digests, report, dry_run)
     settled = sent.accepted | sent.refused  # a refusal for good is not retried every run
     state = weekly.read_state(grids.get(job.tabs.status))
     due = weekly.due_recipients(state, now, digest) if digest else ()
@@ -104,7 +109,7 @@ def run_once(
     weekly_digests = [
         Digest(r, (), workbook.title, workbook.url, now, weekly=True, summary=summary) for r in due
     ]
-    took = _deliver(sender, weekly_digests, sender_address, report, dry_run).accepted
+    took = _deliver(out, weekly_digests, report, dry_run).accepted
     if digest and not dry_run:
         state = weekly.next_state(state, due, took, now, digest)
     extra = weekly.rows(state, job.tz) if digest else ()
@@ -260,38 +265,66 @@ def _digests(
     return alert_plan.digests(items, title, workbook.url, now)
 
 
-def _deliver(
-    sender: Sender, digests: Sequence[Digest], sender_address: str, report: RunReport, dry_run: bool
-) -> DeliveryReport:
-    """Compose and send; record each mail and each refusal in the report.
+@dataclass(frozen=True)
+class Outbound:
+    """Where a run's digests go: mail for addresses, chat for ``#channel`` recipients."""
 
-    Alert digests and weekly digests go in separate calls: the sender reports per
+    mail: Sender
+    sender_address: str
+    chat: Poster | None = None
+
+
+def _deliver(
+    out: Outbound, digests: Sequence[Digest], report: RunReport, dry_run: bool
+) -> DeliveryReport:
+    """Compose and send; record each mail, post and refusal in the report.
+
+    Alert digests and weekly digests go in separate calls: the senders report per
     recipient, and one recipient's weekly mail must not stand for their alert mail.
     """
+    to_mail = [d for d in digests if not is_channel(d.recipient)]
+    to_post = [d for d in digests if is_channel(d.recipient)]
     messages: list[tuple[str, EmailMessage]] = [
-        (d.recipient, compose(d, sender_address)) for d in digests
+        (d.recipient, compose(d, out.sender_address)) for d in to_mail
+    ]
+    posts = [(d.recipient, chat_post(d)) for d in to_post]
+    report.mails += [
+        Mail(r, str(m["Subject"]), _size(d), d.weekly, str(m["Message-ID"]))
+        for (r, m), d in zip(messages, to_mail, strict=True)
     ]
     report.mails += [
-        Mail(
-            r,
-            str(m["Subject"]),
-            len(d.summary if d.weekly else d.items),
-            d.weekly,
-            str(m["Message-ID"]),
-        )
-        for (r, m), d in zip(messages, digests, strict=True)
+        Mail(r, p.title, _size(d), d.weekly, body=p.body)
+        for (r, p), d in zip(posts, to_post, strict=True)
     ]
-    if dry_run or not messages:
+    if dry_run or not digests:
         return DeliveryReport(accepted=frozenset(), failed={})
-    delivered = sender.send(messages)
-    what = "weekly digest" if digests[0].weekly else "alert mail"
-    for recipient, why in delivered.failed.items():
-        retry = "not retried before the next reminder" if recipient in delivered.refused else ""
-        log.error(
-            "%s to %s not accepted: %s (%s)", what, recipient, why, retry or "retried next run"
-        )
-        report.failed[f"{recipient} ({what})" if digests[0].weekly else recipient] = why
-    return delivered
+    delivered = [out.mail.send(messages)] if messages else []
+    if posts:
+        delivered.append(_post(out.chat, posts))
+    weekly = digests[0].weekly
+    what = "weekly digest" if weekly else "alert"
+    for result in delivered:
+        for recipient, why in result.failed.items():
+            retry = "not retried before the next reminder" if recipient in result.refused else ""
+            log.error(
+                "%s to %s not accepted: %s (%s)", what, recipient, why, retry or "retried next run"
+            )
+            report.failed[f"{recipient} ({what})" if weekly else recipient] = why
+    return DeliveryReport(
+        accepted=frozenset().union(*(r.accepted for r in delivered)),
+        failed={k: v for r in delivered for k, v in r.failed.items()},
+        refused=frozenset().union(*(r.refused for r in delivered)),
+    )
+
+
+def _size(d: Digest) -> int:
+    return len(d.summary if d.weekly else d.items)
+
+
+def _post(chat: Poster | None, posts: Sequence[tuple[str, ChatPost]]) -> DeliveryReport:
+    if chat is None:  # a #channel in the sheet with no [channels] at all
+        return DeliveryReport(frozenset(), {r: "no [channels] in the config" for r, _ in posts})
+    return chat.send(posts)
 
 
 def _updates(

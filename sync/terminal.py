@@ -40,6 +40,8 @@ def print_dry_run(report: RunReport, status_tab: str, out: Output) -> None:
     out.say(f"# {report.workbook}: {len(report.mails)} mail(s) would be sent (none is sent)")
     for m in report.mails:
         out.say(f"to {m.recipient}: {m.subject!r} ({m.items} item(s))")
+        for line in m.body.splitlines():  # a chat post, as the channel would read it
+            out.say(f"    {line}")
 
 
 def _tab_ref(tab: str) -> str:

@@ -463,7 +463,7 @@ def test_owners_outside_the_allowed_domains_are_not_mailed_nor_shown_to_the_allo
     assert "elsewhere.test" not in mail.as_string()
     assert f"owner: {ANA}" in text(mail)
     warned = "\n".join(r.getMessage() for r in caplog.records)
-    assert "KPIs row 2, column Owner: not mailed: 1000 addresses outside" in warned
+    assert "KPIs row 2, column Owner: not told: 1000 addresses outside" in warned
 
 
 def test_a_row_mails_at_most_twenty_five_owners_and_each_sees_only_their_own_address(

@@ -78,7 +78,7 @@ def compose(digest: Digest, sender: str, *, charts: bool = True) -> EmailMessage
     """
     domain = _domain(sender)
     digest_id = _digest_hash(digest)
-    items = _ordered(digest.summary or digest.items) if digest.weekly else _ordered(digest.items)
+    items = ordered(digest.summary or digest.items) if digest.weekly else ordered(digest.items)
     shown = items[:MAX_DETAILED]
     pngs = _charts(shown, digest_id, domain) if charts and not digest.weekly else {}
     context = _context(digest, items, shown, {i: cid for i, (cid, _) in pngs.items()})
@@ -97,7 +97,7 @@ def _context(
     return {
         "subject": subject(digest),
         "headline": _headline(digest, items),
-        "workbook": _one_line(digest.workbook, TEXT_LIMIT),
+        "workbook": one_line(digest.workbook, TEXT_LIMIT),
         "url": _safe_url(digest.url),
         "entries": [_entry(item, digest, cids.get(i)) for i, item in enumerate(shown)],
         "more": len(items) - len(shown),
@@ -107,7 +107,7 @@ def _context(
 
 def subject(digest: Digest) -> str:
     """``[metrics-sync] 2 critical, 1 warning, 1 resolved — Title``: counts people filter on."""
-    title = _one_line(digest.workbook, _TITLE_LIMIT) or "workbook"
+    title = one_line(digest.workbook, _TITLE_LIMIT) or "workbook"
     if digest.weekly:
         return f"{SUBJECT_TAG} Weekly summary — {title}"
     return f"{SUBJECT_TAG} {_counts(digest.items) or 'nothing to report'} — {title}"
@@ -123,7 +123,7 @@ def _rank(item: AlertItem) -> tuple[bool, int, int, str, str]:
     return (resolved, -SEVERITY.get(item.status, 0), order, item.kind, item.name.casefold())
 
 
-def _ordered(items: Iterable[AlertItem]) -> list[AlertItem]:
+def ordered(items: Iterable[AlertItem]) -> list[AlertItem]:
     return sorted(items, key=_rank)
 
 
@@ -133,7 +133,7 @@ def _counts(items: Sequence[AlertItem]) -> str:
     a new breach in the inbox."""
     tally: Counter[str] = Counter()
     for item in sorted(items, key=lambda i: (*_rank(i)[:3], i.reason == "repeat")):
-        word = _one_line(item.status).lower()
+        word = one_line(item.status).lower()
         if item.reason == "resolved":
             word = "resolved"
         elif item.reason == "repeat":
@@ -145,7 +145,7 @@ def _counts(items: Sequence[AlertItem]) -> str:
 def _headline(digest: Digest, items: Sequence[AlertItem]) -> str:
     if not digest.weekly:
         return _counts(items) or "nothing to report"
-    tally = Counter(_one_line(item.status).upper() for item in items)
+    tally = Counter(one_line(item.status).upper() for item in items)
     return ", ".join(f"{n} {word}" for word, n in tally.items()) or "no rows"
 
 
@@ -153,18 +153,18 @@ def _headline(digest: Digest, items: Sequence[AlertItem]) -> str:
 
 
 def _entry(item: AlertItem, digest: Digest, chart_cid: str | None) -> Entry:
-    tab = _one_line(item.tab, TEXT_LIMIT)
+    tab = one_line(item.tab, TEXT_LIMIT)
     return Entry(
-        name=_one_line(item.name, TEXT_LIMIT),
-        status=_one_line(item.status, TEXT_LIMIT),
-        previous=_one_line(item.previous, TEXT_LIMIT),
+        name=one_line(item.name, TEXT_LIMIT),
+        status=one_line(item.status, TEXT_LIMIT),
+        previous=one_line(item.previous, TEXT_LIMIT),
         resolved=item.reason == "resolved" and not digest.weekly,  # a summary shows states
-        value=_one_line(item.value, TEXT_LIMIT),
-        threshold=_one_line(item.threshold, TEXT_LIMIT),
-        change=_one_line(item.change, TEXT_LIMIT),
-        owner=_one_line(item.owner, TEXT_LIMIT),
+        value=one_line(item.value, TEXT_LIMIT),
+        threshold=one_line(item.threshold, TEXT_LIMIT),
+        change=one_line(item.change, TEXT_LIMIT),
+        owner=one_line(item.owner, TEXT_LIMIT),
         duration=duration(item.since, digest.now),
-        note=_one_line(item.note, NOTE_LIMIT),
+        note=one_line(item.note, NOTE_LIMIT),
         where=f"{tab} row {item.row}" if item.row > 0 else tab,
         colour=_COLOURS.get(item.status, _GREY),
         chart_cid=chart_cid,
@@ -198,7 +198,7 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 # -- sanitising ---------------------------------------------------------------------------
 
 
-def _one_line(text: str, limit: int | None = None) -> str:
+def one_line(text: str, limit: int | None = None) -> str:
     """Sheet text as the mail shows it (sync/display.py): no CR/LF ever leaves a cell, no
     bidi override turns a line around, and ``limit`` bounds what one cell adds to a mail."""
     return shown(" ".join(text.split()), limit)
@@ -229,7 +229,7 @@ def _digest_hash(digest: Digest) -> str:
     duplicate by the receiving system. A weekly summary adds its ISO week, the coarsest
     element that still tells one week's summary from the next.
     """
-    parts = [_one_line(digest.recipient).lower(), _one_line(digest.workbook)]
+    parts = [one_line(digest.recipient).lower(), one_line(digest.workbook)]
     parts += sorted(f"{i.key}|{_iso(i.since)}|{_iso(i.last_alert)}" for i in digest.items)
     if digest.weekly:
         year, week, _ = digest.now.isocalendar()
@@ -244,8 +244,8 @@ def _iso(moment: dt.datetime | None) -> str:
 def _headers(digest: Digest, sender: str, message_id: str) -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = subject(digest)
-    message["From"] = _one_line(sender)
-    message["To"] = _one_line(digest.recipient)
+    message["From"] = one_line(sender)
+    message["To"] = one_line(digest.recipient)
     message["Date"] = format_datetime(_aware(digest.now))
     message["Message-ID"] = message_id
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: auto-responders stay quiet

@@ -39,6 +39,7 @@ _DATE = re.compile(r"\d{4}-\d\d-\d\d")  # matched against one word at a time
 MAX_OWNERS = 25  # addresses mailed per row; any more are named in a note, not mailed
 MAX_OWNER_CHARS = 100_000  # of an Owner cell, looked at for addresses
 _LABEL = r"[^@\s<>()\[\],;:\"'.]+"  # a piece of a domain name
+_CHANNEL = re.compile(r"(?<![\w&#/])#([A-Za-z0-9][A-Za-z0-9_.-]{0,63})")  # #ops in an Owner
 _ADDRESS = re.compile(rf'[^@\s<>()\[\],;:"]+@{_LABEL}(?:\.{_LABEL})+')  # as Owner cells hold them
 
 
@@ -307,27 +308,41 @@ def render_record(record: Record, pending_runs: int, tz: zoneinfo.ZoneInfo) -> s
     return "; ".join(clauses)
 
 
-def owners(cell: object, allowed: tuple[str, ...] | None) -> tuple[tuple[str, ...], str]:
-    """The ``Owner`` cell's addresses that may be mailed, and a note on those that may not.
+def owners(
+    cell: object, allowed: tuple[str, ...] | None, channels: Collection[str] = ()
+) -> tuple[tuple[str, ...], str]:
+    """The ``Owner`` cell's addresses and ``#channels`` that may be told, and a note on the
+    rest.
 
     The addresses are picked out of the cell, whatever separates them (commas, semicolons,
     line breaks) or surrounds them (``Sam <sam@example.com>``), so no line break of the cell
     can reach a mail header. Anyone can type there, so only addresses in the ``allowed``
-    domains (or their subdomains; None: any) are mailed, at most ``MAX_OWNERS`` of them.
+    domains (or their subdomains; None: any) are mailed, at most ``MAX_OWNERS`` of them, and
+    only ``#names`` the config's ``[channels]`` defines are posted to.
     """
     found = owner_addresses(cell)
     inside = [a for a in found if allowed is None or _allowed(a, allowed)]
-    mailed = tuple(inside[:MAX_OWNERS])
+    named = channels_named(cell)
+    posted = tuple(f"#{c}" for c in named if c in channels)
+    mailed = tuple(inside[:MAX_OWNERS]) + posted
     outside = [a for a in found if a not in inside]
     over = inside[MAX_OWNERS:]
+    unknown = [f"#{c}" for c in named if c not in channels]
     notes = [
         f"{_count(outside)} outside [alerts] allowed_domains ({_first(outside)})"
         if outside
         else "",
         f"{_count(over)} over {MAX_OWNERS} a row ({_first(over)})" if over else "",
+        f"{', '.join(unknown[:3])} not in [channels]" if unknown else "",
     ]
     why = "; ".join(n for n in notes if n)
-    return mailed, f"not mailed: {why}" if why else ""
+    return mailed, f"not told: {why}" if why else ""
+
+
+def channels_named(cell: object) -> list[str]:
+    """The ``#ops`` names in an Owner cell, without the ``#``, once each."""
+    text = cell_text(cell)[:MAX_OWNER_CHARS]
+    return list(dict.fromkeys(c.rstrip(".-") for c in _CHANNEL.findall(text)))
 
 
 def owner_addresses(cell: object) -> tuple[str, ...]:
