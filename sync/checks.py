@@ -28,7 +28,9 @@ from sync.grid import Grid
 from sync.header import SEARCH_ROWS, Header, find_header
 from sync.monitor import clear_text_url
 from sync.notify.email import clear_text_login, password_from_env
+from sync.pacing import Limits, shortfalls
 from sync.scheduler import describe
+from sync.tick import interval
 from sync.writeback import KPI_OWNED, OKR_OWNED, owned_positions
 
 Level = Literal["ok", "warn", "FAIL"]
@@ -79,6 +81,14 @@ def check_config(cfg: Config) -> list[Finding]:
             Finding("warn", w, "use the https:// URL the monitoring service gives")
             for w in [clear_text_url(cfg.monitor.ping_url)]
             if w
+        ],
+        *[
+            Finding("warn", f"quota too small for the schedule: {problem}")
+            for problem in shortfalls(
+                cfg.jobs,
+                Limits(cfg.google.reads_per_minute, cfg.google.writes_per_minute),
+                interval(cfg.schedule),
+            )
         ],
     ]
 

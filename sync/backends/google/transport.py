@@ -7,13 +7,15 @@ What is retried and how long it waits: docs/reliability.md.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import takewhile
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Protocol, Self
 from urllib.parse import urlsplit
 
 import requests
@@ -77,6 +79,18 @@ def session(
     return http, creds
 
 
+class Pacer(Protocol):
+    """The run's pacing as the transport sees it (sync/pacing.py): a token before every
+    attempt, the 429s Google answered, and the run's deadline (``time.monotonic``)."""
+
+    @property
+    def deadline(self) -> float: ...
+
+    def before(self, method: str) -> None: ...
+
+    def answered_429(self, count: int) -> None: ...
+
+
 @dataclass
 class Tally:
     """What happened to one logical request across its attempts (for error messages)."""
@@ -96,16 +110,30 @@ class BudgetRetry(Retry):
     """``Retry`` that also stops once the next wait would overrun a deadline."""
 
     def __init__(
-        self, *args: Any, deadline: float = math.inf, tally: Tally | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        deadline: float = math.inf,
+        tally: Tally | None = None,
+        pace: Callable[[], None] | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.deadline = deadline
         self.tally = tally or Tally()
+        self.pace = pace
 
     def new(self, **kw: Any) -> Self:
         kw.setdefault("deadline", self.deadline)
         kw.setdefault("tally", self.tally)
+        kw.setdefault("pace", self.pace)
         return super().new(**kw)
+
+    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
+        """The wait before a retry, then a token from the run's pacing: a retry spends
+        quota as the first attempt did."""
+        super().sleep(response)
+        if self.pace is not None:
+            self.pace()
 
     def increment(
         self,
@@ -164,11 +192,14 @@ def retry_policy(backoff_factor: float, max_attempts: int) -> BudgetRetry:
 class SheetsAdapter(HTTPAdapter):
     """Sends Google API URLs to the configured endpoint, retrying within a time budget."""
 
-    def __init__(self, endpoint: str, policy: BudgetRetry, budget: float) -> None:
+    def __init__(
+        self, endpoint: str, policy: BudgetRetry, budget: float, pacer: Pacer | None = None
+    ) -> None:
         super().__init__(max_retries=policy)
         self.endpoint = endpoint
         self.policy = policy
         self.budget = budget
+        self.pacer = pacer
         self.last = Tally()
         self.sent = 0  # HTTP attempts, retries included: what Google's quota counts
 
@@ -181,8 +212,17 @@ class SheetsAdapter(HTTPAdapter):
                 request.url = f"{self.endpoint}/{url[len(prefix) :]}"
                 break
         self.last = Tally()
-        self.max_retries = self.policy.new(deadline=time.monotonic() + self.budget, tally=self.last)
+        deadline = time.monotonic() + self.budget
+        pace = None
+        if self.pacer is not None:
+            pacer, method = self.pacer, request.method or "GET"
+            deadline = min(deadline, pacer.deadline)
+            pace = functools.partial(pacer.before, method)
+            pace()
+        self.max_retries = self.policy.new(deadline=deadline, tally=self.last, pace=pace)
         try:
             return super().send(request, *args, **kwargs)
         finally:
             self.sent += self.last.attempts
+            if self.pacer is not None:
+                self.pacer.answered_429(self.last.causes.count("HTTP 429"))

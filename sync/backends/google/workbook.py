@@ -32,6 +32,7 @@ from sync.backends.google.structure import prepare
 from sync.backends.google.tabs import Tabs
 from sync.backends.google.transport import (
     GOOGLE_PREFIXES,
+    Pacer,
     SheetsAdapter,
     check_endpoint,
     retry_policy,
@@ -51,6 +52,7 @@ def open_google(
     backoff_factor: float = 0.5,
     max_attempts: int = 8,
     max_request_bytes: int = REQUEST_BYTES,
+    pacer: Pacer | None = None,
 ) -> GoogleWorkbook:
     """Open ``cfg.spreadsheet`` (a key or a docs.google.com URL). No request is made yet.
 
@@ -59,12 +61,15 @@ def open_google(
     waits before the 1st, 2nd, 3rd... retry when Google sends no ``Retry-After`` (0.5 s, 1 s,
     2 s, ..., each plus up to ``backoff_factor`` at random, at most 30 s).
     ``max_request_bytes`` caps a write's request body (Google refuses 10 MiB, advises 2 MB).
+    ``pacer`` (sync/pacing.py) spends the credential's quota and bounds waits by the run's
+    deadline.
     Raises ``ConfigError`` for a bad key or endpoint, ``WorkbookError`` for credentials.
     """
     key = spreadsheet_key(cfg.spreadsheet or "", cfg.name)
     endpoint, loopback = check_endpoint(cfg.endpoint, cfg.name)
     http, creds = session(cfg.credentials, loopback)
-    adapter = SheetsAdapter(endpoint, retry_policy(backoff_factor, max_attempts), retry_budget)
+    policy = retry_policy(backoff_factor, max_attempts)
+    adapter = SheetsAdapter(endpoint, policy, retry_budget, pacer)
     for prefix in GOOGLE_PREFIXES:
         http.mount(prefix, adapter)
     client = gspread.Client(auth=None, session=http)  # type: ignore[arg-type]
