@@ -34,6 +34,7 @@ from sync.monitor import Heartbeat
 from sync.notify.email import make_sender
 from sync.output import Output
 from sync.pacing import Limits, Pacing, shortfalls
+from sync.sent_log import SentLog, sent_log_path
 from sync.tick import Tick, interval, run_deadline
 
 if TYPE_CHECKING:
@@ -370,6 +371,7 @@ class Runner:
             from sync.terminal import print_dry_run
 
             sender = make_sender(self.cfg.email)
+            sent = SentLog.load(sent_log_path(job.workbook), job.alerts.repeat_after)
             report = run_once(
                 job,
                 workbook,
@@ -378,6 +380,7 @@ class Runner:
                 now,
                 dry_run=dry_run,
                 digest=self.cfg.digest,
+                sent=sent,
             )
             requests = workbook.request_count
         seconds = time.monotonic() - started

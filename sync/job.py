@@ -30,6 +30,7 @@ from sync.notify.compose import compose
 from sync.notify.email import Sender
 from sync.notify.model import DeliveryReport, Digest
 from sync.rules import status as st
+from sync.sent_log import SentLog, record_all, unsent
 from sync.stamps import stamp, stamp_series
 from sync.status_tab import StatusPage, render
 from sync.writeback import (
@@ -79,8 +80,11 @@ def run_once(
     *,
     dry_run: bool = False,
     digest: DigestConfig | None = None,
+    sent: SentLog | None = None,
 ) -> RunReport:
-    """One run; ``digest`` is the config's ``[digest]`` (None: no weekly digest).
+    """One run; ``digest`` is the config's ``[digest]`` (None: no weekly digest); ``sent``,
+    the local record of mails (sync/sent_log.py) that stops repeats while ``Last alert``
+    cannot be written.
 
     The workbook's title is asked for only to compose a mail: on Google it costs a request.
     If rows moved between the read and the write (``ConcurrentEditError`` with fresh grids),
@@ -92,8 +96,12 @@ def run_once(
     _count(report, ev)
     kpi_d = alerting.decide_kpis(ev, now, job)
     kr_d = alerting.decide_key_results(ev, now, job)
-    digests = _digests(ev, kpi_d, kr_d, job, workbook=workbook, now=now)
+    digests, routed, skipped = _digests(ev, kpi_d, kr_d, job, workbook=workbook, now=now, sent=sent)
     accepted = _deliver(sender, digests, sender_address, report, dry_run).accepted
+    if sent is not None and not dry_run:  # before the write, which may fail
+        record_all(sent, routed, accepted, now)
+        sent.save(now)
+    accepted |= skipped - {d.recipient for d in digests}  # told before: notified
     state = weekly.read_state(grids.get(job.tabs.status))
     due = weekly.due_recipients(state, now, digest) if digest else ()
     summary = alerting.summary(ev, kpi_d, job) if due else ()
@@ -239,15 +247,26 @@ def _digests(
     *,
     workbook: Workbook,
     now: dt.datetime,
-) -> list[Digest]:
-    """The run's alert digests: one per recipient, never one mail per row."""
+    sent: SentLog | None = None,
+) -> tuple[list[Digest], list[tuple[tuple[str, ...], str, str]], frozenset[str]]:
+    """The run's alert digests: one per recipient, never one mail per row; with what each
+    tells whom (for ``sent``), and the recipients ``sent`` says were told already."""
     items = [*alerting.kpi_items(ev, kpi_d, job, now), *alerting.kr_items(ev, kr_d, job)]
     for item in alerting.unrouted(items):
         log.warning(
             "no recipient for %s %r: set its Owner or [alerts] recipients", item.kind, item.name
         )
+    entries = [(rs, f"{item.tab}\x1f{item.name}", item.status) for rs, item in items]
+    skipped: set[str] = set()
+    if sent is not None:
+        fresh = unsent(entries, sent, now)
+        skipped = {
+            r for (rs, _, _), f in zip(entries, fresh, strict=True) for r in rs if r not in f
+        }
+        items = [(f, item) for f, (_, item) in zip(fresh, items, strict=True) if f]
+        entries = [(f, key, status) for f, (_, key, status) in zip(fresh, entries, strict=True)]
     title = workbook.title if items else ""  # on Google the title costs a request
-    return alerting.digests(items, title, workbook.url, now)
+    return alerting.digests(items, title, workbook.url, now), entries, frozenset(skipped)
 
 
 def _deliver(
