@@ -22,7 +22,7 @@ import requests
 from google.auth.credentials import Credentials
 from google.auth.transport.requests import AuthorizedSession
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError, ResponseError
+from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
@@ -33,6 +33,7 @@ from sync.hosts import is_loopback
 DEFAULT_ENDPOINT = "https://sheets.googleapis.com"
 GOOGLE_PREFIXES = ("https://sheets.googleapis.com/", "https://www.googleapis.com/")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+CELL_WRITE = "/values:batchUpdate"  # retried by the workbook, after a fresh key check
 
 
 def check_endpoint(endpoint: str | None, name: str = "") -> tuple[str, bool]:
@@ -200,8 +201,28 @@ class SheetsAdapter(HTTPAdapter):
         self.policy = policy
         self.budget = budget
         self.pacer = pacer
+        self.carry: Tally | None = None  # set by a caller retrying a cell write itself
         self.last = Tally()
         self.sent = 0  # HTTP attempts, retries included: what Google's quota counts
+
+    def deadline(self) -> float:
+        """When a request sent now, with its retries, must be done by."""
+        end = time.monotonic() + self.budget
+        return min(end, self.pacer.deadline) if self.pacer is not None else end
+
+    def next_wait(self, attempt: int, retry_after: str | None) -> float | None:
+        """The wait before retry ``attempt`` (1st, 2nd, ...) of a request the caller retries
+        itself, as this adapter would wait; None once the attempts are spent."""
+        if attempt >= (self.policy.total or 0) + 1:
+            return None
+        if retry_after and self.policy.respect_retry_after_header:
+            try:
+                return self.policy.parse_retry_after(retry_after)
+            except InvalidHeader:
+                pass
+        wait = self.policy.backoff_factor * 2 ** (attempt - 1)
+        wait += random.random() * self.policy.backoff_jitter
+        return float(min(self.policy.backoff_max, wait))
 
     def send(
         self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
@@ -211,18 +232,29 @@ class SheetsAdapter(HTTPAdapter):
             if url.startswith(prefix):
                 request.url = f"{self.endpoint}/{url[len(prefix) :]}"
                 break
-        self.last = Tally()
-        deadline = time.monotonic() + self.budget
+        once = request.method == "POST" and urlsplit(url).path.endswith(CELL_WRITE)
+        self.last = self._tally(once)
+        first, known = self.last.attempts, len(self.last.causes)
         pace = None
         if self.pacer is not None:
-            pacer, method = self.pacer, request.method or "GET"
-            deadline = min(deadline, pacer.deadline)
-            pace = functools.partial(pacer.before, method)
+            pace = functools.partial(self.pacer.before, request.method or "GET")
             pace()
-        self.max_retries = self.policy.new(deadline=deadline, tally=self.last, pace=pace)
+        self.max_retries = self.policy.new(deadline=self.deadline(), tally=self.last, pace=pace)
+        if once:  # as it is: rows may move during a wait (GoogleWorkbook retries it)
+            self.max_retries = self.max_retries.new(total=0, status_forcelist=frozenset())
         try:
-            return super().send(request, *args, **kwargs)
+            response = super().send(request, *args, **kwargs)
+            if once and response.status_code in RETRY_STATUSES:
+                self.last.causes.append(f"HTTP {response.status_code}")
+            return response
         finally:
-            self.sent += self.last.attempts
+            self.sent += self.last.attempts - first + 1
             if self.pacer is not None:
-                self.pacer.answered_429(self.last.causes.count("HTTP 429"))
+                self.pacer.answered_429(self.last.causes[known:].count("HTTP 429"))
+
+    def _tally(self, once: bool) -> Tally:
+        """A new tally, or for a cell write the caller retries, the one of its attempts."""
+        if not once or self.carry is None:
+            return Tally()
+        self.carry.attempts += bool(self.carry.causes)
+        return self.carry
