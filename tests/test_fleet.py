@@ -155,3 +155,16 @@ def test_check_warns_when_the_quota_cannot_hold_the_schedule(
     (warned,) = [f for f in check_config(load(every_minute)) if "quota" in f.what]
     assert warned.level == "warn"
     assert "40 workbook(s) x up to 3 read requests a run = 120 > 100 reads a minute" in warned.what
+
+
+def test_a_run_past_its_deadline_starts_no_more_workbooks_and_says_so(
+    sheets_emulator: SheetsEmulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    keys = books(sheets_emulator, 3)
+    cfg = fleet_config(tmp_path, sheets_emulator, keys)
+    with caplog.at_level(logging.ERROR, logger="metrics_sync"):
+        code = runner(cfg, Pacing()).run_all(rb.NOW, dry_run=False, deadline=0.0)
+    assert code == 2
+    assert sheets_emulator.requests == []
+    (stopped,) = [r.getMessage() for r in caplog.records if "run stopped early" in r.getMessage()]
+    assert "the run's deadline (0 s) has passed; 3 workbook(s) skipped" in stopped
