@@ -385,7 +385,8 @@ class Runner:
             requests = workbook.request_count
         seconds = time.monotonic() - started
         if dry_run:
-            print_dry_run(report, job.tabs.status, self.out)
+            with self._lock:  # one workbook's cells at a time, though synced at once
+                print_dry_run(report, job.tabs.status, self.out)
         line = summary(report, requests, seconds, dry_run=dry_run)
         log.info(
             "%s",
