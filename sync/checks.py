@@ -20,7 +20,10 @@ import pandas as pd
 
 from sync.a1 import column_letter
 from sync.backends import opened
-from sync.backends.google.credentials import credentials_kind, credentials_path
+from sync.backends.base import Workbook
+from sync.backends.google import GoogleWorkbook
+from sync.backends.google.credentials import account_of, credentials_kind, credentials_path
+from sync.backends.google.protection import OPEN, Box, Protected, covering
 from sync.backends.google.transport import endpoint_is_loopback
 from sync.config import KEY_COLUMN, Config, EmailConfig, Job, WorkbookConfig
 from sync.errors import ConfigError, SyncError, WorkbookError
@@ -30,8 +33,10 @@ from sync.grid import Grid
 from sync.header import SEARCH_ROWS, Header, find_header
 from sync.monitor import clear_text_url
 from sync.notify.email import clear_text_login, password_from_env
+from sync.pacing import Limits, shortfalls
 from sync.rules.alerts import channels_named
 from sync.scheduler import describe
+from sync.tick import interval
 from sync.writeback import KPI_OWNED, OKR_OWNED, owned_positions
 
 Level = Literal["ok", "warn", "FAIL"]
@@ -84,6 +89,14 @@ def check_config(cfg: Config) -> list[Finding]:
             if w
         ],
         *check_channels(cfg),
+        *[
+            Finding("warn", f"quota too small for the schedule: {problem}")
+            for problem in shortfalls(
+                cfg.jobs,
+                Limits(cfg.google.reads_per_minute, cfg.google.writes_per_minute),
+                interval(cfg.schedule),
+            )
+        ],
     ]
 
 
@@ -157,7 +170,8 @@ def check_job(job: Job, now: dt.datetime) -> list[Finding]:
     try:
         with opened(job.workbook) as workbook:
             grids = workbook.read(job.tabs.to_read())
-            title = workbook.title
+            title = workbook.title  # on Google, the tab list: protected ranges come with it
+            shields, account = _shields(workbook)
     except WorkbookError as err:
         return [*found, Finding("FAIL", f"{name}: {err}", _reach_fix(job.workbook))]
     found.append(Finding("ok", f"{name}: workbook {title!r} opened"))
@@ -165,7 +179,55 @@ def check_job(job: Job, now: dt.datetime) -> list[Finding]:
     found.extend(layout)
     if not any(f.level == "FAIL" for f in layout):
         found.extend(_rows(job, grids, now))
+        found.extend(_protected(job, grids, now, shields, account))
     return found
+
+
+def _shields(workbook: Workbook) -> tuple[list[Protected], str]:
+    """The protected ranges a Google workbook's tab list showed that block our writes, and
+    the account to make an editor of them."""
+    if not isinstance(workbook, GoogleWorkbook):
+        return [], ""
+    who = account_of(workbook.api.credentials) or "the account the sync runs as"
+    return workbook.tabs.protected, who
+
+
+def _protected(
+    job: Job,
+    grids: dict[str, Grid | None],
+    now: dt.datetime,
+    shields: Sequence[Protected],
+    who: str,
+) -> list[Finding]:
+    """Protected ranges over the owned columns, the header cells the sync creates or the
+    Status tab: every run's write would be refused."""
+    if not shields:
+        return []
+    try:
+        kpi_sheet, okr_sheet = read_layout(grids, job, now)[:2]
+    except SyncError:
+        return []
+    writes = [(f"the {job.tabs.status} tab", Box(job.tabs.status))]
+    for kind, sheet, owned in (("kpis", kpi_sheet, KPI_OWNED), ("okrs", okr_sheet, OKR_OWNED)):
+        if sheet.tab:
+            positions, _ = owned_positions(sheet, owned, job.columns_for(kind))
+            top = sheet.header_row - 1
+            writes += [
+                (
+                    f"{sheet.tab!r} column {column_letter(col)} ({job.columns_for(kind)[cid]!r})",
+                    Box(sheet.tab, top, col - 1, OPEN, col),
+                )
+                for cid, col in positions.items()
+            ]
+    return [
+        Finding(
+            "FAIL",
+            f"{job.workbook.name}: {line}: every run's write would be refused",
+            f"add {who} as an editor of that range (Data > Protect sheets and ranges), or "
+            "set it to show a warning only",
+        )
+        for line in covering(shields, writes)
+    ]
 
 
 def check_credentials(

@@ -13,11 +13,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import math
 import os
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,11 +28,14 @@ from typing import TYPE_CHECKING
 from sync import __version__, logs, starter
 from sync.backends import opened
 from sync.config import Config, Job, load
-from sync.errors import ConfigError, LockedError, SyncError
+from sync.errors import ConfigError, LockedError, SyncError, UnavailableError
 from sync.lock import workbook_lock
 from sync.monitor import Heartbeat
 from sync.notify.email import make_sender
 from sync.output import Output
+from sync.pacing import Limits, Pacing, shortfalls
+from sync.sent_log import SentLog, sent_log_path
+from sync.tick import Tick, interval, run_deadline
 
 if TYPE_CHECKING:
     from sync.job import RunReport
@@ -157,10 +163,14 @@ def _run(args: argparse.Namespace, out: Output) -> int:
     cfg = _load(args, out)
     runner = Runner(cfg, out, Heartbeat(cfg.monitor.ping_url))
     if args.once or args.dry_run:
-        return runner.run_all(args.as_of or _now(), dry_run=args.dry_run)
+        seconds = run_deadline(cfg.schedule, once=True)
+        return runner.run_all(args.as_of or _now(), dry_run=args.dry_run, deadline=seconds)
     from sync.scheduler import run_forever
 
-    return run_forever(cfg.schedule, lambda: runner.run_all(_now(), dry_run=False))
+    seconds = run_deadline(cfg.schedule, once=False)
+    return run_forever(
+        cfg.schedule, lambda: runner.run_all(_now(), dry_run=False, deadline=seconds)
+    )
 
 
 @dataclass(frozen=True)
@@ -171,18 +181,38 @@ class Outcome:
     healthy: bool  # False: the run failed, a mail was not sent or a lock is stuck
     line: str
     ran: bool = True  # False: skipped, another run holds the lock
+    outage: bool = False  # Google unavailable (5xx, timeouts): counted by the breaker
 
 
 class Runner:
-    """A run of every workbook: locks, heartbeat, one summary line each and one overall."""
+    """A run of every workbook: locks, heartbeat, one summary line each and one overall.
 
-    def __init__(self, cfg: Config, out: Output, heartbeat: Heartbeat) -> None:
+    Workbooks are synced a few at a time (``[google] workers``), each under its own lock
+    with its own log lines and report, all spending their credential's quota through one
+    :class:`Pacing` that lives as long as the worker (sync/pacing.py); a :class:`Tick`
+    ends the run at its deadline or after an outage (sync/tick.py).
+    """
+
+    def __init__(
+        self, cfg: Config, out: Output, heartbeat: Heartbeat, pacing: Pacing | None = None
+    ) -> None:
         self.cfg = cfg
         self.out = out
         self.heartbeat = heartbeat
+        google = cfg.google
+        self.pacing = pacing or Pacing(Limits(google.reads_per_minute, google.writes_per_minute))
         self._started = False  # /start sent in this run
+        self._lock = threading.Lock()
 
-    def run_all(self, now: dt.datetime, *, dry_run: bool) -> int:
+    def run_all(
+        self,
+        now: dt.datetime,
+        *,
+        dry_run: bool,
+        deadline: float = math.inf,
+        tick: Tick | None = None,
+    ) -> int:
+        """Every workbook; ``deadline``: seconds the run may take (sync/tick.py)."""
         started = time.monotonic()
         log.info(
             "run started%s: %d workbook(s), as of %s",
@@ -192,7 +222,12 @@ class Runner:
             extra={"fields": {"event": "run_started", "dry_run": dry_run}},
         )
         self._started = False
-        outcomes = [self._one(job, now, dry_run) for job in self.cfg.jobs]
+        tick = tick or Tick(deadline)
+        self.pacing.start(tick.deadline)
+        for problem in shortfalls(self.cfg.jobs, self.pacing.limits, interval(self.cfg.schedule)):
+            log.warning("quota too small for the schedule: %s", problem)
+        outcomes = self._each(now, dry_run, tick)
+        self._after(tick)
         code = worst([o.code for o in outcomes])
         seconds = time.monotonic() - started
         log.info(
@@ -214,6 +249,54 @@ class Runner:
             self._beat(outcomes)
         return code
 
+    def _each(self, now: dt.datetime, dry_run: bool, tick: Tick) -> list[Outcome]:
+        """Every workbook, a few at a time; the outcomes in the config's order."""
+        workers = min(self.cfg.google.workers, len(self.cfg.jobs)) or 1
+        if workers == 1:
+            return [self._paced(job, now, dry_run, tick) for job in self.cfg.jobs]
+        with ThreadPoolExecutor(workers, thread_name_prefix="workbook") as pool:
+            futures = [pool.submit(self._paced, j, now, dry_run, tick) for j in self.cfg.jobs]
+            return [f.result() for f in futures]
+
+    def _paced(self, job: Job, now: dt.datetime, dry_run: bool, tick: Tick) -> Outcome:
+        """One workbook, unless the run's deadline passed or its breaker tripped."""
+        why = tick.stop_reason()
+        if why is not None:
+            tick.skip(job.workbook.name)
+            return Outcome(2, False, f"{job.workbook.name}: skipped, {why}", ran=False)
+        outcome = self._one(job, now, dry_run)
+        tick.record(outage=outcome.outage)
+        return outcome
+
+    def _after(self, tick: Tick) -> None:
+        """One line for what the breaker or deadline skipped, one for throttling."""
+        if tick.skipped:
+            log.error(
+                "run stopped early: %s; %d workbook(s) skipped (%s), to be run next time",
+                tick.stop_reason(),
+                len(tick.skipped),
+                ", ".join(tick.skipped[:5]) + (", ..." if len(tick.skipped) > 5 else ""),
+                extra={"fields": {"event": "run_stopped", "skipped": len(tick.skipped)}},
+            )
+        pacing = self.pacing
+        if pacing.throttled:
+            log.warning(
+                "Google answered 429 (quota exceeded) to %d request(s) in %d workbook(s) "
+                "this run, though the worker paces itself to %d reads and %d writes a minute: "
+                "another process may share the account's quota",
+                sum(pacing.throttled.values()),
+                len(pacing.throttled),
+                pacing.limits.reads,
+                pacing.limits.writes,
+                extra={"fields": {"event": "throttled", "answered_429": pacing.throttled}},
+            )
+        if pacing.paced:
+            log.info(
+                "paced: %d request(s) waited %.1f s in all for the quota",
+                pacing.paced,
+                pacing.waited,
+            )
+
     def _beat(self, outcomes: Sequence[Outcome]) -> None:
         """The run's last ping. A run that skipped every workbook sends none (and sent no
         ``/start``): the run holding the lock pings for itself, and if none does for a
@@ -227,9 +310,10 @@ class Runner:
 
     def _start(self) -> None:
         """``/start`` once per run, when a first workbook's lock is taken."""
-        if not self._started:
-            self._started = True
-            self.heartbeat.start()
+        with self._lock:
+            if not self._started:
+                self._started = True
+                self.heartbeat.start()
 
     def _one(self, job: Job, now: dt.datetime, dry_run: bool) -> Outcome:
         """One workbook; whatever happens, the others still run."""
@@ -244,7 +328,8 @@ class Runner:
             return self._skipped(job, err)
         except SyncError as err:
             log.error("%s: %s", name, err, extra={"fields": _fields(job, "failed", err.exit_code)})
-            return Outcome(err.exit_code, False, f"{name}: {err}")
+            outage = isinstance(err, UnavailableError)
+            return Outcome(err.exit_code, False, f"{name}: {err}", outage=outage)
         except Exception:
             log.exception(
                 "%s: unexpected error (a bug: please report it with this trace)",
@@ -276,7 +361,12 @@ class Runner:
 
     def _sync(self, job: Job, now: dt.datetime, *, dry_run: bool) -> Outcome:
         started = time.monotonic()
-        with opened(job.workbook, read_ahead=job.tabs.to_read()) as workbook:
+        with opened(
+            job.workbook,
+            read_ahead=job.tabs.to_read(),
+            pacer=self.pacing.pacer(job.workbook),
+            google=self.cfg.google,
+        ) as workbook:
             # Imported only now, while the server answers the read (why: the docstring of
             # sync/backends/readahead.py).
             from sync.job import run_once
@@ -288,6 +378,7 @@ class Runner:
                 from sync.notify.post import make_poster
 
                 chat = make_poster(self.cfg.channels, os.environ)
+            sent = SentLog.load(sent_log_path(job.workbook), job.alerts.repeat_after)
             report = run_once(
                 job,
                 workbook,
@@ -297,11 +388,13 @@ class Runner:
                 dry_run=dry_run,
                 digest=self.cfg.digest,
                 chat=chat,
+                sent=sent,
             )
             requests = workbook.request_count
         seconds = time.monotonic() - started
         if dry_run:
-            print_dry_run(report, job.tabs.status, self.out)
+            with self._lock:  # one workbook's cells at a time, though synced at once
+                print_dry_run(report, job.tabs.status, self.out)
         line = summary(report, requests, seconds, dry_run=dry_run)
         log.info(
             "%s",

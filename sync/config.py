@@ -179,10 +179,21 @@ class ScheduleConfig:
     every: dt.timedelta | None = None
     at: dt.time | None = None
     timezone: str = "UTC"
+    deadline: dt.timedelta | None = None  # for a whole run; default: docs/reliability.md
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class GoogleConfig:
+    """What Google allows each credential, and how the worker spends it (sync/pacing.py)."""
+
+    reads_per_minute: int = 60  # Google's default per user (a service account is one)
+    writes_per_minute: int = 60
+    workers: int = 4  # workbooks synced at once, within the budget
+    retry_base: float = 0.5  # seconds before the first retry; doubling after
 
 
 @dataclass(frozen=True)
@@ -252,6 +263,7 @@ class Config:
     digest: DigestConfig | None = None
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
     channels: Mapping[str, Channel] = field(default_factory=dict)
+    google: GoogleConfig = field(default_factory=GoogleConfig)
 
 
 def load(path: Path | str) -> Config:
@@ -309,6 +321,7 @@ class _Validator:
             "monitor",
             "people",
             "channels",
+            "google",
         }
         self.unknown_keys("", data, known)
         channels = self.channels(self.section(data, "channels"))
@@ -319,6 +332,7 @@ class _Validator:
         jobs = [_allowed_by_default(j, email.sender) for j in jobs]
         digest = self.digest(self.section(data, "digest")) if "digest" in data else None
         monitor = self.monitor(self.section(data, "monitor"))
+        google = self.google(self.section(data, "google"))
         if self.problems:
             return None
         return Config(
@@ -329,6 +343,7 @@ class _Validator:
             digest=digest,
             monitor=monitor,
             channels=channels,
+            google=google,
         )
 
     def jobs(
@@ -639,8 +654,25 @@ class _Validator:
         stuck = self.duration(data, "monitor.stuck_after") or dt.timedelta(hours=1)
         return MonitorConfig(ping_url=ping, stuck_after=stuck)
 
+    def google(self, data: Mapping[str, Any]) -> GoogleConfig:
+        self.unknown_keys("google", data, set(GoogleConfig.__dataclass_fields__))
+        ints = {}
+        for name, most in (
+            ("reads_per_minute", 100_000),
+            ("writes_per_minute", 100_000),
+            ("workers", 32),
+        ):
+            default = getattr(GoogleConfig, name)
+            value = self.number(data, f"google.{name}", f"a whole number from 1 to {most}")
+            if value is not None and not (value.is_integer() and 1 <= value <= most):
+                self.fail(f"google.{name}", data[name], f"a whole number from 1 to {most}")
+                value = None
+            ints[name] = int(value) if value is not None else default
+        base = self.seconds(data, "google.retry_base", 0.5, most=60.0)
+        return GoogleConfig(**ints, retry_base=base)
+
     def schedule(self, data: Mapping[str, Any]) -> ScheduleConfig:
-        self.unknown_keys("schedule", data, {"every", "at", "timezone"})
+        self.unknown_keys("schedule", data, {"every", "at", "timezone", "deadline"})
         every = self.duration(data, "schedule.every")
         at = self.time(data, "schedule.at")
         if every is not None and at is not None:
@@ -650,7 +682,8 @@ class _Validator:
         tz = self.timezone(data, "schedule.timezone")
         if every is None and at is None:
             every = dt.timedelta(minutes=15)
-        return ScheduleConfig(every=every, at=at, timezone=tz)
+        deadline = self.duration(data, "schedule.deadline")
+        return ScheduleConfig(every=every, at=at, timezone=tz, deadline=deadline)
 
     def digest(self, data: Mapping[str, Any]) -> DigestConfig:
         self.unknown_keys(

@@ -7,6 +7,8 @@ single line and an exit code. Anything else escaping is a bug and shows a traceb
     ├── ConfigError           the config file is missing, unreadable or invalid
     ├── WorkbookError         the workbook cannot be opened, read or written
     │   ├── LayoutError       a tab or a required column is missing
+    │   ├── UnavailableError  Google answered 5xx or not at all, retries spent
+    │   ├── OutOfTimeError    the run's deadline passed (waiting for quota or retrying)
     │   └── ConcurrentEditError  rows moved under us and could not be re-mapped
     └── LockedError           another run of the same workbook holds the lock (exit 3)
 
@@ -45,6 +47,15 @@ class WorkbookError(SyncError):
 
 class LayoutError(WorkbookError):
     """A tab or a required column is missing: nothing can be computed safely."""
+
+
+class UnavailableError(WorkbookError):
+    """The service answered 5xx, timed out or could not be reached, retries spent: an
+    outage, which the run's breaker counts (sync/tick.py)."""
+
+
+class OutOfTimeError(WorkbookError):
+    """The run's deadline passed before this workbook was done (docs/reliability.md)."""
 
 
 class ConcurrentEditError(WorkbookError):

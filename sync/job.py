@@ -31,6 +31,7 @@ from sync.notify.chat import ChatPost, Poster, chat_post, is_channel
 from sync.notify.compose import compose
 from sync.notify.email import Sender
 from sync.rules import status as st
+from sync.sent_log import SentLog, record_all, unsent
 from sync.stamps import stamp, stamp_series
 from sync.status_tab import StatusPage, render
 from sync.writeback import (
@@ -82,9 +83,12 @@ def run_once(
     dry_run: bool = False,
     digest: DigestConfig | None = None,
     chat: Poster | None = None,
+    sent: SentLog | None = None,
 ) -> RunReport:
     """One run; ``digest`` is the config's ``[digest]`` (None: no weekly digest); ``chat``
-    posts the digests of ``#channel`` recipients (None: no [channels]).
+    posts the digests of ``#channel`` recipients (None: no [channels]); ``sent``, the local
+    record of what was told (sync/sent_log.py), stops repeats while ``Last alert`` cannot be
+    written and keeps a recipient who took a mail from getting it again when another did not.
 
     The workbook's title is asked for only to compose a mail: on Google it costs a request.
     If rows moved between the read and the write (``ConcurrentEditError`` with fresh grids),
@@ -99,10 +103,14 @@ def run_once(
     for note in (*kpi_d.notes, *kr_d.notes):
         log.warning("%s", note)
     ev = replace(ev, problems=(*ev.problems, *kpi_d.notes, *kr_d.notes))  # on the Status tab
-    digests = _digests(ev, kpi_d, kr_d, job, workbook=workbook, now=now)
+    digests, routed, skipped = _digests(ev, kpi_d, kr_d, job, workbook=workbook, now=now, sent=sent)
     out = Outbound(sender, sender_address, chat)
-    sent = _deliver(out, digests, report, dry_run)
-    settled = sent.accepted | sent.refused  # a refusal for good is not retried every run
+    delivered = _deliver(out, digests, report, dry_run)
+    if sent is not None and not dry_run:  # before the write, which may fail
+        record_all(sent, routed, delivered.accepted, now)
+        sent.save(now)
+    told_before = skipped - {d.recipient for d in digests}  # told in an earlier run
+    settled = delivered.accepted | delivered.refused | told_before  # not retried every run
     state = weekly.read_state(grids.get(job.tabs.status))
     due = weekly.due_recipients(state, now, digest) if digest else ()
     summary = alert_plan.summary(ev, kpi_d, job) if due else ()
@@ -254,15 +262,26 @@ def _digests(
     *,
     workbook: Workbook,
     now: dt.datetime,
-) -> list[Digest]:
-    """The run's alert digests: one per recipient, never one mail per row."""
+    sent: SentLog | None = None,
+) -> tuple[list[Digest], list[tuple[tuple[str, ...], str, str]], frozenset[str]]:
+    """The run's alert digests: one per recipient, never one mail per row; with what each
+    tells whom (for ``sent``), and the recipients ``sent`` says were told already."""
     items = [*alert_plan.kpi_items(ev, kpi_d, job, now), *alert_plan.kr_items(ev, kr_d, job)]
     for item in alert_plan.unrouted(items):
         log.warning(
             "no recipient for %s %r: set its Owner or [alerts] recipients", item.kind, item.name
         )
+    entries = [(rs, f"{item.tab}\x1f{item.name}", item.status) for rs, item in items]
+    skipped: set[str] = set()
+    if sent is not None:
+        fresh = unsent(entries, sent, now)
+        skipped = {
+            r for (rs, _, _), f in zip(entries, fresh, strict=True) for r in rs if r not in f
+        }
+        items = [(f, item) for f, (_, item) in zip(fresh, items, strict=True) if f]
+        entries = [(f, key, status) for f, (_, key, status) in zip(fresh, entries, strict=True)]
     title = workbook.title if items else ""  # on Google the title costs a request
-    return alert_plan.digests(items, title, workbook.url, now)
+    return alert_plan.digests(items, title, workbook.url, now), entries, frozenset(skipped)
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,7 @@ class Step:
     then: Fault | None = None  # the held HTTP request: dropped (reset) or applied (answer lost)
     written: bool = False  # whether the run's cells were written before it died
     mailed: int = 0  # mails the SMTP server accepted before the child died
+    recorded: bool = False  # the accepted mails were noted in the local record (sent_log.py)
 
 
 def request(api: str, nth: int = 1) -> Callable[[SheetsEmulator, HoldingHandler], Hold]:
@@ -140,11 +141,21 @@ STEPS = [
         request("values.batchGet", 3),
         DROPPED,
         mailed=3,
+        recorded=True,
     ),
-    Step("while creating the Status tab", request("batchUpdate"), DROPPED, mailed=3),
-    Step("after creating the Status tab", request("batchUpdate"), APPLIED, mailed=3),
-    Step("while writing the cells", request("values.batchUpdate"), DROPPED, mailed=3),
-    Step("after writing the cells", request("values.batchUpdate"), APPLIED, written=True, mailed=3),
+    Step("while creating the Status tab", request("batchUpdate"), DROPPED, mailed=3, recorded=True),
+    Step("after creating the Status tab", request("batchUpdate"), APPLIED, mailed=3, recorded=True),
+    Step(
+        "while writing the cells", request("values.batchUpdate"), DROPPED, mailed=3, recorded=True
+    ),
+    Step(
+        "after writing the cells",
+        request("values.batchUpdate"),
+        APPLIED,
+        written=True,
+        mailed=3,
+        recorded=True,
+    ),
 ]
 
 
@@ -262,7 +273,8 @@ def check_crash(scene: Scene, step: Step) -> int:
         assert len(ids) <= 2, recipient
         assert len(set(ids)) == 1, recipient
     duplicates = sum(len(ids) for ids in mails.values()) - len(RECIPIENTS)
-    assert duplicates == (0 if step.written else step.mailed)
+    # mails the run saw accepted are in its local record: not sent again though unwritten
+    assert duplicates == (0 if step.written or step.recorded else step.mailed)
     return duplicates
 
 

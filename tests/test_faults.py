@@ -98,12 +98,14 @@ def inject(
     emulator: SheetsEmulator, sequence: tuple[str, ...], index: int, fault: Fault, *, attempts: int
 ) -> None:
     """``fault`` on request ``index`` of the run, and on its next ``attempts - 1`` retries
-    (the client is sequential: the requests right after a failed one are its retries)."""
+    (the client is sequential: the requests right after a failed one are its retries; a
+    cell write's retries follow a check of the row keys, so only writes are hit)."""
     api, nth = nth_of_kind(sequence, index)
+    path = r"/values:batchUpdate$" if api == "values.batchUpdate" else None
 
     def hit() -> Fault:
         if attempts > 1:
-            emulator.fail(fault, times=attempts - 1)
+            emulator.fail(fault, times=attempts - 1, path=path)
         return fault
 
     emulator.before(api, hit, nth=nth)
@@ -138,6 +140,13 @@ def test_a_fault_on_each_request_in_turn_is_retried_and_the_run_ends_as_without_
     assert book.recorder.sent == (list(ref.first_mails) if run == "first" else [])
 
 
+def lands_whole(run: str, kind: str, api: str) -> bool:
+    """A first run's write whose answer was lost did land: the check of the rows before its
+    retry finds the header cells it created, so the run re-maps, finds nothing left to
+    write and completes."""
+    return (run, kind, api) == ("first", "answer lost", "values.batchUpdate")
+
+
 @pytest.mark.parametrize("case", OUTLASTING)
 def test_a_fault_that_outlasts_the_retries_fails_the_run_with_nothing_partial_written(
     case: tuple[str, int, str], sheets_emulator: SheetsEmulator, tmp_path: Path, ref: Reference
@@ -145,7 +154,8 @@ def test_a_fault_that_outlasts_the_retries_fails_the_run_with_nothing_partial_wr
     run, index, kind = case
     book = book_for(run, sheets_emulator, tmp_path, ref)
     attempts = int(FAST["max_attempts"])
-    assert check_fault(book, ref, run, index, kind, attempts=attempts) == "failed cleanly"
+    expected = "completed" if lands_whole(run, kind, RUNS[run][index]) else "failed cleanly"
+    assert check_fault(book, ref, run, index, kind, attempts=attempts) == expected
 
 
 def test_a_write_that_timed_out_and_lands_later_leaves_the_whole_result_never_a_part(
@@ -206,8 +216,9 @@ def check_fault(
     fault = fault or FAULTS[kind]
     sequence, before = RUNS[run], book.grids()
     now, done = (NOW, ref.first) if run == "first" else (LATER, ref.steady)
-    gives_up = attempts >= max_attempts or beyond_budget(fault)
-    hits = 1 if beyond_budget(fault) else min(attempts, max_attempts)  # no retry follows
+    landed = lands_whole(run, kind, sequence[index])
+    gives_up = (attempts >= max_attempts or beyond_budget(fault)) and not landed
+    hits = 1 if beyond_budget(fault) or landed else min(attempts, max_attempts)
     inject(book.emulator, sequence, index, fault, attempts=hits)
     error: SyncError | None = None
     try:

@@ -39,7 +39,11 @@ def foreign(head: list[Cell], *rows: list[Cell], owned: tuple[str, ...] = KPI_OW
         pytest.param(["Status"], ["a", "On Track"], ["status"], id="a team's status word"),
         pytest.param(["Status"], ["a", None], [], id="an empty column is the sync's to take"),
         pytest.param(["Status", "Checked"], ["a", "OK", STAMP], [], id="a time in Checked"),
-        pytest.param(["Status", "Checked"], ["a", "OK", "x"], ["checked"], id="junk in Checked"),
+        pytest.param(["Status", "Checked"], ["a", "OK", "x"], [], id="junk on a marked row"),
+        pytest.param(["Checked"], ["a", "x"], ["checked"], id="junk in Checked, row unmarked"),
+        pytest.param(
+            ["Status", "Last alert"], ["a", "OK", "sent to Tom"], [], id="typed over, marked row"
+        ),
         pytest.param(["Since"], ["a", dt.datetime(2026, 11, 2)], [], id="a typed date in Since"),
         pytest.param(["Last alert"], ["a", f"CRITICAL {STAMP}"], [], id="a Last alert"),
         pytest.param(["Last alert"], ["a", "sent to Tom"], ["last_alert"], id="a person's alert"),

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from sync.backends.base import Workbook
 from sync.backends.readahead import ReadAhead
-from sync.config import WorkbookConfig
+from sync.config import GoogleConfig, WorkbookConfig
 from sync.errors import WorkbookError
 
+if TYPE_CHECKING:
+    from sync.backends.google.transport import Pacer
 
-def open_workbook(cfg: WorkbookConfig) -> Workbook:
-    """The backend the config names; the Google one is imported only when used."""
+
+def open_workbook(
+    cfg: WorkbookConfig, *, pacer: Pacer | None = None, google: GoogleConfig | None = None
+) -> Workbook:
+    """The backend the config names; the Google one is imported only when used, paced by
+    ``pacer`` (sync/pacing.py) and retrying as ``google`` says."""
     if cfg.backend == "xlsx":
         from sync.backends.xlsx import XlsxWorkbook
 
@@ -22,12 +29,19 @@ def open_workbook(cfg: WorkbookConfig) -> Workbook:
         return XlsxWorkbook(cfg.path)
     from sync.backends.google import open_google
 
-    workbook: Workbook = open_google(cfg)
+    base = (google or GoogleConfig()).retry_base
+    workbook: Workbook = open_google(cfg, pacer=pacer, backoff_factor=base)
     return workbook
 
 
 @contextmanager
-def opened(wb: WorkbookConfig, *, read_ahead: Sequence[str] = ()) -> Iterator[Workbook]:
+def opened(
+    wb: WorkbookConfig,
+    *,
+    read_ahead: Sequence[str] = (),
+    pacer: Pacer | None = None,
+    google: GoogleConfig | None = None,
+) -> Iterator[Workbook]:
     """The workbook, closed afterwards (Google holds a connection; a file holds nothing).
 
     With ``read_ahead`` the read of those tabs starts at once, in the background
@@ -35,7 +49,7 @@ def opened(wb: WorkbookConfig, *, read_ahead: Sequence[str] = ()) -> Iterator[Wo
     for Google, where the read waits on the network: reading a file is CPU work under the
     GIL (python-calamine, expat, lxml), with nothing to overlap.
     """
-    workbook = open_workbook(wb)
+    workbook = open_workbook(wb, pacer=pacer, google=google)
     ahead = ReadAhead(workbook, read_ahead) if read_ahead and wb.backend == "google" else None
     try:
         yield ahead or workbook

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from .a1 import format_range
 from .discovery import Discovery
 from .model import Sheet, Spreadsheet, Stored, build, put_python, python_grid
+from .quota import Protection, Quota
 from .server import (
     DENIALS,
     MAX_REQUEST_BYTES,
@@ -25,7 +26,9 @@ from .server import (
     Router,
     _Armed,
     _Handler,
+    _Reply,
     _Server,
+    error_reply,
 )
 
 _DISCOVERY: Discovery | None = None
@@ -96,6 +99,7 @@ class SheetsEmulator:
         self._next_sheet_id = 1000
         self._in_flight = 0
         self._idle = threading.Condition(self._lock)
+        self.quota: Quota | None = None  # Google's per-user quota, once :meth:`limit` arms it
 
     # -- life cycle -------------------------------------------------------------------
     def start(self) -> SheetsEmulator:
@@ -316,6 +320,44 @@ class SheetsEmulator:
         with self._lock:
             if not self._idle.wait_for(lambda: self._in_flight == 0, timeout):
                 raise TimeoutError(f"{self._in_flight} request(s) still being handled")
+
+    def limit(
+        self,
+        reads: int = 60,
+        writes: int = 60,
+        *,
+        window: float = 60.0,
+        clock: Callable[[], float] | None = None,
+    ) -> Quota:
+        """Enforce Google's per-user quota from now on (Google: 60 and 60 a minute); a test
+        may shorten the window, or pass a clock it moves itself (tests/sheets_emulator/quota.py)."""
+        self.quota = Quota(reads, writes, window, clock) if clock else Quota(reads, writes, window)
+        return self.quota
+
+    def over_quota(self, api: str, user: str | None) -> _Reply | None:
+        if self.quota is None or api == "?":
+            return None
+        over = self.quota.admit(api, user)
+        return None if over is None else error_reply(over[0], over[1], details=over[2])
+
+    def protect(
+        self,
+        key: str,
+        tab: str,
+        cells: tuple[int | None, int | None, int | None, int | None] = (None, None, None, None),
+        *,
+        can_edit: bool = False,
+        warning_only: bool = False,
+        description: str = "",
+    ) -> None:
+        """Protect ``cells`` of ``tab`` (0-based row0, col0, row1, col1, ends exclusive;
+        ``None``: to the edge; all ``None``: the whole tab), as its owner would."""
+        with self.router.lock:
+            shields = self.router.protections.setdefault(key, [])
+            sheet_id = self.sheet(key, tab).sheet_id
+            shields.append(
+                Protection(sheet_id, *cells, can_edit, warning_only, description, len(shields) + 1)
+            )
 
     def deny(self, key: str, why: str = "not shared") -> None:
         """From now on this spreadsheet answers 403 as Google does when it is ``not shared``

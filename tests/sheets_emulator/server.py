@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import api, model, structure
+from . import api, model, quota, structure
 from .discovery import Discovery, MaskError, apply_mask, parse_mask
 
 _ID = r"(?P<id>[^/:]+)"
@@ -217,6 +217,7 @@ class Router:
         self.books: dict[str, model.Spreadsheet] = {}
         self.violations: list[str] = []
         self.lock = threading.RLock()
+        self.protections: dict[str, list[quota.Protection]] = {}  # by spreadsheet key
 
     def route(self, method: str, raw_path: str) -> tuple[str, str | None, str | None]:
         for pattern, methods in ROUTES:
@@ -274,6 +275,8 @@ class Router:
                 return error_reply(403, *DENIALS[book.denied])
             try:
                 result, updated = api.METHODS[method_id](book, params, body, rng)
+                shields = self.protections.get(key, [])
+                quota.guard(method_id, book, updated, body=body, rng=rng, protections=shields)
             except api.ClientBug as err:
                 self._violate(f"{method_id}: {err.message}")
                 return error_reply(err.code, err.message, err.status)
@@ -284,6 +287,7 @@ class Router:
                 return error_reply(400, f"unsupported by the emulator: {err}")
             if updated is not None:
                 self.books[key] = updated
+            quota.with_protections(result, shields)
         for mask in params.get("fields", []):
             result = apply_mask(result, parse_mask(mask))
         pretty = params.get("prettyPrint", ["true"])[-1] != "false"
@@ -381,8 +385,11 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.reset:
                 self._reset()
                 return
+        over = None if fault else emulator.over_quota(api_name, self.headers.get("Authorization"))
         if fault is not None and fault.status:
             reply, body = fault_reply(fault), None
+        elif over is not None:
+            reply, body = over, None
         elif len(raw) > emulator.max_request_bytes:
             reply, body = too_large(emulator.max_request_bytes), None
         else:

@@ -22,7 +22,7 @@ from gspread.urls import SPREADSHEET_VALUES_BATCH_UPDATE_URL, SPREADSHEET_VALUES
 from sync.backends.google.credentials import SCOPES, account_of
 from sync.backends.google.transport import DEFAULT_ENDPOINT, RETRY_STATUSES, SheetsAdapter
 from sync.backends.streamed_json import CHUNK, StreamedJsonError, decode_value_ranges
-from sync.errors import ConcurrentEditError, WorkbookError
+from sync.errors import ConcurrentEditError, UnavailableError, WorkbookError
 from sync.grid import Grid
 
 T = TypeVar("T")
@@ -152,7 +152,7 @@ class SheetsApi:
             ) from err
         except requests.RequestException as err:
             tally = self.adapter.last
-            raise WorkbookError(
+            raise UnavailableError(
                 f"could not reach {self.endpoint} while {what}, {tally.describe()} "
                 f"({', '.join(tally.causes) or type(err).__name__})"
             ) from err
@@ -203,7 +203,8 @@ class SheetsApi:
                 "check [workbook] credentials"
             )
         if code in RETRY_STATUSES:
-            return WorkbookError(
+            kind = UnavailableError if code >= 500 else WorkbookError
+            return kind(
                 f"Google Sheets answered HTTP {code} while {what}, "
                 f"{self.adapter.last.describe()}; giving up: {message}"
             )

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sync.backends.google import protection
 from sync.backends.google.api import SheetsApi
 from sync.backends.google.payload import blanks_to_none
 from sync.backends.google.ranges import grid_size, sheet_of
@@ -18,7 +19,7 @@ from sync.grid import Grid, OwnedTab
 
 METADATA_FIELDS = (
     "properties.title,sheets(properties(sheetId,title,gridProperties("
-    "rowCount,columnCount)),conditionalFormats(ranges(sheetId)))"
+    f"rowCount,columnCount)),conditionalFormats(ranges(sheetId)),{protection.FIELDS})"
 )
 
 
@@ -71,6 +72,7 @@ class Tabs:
         self.title: str | None = None  # the spreadsheet's, from the tab list
         self.by_name: dict[str, Tab | None] = {}
         self.listing: dict[str, Tab] | None = None
+        self.protected: list[protection.Protected] = []  # that block us, from the tab list
 
     def remember(self, name: str, value_range: Mapping[str, Any]) -> Grid:
         """A ValueRange as a grid; its echoed range tells the tab's title and grid size."""
@@ -92,6 +94,7 @@ class Tabs:
         """The tab list, title and grid sizes: one ``spreadsheets.get`` with a field mask."""
         meta = self.api.metadata(METADATA_FIELDS)
         self.title = str(meta.get("properties", {}).get("title", ""))
+        self.protected = protection.blocking(meta)
         listing = {tab.title: tab for tab in map(tab_from, meta.get("sheets", []))}
         self.listing = listing
         for name, old in list(self.by_name.items()):

@@ -7,20 +7,22 @@ What is retried and how long it waits: docs/reliability.md.
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import takewhile
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Protocol, Self
 from urllib.parse import urlsplit
 
 import requests
 from google.auth.credentials import Credentials
 from google.auth.transport.requests import AuthorizedSession
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError, ResponseError
+from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
@@ -31,6 +33,7 @@ from sync.hosts import is_loopback
 DEFAULT_ENDPOINT = "https://sheets.googleapis.com"
 GOOGLE_PREFIXES = ("https://sheets.googleapis.com/", "https://www.googleapis.com/")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+CELL_WRITE = "/values:batchUpdate"  # retried by the workbook, after a fresh key check
 
 
 def check_endpoint(endpoint: str | None, name: str = "") -> tuple[str, bool]:
@@ -77,6 +80,18 @@ def session(
     return http, creds
 
 
+class Pacer(Protocol):
+    """The run's pacing as the transport sees it (sync/pacing.py): a token before every
+    attempt, the 429s Google answered, and the run's deadline (``time.monotonic``)."""
+
+    @property
+    def deadline(self) -> float: ...
+
+    def before(self, method: str) -> None: ...
+
+    def answered_429(self, count: int) -> None: ...
+
+
 @dataclass
 class Tally:
     """What happened to one logical request across its attempts (for error messages)."""
@@ -96,16 +111,30 @@ class BudgetRetry(Retry):
     """``Retry`` that also stops once the next wait would overrun a deadline."""
 
     def __init__(
-        self, *args: Any, deadline: float = math.inf, tally: Tally | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        deadline: float = math.inf,
+        tally: Tally | None = None,
+        pace: Callable[[], None] | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.deadline = deadline
         self.tally = tally or Tally()
+        self.pace = pace
 
     def new(self, **kw: Any) -> Self:
         kw.setdefault("deadline", self.deadline)
         kw.setdefault("tally", self.tally)
+        kw.setdefault("pace", self.pace)
         return super().new(**kw)
+
+    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
+        """The wait before a retry, then a token from the run's pacing: a retry spends
+        quota as the first attempt did."""
+        super().sleep(response)
+        if self.pace is not None:
+            self.pace()
 
     def increment(
         self,
@@ -164,13 +193,36 @@ def retry_policy(backoff_factor: float, max_attempts: int) -> BudgetRetry:
 class SheetsAdapter(HTTPAdapter):
     """Sends Google API URLs to the configured endpoint, retrying within a time budget."""
 
-    def __init__(self, endpoint: str, policy: BudgetRetry, budget: float) -> None:
+    def __init__(
+        self, endpoint: str, policy: BudgetRetry, budget: float, pacer: Pacer | None = None
+    ) -> None:
         super().__init__(max_retries=policy)
         self.endpoint = endpoint
         self.policy = policy
         self.budget = budget
+        self.pacer = pacer
+        self.carry: Tally | None = None  # set by a caller retrying a cell write itself
         self.last = Tally()
         self.sent = 0  # HTTP attempts, retries included: what Google's quota counts
+
+    def deadline(self) -> float:
+        """When a request sent now, with its retries, must be done by."""
+        end = time.monotonic() + self.budget
+        return min(end, self.pacer.deadline) if self.pacer is not None else end
+
+    def next_wait(self, attempt: int, retry_after: str | None) -> float | None:
+        """The wait before retry ``attempt`` (1st, 2nd, ...) of a request the caller retries
+        itself, as this adapter would wait; None once the attempts are spent."""
+        if attempt >= (self.policy.total or 0) + 1:
+            return None
+        if retry_after and self.policy.respect_retry_after_header:
+            try:
+                return self.policy.parse_retry_after(retry_after)
+            except InvalidHeader:
+                pass
+        wait = self.policy.backoff_factor * 2 ** (attempt - 1)
+        wait += random.random() * self.policy.backoff_jitter
+        return float(min(self.policy.backoff_max, wait))
 
     def send(
         self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
@@ -180,9 +232,29 @@ class SheetsAdapter(HTTPAdapter):
             if url.startswith(prefix):
                 request.url = f"{self.endpoint}/{url[len(prefix) :]}"
                 break
-        self.last = Tally()
-        self.max_retries = self.policy.new(deadline=time.monotonic() + self.budget, tally=self.last)
+        once = request.method == "POST" and urlsplit(url).path.endswith(CELL_WRITE)
+        self.last = self._tally(once)
+        first, known = self.last.attempts, len(self.last.causes)
+        pace = None
+        if self.pacer is not None:
+            pace = functools.partial(self.pacer.before, request.method or "GET")
+            pace()
+        self.max_retries = self.policy.new(deadline=self.deadline(), tally=self.last, pace=pace)
+        if once:  # as it is: rows may move during a wait (GoogleWorkbook retries it)
+            self.max_retries = self.max_retries.new(total=0, status_forcelist=frozenset())
         try:
-            return super().send(request, *args, **kwargs)
+            response = super().send(request, *args, **kwargs)
+            if once and response.status_code in RETRY_STATUSES:
+                self.last.causes.append(f"HTTP {response.status_code}")
+            return response
         finally:
-            self.sent += self.last.attempts
+            self.sent += self.last.attempts - first + 1
+            if self.pacer is not None:
+                self.pacer.answered_429(self.last.causes[known:].count("HTTP 429"))
+
+    def _tally(self, once: bool) -> Tally:
+        """A new tally, or for a cell write the caller retries, the one of its attempts."""
+        if not once or self.carry is None:
+            return Tally()
+        self.carry.attempts += bool(self.carry.causes)
+        return self.carry

@@ -9,10 +9,15 @@ tab, a tab to create or grow), is told in docs/google.md.
 
 from __future__ import annotations
 
+import itertools
+import logging
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
 import gspread
+import requests
+from gspread.exceptions import APIError
 
 from sync.backends.google.api import MissingRange, RowsMovedError, SheetsApi
 from sync.backends.google.payload import (
@@ -32,13 +37,19 @@ from sync.backends.google.structure import prepare
 from sync.backends.google.tabs import Tabs
 from sync.backends.google.transport import (
     GOOGLE_PREFIXES,
+    RETRY_STATUSES,
+    Pacer,
     SheetsAdapter,
+    Tally,
     check_endpoint,
     retry_policy,
     session,
 )
 from sync.config import WorkbookConfig
+from sync.errors import WorkbookError
 from sync.grid import CellUpdate, Grid, OwnedTab, RowKey
+
+log = logging.getLogger("metrics_sync")
 
 REQUEST_BYTES = 2_000_000  # Google advises 2 MB a request at most; it refuses 10 MiB
 
@@ -51,6 +62,7 @@ def open_google(
     backoff_factor: float = 0.5,
     max_attempts: int = 8,
     max_request_bytes: int = REQUEST_BYTES,
+    pacer: Pacer | None = None,
 ) -> GoogleWorkbook:
     """Open ``cfg.spreadsheet`` (a key or a docs.google.com URL). No request is made yet.
 
@@ -59,12 +71,15 @@ def open_google(
     waits before the 1st, 2nd, 3rd... retry when Google sends no ``Retry-After`` (0.5 s, 1 s,
     2 s, ..., each plus up to ``backoff_factor`` at random, at most 30 s).
     ``max_request_bytes`` caps a write's request body (Google refuses 10 MiB, advises 2 MB).
+    ``pacer`` (sync/pacing.py) spends the credential's quota and bounds waits by the run's
+    deadline.
     Raises ``ConfigError`` for a bad key or endpoint, ``WorkbookError`` for credentials.
     """
     key = spreadsheet_key(cfg.spreadsheet or "", cfg.name)
     endpoint, loopback = check_endpoint(cfg.endpoint, cfg.name)
     http, creds = session(cfg.credentials, loopback)
-    adapter = SheetsAdapter(endpoint, retry_policy(backoff_factor, max_attempts), retry_budget)
+    policy = retry_policy(backoff_factor, max_attempts)
+    adapter = SheetsAdapter(endpoint, policy, retry_budget, pacer)
     for prefix in GOOGLE_PREFIXES:
         http.mount(prefix, adapter)
     client = gspread.Client(auth=None, session=http)  # type: ignore[arg-type]
@@ -197,11 +212,49 @@ class GoogleWorkbook:
                     written=f"the write's first {i} of {len(pieces)} requests went through",
                 )
             part = f" (request {i + 1} of {len(pieces)})" if len(pieces) > 1 else ""
-            self.api.values_update(body, f"writing {len(blocks)} range(s){part}")
+            self._send(body, f"writing {len(blocks)} range(s){part}", keys, i, len(pieces))
         for tab in owned:
             known = self.tabs.known(tab.name)
             known.extent = (len(tab.grid), max(map(len, tab.grid), default=0))
             known.values = None  # written, not read: the next write sends the whole tab
+
+    def _send(self, body: bytes, what: str, keys: Sequence[RowKey], i: int, pieces: int) -> None:
+        """One ``values.batchUpdate``, retried here rather than in the transport: after a
+        429, a 5xx or a lost connection, the row keys are checked again before the cells
+        are sent again, since a person may have sorted the rows during the wait."""
+        adapter = self.api.adapter
+        deadline = adapter.deadline()
+        adapter.carry = Tally()  # one account of the attempts, for the error message
+        try:
+            for attempt in itertools.count(1):
+                try:
+                    self.api.values_update(body, what)
+                    return
+                except WorkbookError as err:
+                    wait = self._retry_wait(err, attempt)
+                    if wait is None or time.monotonic() + wait > deadline:
+                        raise
+                    log.info("%s; retrying in %.1f s, after checking the rows again", err, wait)
+                self._recheck(wait, keys, i, pieces)
+        finally:
+            adapter.carry = None
+
+    def _recheck(self, wait: float, keys: Sequence[RowKey], i: int, pieces: int) -> None:
+        """The wait before a write is sent again, then the row keys checked again."""
+        time.sleep(wait)
+        done = f"the write's first {i} of {pieces} requests went through; " if i else ""
+        self._check_keys(keys, (), written=f"{done}the retried request was not sent")
+
+    def _retry_wait(self, err: WorkbookError, attempt: int) -> float | None:
+        """The wait before sending a refused write again, or None if it is not retried."""
+        cause = err.__cause__
+        if isinstance(cause, APIError):
+            if cause.response.status_code not in RETRY_STATUSES:
+                return None
+            return self.api.adapter.next_wait(attempt, cause.response.headers.get("Retry-After"))
+        if isinstance(cause, requests.RequestException):
+            return self.api.adapter.next_wait(attempt, None)
+        return None
 
     def _check_keys(
         self,
