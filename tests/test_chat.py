@@ -298,3 +298,19 @@ def test_the_weekly_summary_goes_to_its_channels_once_a_week(
     assert post.body["title"] == "[metrics-sync] Weekly summary — team-metrics"
     assert _run(folder, "--as-of", "2026-11-27T08:00") == 0
     assert len(chat.posts) == 1
+
+
+def test_a_refused_post_is_retried_without_mailing_the_co_owner_again(
+    tmp_path: Path, chat: ChatServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _setup(tmp_path, chat, monkeypatch, "leads@example.com, #ops")
+    chat.statuses.append(500)
+    assert _run(folder, "--as-of", AS_OF) == 1
+    mails = sorted((folder / "outbox").rglob("*.eml"))
+    assert any("leads@example.com" in m.name for m in mails)
+    assert _run(folder, "--as-of", "2026-11-26T09:00") == 0
+    assert len(chat.posts) == 2  # refused, then taken
+    assert sorted((folder / "outbox").rglob("*.eml")) == mails
+    assert _run(folder, "--as-of", "2026-11-26T10:00") == 0
+    assert len(chat.posts) == 2
+    assert sorted((folder / "outbox").rglob("*.eml")) == mails
