@@ -11,7 +11,7 @@ from conftest import SmtpServerFactory
 from sheets_emulator import SheetsEmulator
 from workbooks import AS_OF, demo_workbook, digest, empty_workbook, tabs, write_config
 
-from sync import cli
+from sync import cli, runner
 
 TWO_WORKBOOKS = """
 [[workbooks]]
@@ -90,7 +90,7 @@ def test_a_failing_workbook_does_not_stop_the_others_and_the_worst_code_wins(
 def test_the_exit_code_is_the_worst_a_failure_over_errors_over_a_skip(
     codes: list[int], worst: int
 ) -> None:
-    assert cli.worst(codes) == worst
+    assert runner.worst(codes) == worst
 
 
 # -- logs ---------------------------------------------------------------------------------

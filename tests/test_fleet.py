@@ -19,11 +19,11 @@ from ping_server import ping_server
 from sheets_emulator import Fault, SheetsEmulator
 
 from sync import logs
-from sync.cli import Runner
 from sync.config import Config, load
 from sync.monitor import Heartbeat
 from sync.output import Output
 from sync.pacing import Limits, Pacing, shortfalls
+from sync.runner import Runner
 from sync.tick import interval
 
 FLEET = 40
