@@ -1,16 +1,8 @@
-"""When the weekly digest is due, kept in the workbook so cron and the worker agree.
+"""When the weekly digest is due, kept on the Status tab so cron and the worker agree.
 
-The Status tab is read at the start of every run and rewritten whole at its end; one of its
-rows carries the digest's state::
-
-    Last weekly digest | 2026-11-23 08:05+00:00 | not yet accepted for bo@example.com
-
-The digest is due once the week's slot (``[digest] weekday`` and ``time`` in its
-``timezone``) has passed and the last digest was sent before that slot. A run that finds it
-due sends it to every recipient and records the time; recipients whose server did not
-accept it are named in the third cell and are retried by the next runs (only they), until
-they accept it or the next week's slot begins. A run that missed slots (the machine was off)
-sends one digest, not one per missed week. Pure: ``now`` is passed in.
+Due once the week's slot (``[digest] weekday`` and ``at`` in its ``timezone``) has passed
+and the last digest went before it; recipients whose server did not accept it are retried
+alone until the next slot. Pure: ``now`` is passed in (docs/alerts.md, "The weekly digest").
 """
 
 from __future__ import annotations

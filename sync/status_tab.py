@@ -1,19 +1,8 @@
-"""The Status tab: the page a manager opens on Monday morning (docs/okr-rules.md).
+"""The Status tab: the page a manager opens on Monday morning, rendered whole as a plain grid.
 
-Rendered whole from the run's results as a plain grid, top to bottom:
-
-* a heading: the workbook, the run time, the cycle (day N of M, or "ended: final scores");
-* counts by status for objectives, key results and KPIs (rows 4-6, label in A, counts in B),
-  then focus notes (more than 5 objectives, 5 key results in one objective, 10 KPIs);
-* objectives with a text progress bar (``▓▓▓▓▓░░░░░ 52 %``) and status, their key results
-  indented beneath; after the cycle the Expected column becomes the final Score;
-* KPIs worst first, with current value, change, target and note;
-* the rows it could not read, with where they are and why.
-
-Every table keeps the same columns (name, Status, figures, Owner, Note), so the status cells
-line up in column B and the notes in column G. The backend colours status cells by
-``OwnedTab.colours``. Rows are built from whole columns and one pass over the key results
-(grouped by objective in a dict), so 10,000 KPIs render in well under a second.
+Heading, counts, objectives with their key results, KPIs worst first, unreadable rows; every
+table keeps the same columns so status cells line up in column B (docs/okr-rules.md, "The
+Status tab"). Built from whole columns: 10,000 KPIs render in well under a second.
 """
 
 from __future__ import annotations
