@@ -97,6 +97,9 @@ def _decide(
     }
     routed = [by_cell[c] for c in owner_cells]
     decided = _frame(states, decisions, [to or cfg.default_route for to, _ in routed])
+    decided["routing"] = [
+        _why_default(c, to) for c, (to, _) in zip(owner_cells, routed, strict=True)
+    ]
     notes = [
         f"{tab} row {row}, column {job.columns[cid]}: {why}"
         for row, state, (_, owner_note) in zip(results.index, states, routed, strict=True)
@@ -104,6 +107,23 @@ def _decide(
         if why
     ]
     return Decisions(states, decisions, decided.set_axis(results.index), tuple(notes))
+
+
+def _why_default(owner: object, told: tuple[str, ...]) -> str:
+    """The line a mail carries when an ``Owner`` cell named no one this run may tell, so the
+    default recipients know why the row came to them."""
+    text = owner.strip() if isinstance(owner, str) else ""
+    if told or not text:
+        return ""
+    shown = text if len(text) <= 60 else text[:59] + "…"
+    return (
+        f"sent to the default recipients: Owner {shown!r} is not an address this run may "
+        "mail nor a name in [people]"
+    )
+
+
+def _with_routing(r: dict[str, Any]) -> str:
+    return "; ".join(n for n in (r["note"], r.get("routing", "")) if n)
 
 
 def _frame(
@@ -167,7 +187,7 @@ def _kpi_item(r: dict[str, Any], job: Job, history: tuple[tuple[dt.date, float],
         value=fmt(r["value"], r["unit"]),
         threshold=_threshold(r),
         change=_change(r),
-        note=r["note"],
+        note=_with_routing(r),
         owner=r["owner"],
         since=_episode_since(r["since"], r["when"]),
         last_alert=_py(r["when"]),
@@ -203,7 +223,7 @@ def kr_items(ev: Evaluation, d: Decisions, job: Job) -> list[Routed]:
                 tab=job.tabs.okrs,
                 value=_percent(r["progress"]),
                 threshold=_expected(r["expected"]),
-                note=r["note"],
+                note=_with_routing(r),
                 owner=r["owner"],
                 since=_episode_since(r["since"], r["when"]),
                 last_alert=_py(r["when"]),

@@ -508,3 +508,16 @@ def test_a_co_owner_refused_for_good_among_twenty_leaves_each_of_the_others_one_
     assert gone not in got
     assert [set(r.failed) for r in reports] == [{gone}, set(), set(), set()]
     assert column(book, "Last alert")["Signups"] == f"CRITICAL {NOW:%Y-%m-%d %H:%M}+00:00"
+
+
+def test_check_names_owners_outside_the_allowed_domains_before_any_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    owners = f"{ANA}, mallory@elsewhere.test"
+    book = write_workbook(tmp_path / "team.xlsx", [["Signups", owners, 480, 450, 412]])
+    config = tmp_path / "metrics-sync.toml"
+    config.write_text(config_text(f'[workbook]\npath = "{book.name}"'), encoding="utf-8")
+    assert main(["check", "--config", str(config), "--as-of", NOW.isoformat()]) == 0
+    out = capsys.readouterr().out
+    assert "KPIs row 2: Owner not told: 1 address outside [alerts] allowed_domains" in out
+    assert "mallory@elsewhere.test" in out

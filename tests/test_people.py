@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from sync.config import Job, Tabs, WorkbookConfig
+from sync import alert_plan
+from sync.config import AlertsConfig, Job, Tabs, WorkbookConfig
 from sync.evaluate import evaluate
 from sync.grid import Grid
 from sync.people import resolve_owner
@@ -51,3 +52,29 @@ def test_kpi_and_key_result_owners_are_mapped_and_the_unknown_ones_named() -> No
         "tab 'KPIs' row(s) 3: owner 'Bob' is neither an address nor a name in [people]; add "
         'Bob = "<address>" to [people] (until then these rows go to [alerts] recipients)'
     ]
+
+
+def test_a_row_whose_owner_no_one_knows_tells_the_default_recipients_why_it_came_to_them() -> None:
+    job = Job(
+        workbook=WorkbookConfig(backend="xlsx"),
+        tabs=Tabs(kpi_log="", okrs=""),
+        people=PEOPLE,
+        alerts=AlertsConfig(recipients=("leads@example.com",)),
+    )
+    grids: dict[str, Grid | None] = {
+        "KPIs": [
+            ["KPI", "Owner", "Current", "Critical"],
+            ["Revenue", "Tom", 3, 5],
+            ["Churn", "Bob", 1, 5],
+        ],
+    }
+    ev = evaluate(grids, NOW, job)
+    decided = alert_plan.decide_kpis(ev, NOW, job)
+    routed = {i.name: (to, i.note) for to, i in alert_plan.kpi_items(ev, decided, job, NOW)}
+    assert routed["Revenue"][0] == ("tom@example.com",)
+    assert "default recipients" not in routed["Revenue"][1]
+    assert routed["Churn"][0] == ("leads@example.com",)
+    assert routed["Churn"][1].endswith(
+        "sent to the default recipients: Owner 'Bob' is not an address this run may mail "
+        "nor a name in [people]"
+    )

@@ -16,7 +16,7 @@ from sync.evaluate import evaluate, foreign, read_layout
 from sync.frames import Sheet, header_key
 from sync.grid import Grid
 from sync.header import SEARCH_ROWS, Header, find_header
-from sync.rules.alerts import channels_named
+from sync.rules.alerts import channels_named, owners
 from sync.writeback import KPI_OWNED, OKR_OWNED, owned_positions
 
 # The columns without which a tab cannot be read at all (as sync.evaluate requires them).
@@ -185,9 +185,26 @@ def _routes(job: Job, rows: pd.DataFrame, tab: str) -> list[Finding]:
         for c in cs
         if c not in job.alerts.known_channels
     ]
+    found += _outside(job, rows, tab)
     for channel in sorted(job.alerts.known_channels):
         rows_to = [str(r) for r, cs in named.items() if channel in cs]
         if rows_to:
             shown = ", ".join(rows_to[:10]) + (" ..." if len(rows_to) > 10 else "")
             found.append(Finding("ok", f"{name}: {tab} rows {shown} post to #{channel}"))
     return found
+
+
+def _outside(job: Job, rows: pd.DataFrame, tab: str) -> list[Finding]:
+    """Owners a run will not mail: outside ``[alerts] allowed_domains``, or past the cap."""
+    cells = rows["owner"].dropna()
+    allowed, known = job.alerts.allowed_domains, job.alerts.known_channels
+    notes = {c: owners(c, allowed, known)[1] for c in dict.fromkeys(cells.tolist())}
+    return [
+        Finding(
+            "warn",
+            f"{job.workbook.name}: {tab} row {r}: Owner {why}",
+            "add the domain to [alerts] allowed_domains if these people should get mail",
+        )
+        for r, cell in cells.items()
+        if (why := notes[cell]) and "allowed_domains" in why
+    ]
