@@ -274,7 +274,7 @@ class Runner:
 
     def _sync(self, job: Job, now: dt.datetime, *, dry_run: bool) -> Outcome:
         started = time.monotonic()
-        with opened(job.workbook, read_ahead=job.tabs.to_read()) as workbook:
+        with opened(job.workbook, read_ahead=job.tabs.to_read(log=False)) as workbook:
             # Imported only now, while the server answers the read: pandas and the rules
             # take about 0.4 s to import (sync/backends/readahead.py).
             from sync.job import run_once

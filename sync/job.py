@@ -17,7 +17,7 @@ from email.message import EmailMessage
 
 import pandas as pd
 
-from sync import alerting
+from sync import alerting, tab_memory
 from sync import digest as weekly
 from sync.alerting import Decisions
 from sync.backends.base import Workbook
@@ -82,23 +82,26 @@ def run_once(
 ) -> RunReport:
     """One run; ``digest`` is the config's ``[digest]`` (None: no weekly digest).
 
-    The workbook's title is asked for only to compose a mail: on Google it costs a request.
-    If rows moved between the read and the write (``ConcurrentEditError`` with fresh grids),
-    the run re-maps once (:func:`_remap`); a second move ends the run with nothing written.
+    The Status tab remembers the workbook's title and the tabs it lacks (sync/tab_memory.py),
+    so that on Google a run asks for neither. If rows moved between the read and the write
+    (``ConcurrentEditError`` with fresh grids), the run re-maps once (:func:`_remap`); a
+    second move ends the run with nothing written.
     """
-    grids = workbook.read(job.tabs.to_read())
+    grids = read_tabs(workbook, job)
+    memory = tab_memory.read_memory(grids.get(job.tabs.status))
     ev = evaluate(grids, now, job)
     report = RunReport(workbook=job.workbook.name)
     _count(report, ev)
     kpi_d = alerting.decide_kpis(ev, now, job)
     kr_d = alerting.decide_key_results(ev, now, job)
-    digests = _digests(ev, kpi_d, kr_d, job, workbook=workbook, now=now)
+    digests = _digests(ev, kpi_d, kr_d, job, workbook=workbook, now=now, memory=memory)
     accepted = _deliver(sender, digests, sender_address, report, dry_run).accepted
     state = weekly.read_state(grids.get(job.tabs.status))
     due = weekly.due_recipients(state, now, digest) if digest else ()
     summary = alerting.summary(ev, kpi_d, job) if due else ()
     weekly_digests = [
-        Digest(r, (), workbook.title, workbook.url, now, weekly=True, summary=summary) for r in due
+        Digest(r, (), _title(workbook, memory), workbook.url, now, weekly=True, summary=summary)
+        for r in due
     ]
     took = _deliver(sender, weekly_digests, sender_address, report, dry_run).accepted
     if digest and not dry_run:
@@ -112,23 +115,66 @@ def run_once(
     report.changes = updates
     if dry_run:
         return report
+    footer = _footer(workbook, job, grids, memory)
     try:
-        workbook.write([c.update for c in updates], [_status_tab(ev, now, job, extra)], keys)
+        workbook.write(
+            [c.update for c in updates], [_status_tab(ev, now, job, extra, footer)], keys
+        )
     except ConcurrentEditError as err:
         if err.grids is None:
             raise
-        _remap(
-            job,
-            workbook,
-            {**grids, **err.grids},
-            now,
-            before=ev,
-            last=last,
-            extra=extra,
-            report=report,
-            moved=err,
+        grids = {**grids, **err.grids}
+        ev = _remap(
+            job, workbook, grids, now, before=ev, last=last, extra=extra, report=report, moved=err
         )
+    _remember(workbook, job, grids, ev=ev, now=now, extra=extra, written=footer)
     return report
+
+
+def read_tabs(workbook: Workbook, job: Job) -> dict[str, Grid | None]:
+    """Every tab of the job: all but the KPI log in one read, then the log in its own read
+    unless the Status tab just read says the workbook has none (sync/tab_memory.py)."""
+    grids = workbook.read(job.tabs.to_read(log=False))
+    log_tab = job.tabs.log
+    if log_tab and tab_memory.read_memory(grids.get(job.tabs.status)).skips(log_tab):
+        grids[log_tab] = None
+    elif log_tab:
+        grids.update(workbook.read([log_tab]))
+    return grids
+
+
+def _title(workbook: Workbook, memory: tab_memory.Memory) -> str:
+    """The workbook's title: known, remembered, or (on Google, one request) asked for."""
+    if workbook.outline is not None:
+        return workbook.outline.title
+    return memory.title if memory.title is not None else workbook.title
+
+
+def _footer(
+    workbook: Workbook, job: Job, grids: dict[str, Grid | None], memory: tab_memory.Memory
+) -> list[Row]:
+    """The Status tab's memory rows, as this run knows the workbook now."""
+    names = [t for t in job.tabs.to_read() if t != job.tabs.status]
+    now = tab_memory.known(names, workbook.outline, grids)
+    return tab_memory.rows(now, memory.title if memory.title is not None else "")
+
+
+def _remember(
+    workbook: Workbook,
+    job: Job,
+    grids: dict[str, Grid | None],
+    *,
+    ev: Evaluation,
+    now: dt.datetime,
+    extra: Sequence[Row],
+    written: list[Row],
+) -> None:
+    """Write the memory rows again if the write's answer showed the workbook has changed
+    (a tab added or removed, the spreadsheet renamed): once, so that the next run reads
+    the new tab. A steady run sends nothing here."""
+    fresh = _footer(workbook, job, grids, tab_memory.read_memory(written))
+    if fresh != written:
+        workbook.write([], [_status_tab(ev, now, job, extra, fresh)])
 
 
 def _remap(
@@ -142,7 +188,7 @@ def _remap(
     extra: Sequence[Row],
     report: RunReport,
     moved: ConcurrentEditError,
-) -> None:
+) -> Evaluation:
     """Rows moved under the run: evaluate the tabs as they are now and write once more.
 
     Statuses, notes and ``Since`` come from the fresh rows. Mails are not decided again (they
@@ -171,8 +217,11 @@ def _remap(
         job=job,
     )
     report.changes = updates
+    footer = _footer(workbook, job, grids, tab_memory.read_memory(grids.get(job.tabs.status)))
     try:
-        workbook.write([c.update for c in updates], [_status_tab(ev, now, job, extra)], keys)
+        workbook.write(
+            [c.update for c in updates], [_status_tab(ev, now, job, extra, footer)], keys
+        )
     except ConcurrentEditError as again:
         sent = len(report.mails) - len(report.failed)
         resend = f", and may send its {sent} mail(s) again" if sent > 0 else ""
@@ -180,6 +229,7 @@ def _remap(
             "rows moved twice while the sync ran, so it gave up and wrote nothing; the next "
             f"run starts afresh{resend} (the second time: {again})"
         ) from again
+    return ev
 
 
 KR_KEY = ("objective", "key_result")
@@ -208,8 +258,10 @@ def _count(report: RunReport, ev: Evaluation) -> None:
     report.errors = _count_errors(ev)
 
 
-def _status_tab(ev: Evaluation, now: dt.datetime, job: Job, extra: Sequence[Row]) -> OwnedTab:
-    """The Status tab; its heading names no workbook, which on Google would cost a request."""
+def _status_tab(
+    ev: Evaluation, now: dt.datetime, job: Job, extra: Sequence[Row], footer: Sequence[Row] = ()
+) -> OwnedTab:
+    """The Status tab; its heading names no workbook (the footer does, as remembered)."""
     page = StatusPage(
         "",
         stamp(now, job.tz),
@@ -221,6 +273,7 @@ def _status_tab(ev: Evaluation, now: dt.datetime, job: Job, extra: Sequence[Row]
         kpi_tab=job.tabs.kpis,
         okr_tab=job.tabs.okrs,
         extra=extra,
+        footer=footer,
     )
     return render(page, job.tabs.status)
 
@@ -239,6 +292,7 @@ def _digests(
     *,
     workbook: Workbook,
     now: dt.datetime,
+    memory: tab_memory.Memory,
 ) -> list[Digest]:
     """The run's alert digests: one per recipient, never one mail per row."""
     items = [*alerting.kpi_items(ev, kpi_d, job, now), *alerting.kr_items(ev, kr_d, job)]
@@ -246,7 +300,7 @@ def _digests(
         log.warning(
             "no recipient for %s %r: set its Owner or [alerts] recipients", item.kind, item.name
         )
-    title = workbook.title if items else ""  # on Google the title costs a request
+    title = _title(workbook, memory) if items else ""  # asked for only if not remembered
     return alerting.digests(items, title, workbook.url, now)
 
 

@@ -137,14 +137,14 @@ STEPS = [
     ),
     Step(
         "before writing (at the check of the key cells)",
-        request("values.batchGet", 3),
+        request("get", 2),
         DROPPED,
         mailed=3,
     ),
     Step("while creating the Status tab", request("batchUpdate"), DROPPED, mailed=3),
     Step("after creating the Status tab", request("batchUpdate"), APPLIED, mailed=3),
-    Step("while writing the cells", request("values.batchUpdate"), DROPPED, mailed=3),
-    Step("after writing the cells", request("values.batchUpdate"), APPLIED, written=True, mailed=3),
+    Step("while writing the cells", request("batchUpdate", 2), DROPPED, mailed=3),
+    Step("after writing the cells", request("batchUpdate", 2), APPLIED, written=True, mailed=3),
 ]
 
 

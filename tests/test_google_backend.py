@@ -204,6 +204,7 @@ def test_the_first_write_creates_the_status_tab_with_its_colour_rules_in_one_bat
 ) -> None:
     sync_once(open_book(book))
     batches = [r for r in sheets_emulator.requests if r.api == "batchUpdate"]
+    batches = [b for b in batches if "updateCells" not in b.body["requests"][0]]  # not a write
     assert len(batches) == 1
     kinds = [next(iter(request)) for request in batches[0].body["requests"]]
     assert kinds == ["addSheet"] + ["addConditionalFormatRule"] * len(COLOURS)
@@ -241,20 +242,20 @@ def test_a_steady_run_makes_three_requests_and_adds_no_second_tab_or_rule(
     sheets_emulator.clear_log()
     workbook = open_book(book)
     sync_once(workbook, status="WARNING")
-    assert sheets_emulator.apis() == ["values.batchGet", "values.batchGet", "values.batchUpdate"]
+    assert sheets_emulator.apis() == ["values.batchGet", "get", "batchUpdate"]
     assert workbook.request_count == 3
     assert sheets_emulator.tabs(book) == ["KPIs", "OKRs", "KPI log", "Status"]
     assert len(sheets_emulator.sheet(book, "Status").conditional_formats) == len(COLOURS)
     assert sheets_emulator.grid(book, "KPIs")[3][4] == "WARNING"
 
 
-def test_colour_rules_are_assumed_in_place_unless_the_tab_list_shows_them_gone(
+def test_colour_rules_a_person_deleted_are_added_back_by_the_next_run_that_writes(
     sheets_emulator: SheetsEmulator, open_book: Opener, book: str
 ) -> None:
     sync_once(open_book(book))
     sheets_emulator.sheet(book, "Status").conditional_formats.clear()  # a person deleted them
-    sync_once(open_book(book))  # a steady run does not look
-    assert sheets_emulator.sheet(book, "Status").conditional_formats == []
+    sync_once(open_book(book), status="WARNING")  # the key check shows the tab's rules
+    assert len(sheets_emulator.sheet(book, "Status").conditional_formats) == len(COLOURS)
     for title_first in (True, False):  # a run that mails fetches the tab list anyway
         sheets_emulator.sheet(book, "Status").conditional_formats.clear()
         workbook = open_book(book)
@@ -278,7 +279,7 @@ def test_a_sheet_of_5000_rows_costs_as_many_requests_as_one_of_5(
         counts.append(sheets_emulator.apis())
         sheets_emulator.clear_log()
         assert sheets_emulator.grid(key, "KPIs")[rows][4] == "CRITICAL"
-    assert counts[0] == counts[1] == ["values.batchGet", "values.batchGet", "values.batchUpdate"]
+    assert counts[0] == counts[1] == ["values.batchGet", "get", "batchUpdate"]
 
 
 def test_a_tab_the_workbook_lacks_costs_one_more_request_per_run(
@@ -291,8 +292,8 @@ def test_a_tab_the_workbook_lacks_costs_one_more_request_per_run(
     assert [(r.api, r.status) for r in sheets_emulator.requests] == [
         ("values.batchGet", 400),
         ("values.batchGet", 200),
-        ("values.batchGet", 200),
-        ("values.batchUpdate", 200),
+        ("get", 200),
+        ("batchUpdate", 200),
     ]
 
 
@@ -308,7 +309,18 @@ def test_a_shorter_status_grid_blanks_what_the_longer_one_left(
 
 
 def write_requests(emulator: SheetsEmulator) -> list[Any]:
-    return [r for r in emulator.requests if r.api == "values.batchUpdate"]
+    return [
+        r
+        for r in emulator.requests
+        if r.api == "batchUpdate" and "updateCells" in r.body["requests"][0]
+    ]
+
+
+def cells_at(sheet_id: int, row: int, col: int, values: list[list[str]]) -> dict[str, Any]:
+    """The updateCells request that writes ``values`` as text from 0-based (row, col)."""
+    rows = [{"values": [{"userEnteredValue": {"stringValue": v}} for v in r]} for r in values]
+    start = {"sheetId": sheet_id, "rowIndex": row, "columnIndex": col}
+    return {"updateCells": {"start": start, "rows": rows, "fields": "userEnteredValue"}}
 
 
 def test_a_write_over_google_s_10_mib_limit_goes_in_requests_under_2_mb(
@@ -348,7 +360,7 @@ def test_a_write_is_split_below_the_configured_size_and_lands_whole(
 def test_rows_moved_in_the_middle_of_a_split_write_stop_the_requests_left(
     sheets_emulator: SheetsEmulator, open_book: Opener, book: str
 ) -> None:
-    workbook = open_book(book, max_request_bytes=300)
+    workbook = open_book(book, max_request_bytes=520)
     workbook.read(TABS)
     updates = [CellUpdate("KPIs", r, 5, "x" * 100) for r in (2, 3, 4)]
     keys = [RowKey("KPIs", r, ((1, f"KPI {r - 1}"),)) for r in (2, 3, 4)]
@@ -356,7 +368,7 @@ def test_rows_moved_in_the_middle_of_a_split_write_stop_the_requests_left(
     def insert() -> None:
         sheets_emulator.insert_rows(book, "KPIs", 2, [["KPI 0"]])
 
-    sheets_emulator.before("values.batchGet", insert, nth=2)  # the check before the second
+    sheets_emulator.before("get", insert, nth=2)  # the check before the second
     with pytest.raises(ConcurrentEditError, match=r"write's first 1 of 2 requests went through"):
         workbook.write(updates, [], keys)
     assert len(write_requests(sheets_emulator)) == 1
@@ -382,9 +394,10 @@ def test_a_steady_write_sends_only_the_status_cells_that_changed(
     grid[7][1] = "CRITICAL"
     workbook.write([], [OwnedTab("Status", grid, COLOURS)])
     (sent,) = write_requests(sheets_emulator)
-    assert sent.body["data"] == [
-        {"range": "'Status'!B1:B1", "values": [["2026-11-02 09:00"]]},
-        {"range": "'Status'!B8:B8", "values": [["CRITICAL"]]},
+    sheet_id = sheets_emulator.sheet(book, "Status").sheet_id
+    assert sent.body["requests"] == [
+        cells_at(sheet_id, 0, 1, [["2026-11-02 09:00"]]),
+        cells_at(sheet_id, 7, 1, [["CRITICAL"]]),
     ]
     assert sheets_emulator.grid(book, "Status") == grid
 
@@ -446,8 +459,8 @@ def test_a_tab_too_narrow_for_a_new_column_is_widened_before_the_write(
     workbook = open_book(key)
     workbook.read(["KPIs"])
     workbook.write([CellUpdate("KPIs", 1, 5, "Status")], [])
-    # growing needs the sheet's id, which only the tab list tells
-    assert sheets_emulator.apis() == ["values.batchGet", "get", "batchUpdate", "values.batchUpdate"]
+    # growing needs the sheet's id, which the key check (a spreadsheets.get) tells
+    assert sheets_emulator.apis() == ["values.batchGet", "get", "batchUpdate", "batchUpdate"]
     assert sheets_emulator.sheet(key, "KPIs").column_count == 5
     assert sheets_emulator.grid(key, "KPIs")[0][4] == "Status"
 
@@ -492,7 +505,7 @@ def test_rows_inserted_between_read_and_write_stop_the_write_and_carry_fresh_gri
     assert caught.value.grids["KPIs"] == before != grids["KPIs"]
     assert sheets_emulator.grid(book, "KPIs") == before
     assert "Status" not in sheets_emulator.tabs(book)
-    assert "values.batchUpdate" not in sheets_emulator.apis()
+    assert "batchUpdate" not in sheets_emulator.apis()
 
 
 def test_key_cells_are_compared_as_a_person_reads_them(
@@ -849,14 +862,14 @@ def test_retrying_stops_after_the_attempt_limit_and_names_the_status(
     workbook = open_book(book, max_attempts=3)
     workbook.read(["KPIs"])
     sheets_emulator.clear_log()
-    sheets_emulator.fail(Fault.error(503, html=True), times=10)
+    sheets_emulator.fail(Fault.error(503, html=True), times=10, method="POST")
     with pytest.raises(
         WorkbookError,
         match=r"HTTP 503 while writing 1 range\(s\), after 3 "
         r"attempt\(s\).*temporary error",
     ):
-        workbook.write([CellUpdate("KPIs", 2, 5, "OK")], [])
-    assert sheets_emulator.count() == 3
+        workbook.write([CellUpdate("KPIs", 2, 5, "OK")], [], [RowKey("KPIs", 2, ((1, "KPI 1"),))])
+    assert sheets_emulator.count() == 4  # the key check, then 3 attempts of the write
 
 
 def test_a_connection_that_keeps_failing_is_reported_as_unreachable(

@@ -31,7 +31,7 @@ from openpyxl.workbook.workbook import Workbook as XlWorkbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sync.errors import ConcurrentEditError, WorkbookError
-from sync.grid import Cell, CellUpdate, Grid, OwnedTab, RowKey
+from sync.grid import Cell, CellUpdate, Grid, Outline, OwnedTab, RowKey
 from sync.rules.status import Colour
 
 log = logging.getLogger("metrics_sync")
@@ -52,6 +52,7 @@ class XlsxWorkbook:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._last_read: list[str] = []  # re-read when rows moved, for the caller to re-map
+        self._outline: Outline | None = None
 
     @property
     def title(self) -> str:
@@ -60,6 +61,10 @@ class XlsxWorkbook:
     @property
     def url(self) -> str | None:
         return None
+
+    @property
+    def outline(self) -> Outline | None:
+        return self._outline
 
     @property
     def request_count(self) -> int | None:
@@ -75,8 +80,9 @@ class XlsxWorkbook:
         self.close()
 
     def read(self, tabs: Sequence[str]) -> dict[str, Grid | None]:
-        self._last_read = list(tabs)
+        self._last_read = list(dict.fromkeys([*self._last_read, *tabs]))
         book, _ = self._open(read_only=True)
+        self._outline = Outline(self.title, tuple(book.sheetnames))
         by_name = {name.strip().casefold(): name for name in book.sheetnames}
         grids: dict[str, Grid | None] = {}
         try:

@@ -180,6 +180,15 @@ class SheetsEmulator:
             if cell.formula is not None
         ]
 
+    def create_tab(self, key: str, tab: str, grid: Sequence[Sequence[object]] = ()) -> None:
+        """Add a tab at the end, as a person does with the + button, holding ``grid``."""
+        with self.router.lock:
+            book = self.spreadsheet(key)
+            sheet = Sheet(self._next_sheet_id, tab, len(book.sheets))
+            self._next_sheet_id += 1
+            put_python(sheet, 0, 0, grid)
+            book.sheets.append(sheet)
+
     def put(self, key: str, tab: str, row: int, col: int, grid: Sequence[Sequence[object]]) -> None:
         """Edit cells as a person would, starting at 1-based (row, col)."""
         with self.router.lock:

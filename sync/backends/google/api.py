@@ -1,7 +1,8 @@
 """The Sheets API calls the backend makes, through gspread, each failure told as a sentence.
 
-Four calls: ``values.batchGet`` (decoded as it arrives, sync/backends/streamed_json.py),
-``values.batchUpdate``, ``spreadsheets.batchUpdate`` and ``spreadsheets.get``. Every error a
+Three calls: ``values.batchGet`` (decoded as it arrives, sync/backends/streamed_json.py),
+``spreadsheets.batchUpdate`` (the writes, tabs created or grown) and ``spreadsheets.get``
+(the tab list, or key cells with their tabs' properties). Every error a
 user can act on becomes a :class:`WorkbookError` naming the spreadsheet and the fix.
 """
 
@@ -17,7 +18,7 @@ import requests
 from google.auth.credentials import Credentials
 from google.auth.exceptions import GoogleAuthError
 from gspread.exceptions import APIError
-from gspread.urls import SPREADSHEET_VALUES_BATCH_UPDATE_URL, SPREADSHEET_VALUES_BATCH_URL
+from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_VALUES_BATCH_URL
 
 from sync.backends.google.credentials import SCOPES, account_of
 from sync.backends.google.transport import DEFAULT_ENDPOINT, RETRY_STATUSES, SheetsAdapter
@@ -104,13 +105,16 @@ class SheetsApi:
                 raise APIError(response)
             return decode_value_ranges(response.iter_content(CHUNK))
 
-    def values_update(self, body: bytes, what: str) -> None:
-        """One ``values.batchUpdate`` of a body built by ``payload.bodies`` (``RAW`` only)."""
+    def write_cells(self, body: bytes, fields: str, what: str) -> Mapping[str, Any]:
+        """One ``spreadsheets.batchUpdate`` of a body built by ``payload.bodies`` (``updateCells``
+        only, atomic); its answer is the spreadsheet's ``fields``."""
         http = self.client.http_client
-        url = SPREADSHEET_VALUES_BATCH_UPDATE_URL % self.key
-        self.call(
-            what, functools.partial(http.request, "post", url, data=body, headers=dict(_JSON))
+        url = SPREADSHEET_BATCH_UPDATE_URL % self.key
+        send = functools.partial(
+            http.request, "post", url, params={"fields": fields}, data=body, headers=dict(_JSON)
         )
+        answer: Mapping[str, Any] = self.call(what, lambda: send().json())
+        return answer
 
     def batch_update(self, requests: list[dict[str, Any]]) -> dict[str, Any]:
         """One ``spreadsheets.batchUpdate`` (atomic): tabs created or grown, colour rules."""
@@ -121,13 +125,16 @@ class SheetsApi:
         )
         return response
 
-    def metadata(self, fields: str) -> Mapping[str, Any]:
-        """One ``spreadsheets.get`` with a field mask."""
+    def metadata(
+        self, fields: str, ranges: Sequence[str] = (), what: str = "reading the list of tabs"
+    ) -> Mapping[str, Any]:
+        """One ``spreadsheets.get`` with a field mask; with ``ranges``, only the tabs they
+        touch come back (with their cells, if ``fields`` asks for ``sheets.data``)."""
+        params: dict[str, Any] = {"fields": fields}
+        if ranges:
+            params["ranges"] = list(ranges)
         meta: Mapping[str, Any] = self.call(
-            "reading the list of tabs",
-            lambda: self.client.http_client.fetch_sheet_metadata(
-                self.key, params={"fields": fields}
-            ),
+            what, lambda: self.client.http_client.fetch_sheet_metadata(self.key, params=params)
         )
         return meta
 
