@@ -22,6 +22,7 @@ from sheets_emulator import Fault, Formula, SheetsEmulator
 
 from sync import cli
 from sync.backends.google import GoogleWorkbook, RowsMovedError, open_google, spreadsheet_key
+from sync.backends.google.api import WriteRefused, bad_request
 from sync.backends.google.credentials import Kind, credentials_kind
 from sync.checks import check_credentials
 from sync.config import WorkbookConfig
@@ -892,3 +893,106 @@ def test_a_tab_creation_whose_answer_was_lost_is_replayed_safely(
     assert sheets_emulator.tabs(book).count("Status") == 1
     assert len(sheets_emulator.sheet(book, "Status").conditional_formats) == len(COLOURS)
     assert sheets_emulator.grid(book, "Status")[1] == ["KPI 1", "OK"]
+
+
+# -- Google's other refusals, each with its own message --------------------------------------
+def test_a_range_google_refuses_in_a_write_is_named_with_google_s_reason(
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
+    """Google names the refused item (``Invalid requests[1].updateCells: ...``); the message
+    names its range instead, and says that nothing of that request was written."""
+    workbook = open_book(book)
+    workbook.read(TABS)
+    keys = [RowKey("KPIs", 3, ((1, "KPI 2"),))]
+    # a person deletes the empty rows below the KPIs after the key check, before the write
+    sheets_emulator.before("batchUpdate", lambda: sheets_emulator.delete_rows(book, "KPIs", 6, 990))
+    with pytest.raises(
+        WorkbookError,
+        match=r"^Google Sheets refused to write 'KPIs'!E40:E40: Range \(KPIs!E40\) exceeds grid "
+        r"limits\. Max rows: 10, max columns: 26; nothing was written$",
+    ):
+        workbook.write([CellUpdate("KPIs", 3, 5, "OK"), CellUpdate("KPIs", 40, 5, "OK")], [], keys)
+    assert sheets_emulator.grid(book, "KPIs") == kpi_grid(3)  # all or nothing
+
+
+@pytest.mark.parametrize(
+    ("google_said", "index", "said"),
+    [
+        (
+            "Invalid data[3]: Unable to parse range: 'Nope'!A1",
+            3,
+            "Unable to parse range: 'Nope'!A1",
+        ),
+        ("Invalid requests[0].updateCells: No grid with id: 7", 0, "No grid with id: 7"),
+    ],
+)
+def test_a_write_error_keeps_the_index_google_gives_it(
+    google_said: str, index: int, said: str
+) -> None:
+    error = bad_request("writing 4 range(s)", google_said)
+    assert isinstance(error, WriteRefused)
+    assert (error.index, error.said) == (index, said)
+
+
+def test_an_office_file_stored_in_drive_is_named_with_the_two_ways_out(
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
+    sheets_emulator.as_office_file(book)
+    with pytest.raises(
+        WorkbookError,
+        match=r"Office file \(\.xlsx\) stored in Google Drive.*This operation is not supported "
+        r"for this document.*File > Save as Google Sheets.*backend = \"xlsx\"",
+    ):
+        open_book(book).read(["KPIs"])
+    assert [r.status for r in sheets_emulator.requests] == [400]  # not retried
+
+
+def test_a_request_without_a_valid_token_is_a_credentials_problem(
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
+    sheets_emulator.check_tokens()
+    with pytest.raises(
+        WorkbookError,
+        match=r"^Google rejected the credentials while reading 'KPIs': Request had invalid "
+        r"authentication credentials\..*; check \[workbook\] credentials$",
+    ):
+        open_book(book).read(["KPIs"])  # no credentials on loopback: no token at all
+    assert [r.status for r in sheets_emulator.requests] == [401]
+
+
+@pytest.mark.parametrize("kind", ["service_account", "external_account"])
+def test_credentials_ask_google_s_token_endpoint_for_the_sheets_scope(
+    sheets_emulator: SheetsEmulator,
+    open_book: Opener,
+    book: str,
+    credential_files: dict[str, Path],
+    kind: str,
+) -> None:
+    sheets_emulator.check_tokens()
+    assert open_book(book, credentials=credential_files[kind]).read(["KPIs"])["KPIs"] == kpi_grid(3)
+
+
+def test_a_token_without_the_sheets_scope_says_how_to_sign_in_with_it(
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str, tmp_path: Path
+) -> None:
+    """gcloud's application-default login without --scopes grants cloud-platform only."""
+    sheets_emulator.check_tokens()
+    sheets_emulator.grant("adc-token", {"https://www.googleapis.com/auth/cloud-platform"})
+    creds = tmp_path / "application_default_credentials.json"
+    creds.write_text(
+        json.dumps(
+            {
+                "type": "authorized_user",
+                "client_id": "c",
+                "client_secret": "s",
+                "refresh_token": "r",
+                "token": "adc-token",
+                "expiry": "2999-01-01T00:00:00Z",
+            }
+        )
+    )
+    with pytest.raises(
+        WorkbookError, match=r"insufficient authentication scopes.*sign in again with --scopes="
+    ):
+        open_book(book, credentials=creds).read(["KPIs"])
+    assert [r.status for r in sheets_emulator.requests] == [403]

@@ -25,7 +25,9 @@ from .server import (
     Router,
     _Armed,
     _Handler,
+    _Reply,
     _Server,
+    auth_error,
 )
 
 _DISCOVERY: Discovery | None = None
@@ -96,6 +98,7 @@ class SheetsEmulator:
         self._next_sheet_id = 1000
         self._in_flight = 0
         self._idle = threading.Condition(self._lock)
+        self.granted: dict[str, frozenset[str]] | None = None  # None: tokens not checked
 
     # -- life cycle -------------------------------------------------------------------
     def start(self) -> SheetsEmulator:
@@ -325,6 +328,38 @@ class SheetsEmulator:
         with self._lock:
             if not self._idle.wait_for(lambda: self._in_flight == 0, timeout):
                 raise TimeoutError(f"{self._in_flight} request(s) still being handled")
+
+    def as_office_file(self, key: str) -> None:
+        """This spreadsheet is an Office file (.xlsx) stored in Drive, not converted: Google
+        answers every Sheets API request with 400 FAILED_PRECONDITION."""
+        self.spreadsheet(key).office = True
+
+    def check_tokens(self) -> None:
+        """From now on every Sheets request needs a token this emulator issued (at
+        :attr:`token_uri`) or :meth:`grant`-ed: 401 without one, 403 ("insufficient
+        authentication scopes") if it lacks the spreadsheets (or drive) scope."""
+        with self._lock:
+            self.granted = {}
+
+    def grant(self, token: str, scopes: set[str]) -> None:
+        """Make ``token`` valid with ``scopes`` (a token a credentials file already holds)."""
+        with self._lock:
+            self.granted = {**(self.granted or {}), token: frozenset(scopes)}
+
+    def issue(self, scopes: frozenset[str]) -> str:
+        """A token for the token endpoint: ``emulator-token`` until tokens are checked, then
+        one per request, carrying the scopes asked for."""
+        with self._lock:
+            if self.granted is None:
+                return "emulator-token"
+            token = f"emulator-token-{len(self.granted) + 1}"
+            self.granted[token] = scopes
+            return token
+
+    def refused(self, authorization: str | None) -> _Reply | None:
+        with self._lock:
+            granted = self.granted
+        return None if granted is None else auth_error(authorization, granted)
 
     def deny(self, key: str, why: str = "not shared") -> None:
         """From now on this spreadsheet answers 403 as Google does when it is ``not shared``

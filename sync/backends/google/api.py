@@ -28,6 +28,8 @@ from sync.grid import Grid
 
 T = TypeVar("T")
 _UNPARSABLE = "Unable to parse range: "
+_OFFICE = "not supported for this document"  # 400 FAILED_PRECONDITION: an .xlsx in Drive
+_ITEM = re.compile(r"^Invalid (?:requests|data)\[(\d+)\](?:\.\w+)?: ")  # the item refused
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
 
 
@@ -45,6 +47,15 @@ class MissingRange(WorkbookError):
     def __init__(self, message: str, range_text: str) -> None:
         super().__init__(message)
         self.range_text = range_text
+
+
+class WriteRefused(WorkbookError):
+    """Google refused item ``index`` of a write (``said``: its words, without the prefix)."""
+
+    def __init__(self, message: str, index: int, said: str) -> None:
+        super().__init__(message)
+        self.index = index
+        self.said = said
 
 
 class AlreadyExists(WorkbookError):
@@ -111,7 +122,12 @@ class SheetsApi:
         http = self.client.http_client
         url = SPREADSHEET_BATCH_UPDATE_URL % self.key
         send = functools.partial(
-            http.request, "post", url, params={"fields": fields}, data=body, headers=dict(_JSON)
+            http.request,
+            "post",
+            url,
+            params={"fields": fields, "prettyPrint": "false"},
+            data=body,
+            headers=dict(_JSON),
         )
         answer: Mapping[str, Any] = self.call(what, lambda: send().json())
         return answer
@@ -130,7 +146,7 @@ class SheetsApi:
     ) -> Mapping[str, Any]:
         """One ``spreadsheets.get`` with a field mask; with ``ranges``, only the tabs they
         touch come back (with their cells, if ``fields`` asks for ``sheets.data``)."""
-        params: dict[str, Any] = {"fields": fields}
+        params: dict[str, Any] = {"fields": fields, "prettyPrint": "false"}
         if ranges:
             params["ranges"] = list(ranges)
         meta: Mapping[str, Any] = self.call(
@@ -226,11 +242,26 @@ def _reason(error: Mapping[str, Any]) -> str:
 
 
 def bad_request(what: str, message: str) -> WorkbookError:
-    """A 400: the two the backend recovers from get their own types; others are reported."""
+    """A 400: a missing tab, a tab that exists and a refused item of a write get their own
+    types (the backend recovers from the first two, names the range of the third)."""
     if message.startswith(_UNPARSABLE):
         return MissingRange(f"{what}: {plain_text(message)}", message[len(_UNPARSABLE) :])
+    if _OFFICE in message:
+        return WorkbookError(
+            f"Google Sheets cannot open this file while {what}: it is an Office file (.xlsx) "
+            f"stored in Google Drive, not a Google Sheets spreadsheet (Google said: "
+            f"{plain_text(message)}); open it in Google Sheets and use File > Save as Google "
+            "Sheets, then set [workbook] spreadsheet to the new file's key; or download it "
+            'and use backend = "xlsx" with path = the downloaded file'
+        )
     if "already exists" in message:
         return AlreadyExists(f"{what}: {plain_text(message)}")
+    item = _ITEM.match(message)
+    if item:
+        said = plain_text(message[item.end() :])
+        return WriteRefused(
+            f"Google Sheets refused {what}: {plain_text(message)}", int(item.group(1)), said
+        )
     return WorkbookError(f"Google Sheets refused {what}: HTTP 400: {plain_text(message)}")
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sync.backends.google.ranges import cells
 from sync.grid import Cell, CellUpdate, Grid
 from sync.rules.status import Colour
 
@@ -93,6 +94,11 @@ class Block:
     row: int
     col: int
     values: list[list[Json]]
+
+    def a1(self) -> str:
+        """The block's range, ``'Status'!A1:G40``, for messages."""
+        last = (self.row + len(self.values) - 1, self.col + len(self.values[0]) - 1)
+        return cells(self.title, (self.row, self.col), last)
 
     def cells_request(self, sheet_id: int) -> bytes:
         """The block as one ``updateCells`` request, compact JSON."""

@@ -15,7 +15,7 @@ from typing import Any, Self
 
 import gspread
 
-from sync.backends.google.api import MissingRange, RowsMovedError, SheetsApi
+from sync.backends.google.api import MissingRange, RowsMovedError, SheetsApi, WriteRefused
 from sync.backends.google.payload import (
     Block,
     bodies,
@@ -40,6 +40,7 @@ from sync.backends.google.transport import (
     session,
 )
 from sync.config import WorkbookConfig
+from sync.errors import WorkbookError
 from sync.grid import CellUpdate, Grid, Outline, OwnedTab, RowKey
 
 REQUEST_BYTES = 2_000_000  # Google advises 2 MB a request at most; it refuses 10 MiB
@@ -79,6 +80,14 @@ def open_google(
     client.set_timeout(timeout)
     api = SheetsApi(client, key, adapter=adapter, credentials=creds, endpoint=endpoint)
     return GoogleWorkbook(api, max_request_bytes=max_request_bytes)
+
+
+def refused(err: WriteRefused, held: Sequence[Block], done: int, pieces: int) -> WorkbookError:
+    """Google refused one range of a write: name it, and how much of the write went through
+    (each request is atomic: nothing of the refused one)."""
+    where = held[err.index].a1() if err.index < len(held) else "a range"
+    went = f"the first {done} of {pieces} requests went through" if done else "nothing was written"
+    return WorkbookError(f"Google Sheets refused to write {where}: {err.said}; {went}")
 
 
 class GoogleWorkbook:
@@ -210,7 +219,11 @@ class GoogleWorkbook:
                     written=f"the write's first {i} of {len(pieces)} requests went through",
                 )
             part = f" (request {i + 1} of {len(pieces)})" if len(pieces) > 1 else ""
-            answer = self.api.write_cells(body, WRITE_FIELDS, f"writing {len(held)} range(s){part}")
+            try:
+                what = f"writing {len(held)} range(s){part}"
+                answer = self.api.write_cells(body, WRITE_FIELDS, what)
+            except WriteRefused as err:
+                raise refused(err, held, i, len(pieces)) from err
             self.tabs.learn_all(answer.get("updatedSpreadsheet", {}))
         for tab in owned:
             known = self.tabs.known(tab.name)
