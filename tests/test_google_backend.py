@@ -358,6 +358,23 @@ def test_a_write_is_split_below_the_configured_size_and_lands_whole(
     assert grids["KPIs"] is not None
 
 
+def test_a_split_write_that_adds_a_column_does_not_take_its_own_header_for_an_edit(
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
+    """A first run's new column: its header goes in the first request; the key check before
+    the second finds it there, written by the sync itself, not moved by a person."""
+    workbook = open_book(book, max_request_bytes=520)
+    workbook.read(TABS)
+    notes = {r: f"note {r} " + "x" * 100 for r in (2, 3, 4)}
+    updates = [CellUpdate("KPIs", 1, 5, "Status")]
+    updates += [CellUpdate("KPIs", r, 5, note) for r, note in notes.items()]
+    keys = [RowKey("KPIs", 1, ((1, "KPI"), (5, None)))]
+    keys += [RowKey("KPIs", r, ((1, f"KPI {r - 1}"),)) for r in notes]
+    workbook.write(updates, [], keys)
+    assert len(write_requests(sheets_emulator)) > 1
+    assert [row[4] for row in sheets_emulator.grid(book, "KPIs")] == ["Status", *notes.values()]
+
+
 def test_rows_moved_in_the_middle_of_a_split_write_stop_the_requests_left(
     sheets_emulator: SheetsEmulator, open_book: Opener, book: str
 ) -> None:

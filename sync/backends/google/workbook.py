@@ -29,7 +29,7 @@ from sync.backends.google.ranges import (
     quote_tab,
     spreadsheet_key,
 )
-from sync.backends.google.rowkeys import Span, key_spans, moved_rows
+from sync.backends.google.rowkeys import Span, as_written, key_spans, moved_rows
 from sync.backends.google.structure import prepare
 from sync.backends.google.tabs import METADATA_FIELDS, Tabs, grid_rows, tab_from
 from sync.backends.google.transport import (
@@ -224,6 +224,8 @@ class GoogleWorkbook:
                 answer = self.api.write_cells(body, WRITE_FIELDS, what)
             except WriteRefused as err:
                 raise refused(err, held, i, len(pieces)) from err
+            if i + 1 < len(pieces):  # what this request wrote is no person's edit
+                keys = as_written(keys, held, lambda name: self.tabs.known(name).title)
             self.tabs.learn_all(answer.get("updatedSpreadsheet", {}))
         for tab in owned:
             known = self.tabs.known(tab.name)
