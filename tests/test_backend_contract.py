@@ -467,6 +467,27 @@ def test_a_steady_run_makes_three_requests_mailing_or_not_and_reads_a_kpi_log_ad
     assert emulator.requests[1].params["ranges"] == ["'KPI log'"]
 
 
+def test_a_first_run_that_mails_nobody_learns_the_title_from_its_write_and_records_it(
+    google: Backend,
+) -> None:
+    """No mail, so no title request: the write's answer tells the title, and one small write
+    more (the Status tab's "Spreadsheet" row, nothing else) records it for the next runs."""
+    emulator = google.emulator
+    assert emulator is not None
+    tabs = kpi_tabs(5)
+    del tabs["KPI log"]
+    google.create(tabs)
+    google.run()
+    assert emulator.apis()[-3:] == ["batchUpdate", "get", "batchUpdate"]
+    (footer,) = emulator.requests[-1].body["requests"]
+    assert TITLE in str(footer)
+    status = google.cells(["Status"])["Status"]
+    assert ["Spreadsheet", TITLE] in status
+    emulator.clear_log()
+    google.run(now=NOW + dt.timedelta(hours=1))
+    assert emulator.apis() == ["values.batchGet", "get", "batchUpdate"]
+
+
 def test_a_kpi_log_set_to_nothing_is_never_asked_for(google: Backend) -> None:
     emulator = google.emulator
     assert emulator is not None

@@ -71,6 +71,11 @@ def from_json(value: Any) -> Cell:
     return None if value == "" else value
 
 
+def as_read(grid: Grid) -> Grid:
+    """A grid as written, as a read would give it back: JSON values, "" as None."""
+    return [[from_json(v) for v in json_row(row)] for row in grid]
+
+
 def blanks_to_none(rows: list[list[Any]]) -> Grid:
     """The rows of a ValueRange as a grid, in place: each ``""`` (an empty cell between
     filled ones) becomes None. ``list.index`` finds them, so the cells that hold a value,

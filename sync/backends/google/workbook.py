@@ -18,6 +18,7 @@ import gspread
 from sync.backends.google.api import MissingRange, RowsMovedError, SheetsApi, WriteRefused
 from sync.backends.google.payload import (
     Block,
+    as_read,
     bodies,
     changed_blocks,
     value_blocks,
@@ -226,11 +227,12 @@ class GoogleWorkbook:
                 raise refused(err, held, i, len(pieces)) from err
             if i + 1 < len(pieces):  # what this request wrote is no person's edit
                 keys = as_written(keys, held, lambda name: self.tabs.known(name).title)
-            self.tabs.learn_all(answer.get("updatedSpreadsheet", {}))
+            if "updatedSpreadsheet" in answer:
+                self.tabs.learn_all(answer["updatedSpreadsheet"])
         for tab in owned:
             known = self.tabs.known(tab.name)
             known.extent = (len(tab.grid), max(map(len, tab.grid), default=0))
-            known.values = None  # written, not read: the next write sends the whole tab
+            known.values = as_read(tab.grid)  # a second write in this run sends what changes
 
     def _check_keys(
         self,
