@@ -1,7 +1,8 @@
 """The HTTP under gspread: Google's URLs sent to the configured endpoint, bounded retries.
 
 A ``urllib3`` ``Retry`` on the mounted adapter rather than gspread's ``BackOffHTTPClient``,
-which retries forever, ignores ``Retry-After`` and calls itself not production ready.
+which retries forever, ignores ``Retry-After`` and calls itself not production ready (what the
+bounded retry buys is shown by tests/test_faults.py and bench/reliability.py, not a speed).
 What is retried and how long it waits: docs/reliability.md.
 """
 
