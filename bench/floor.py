@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL
+
 from sync.backends.google import open_google
 from sync.config import WorkbookConfig
 
@@ -32,8 +34,8 @@ def replay(endpoint: str, key: str, recorded: list[dict[str, Any]]) -> int:
             http.values_batch_get(key, ranges, params)
         elif r["api"] == "values.batchUpdate":
             http.values_batch_update(key, r["body"])
-        elif r["api"] == "batchUpdate":
-            http.batch_update(key, r["body"])
+        elif r["api"] == "batchUpdate":  # the writes too: their field mask is a parameter
+            http.request("post", SPREADSHEET_BATCH_UPDATE_URL % key, params=params, json=r["body"])
         elif r["api"] == "get":
             http.fetch_sheet_metadata(key, params=params)
         else:

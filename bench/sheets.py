@@ -63,6 +63,7 @@ class Measure:
     server: float = 0.0  # the emulator's own time answering this child's requests
     apis: tuple[str, ...] = ()
     each: tuple[float, ...] = ()  # the emulator's time on each request
+    largest_mb: float = 0.0  # the largest request body: Google refuses 10 MiB, advises 2 MB
 
     def with_log(self, log: list[Request], server: list[float]) -> Measure:
         return Measure(
@@ -76,6 +77,7 @@ class Measure:
             sum(server),
             tuple(r.api for r in log),
             tuple(server),
+            max((r.sent for r in log), default=0) / 1e6,
         )
 
 
@@ -184,14 +186,19 @@ name = "bench-{key[:8]}"
         print(f"-- {kpis:,} KPIs: {cells:,} cells, seeded in {build:.1f}s", flush=True)
         config = self.config(key)
         first = self.sync(config, AS_OF)
-        print(f"   first run   {first.wall:6.2f}s  {first.requests} requests", flush=True)
+        print(
+            f"   first run   {first.wall:6.2f}s  {first.requests} requests, the largest "
+            f"{first.largest_mb:.2f} MB",
+            flush=True,
+        )
         steady, floor = [], []
         for i in range(self.repeats):
             steady.append(self.sync(config, AS_OF + dt.timedelta(minutes=1 + i)))
             recorded = self._last
             floor.append(self.floor(key, recorded))
             print(
-                f"   steady run  {steady[-1].wall:6.2f}s  {steady[-1].requests} requests; "
+                f"   steady run  {steady[-1].wall:6.2f}s  {steady[-1].requests} requests, the "
+                f"largest {steady[-1].largest_mb:.2f} MB; "
                 f"floor {floor[-1].wall:6.2f}s",
                 flush=True,
             )
@@ -279,21 +286,22 @@ def exponent(sizes: list[Size], values: list[float], *, smallest: int = 0) -> fl
 def table(sizes: list[Size]) -> list[str]:
     m = Size.median
     rows = [
-        "| KPIs | cells | run | requests | read MB | written MB | wall s | CPU s | "
-        "peak RSS MB | emulator s |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| KPIs | cells | run | requests | read MB | written MB | largest request MB | "
+        "wall s | CPU s | peak RSS MB | emulator s |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for s in sizes:
         runs = [("first", [s.first]), ("steady", s.steady), ("floor", s.floor)]
         for name, ms in runs:
             rows.append(
                 f"| {s.kpis:,} | {s.cells:,} | {name} | {ms[0].requests} | "
-                f"{ms[0].read_mb:.2f} | {ms[0].written_mb:.2f} | {m(ms, 'wall'):.2f} | "
+                f"{ms[0].read_mb:.2f} | {ms[0].written_mb:.2f} | {ms[0].largest_mb:.2f} | "
+                f"{m(ms, 'wall'):.2f} | "
                 f"{m(ms, 'cpu'):.2f} | {m(ms, 'rss_mb'):.0f} | {m(ms, 'server'):.2f} |"
             )
         rows.append(
             f"| {s.kpis:,} | | **sync / floor** (sync − floor: "
-            f"{m(s.steady, 'wall') - m(s.floor, 'wall'):.2f} s) | | | | "
+            f"{m(s.steady, 'wall') - m(s.floor, 'wall'):.2f} s) | | | | | "
             f"**{m(s.steady, 'wall') / m(s.floor, 'wall'):.2f}** | "
             f"{m(s.steady, 'cpu') / m(s.floor, 'cpu'):.2f} | "
             f"{m(s.steady, 'rss_mb') / m(s.floor, 'rss_mb'):.2f} | |"

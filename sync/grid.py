@@ -56,3 +56,17 @@ class OwnedTab:
     name: str
     grid: Grid
     colours: Mapping[str, Colour] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outline:
+    """A workbook's title and the titles of all its tabs, as a backend last saw them."""
+
+    title: str
+    tabs: tuple[str, ...]
+
+    def has(self, name: str) -> bool:
+        """Whether a tab is called ``name``, ignoring case and surrounding spaces, as tabs
+        are looked up."""
+        folded = name.strip().casefold()
+        return any(t.strip().casefold() == folded for t in self.tabs)

@@ -12,12 +12,11 @@ import datetime as dt
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from email.message import EmailMessage
+from dataclasses import replace
 
 import pandas as pd
 
-from sync import alert_plan
+from sync import alert_plan, tab_memory
 from sync import digest as weekly
 from sync.alert_plan import Decisions
 from sync.backends.base import Workbook
@@ -26,12 +25,13 @@ from sync.config import DigestConfig, Job
 from sync.errors import ConcurrentEditError
 from sync.evaluate import Evaluation, evaluate
 from sync.grid import Grid, OwnedTab, Row, RowKey
-from sync.notices import DeliveryReport, Digest
-from sync.notify.chat import ChatPost, Poster, chat_post, is_channel
-from sync.notify.compose import compose
+from sync.notices import Digest
+from sync.notify.chat import Poster
 from sync.notify.email import Sender
+from sync.outbound import Outbound, deliver, digests_for, title_of
+from sync.report import RunReport
 from sync.rules import status as st
-from sync.sent_log import SentLog, record_all, unsent
+from sync.sent_log import SentLog, record_all
 from sync.stamps import stamp, stamp_series
 from sync.status_tab import StatusPage, render
 from sync.writeback import (
@@ -45,32 +45,6 @@ from sync.writeback import (
 )
 
 log = logging.getLogger("metrics_sync")
-
-
-@dataclass(frozen=True)
-class Mail:
-    recipient: str
-    subject: str
-    items: int
-    weekly: bool = False  # the weekly summary rather than an alert digest
-    message_id: str = ""  # the same for a retry of the same mail
-    body: str = ""  # a chat post's text (a mail's is in the outbox or the mail server)
-
-
-@dataclass
-class RunReport:
-    workbook: str
-    kpis: Counter[str] = field(default_factory=Counter)
-    objectives: Counter[str] = field(default_factory=Counter)
-    key_results: Counter[str] = field(default_factory=Counter)
-    mails: list[Mail] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)  # recipient -> why not accepted
-    changes: list[Change] = field(default_factory=list)
-    errors: int = 0
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.errors or self.failed else 0
 
 
 def run_once(
@@ -90,11 +64,13 @@ def run_once(
     record of what was told (sync/sent_log.py), stops repeats while ``Last alert`` cannot be
     written and keeps a recipient who took a mail from getting it again when another did not.
 
-    The workbook's title is asked for only to compose a mail: on Google it costs a request.
-    If rows moved between the read and the write (``ConcurrentEditError`` with fresh grids),
-    the run re-maps once (:func:`_remap`); a second move ends the run with nothing written.
+    The Status tab remembers the workbook's title and the tabs it lacks (sync/tab_memory.py),
+    so that on Google a run asks for neither. If rows moved between the read and the write
+    (``ConcurrentEditError`` with fresh grids), the run re-maps once (:func:`_remap`); a
+    second move ends the run with nothing written.
     """
-    grids = workbook.read(job.tabs.to_read())
+    grids = read_tabs(workbook, job)
+    memory = tab_memory.read_memory(grids.get(job.tabs.status))
     ev = evaluate(grids, now, job)
     report = RunReport(workbook=job.workbook.name)
     _count(report, ev)
@@ -103,9 +79,11 @@ def run_once(
     for note in (*kpi_d.notes, *kr_d.notes):
         log.warning("%s", note)
     ev = replace(ev, problems=(*ev.problems, *kpi_d.notes, *kr_d.notes))  # on the Status tab
-    digests, routed, skipped = _digests(ev, kpi_d, kr_d, job, workbook=workbook, now=now, sent=sent)
+    digests, routed, skipped = digests_for(
+        ev, kpi_d, kr_d, job, workbook=workbook, now=now, sent=sent, memory=memory
+    )
     out = Outbound(sender, sender_address, chat)
-    delivered = _deliver(out, digests, report, dry_run)
+    delivered = deliver(out, digests, report, dry_run)
     if sent is not None and not dry_run:  # before the write, which may fail
         record_all(sent, routed, delivered.accepted, now)
         sent.save(now)
@@ -115,9 +93,10 @@ def run_once(
     due = weekly.due_recipients(state, now, digest) if digest else ()
     summary = alert_plan.summary(ev, kpi_d, job) if due else ()
     weekly_digests = [
-        Digest(r, (), workbook.title, workbook.url, now, weekly=True, summary=summary) for r in due
+        Digest(r, (), title_of(workbook, memory), workbook.url, now, weekly=True, summary=summary)
+        for r in due
     ]
-    took = _deliver(out, weekly_digests, report, dry_run).accepted
+    took = deliver(out, weekly_digests, report, dry_run).accepted
     if digest and not dry_run:
         state = weekly.next_state(state, due, took, now, digest)
     extra = weekly.rows(state, job.tz) if digest else ()
@@ -129,23 +108,59 @@ def run_once(
     report.changes = updates
     if dry_run:
         return report
+    footer = _footer(workbook, job, grids, memory)
     try:
-        workbook.write([c.update for c in updates], [_status_tab(ev, now, job, extra)], keys)
+        workbook.write(
+            [c.update for c in updates], [_status_tab(ev, now, job, extra, footer)], keys
+        )
     except ConcurrentEditError as err:
         if err.grids is None:
             raise
-        _remap(
-            job,
-            workbook,
-            {**grids, **err.grids},
-            now,
-            before=ev,
-            last=last,
-            extra=extra,
-            report=report,
-            moved=err,
+        grids = {**grids, **err.grids}
+        ev = _remap(
+            job, workbook, grids, now, before=ev, last=last, extra=extra, report=report, moved=err
         )
+    _remember(workbook, job, grids, ev=ev, now=now, extra=extra, written=footer)
     return report
+
+
+def read_tabs(workbook: Workbook, job: Job) -> dict[str, Grid | None]:
+    """Every tab of the job: all but the KPI log in one read, then the log in its own read
+    unless the Status tab just read says the workbook has none (sync/tab_memory.py)."""
+    grids = workbook.read(job.tabs.to_read(log=False))
+    log_tab = job.tabs.log
+    if log_tab and tab_memory.read_memory(grids.get(job.tabs.status)).skips(log_tab):
+        grids[log_tab] = None
+    elif log_tab:
+        grids.update(workbook.read([log_tab]))
+    return grids
+
+
+def _footer(
+    workbook: Workbook, job: Job, grids: dict[str, Grid | None], memory: tab_memory.Memory
+) -> list[Row]:
+    """The Status tab's memory rows, as this run knows the workbook now."""
+    names = [t for t in job.tabs.to_read() if t != job.tabs.status]
+    now = tab_memory.known(names, workbook.outline, grids)
+    return tab_memory.rows(now, memory.title if memory.title is not None else "")
+
+
+def _remember(
+    workbook: Workbook,
+    job: Job,
+    grids: dict[str, Grid | None],
+    *,
+    ev: Evaluation,
+    now: dt.datetime,
+    extra: Sequence[Row],
+    written: list[Row],
+) -> None:
+    """Write the memory rows again if the write's answer showed the workbook has changed
+    (a tab added or removed, the spreadsheet renamed): once, so that the next run reads
+    the new tab. A steady run sends nothing here."""
+    fresh = _footer(workbook, job, grids, tab_memory.read_memory(written))
+    if fresh != written:
+        workbook.write([], [_status_tab(ev, now, job, extra, fresh)])
 
 
 def _remap(
@@ -159,7 +174,7 @@ def _remap(
     extra: Sequence[Row],
     report: RunReport,
     moved: ConcurrentEditError,
-) -> None:
+) -> Evaluation:
     """Rows moved under the run: evaluate the tabs as they are now and write once more.
 
     Statuses, notes and ``Since`` come from the fresh rows. Mails are not decided again (they
@@ -185,8 +200,11 @@ def _remap(
         job=job,
     )
     report.changes = updates
+    footer = _footer(workbook, job, grids, tab_memory.read_memory(grids.get(job.tabs.status)))
     try:
-        workbook.write([c.update for c in updates], [_status_tab(ev, now, job, extra)], keys)
+        workbook.write(
+            [c.update for c in updates], [_status_tab(ev, now, job, extra, footer)], keys
+        )
     except ConcurrentEditError as again:
         sent = len(report.mails) - len(report.failed)
         resend = f", and may send its {sent} mail(s) again" if sent > 0 else ""
@@ -194,6 +212,7 @@ def _remap(
             "rows moved twice while the sync ran, so it gave up and wrote nothing; the next "
             f"run starts afresh{resend} (the second time: {again})"
         ) from again
+    return ev
 
 
 KR_KEY = ("objective", "key_result")
@@ -231,8 +250,10 @@ def _count(report: RunReport, ev: Evaluation) -> None:
     report.errors = _count_errors(ev)
 
 
-def _status_tab(ev: Evaluation, now: dt.datetime, job: Job, extra: Sequence[Row]) -> OwnedTab:
-    """The Status tab; its heading names no workbook, which on Google would cost a request."""
+def _status_tab(
+    ev: Evaluation, now: dt.datetime, job: Job, extra: Sequence[Row], footer: Sequence[Row] = ()
+) -> OwnedTab:
+    """The Status tab; its heading names no workbook (the footer does, as remembered)."""
     page = StatusPage(
         "",
         stamp(now, job.tz),
@@ -244,6 +265,7 @@ def _status_tab(ev: Evaluation, now: dt.datetime, job: Job, extra: Sequence[Row]
         kpi_tab=job.tabs.kpis,
         okr_tab=job.tabs.okrs,
         extra=extra,
+        footer=footer,
     )
     return render(page, job.tabs.status)
 
@@ -252,98 +274,6 @@ def _count_errors(ev: Evaluation) -> int:
     return int(
         (ev.kpis["status"] == st.ERROR).sum() + (ev.okrs.key_results["status"] == st.ERROR).sum()
     )
-
-
-def _digests(
-    ev: Evaluation,
-    kpi_d: Decisions,
-    kr_d: Decisions,
-    job: Job,
-    *,
-    workbook: Workbook,
-    now: dt.datetime,
-    sent: SentLog | None = None,
-) -> tuple[list[Digest], list[tuple[tuple[str, ...], str, str]], frozenset[str]]:
-    """The run's alert digests: one per recipient, never one mail per row; with what each
-    tells whom (for ``sent``), and the recipients ``sent`` says were told already."""
-    items = [*alert_plan.kpi_items(ev, kpi_d, job, now), *alert_plan.kr_items(ev, kr_d, job)]
-    for item in alert_plan.unrouted(items):
-        log.warning(
-            "no recipient for %s %r: set its Owner or [alerts] recipients", item.kind, item.name
-        )
-    entries = [(rs, f"{item.tab}\x1f{item.name}", item.status) for rs, item in items]
-    skipped: set[str] = set()
-    if sent is not None:
-        fresh = unsent(entries, sent, now)
-        skipped = {
-            r for (rs, _, _), f in zip(entries, fresh, strict=True) for r in rs if r not in f
-        }
-        items = [(f, item) for f, (_, item) in zip(fresh, items, strict=True) if f]
-        entries = [(f, key, status) for f, (_, key, status) in zip(fresh, entries, strict=True)]
-    title = workbook.title if items else ""  # on Google the title costs a request
-    return alert_plan.digests(items, title, workbook.url, now), entries, frozenset(skipped)
-
-
-@dataclass(frozen=True)
-class Outbound:
-    """Where a run's digests go: mail for addresses, chat for ``#channel`` recipients."""
-
-    mail: Sender
-    sender_address: str
-    chat: Poster | None = None
-
-
-def _deliver(
-    out: Outbound, digests: Sequence[Digest], report: RunReport, dry_run: bool
-) -> DeliveryReport:
-    """Compose and send; record each mail, post and refusal in the report.
-
-    Alert digests and weekly digests go in separate calls: the senders report per
-    recipient, and one recipient's weekly mail must not stand for their alert mail.
-    """
-    to_mail = [d for d in digests if not is_channel(d.recipient)]
-    to_post = [d for d in digests if is_channel(d.recipient)]
-    messages: list[tuple[str, EmailMessage]] = [
-        (d.recipient, compose(d, out.sender_address)) for d in to_mail
-    ]
-    posts = [(d.recipient, chat_post(d)) for d in to_post]
-    report.mails += [
-        Mail(r, str(m["Subject"]), _size(d), d.weekly, str(m["Message-ID"]))
-        for (r, m), d in zip(messages, to_mail, strict=True)
-    ]
-    report.mails += [
-        Mail(r, p.title, _size(d), d.weekly, body=p.body)
-        for (r, p), d in zip(posts, to_post, strict=True)
-    ]
-    if dry_run or not digests:
-        return DeliveryReport(accepted=frozenset(), failed={})
-    delivered = [out.mail.send(messages)] if messages else []
-    if posts:
-        delivered.append(_post(out.chat, posts))
-    weekly = digests[0].weekly
-    what = "weekly digest" if weekly else "alert"
-    for result in delivered:
-        for recipient, why in result.failed.items():
-            retry = "not retried before the next reminder" if recipient in result.refused else ""
-            log.error(
-                "%s to %s not accepted: %s (%s)", what, recipient, why, retry or "retried next run"
-            )
-            report.failed[f"{recipient} ({what})" if weekly else recipient] = why
-    return DeliveryReport(
-        accepted=frozenset().union(*(r.accepted for r in delivered)),
-        failed={k: v for r in delivered for k, v in r.failed.items()},
-        refused=frozenset().union(*(r.refused for r in delivered)),
-    )
-
-
-def _size(d: Digest) -> int:
-    return len(d.summary if d.weekly else d.items)
-
-
-def _post(chat: Poster | None, posts: Sequence[tuple[str, ChatPost]]) -> DeliveryReport:
-    if chat is None:  # a #channel in the sheet with no [channels] at all
-        return DeliveryReport(frozenset(), {r: "no [channels] in the config" for r, _ in posts})
-    return chat.send(posts)
 
 
 def _updates(

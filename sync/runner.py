@@ -32,7 +32,7 @@ from sync.sent_log import SentLog, sent_log_path
 from sync.tick import Tick, interval
 
 if TYPE_CHECKING:
-    from sync.job import RunReport
+    from sync.report import RunReport
 
 log = logging.getLogger(logs.LOGGER)
 SEVERITY = {0: 0, 3: 1, 1: 2, 2: 3}  # exit codes, least to most severe
@@ -232,7 +232,7 @@ class Runner:
         started = time.monotonic()
         with opened(
             job.workbook,
-            read_ahead=job.tabs.to_read(),
+            read_ahead=job.tabs.to_read(log=False),
             pacer=self.pacing.pacer(job.workbook),
             google=self.cfg.google,
         ) as workbook:

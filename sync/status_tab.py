@@ -41,6 +41,9 @@ class StatusPage:
     # Rows other parts of the run keep here, after the counts (e.g. "Last weekly digest",
     # sync/digest.py, which finds its row by its label when the tab is read back).
     extra: Sequence[Row] = ()
+    # Rows at the foot, found the same way: what the run knows of the workbook's title and
+    # tabs (sync/tab_memory.py).
+    footer: Sequence[Row] = ()
 
 
 def render(page: StatusPage, name: str) -> OwnedTab:
@@ -53,6 +56,7 @@ def render(page: StatusPage, name: str) -> OwnedTab:
         *_kpis(page.kpis),
         [],
         *_unreadable(page),
+        *([[], *page.footer] if page.footer else []),
     ]
     return OwnedTab(name, [_shown(row) for row in grid], st.COLOURS)
 

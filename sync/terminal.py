@@ -18,9 +18,9 @@ from rich.text import Text
 from sync.a1 import a1
 from sync.evaluate import Evaluation
 from sync.grid import Cell
-from sync.job import RunReport
 from sync.output import Output
 from sync.present import bar, fmt
+from sync.report import RunReport
 from sync.rules import status as st
 
 NO_WRAP = {"Progress", "Expected", "Status", "Current", "Change"}

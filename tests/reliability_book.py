@@ -22,10 +22,13 @@ import workbooks
 from sheets_emulator import SheetsEmulator
 
 from sync.backends.google import GoogleWorkbook, open_google
+from sync.backends.google.payload import colour_rules
 from sync.config import AlertsConfig, Job, OkrConfig, Tabs, WorkbookConfig
-from sync.job import RunReport, run_once
+from sync.job import run_once
 from sync.notices import DeliveryReport
 from sync.notify.email import Messages, OutboxSender
+from sync.report import RunReport
+from sync.rules.status import COLOURS
 
 NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(minutes=15)
@@ -132,8 +135,13 @@ class Book:
 
     @classmethod
     def steady(cls, emulator: SheetsEmulator, folder: Path, after_first: Grids) -> Book:
-        """The workbook as the fault-free first run left it."""
-        return cls(emulator, emulator.create(after_first, title="Team"), folder)
+        """The workbook as the fault-free first run left it, the Status tab's colour rules
+        included (a run that finds them gone adds them back)."""
+        key = emulator.create(after_first, title="Team")
+        sheet = emulator.sheet(key, "Status")
+        rules = colour_rules(sheet.sheet_id, COLOURS)
+        sheet.conditional_formats = [r["addConditionalFormatRule"]["rule"] for r in rules]
+        return cls(emulator, key, folder)
 
     @property
     def job(self) -> Job:

@@ -18,10 +18,11 @@ from workbooks import config_text
 from sync.backends.xlsx import XlsxWorkbook
 from sync.cli import main
 from sync.config import Job, parse
-from sync.job import RunReport, run_once
+from sync.job import run_once
 from sync.notices import DeliveryReport
 from sync.notify import chart
 from sync.notify.email import Messages, SmtpSender
+from sync.report import RunReport
 
 if TYPE_CHECKING:
     from tests.conftest import SmtpServer, SmtpServerFactory

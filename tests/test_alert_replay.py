@@ -25,8 +25,9 @@ import pytest
 
 from sync.backends.xlsx import XlsxWorkbook
 from sync.config import Job, parse
-from sync.job import RunReport, run_once
+from sync.job import run_once
 from sync.notify.email import OutboxSender
+from sync.report import RunReport
 
 DAYS, KPIS, SEED = 90, 5, 20261126
 WARNING_AT, CRITICAL_AT = 100.0, 90.0  # higher is better

@@ -22,6 +22,7 @@ SHELL = (
     "tick",
     "pacing",
     "job",
+    "outbound",
     "checks",
     "starter",
     "lock",

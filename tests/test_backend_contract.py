@@ -29,9 +29,10 @@ from sync.backends.base import Workbook
 from sync.config import AlertsConfig, Job, OkrConfig, Tabs, WorkbookConfig, load
 from sync.errors import ConcurrentEditError, ConfigError
 from sync.grid import Cell, Grid
-from sync.job import RunReport, run_once
+from sync.job import run_once
 from sync.notices import DeliveryReport
 from sync.notify.email import Messages, OutboxSender
+from sync.report import RunReport
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)  # the example data's "today"
@@ -326,7 +327,8 @@ def test_rows_inserted_deleted_or_sorted_before_the_write_still_get_their_own_st
     steady: Backend, edit: str
 ) -> None:
     """A person edits the KPIs tab after the run read it, just before its check of the key
-    cells: the run re-reads once (one request) and re-maps; 5 requests instead of 3."""
+    cells: the run re-reads once (one request) and re-maps; 6 requests instead of 4 (its KPI
+    log is read apart, sync/tab_memory.py)."""
     emulator, key = steady.emulator, steady.key
     assert emulator is not None
     signups = ["Signups", "", "", "higher", 100, 50, None, None, None, None, "", 10]
@@ -335,14 +337,15 @@ def test_rows_inserted_deleted_or_sorted_before_the_write_still_get_their_own_st
         "delete": lambda: emulator.delete_rows(key, "KPIs", 2),  # Weekly active users
         "sort": lambda: emulator.sort_rows(key, "KPIs", 1, reverse=True),
     }
-    emulator.before("values.batchGet", actions[edit], nth=2)  # the check before the write
+    emulator.before("get", actions[edit], nth=1)  # the check before the write
     report = steady.run(now=NOW + dt.timedelta(hours=1))
     assert steady.requests() == [
         "values.batchGet",
         "values.batchGet",
+        "get",
         "values.batchGet",
-        "values.batchGet",
-        "values.batchUpdate",
+        "get",
+        "batchUpdate",
     ]
     grid = steady.cells(["KPIs"])["KPIs"]
     status, checked = grid[0].index("Status"), grid[0].index("Checked")
@@ -370,8 +373,8 @@ def test_rows_that_move_twice_end_the_run_with_a_clear_message_and_nothing_writt
         emulator.sort_rows(key, "KPIs", 1, reverse=reverse)
         moved.append({tab: emulator.grid(key, tab) for tab in emulator.tabs(key)})
 
-    emulator.before("values.batchGet", lambda: sort(False), nth=2)  # before the first check
-    emulator.before("values.batchGet", lambda: sort(True), nth=4)  # before the second
+    emulator.before("get", lambda: sort(False), nth=1)  # before the first check
+    emulator.before("get", lambda: sort(True), nth=2)  # before the second
     with pytest.raises(
         ConcurrentEditError,
         match=r"^rows moved twice while the sync ran, so it "
@@ -382,20 +385,26 @@ def test_rows_that_move_twice_end_the_run_with_a_clear_message_and_nothing_writt
     ):
         steady.run(now=NOW + dt.timedelta(hours=1))
     assert {tab: emulator.grid(key, tab) for tab in emulator.tabs(key)} == moved[-1]
-    assert "values.batchUpdate" not in steady.requests()
     assert "batchUpdate" not in steady.requests()
 
 
 # -- Google: request counts ----------------------------------------------------------------
+def minimal_tabs() -> dict[str, Grid]:
+    """The example without a KPI log: the workbook of the minimal config (README)."""
+    tabs = example_tabs()
+    del tabs["KPI log"]
+    return tabs
+
+
 def test_a_second_run_on_an_unchanged_workbook_makes_at_most_three_requests(
     google: Backend,
 ) -> None:
-    google.create(example_tabs())
+    google.create(minimal_tabs())
     google.run()
     assert google.emulator is not None
     google.emulator.clear_log()
     google.run(now=NOW + dt.timedelta(hours=1))
-    assert google.requests() == ["values.batchGet", "values.batchGet", "values.batchUpdate"]
+    assert google.requests() == ["values.batchGet", "get", "batchUpdate"]
     google.emulator.clear_log()
     google.run(now=NOW + dt.timedelta(hours=1))  # the same moment again: nothing changes
     assert google.requests() == ["values.batchGet"]
@@ -405,53 +414,91 @@ def test_5000_kpis_cost_as_many_requests_as_5(google: Backend) -> None:
     counts = []
     for n in (5, 5000):
         assert google.emulator is not None
-        google.create(kpi_tabs(n))
+        tabs = kpi_tabs(n)
+        del tabs["KPI log"]
+        google.create(tabs)
         first = google.run()
         assert first.kpis == {"OK": n}
         google.emulator.clear_log()
         google.run(now=NOW + dt.timedelta(hours=1))
         counts.append(google.requests())
         google.emulator.clear_log()
-    assert counts[0] == counts[1] == ["values.batchGet", "values.batchGet", "values.batchUpdate"]
+    assert counts[0] == counts[1] == ["values.batchGet", "get", "batchUpdate"]
 
 
-def test_request_counts_of_a_first_run_a_run_with_mails_and_a_run_without_a_kpi_log(
+def test_a_steady_run_makes_three_requests_mailing_or_not_and_reads_a_kpi_log_added_later(
     google: Backend,
 ) -> None:
-    """First run 6 (the Status tab is missing, mails name the workbook), a run that mails 4,
-    steady 3; a workbook without a KPI log 4, or 3 with ``[tabs] kpi_log = ""``."""
+    """The Status tab remembers the title (for the mails) and that there is no KPI log
+    (sync/tab_memory.py): the read, the key check, the write. The write's answer lists every
+    tab, so a KPI log added later is noticed by the next run that writes, and read from the
+    run after it; from then on the log costs a read of its own (4 requests)."""
     emulator = google.emulator
     assert emulator is not None
-    google.create(example_tabs())
-    google.run()  # no Status tab yet, and mails to send
+    google.create(minimal_tabs())
+    google.run()  # no Status tab yet, mails to send: the title asked for once
     assert emulator.apis() == [
+        "values.batchGet",  # 400: no Status tab yet
         "values.batchGet",
-        "values.batchGet",
-        "get",
-        "values.batchGet",
-        "batchUpdate",
-        "values.batchUpdate",
+        "values.batchGet",  # 400: nothing is remembered, so the KPI log is tried
+        "get",  # the title, for the mails
+        "get",  # the key cells
+        "batchUpdate",  # the Status tab and its colour rules
+        "batchUpdate",  # the cells
     ]
-    emulator.clear_log()
-    google.run(now=NOW + dt.timedelta(hours=25))  # reminders: the mails name the workbook
-    assert emulator.apis() == ["values.batchGet", "get", "values.batchGet", "values.batchUpdate"]
+    status = google.cells(["Status"])["Status"]
+    assert [TITLE] in [row[1:2] for row in status if row and row[0] == "Spreadsheet"]
+    assert ["Tabs not found", "KPI log"] in status
+    for hours in (25, 26):  # reminders that mail (and name the workbook), then no mail
+        emulator.clear_log()
+        sent = Sender(google.folder / "outbox")
+        google.run(sender=sent, now=NOW + dt.timedelta(hours=hours))
+        assert bool(sent.sent) is (hours == 25)
+        assert emulator.apis() == ["values.batchGet", "get", "batchUpdate"]
+    assert all(TITLE in str(m["Subject"]) + m.get_content() for _, m in sent.sent or [])
 
+    emulator.create_tab(google.key, "KPI log", [["Date", "KPI", "Value"], [46350, "Pipeline", 1]])
+    emulator.clear_log()
+    google.run(now=NOW + dt.timedelta(hours=27))  # the write's answer shows the new tab
+    assert emulator.apis() == ["values.batchGet", "get", "batchUpdate", "get", "batchUpdate"]
+    assert ["Tabs not found", "KPI log"] not in google.cells(["Status"])["Status"]
+    emulator.clear_log()
+    google.run(now=NOW + dt.timedelta(hours=28))
+    assert emulator.apis() == ["values.batchGet", "values.batchGet", "get", "batchUpdate"]
+    assert emulator.requests[1].params["ranges"] == ["'KPI log'"]
+
+
+def test_a_first_run_that_mails_nobody_learns_the_title_from_its_write_and_records_it(
+    google: Backend,
+) -> None:
+    """No mail, so no title request: the write's answer tells the title, and one small write
+    more (the Status tab's "Spreadsheet" row, nothing else) records it for the next runs."""
+    emulator = google.emulator
+    assert emulator is not None
     tabs = kpi_tabs(5)
     del tabs["KPI log"]
     google.create(tabs)
     google.run()
+    assert emulator.apis()[-3:] == ["batchUpdate", "get", "batchUpdate"]
+    (footer,) = emulator.requests[-1].body["requests"]
+    assert TITLE in str(footer)
+    status = google.cells(["Status"])["Status"]
+    assert ["Spreadsheet", TITLE] in status
     emulator.clear_log()
     google.run(now=NOW + dt.timedelta(hours=1))
-    assert [(r.api, r.status) for r in emulator.requests] == [
-        ("values.batchGet", 400),
-        ("values.batchGet", 200),
-        ("values.batchGet", 200),
-        ("values.batchUpdate", 200),
-    ]
-    emulator.clear_log()
+    assert emulator.apis() == ["values.batchGet", "get", "batchUpdate"]
+
+
+def test_a_kpi_log_set_to_nothing_is_never_asked_for(google: Backend) -> None:
+    emulator = google.emulator
+    assert emulator is not None
     google.tabs = Tabs(kpi_log="")
-    google.run(now=NOW + dt.timedelta(hours=2))
-    assert emulator.apis() == ["values.batchGet", "values.batchGet", "values.batchUpdate"]
+    google.create(minimal_tabs())
+    google.run()
+    emulator.clear_log()
+    google.run(now=NOW + dt.timedelta(hours=1))
+    assert emulator.apis() == ["values.batchGet", "get", "batchUpdate"]
+    assert all("KPI log" not in str(r.params) for r in emulator.requests)
 
 
 def test_kpi_log_set_to_nothing_is_a_valid_config_that_reads_no_log(tmp_path: Path) -> None:
@@ -485,11 +532,11 @@ def test_the_cli_reports_rows_that_moved_twice_in_one_line_and_exits_2(
         workbooks=f'[workbook]\nbackend = "google"\nspreadsheet = '
         f'"{key}"\nendpoint = "{emulator.url}"\n',
     )
-    emulator.before("values.batchGet", lambda: emulator.sort_rows(key, "KPIs", 1), nth=2)
-    emulator.before("values.batchGet", lambda: emulator.sort_rows(key, "KPIs", 2), nth=4)
+    emulator.before("get", lambda: emulator.sort_rows(key, "KPIs", 1), nth=1)
+    emulator.before("get", lambda: emulator.sort_rows(key, "KPIs", 2), nth=2)
     assert cli.main(["run", "--once", "--as-of", "2026-11-26T09:00", "--config", str(config)]) == 2
     errors = [line for line in capsys.readouterr().err.splitlines() if " ERROR " in line]
     assert len(errors) == 1
     assert "rows moved twice while the sync ran, so it gave up and wrote nothing" in errors[0]
     assert "Traceback" not in errors[0]
-    assert "values.batchUpdate" not in emulator.apis()
+    assert "batchUpdate" not in emulator.apis()

@@ -35,7 +35,7 @@ from sheets_emulator import SheetsEmulator
 from sync.errors import ConcurrentEditError
 
 Edit = Callable[[SheetsEmulator, str], None]
-KEY_CHECK = {"first": 3, "steady": 2}  # the n-th values.batchGet of the run checks the keys
+KEY_CHECK = {"first": 2, "steady": 1}  # the n-th spreadsheets.get of the run checks the keys
 
 
 @pytest.fixture(scope="module")
@@ -45,13 +45,13 @@ def ref(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reference]:
 
 
 class Person:
-    """Makes ``edit`` just before the n-th values.batchGet, and keeps the sheet as it left it."""
+    """Makes ``edit`` just before the n-th spreadsheets.get, and keeps the sheet as it left it."""
 
     def __init__(self, book: Book, edit: Edit, *, nth: int, times: int = 1) -> None:
         self.book = book
         self.left: Grids = {}
         for i in range(times):
-            book.emulator.before("values.batchGet", self._make(edit), nth=nth + i)
+            book.emulator.before("get", self._make(edit), nth=nth + i)
 
     def _make(self, edit: Edit) -> Callable[[], None]:
         def act() -> None:

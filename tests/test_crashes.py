@@ -138,19 +138,17 @@ STEPS = [
     ),
     Step(
         "before writing (at the check of the key cells)",
-        request("values.batchGet", 3),
+        request("get", 2),
         DROPPED,
         mailed=3,
         recorded=True,
     ),
     Step("while creating the Status tab", request("batchUpdate"), DROPPED, mailed=3, recorded=True),
     Step("after creating the Status tab", request("batchUpdate"), APPLIED, mailed=3, recorded=True),
-    Step(
-        "while writing the cells", request("values.batchUpdate"), DROPPED, mailed=3, recorded=True
-    ),
+    Step("while writing the cells", request("batchUpdate", 2), DROPPED, mailed=3, recorded=True),
     Step(
         "after writing the cells",
-        request("values.batchUpdate"),
+        request("batchUpdate", 2),
         APPLIED,
         written=True,
         mailed=3,

@@ -47,12 +47,12 @@ FIRST_RUN = (
     "values.batchGet",  # every tab: 400, the Status tab is not there yet
     "values.batchGet",  # every tab but the Status tab
     "get",  # the title, for the mails (then three mails go out)
-    "values.batchGet",  # the key cells of the rows about to be written
+    "get",  # the key cells of the rows about to be written, with their tabs' ids
     "batchUpdate",  # the Status tab and its colour rules
-    "values.batchUpdate",
-)  # every cell, in one write
-STEADY_RUN = ("values.batchGet", "values.batchGet", "values.batchUpdate")
-WRITES = ("batchUpdate", "values.batchUpdate")
+    "batchUpdate",
+)  # every cell, in one write (always the last request)
+STEADY_RUN = ("values.batchGet", "get", "batchUpdate")
+WRITES = ("batchUpdate",)
 FAULTS = {
     "429 with Retry-After": Fault.quota(retry_after="0"),
     "500": Fault.error(500),
@@ -101,7 +101,7 @@ def inject(
     (the client is sequential: the requests right after a failed one are its retries; a
     cell write's retries follow a check of the row keys, so only writes are hit)."""
     api, nth = nth_of_kind(sequence, index)
-    path = r"/values:batchUpdate$" if api == "values.batchUpdate" else None
+    path = r":batchUpdate$" if api == "batchUpdate" else None  # not the key check between
 
     def hit() -> Fault:
         if attempts > 1:
@@ -140,11 +140,11 @@ def test_a_fault_on_each_request_in_turn_is_retried_and_the_run_ends_as_without_
     assert book.recorder.sent == (list(ref.first_mails) if run == "first" else [])
 
 
-def lands_whole(run: str, kind: str, api: str) -> bool:
-    """A first run's write whose answer was lost did land: the check of the rows before its
-    retry finds the header cells it created, so the run re-maps, finds nothing left to
-    write and completes."""
-    return (run, kind, api) == ("first", "answer lost", "values.batchUpdate")
+def lands_whole(run: str, kind: str, index: int) -> bool:
+    """A first run's cell write (its last request) whose answer was lost did land: the check
+    of the rows before its retry finds the header cells it created, so the run re-maps,
+    finds nothing left to write and completes."""
+    return (run, kind, index) == ("first", "answer lost", len(FIRST_RUN) - 1)
 
 
 @pytest.mark.parametrize("case", OUTLASTING)
@@ -154,7 +154,7 @@ def test_a_fault_that_outlasts_the_retries_fails_the_run_with_nothing_partial_wr
     run, index, kind = case
     book = book_for(run, sheets_emulator, tmp_path, ref)
     attempts = int(FAST["max_attempts"])
-    expected = "completed" if lands_whole(run, kind, RUNS[run][index]) else "failed cleanly"
+    expected = "completed" if lands_whole(run, kind, index) else "failed cleanly"
     assert check_fault(book, ref, run, index, kind, attempts=attempts) == expected
 
 
@@ -162,7 +162,7 @@ def test_a_write_that_timed_out_and_lands_later_leaves_the_whole_result_never_a_
     sheets_emulator: SheetsEmulator, tmp_path: Path, ref: Reference
 ) -> None:
     book = Book.first(sheets_emulator, tmp_path)
-    held = sheets_emulator.pause("values.batchUpdate")  # Google still working on it
+    held = sheets_emulator.pause("batchUpdate", nth=2)  # Google still working on the write
     with pytest.raises(SyncError, match=r"could not reach .* writing"):
         book.run(NOW, max_attempts=1)
     assert held.arrived.is_set()
@@ -186,7 +186,7 @@ def test_the_command_exits_2_naming_the_fault_when_google_keeps_refusing_and_wro
     config.write_text(config_text(sheets_emulator, book.key, None), encoding="utf-8")
     monkeypatch.setenv("METRICS_SYNC_LOCK_DIR", str(tmp_path / "locks"))
     # the CLI's own budget (120 s a request): a Retry-After beyond it ends the run at once
-    sheets_emulator.before("values.batchUpdate", lambda: Fault.quota(retry_after="600"))
+    sheets_emulator.before("batchUpdate", lambda: Fault.quota(retry_after="600"), nth=2)
     assert cli.main(["run", "--once", "--config", str(config), "--as-of", NOW.isoformat()]) == 2
     assert "HTTP 429 while writing" in capsys.readouterr().err
     assert book.grids() == {**ref.before, "Status": []}
@@ -216,7 +216,7 @@ def check_fault(
     fault = fault or FAULTS[kind]
     sequence, before = RUNS[run], book.grids()
     now, done = (NOW, ref.first) if run == "first" else (LATER, ref.steady)
-    landed = lands_whole(run, kind, sequence[index])
+    landed = lands_whole(run, kind, index)
     gives_up = (attempts >= max_attempts or beyond_budget(fault)) and not landed
     hits = 1 if beyond_budget(fault) or landed else min(attempts, max_attempts)
     inject(book.emulator, sequence, index, fault, attempts=hits)
@@ -241,7 +241,7 @@ def check_fault(
         assert after == done
         assert book.recorder.sent == (list(ref.first_mails) if run == "first" else [])
         return outcome
-    assert after == honest_state(run, sequence[index], kind, before, done)
+    assert after == honest_state(run, index, kind, before, done)
     # the next run, without faults, ends where a fault-free run ends, and mails what is owed
     assert book.run(now).exit_code == 0
     assert book.grids() == done
@@ -267,21 +267,20 @@ def faulted(emulator: SheetsEmulator, api: str, kind: str) -> int:
 
 def honest_state(
     run: str,
-    api: str,
+    index: int,
     kind: str,
     before: dict[str, list[list[object]]],
     done: dict[str, list[list[object]]],
 ) -> dict[str, list[list[object]]]:
-    """What the spreadsheet holds after a run that gave up on request ``api``.
+    """What the spreadsheet holds after a run that gave up on request ``index`` of the run.
 
-    A write whose answer was lost was applied whole (values.batchUpdate is atomic). On a
-    first run, once the Status tab's creation went through (it precedes the values write),
-    the tab is there, empty: the one state that is neither "before" nor "done", and the next
-    run fills it.
+    A write (the run's last request) whose answer was lost was applied whole (a
+    spreadsheets.batchUpdate is atomic). On a first run, once the Status tab's creation went
+    through (it precedes the write), the tab is there, empty: the one state that is neither
+    "before" nor "done", and the next run fills it.
     """
-    if kind == "answer lost" and api == "values.batchUpdate":
+    last = len(RUNS[run]) - 1
+    if kind == "answer lost" and index == last:
         return done
-    created = run == "first" and (
-        api == "values.batchUpdate" or (api == "batchUpdate" and kind == "answer lost")
-    )
+    created = run == "first" and (index == last or (index == last - 1 and kind == "answer lost"))
     return {**before, "Status": []} if created else before

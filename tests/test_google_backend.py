@@ -22,6 +22,7 @@ from sheets_emulator import Fault, Formula, SheetsEmulator
 
 from sync import cli
 from sync.backends.google import GoogleWorkbook, RowsMovedError, open_google, spreadsheet_key
+from sync.backends.google.api import WriteRefused, bad_request
 from sync.backends.google.credentials import Kind, credentials_kind
 from sync.checks import check_credentials
 from sync.config import WorkbookConfig
@@ -204,6 +205,7 @@ def test_the_first_write_creates_the_status_tab_with_its_colour_rules_in_one_bat
 ) -> None:
     sync_once(open_book(book))
     batches = [r for r in sheets_emulator.requests if r.api == "batchUpdate"]
+    batches = [b for b in batches if "updateCells" not in b.body["requests"][0]]  # not a write
     assert len(batches) == 1
     kinds = [next(iter(request)) for request in batches[0].body["requests"]]
     assert kinds == ["addSheet"] + ["addConditionalFormatRule"] * len(COLOURS)
@@ -241,20 +243,20 @@ def test_a_steady_run_makes_three_requests_and_adds_no_second_tab_or_rule(
     sheets_emulator.clear_log()
     workbook = open_book(book)
     sync_once(workbook, status="WARNING")
-    assert sheets_emulator.apis() == ["values.batchGet", "values.batchGet", "values.batchUpdate"]
+    assert sheets_emulator.apis() == ["values.batchGet", "get", "batchUpdate"]
     assert workbook.request_count == 3
     assert sheets_emulator.tabs(book) == ["KPIs", "OKRs", "KPI log", "Status"]
     assert len(sheets_emulator.sheet(book, "Status").conditional_formats) == len(COLOURS)
     assert sheets_emulator.grid(book, "KPIs")[3][4] == "WARNING"
 
 
-def test_colour_rules_are_assumed_in_place_unless_the_tab_list_shows_them_gone(
+def test_colour_rules_a_person_deleted_are_added_back_by_the_next_run_that_writes(
     sheets_emulator: SheetsEmulator, open_book: Opener, book: str
 ) -> None:
     sync_once(open_book(book))
     sheets_emulator.sheet(book, "Status").conditional_formats.clear()  # a person deleted them
-    sync_once(open_book(book))  # a steady run does not look
-    assert sheets_emulator.sheet(book, "Status").conditional_formats == []
+    sync_once(open_book(book), status="WARNING")  # the key check shows the tab's rules
+    assert len(sheets_emulator.sheet(book, "Status").conditional_formats) == len(COLOURS)
     for title_first in (True, False):  # a run that mails fetches the tab list anyway
         sheets_emulator.sheet(book, "Status").conditional_formats.clear()
         workbook = open_book(book)
@@ -278,7 +280,7 @@ def test_a_sheet_of_5000_rows_costs_as_many_requests_as_one_of_5(
         counts.append(sheets_emulator.apis())
         sheets_emulator.clear_log()
         assert sheets_emulator.grid(key, "KPIs")[rows][4] == "CRITICAL"
-    assert counts[0] == counts[1] == ["values.batchGet", "values.batchGet", "values.batchUpdate"]
+    assert counts[0] == counts[1] == ["values.batchGet", "get", "batchUpdate"]
 
 
 def test_a_tab_the_workbook_lacks_costs_one_more_request_per_run(
@@ -291,8 +293,8 @@ def test_a_tab_the_workbook_lacks_costs_one_more_request_per_run(
     assert [(r.api, r.status) for r in sheets_emulator.requests] == [
         ("values.batchGet", 400),
         ("values.batchGet", 200),
-        ("values.batchGet", 200),
-        ("values.batchUpdate", 200),
+        ("get", 200),
+        ("batchUpdate", 200),
     ]
 
 
@@ -308,7 +310,18 @@ def test_a_shorter_status_grid_blanks_what_the_longer_one_left(
 
 
 def write_requests(emulator: SheetsEmulator) -> list[Any]:
-    return [r for r in emulator.requests if r.api == "values.batchUpdate"]
+    return [
+        r
+        for r in emulator.requests
+        if r.api == "batchUpdate" and "updateCells" in r.body["requests"][0]
+    ]
+
+
+def cells_at(sheet_id: int, row: int, col: int, values: list[list[str]]) -> dict[str, Any]:
+    """The updateCells request that writes ``values`` as text from 0-based (row, col)."""
+    rows = [{"values": [{"userEnteredValue": {"stringValue": v}} for v in r]} for r in values]
+    start = {"sheetId": sheet_id, "rowIndex": row, "columnIndex": col}
+    return {"updateCells": {"start": start, "rows": rows, "fields": "userEnteredValue"}}
 
 
 def test_a_write_over_google_s_10_mib_limit_goes_in_requests_under_2_mb(
@@ -345,10 +358,27 @@ def test_a_write_is_split_below_the_configured_size_and_lands_whole(
     assert grids["KPIs"] is not None
 
 
+def test_a_split_write_that_adds_a_column_does_not_take_its_own_header_for_an_edit(
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
+    """A first run's new column: its header goes in the first request; the key check before
+    the second finds it there, written by the sync itself, not moved by a person."""
+    workbook = open_book(book, max_request_bytes=520)
+    workbook.read(TABS)
+    notes = {r: f"note {r} " + "x" * 100 for r in (2, 3, 4)}
+    updates = [CellUpdate("KPIs", 1, 5, "Status")]
+    updates += [CellUpdate("KPIs", r, 5, note) for r, note in notes.items()]
+    keys = [RowKey("KPIs", 1, ((1, "KPI"), (5, None)))]
+    keys += [RowKey("KPIs", r, ((1, f"KPI {r - 1}"),)) for r in notes]
+    workbook.write(updates, [], keys)
+    assert len(write_requests(sheets_emulator)) > 1
+    assert [row[4] for row in sheets_emulator.grid(book, "KPIs")] == ["Status", *notes.values()]
+
+
 def test_rows_moved_in_the_middle_of_a_split_write_stop_the_requests_left(
     sheets_emulator: SheetsEmulator, open_book: Opener, book: str
 ) -> None:
-    workbook = open_book(book, max_request_bytes=300)
+    workbook = open_book(book, max_request_bytes=520)
     workbook.read(TABS)
     updates = [CellUpdate("KPIs", r, 5, "x" * 100) for r in (2, 3, 4)]
     keys = [RowKey("KPIs", r, ((1, f"KPI {r - 1}"),)) for r in (2, 3, 4)]
@@ -356,7 +386,7 @@ def test_rows_moved_in_the_middle_of_a_split_write_stop_the_requests_left(
     def insert() -> None:
         sheets_emulator.insert_rows(book, "KPIs", 2, [["KPI 0"]])
 
-    sheets_emulator.before("values.batchGet", insert, nth=2)  # the check before the second
+    sheets_emulator.before("get", insert, nth=2)  # the check before the second
     with pytest.raises(ConcurrentEditError, match=r"write's first 1 of 2 requests went through"):
         workbook.write(updates, [], keys)
     assert len(write_requests(sheets_emulator)) == 1
@@ -382,9 +412,10 @@ def test_a_steady_write_sends_only_the_status_cells_that_changed(
     grid[7][1] = "CRITICAL"
     workbook.write([], [OwnedTab("Status", grid, COLOURS)])
     (sent,) = write_requests(sheets_emulator)
-    assert sent.body["data"] == [
-        {"range": "'Status'!B1:B1", "values": [["2026-11-02 09:00"]]},
-        {"range": "'Status'!B8:B8", "values": [["CRITICAL"]]},
+    sheet_id = sheets_emulator.sheet(book, "Status").sheet_id
+    assert sent.body["requests"] == [
+        cells_at(sheet_id, 0, 1, [["2026-11-02 09:00"]]),
+        cells_at(sheet_id, 7, 1, [["CRITICAL"]]),
     ]
     assert sheets_emulator.grid(book, "Status") == grid
 
@@ -446,8 +477,8 @@ def test_a_tab_too_narrow_for_a_new_column_is_widened_before_the_write(
     workbook = open_book(key)
     workbook.read(["KPIs"])
     workbook.write([CellUpdate("KPIs", 1, 5, "Status")], [])
-    # growing needs the sheet's id, which only the tab list tells
-    assert sheets_emulator.apis() == ["values.batchGet", "get", "batchUpdate", "values.batchUpdate"]
+    # growing needs the sheet's id, which the key check (a spreadsheets.get) tells
+    assert sheets_emulator.apis() == ["values.batchGet", "get", "batchUpdate", "batchUpdate"]
     assert sheets_emulator.sheet(key, "KPIs").column_count == 5
     assert sheets_emulator.grid(key, "KPIs")[0][4] == "Status"
 
@@ -492,7 +523,7 @@ def test_rows_inserted_between_read_and_write_stop_the_write_and_carry_fresh_gri
     assert caught.value.grids["KPIs"] == before != grids["KPIs"]
     assert sheets_emulator.grid(book, "KPIs") == before
     assert "Status" not in sheets_emulator.tabs(book)
-    assert "values.batchUpdate" not in sheets_emulator.apis()
+    assert "batchUpdate" not in sheets_emulator.apis()
 
 
 def test_key_cells_are_compared_as_a_person_reads_them(
@@ -849,14 +880,14 @@ def test_retrying_stops_after_the_attempt_limit_and_names_the_status(
     workbook = open_book(book, max_attempts=3)
     workbook.read(["KPIs"])
     sheets_emulator.clear_log()
-    sheets_emulator.fail(Fault.error(503, html=True), times=10)
+    sheets_emulator.fail(Fault.error(503, html=True), times=10, method="POST")
     with pytest.raises(
         WorkbookError,
         match=r"HTTP 503 while writing 1 range\(s\), after 3 "
         r"attempt\(s\).*temporary error",
     ):
-        workbook.write([CellUpdate("KPIs", 2, 5, "OK")], [])
-    assert sheets_emulator.count() == 3
+        workbook.write([CellUpdate("KPIs", 2, 5, "OK")], [], [RowKey("KPIs", 2, ((1, "KPI 1"),))])
+    assert sheets_emulator.count() == 6  # the key check, 3 attempts, a check before each retry
 
 
 def test_a_connection_that_keeps_failing_is_reported_as_unreachable(
@@ -879,3 +910,106 @@ def test_a_tab_creation_whose_answer_was_lost_is_replayed_safely(
     assert sheets_emulator.tabs(book).count("Status") == 1
     assert len(sheets_emulator.sheet(book, "Status").conditional_formats) == len(COLOURS)
     assert sheets_emulator.grid(book, "Status")[1] == ["KPI 1", "OK"]
+
+
+# -- Google's other refusals, each with its own message --------------------------------------
+def test_a_range_google_refuses_in_a_write_is_named_with_google_s_reason(
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
+    """Google names the refused item (``Invalid requests[1].updateCells: ...``); the message
+    names its range instead, and says that nothing of that request was written."""
+    workbook = open_book(book)
+    workbook.read(TABS)
+    keys = [RowKey("KPIs", 3, ((1, "KPI 2"),))]
+    # a person deletes the empty rows below the KPIs after the key check, before the write
+    sheets_emulator.before("batchUpdate", lambda: sheets_emulator.delete_rows(book, "KPIs", 6, 990))
+    with pytest.raises(
+        WorkbookError,
+        match=r"^Google Sheets refused to write 'KPIs'!E40:E40: Range \(KPIs!E40\) exceeds grid "
+        r"limits\. Max rows: 10, max columns: 26; nothing was written$",
+    ):
+        workbook.write([CellUpdate("KPIs", 3, 5, "OK"), CellUpdate("KPIs", 40, 5, "OK")], [], keys)
+    assert sheets_emulator.grid(book, "KPIs") == kpi_grid(3)  # all or nothing
+
+
+@pytest.mark.parametrize(
+    ("google_said", "index", "said"),
+    [
+        (
+            "Invalid data[3]: Unable to parse range: 'Nope'!A1",
+            3,
+            "Unable to parse range: 'Nope'!A1",
+        ),
+        ("Invalid requests[0].updateCells: No grid with id: 7", 0, "No grid with id: 7"),
+    ],
+)
+def test_a_write_error_keeps_the_index_google_gives_it(
+    google_said: str, index: int, said: str
+) -> None:
+    error = bad_request("writing 4 range(s)", google_said)
+    assert isinstance(error, WriteRefused)
+    assert (error.index, error.said) == (index, said)
+
+
+def test_an_office_file_stored_in_drive_is_named_with_the_two_ways_out(
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
+    sheets_emulator.as_office_file(book)
+    with pytest.raises(
+        WorkbookError,
+        match=r"Office file \(\.xlsx\) stored in Google Drive.*This operation is not supported "
+        r"for this document.*File > Save as Google Sheets.*backend = \"xlsx\"",
+    ):
+        open_book(book).read(["KPIs"])
+    assert [r.status for r in sheets_emulator.requests] == [400]  # not retried
+
+
+def test_a_request_without_a_valid_token_is_a_credentials_problem(
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str
+) -> None:
+    sheets_emulator.check_tokens()
+    with pytest.raises(
+        WorkbookError,
+        match=r"^Google rejected the credentials while reading 'KPIs': Request had invalid "
+        r"authentication credentials\..*; check \[workbook\] credentials$",
+    ):
+        open_book(book).read(["KPIs"])  # no credentials on loopback: no token at all
+    assert [r.status for r in sheets_emulator.requests] == [401]
+
+
+@pytest.mark.parametrize("kind", ["service_account", "external_account"])
+def test_credentials_ask_google_s_token_endpoint_for_the_sheets_scope(
+    sheets_emulator: SheetsEmulator,
+    open_book: Opener,
+    book: str,
+    credential_files: dict[str, Path],
+    kind: str,
+) -> None:
+    sheets_emulator.check_tokens()
+    assert open_book(book, credentials=credential_files[kind]).read(["KPIs"])["KPIs"] == kpi_grid(3)
+
+
+def test_a_token_without_the_sheets_scope_says_how_to_sign_in_with_it(
+    sheets_emulator: SheetsEmulator, open_book: Opener, book: str, tmp_path: Path
+) -> None:
+    """gcloud's application-default login without --scopes grants cloud-platform only."""
+    sheets_emulator.check_tokens()
+    sheets_emulator.grant("adc-token", {"https://www.googleapis.com/auth/cloud-platform"})
+    creds = tmp_path / "application_default_credentials.json"
+    creds.write_text(
+        json.dumps(
+            {
+                "type": "authorized_user",
+                "client_id": "c",
+                "client_secret": "s",
+                "refresh_token": "r",
+                "token": "adc-token",
+                "expiry": "2999-01-01T00:00:00Z",
+            }
+        )
+    )
+    with pytest.raises(
+        WorkbookError, match=r"insufficient authentication scopes.*sign in again with --scopes="
+    ):
+        open_book(book, credentials=creds).read(["KPIs"])
+    assert [r.status for r in sheets_emulator.requests] == [403]

@@ -158,15 +158,14 @@ def test_formula_text_stays_text_on_google_which_makes_formulas_of_user_entered_
     assert [row[0] for row in sheets_emulator.grid(key, "KPIs")[1:]] == FORMULAS
     status = flat(sheets_emulator.grid(key, "Status"))
     assert all(name in status for name in FORMULAS)
-    writes = [
-        r
-        for r in sheets_emulator.requests
-        if r.api.startswith("values.") and "update" in r.api.casefold()
+    batches = [r for r in sheets_emulator.requests if r.api == "batchUpdate"]
+    writes = [r for r in batches if "updateCells" in json.dumps(r.body)]
+    assert writes  # cells go as updateCells: text as stringValue, never a formulaValue
+    assert '"stringValue": "=' in json.dumps([r.body for r in writes])
+    assert all("formulaValue" not in json.dumps(r.body) for r in batches)
+    assert not [
+        r for r in sheets_emulator.requests if r.api.startswith("values.") and "pdate" in r.api
     ]
-    assert writes
-    assert {r.body["valueInputOption"] for r in writes} == {"RAW"}
-    structural = [r for r in sheets_emulator.requests if r.api == "batchUpdate"]
-    assert all("formulaValue" not in json.dumps(r.body) for r in structural)
     mails = {m["To"]: m for m in eml(tmp_path / "outbox")}
     assert IMPORTXML in plain(mails["sam@example.com"])
 

@@ -185,7 +185,7 @@ def test_writing_past_the_grid_is_refused_until_the_grid_grows(
     refused = _update(api, "RAW", {"range": "KPIs!AA1", "values": [["Status"]]})
     assert refused.status_code == 400
     assert refused.json()["error"]["message"] == (
-        "Range (KPIs!AA1) exceeds grid limits. Max rows: 1000, max columns: 26"
+        "Invalid data[0]: Range (KPIs!AA1) exceeds grid limits. Max rows: 1000, max columns: 26"
     )
     sheet_id = sheets_emulator.sheet(book, "KPIs").sheet_id
     grow = {
@@ -213,7 +213,60 @@ def test_a_values_batch_update_is_all_or_nothing(
         {"range": "'Nope'!A1", "values": [["x"]]},
     )
     assert response.status_code == 400
+    assert (
+        response.json()["error"]["message"] == "Invalid data[1]: Unable to parse range: 'Nope'!A1"
+    )
     assert sheets_emulator.grid(book, "KPIs")[0][0] == "KPI"
+
+
+def test_an_update_cells_request_past_the_grid_is_named_by_its_index(
+    sheets_emulator: SheetsEmulator, api: Api, book: str
+) -> None:
+    sheet_id = sheets_emulator.sheet(book, "KPIs").sheet_id
+    cell = {"values": [{"userEnteredValue": {"stringValue": "x"}}]}
+    requests = [
+        {
+            "updateCells": {
+                "start": {"sheetId": sheet_id, "rowIndex": row, "columnIndex": 0},
+                "rows": [cell],
+                "fields": "userEnteredValue",
+            }
+        }
+        for row in (1, 1000)
+    ]
+    refused = api.post(":batchUpdate", {"requests": requests})
+    assert refused.json()["error"]["message"] == (
+        "Invalid requests[1].updateCells: Range (KPIs!A1001) exceeds grid limits. "
+        "Max rows: 1000, max columns: 26"
+    )
+    assert sheets_emulator.grid(book, "KPIs")[1][0] == "Uptime"
+
+
+def test_an_office_file_stored_in_drive_fails_every_request_as_a_failed_precondition(
+    sheets_emulator: SheetsEmulator, api: Api, book: str
+) -> None:
+    sheets_emulator.as_office_file(book)
+    error = api.get().json()["error"]
+    assert (error["code"], error["status"]) == (400, "FAILED_PRECONDITION")
+    assert error["message"] == "This operation is not supported for this document"
+
+
+def test_tokens_are_checked_only_when_a_test_asks_and_then_need_a_sheets_scope(
+    sheets_emulator: SheetsEmulator, api: Api
+) -> None:
+    assert api.get().ok  # no Authorization header: tokens are not checked by default
+    sheets_emulator.check_tokens()
+    missing = api.get().json()["error"]
+    assert (missing["code"], missing["status"]) == (401, "UNAUTHENTICATED")
+    assert missing["message"].startswith("Request had invalid authentication credentials.")
+    sheets_emulator.grant("adc", {"https://www.googleapis.com/auth/cloud-platform"})
+    scope = api.session.get(api.base, headers={"Authorization": "Bearer adc"}).json()["error"]
+    assert (scope["code"], scope["details"][0]["reason"]) == (
+        403,
+        "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+    )
+    sheets_emulator.grant("sa", {"https://www.googleapis.com/auth/spreadsheets"})
+    assert api.session.get(api.base, headers={"Authorization": "Bearer sa"}).ok
 
 
 def test_a_body_over_google_s_10_mib_limit_is_refused_and_nothing_is_written(

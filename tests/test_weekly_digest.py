@@ -17,8 +17,9 @@ import pytest
 from sync import digest as weekly
 from sync.backends.xlsx import XlsxWorkbook
 from sync.config import Config, DigestConfig, parse
-from sync.job import RunReport, run_once
+from sync.job import run_once
 from sync.notify.email import SmtpSender
+from sync.report import RunReport
 
 if TYPE_CHECKING:
     from tests.conftest import SmtpServer

@@ -48,7 +48,7 @@ def test_an_edit_during_a_write_s_retry_wait_leaves_every_status_on_its_own_row(
         left.update(book.grids())
         return ANSWERS[answer]
 
-    sheets_emulator.before("values.batchUpdate", refuse_then_edit)
+    sheets_emulator.before("batchUpdate", refuse_then_edit, nth=2)  # the cells, after the tab
     assert book.run(NOW, backoff_factor=0.01, max_attempts=3).exit_code == 0
     after = book.grids()
     assert column(after["KPIs"], "Status") == EXPECTED_KPI_STATUS

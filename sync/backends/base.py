@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, Self
 
-from sync.grid import CellUpdate, Grid, OwnedTab, RowKey
+from sync.grid import CellUpdate, Grid, Outline, OwnedTab, RowKey
 
 
 class Workbook(Protocol):
@@ -26,6 +26,12 @@ class Workbook(Protocol):
 
     @property
     def url(self) -> str | None: ...
+
+    @property
+    def outline(self) -> Outline | None:
+        """The title and every tab's, if known without another request: a file after a
+        read; Google after a write (its answer lists them) or a request for the tab list."""
+        ...
 
     @property
     def request_count(self) -> int | None:

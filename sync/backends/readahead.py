@@ -18,7 +18,7 @@ from concurrent.futures import Future
 from typing import Self
 
 from sync.backends.base import Workbook
-from sync.grid import CellUpdate, Grid, OwnedTab, RowKey
+from sync.grid import CellUpdate, Grid, Outline, OwnedTab, RowKey
 
 Grids = dict[str, Grid | None]
 
@@ -79,6 +79,10 @@ class ReadAhead:
     @property
     def url(self) -> str | None:
         return self.inner.url
+
+    @property
+    def outline(self) -> Outline | None:
+        return self.inner.outline
 
     def write(
         self, updates: Sequence[CellUpdate], owned: Sequence[OwnedTab], keys: Sequence[RowKey] = ()

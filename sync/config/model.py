@@ -24,10 +24,16 @@ class Tabs:
     status: str = "Status"
     checkins: str = ""
 
-    def to_read(self) -> list[str]:
-        """Every tab a run reads; with no KPIs tab there is no KPI log to read either."""
-        log = self.kpi_log if self.kpis else ""
-        return [n for n in (self.kpis, self.okrs, log, self.checkins, self.status) if n]
+    def to_read(self, *, log: bool = True) -> list[str]:
+        """Every tab a run reads (``log=False``: all but the KPI log, which a run reads apart,
+        sync/tab_memory.py); with no KPIs tab there is no KPI log to read either."""
+        tabs = (self.kpis, self.okrs, self.log if log else "", self.checkins, self.status)
+        return [n for n in tabs if n]
+
+    @property
+    def log(self) -> str:
+        """The KPI log tab, "" if there is none to read."""
+        return self.kpi_log if self.kpis else ""
 
 
 @dataclass(frozen=True)

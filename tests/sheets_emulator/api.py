@@ -145,6 +145,16 @@ def _write(copy: Spreadsheet, value_range: Mapping[str, Any], option: str) -> di
     return out
 
 
+def _item(index: int, write: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """One ``data`` item written; Google names the item an error comes from."""
+    try:
+        return write()
+    except ClientBug:
+        raise
+    except ApiError as err:
+        raise ApiError(err.code, err.status, f"Invalid data[{index}]: {err.message}") from err
+
+
 def values_update(book: Spreadsheet, params: Params, body: Any, rng: str | None) -> Result:
     assert rng is not None
     option = _input_option(params.get("valueInputOption", [None])[0])
@@ -159,7 +169,10 @@ def values_batch_update(book: Spreadsheet, params: Params, body: Any, rng: str |
     body = body or {}
     option = _input_option(body.get("valueInputOption"))
     copy = book.clone()
-    responses = [_write(copy, vr, option) for vr in body.get("data") or []]
+    responses = [
+        _item(i, lambda vr=vr: _write(copy, vr, option))
+        for i, vr in enumerate(body.get("data") or [])
+    ]
     out: dict[str, Any] = {"spreadsheetId": book.spreadsheet_id}
     if responses:
         out["responses"] = responses

@@ -28,6 +28,7 @@ from .server import (
     _Handler,
     _Reply,
     _Server,
+    auth_error,
     error_reply,
 )
 
@@ -100,6 +101,7 @@ class SheetsEmulator:
         self._in_flight = 0
         self._idle = threading.Condition(self._lock)
         self.quota: Quota | None = None  # Google's per-user quota, once :meth:`limit` arms it
+        self.granted: dict[str, frozenset[str]] | None = None  # None: tokens not checked
 
     # -- life cycle -------------------------------------------------------------------
     def start(self) -> SheetsEmulator:
@@ -183,6 +185,15 @@ class SheetsEmulator:
             for (r, c), cell in sorted(s.cells.items())
             if cell.formula is not None
         ]
+
+    def create_tab(self, key: str, tab: str, grid: Sequence[Sequence[object]] = ()) -> None:
+        """Add a tab at the end, as a person does with the + button, holding ``grid``."""
+        with self.router.lock:
+            book = self.spreadsheet(key)
+            sheet = Sheet(self._next_sheet_id, tab, len(book.sheets))
+            self._next_sheet_id += 1
+            put_python(sheet, 0, 0, grid)
+            book.sheets.append(sheet)
 
     def put(self, key: str, tab: str, row: int, col: int, grid: Sequence[Sequence[object]]) -> None:
         """Edit cells as a person would, starting at 1-based (row, col)."""
@@ -358,6 +369,38 @@ class SheetsEmulator:
             shields.append(
                 Protection(sheet_id, *cells, can_edit, warning_only, description, len(shields) + 1)
             )
+
+    def as_office_file(self, key: str) -> None:
+        """This spreadsheet is an Office file (.xlsx) stored in Drive, not converted: Google
+        answers every Sheets API request with 400 FAILED_PRECONDITION."""
+        self.spreadsheet(key).office = True
+
+    def check_tokens(self) -> None:
+        """From now on every Sheets request needs a token this emulator issued (at
+        :attr:`token_uri`) or :meth:`grant`-ed: 401 without one, 403 ("insufficient
+        authentication scopes") if it lacks the spreadsheets (or drive) scope."""
+        with self._lock:
+            self.granted = {}
+
+    def grant(self, token: str, scopes: set[str]) -> None:
+        """Make ``token`` valid with ``scopes`` (a token a credentials file already holds)."""
+        with self._lock:
+            self.granted = {**(self.granted or {}), token: frozenset(scopes)}
+
+    def issue(self, scopes: frozenset[str]) -> str:
+        """A token for the token endpoint: ``emulator-token`` until tokens are checked, then
+        one per request, carrying the scopes asked for."""
+        with self._lock:
+            if self.granted is None:
+                return "emulator-token"
+            token = f"emulator-token-{len(self.granted) + 1}"
+            self.granted[token] = scopes
+            return token
+
+    def refused(self, authorization: str | None) -> _Reply | None:
+        with self._lock:
+            granted = self.granted
+        return None if granted is None else auth_error(authorization, granted)
 
     def deny(self, key: str, why: str = "not shared") -> None:
         """From now on this spreadsheet answers 403 as Google does when it is ``not shared``

@@ -95,6 +95,7 @@ class Spreadsheet:
     locale: str = "en_US"
     time_zone: str = "Etc/GMT"
     denied: str = ""  # why every request is refused with 403 (server.DENIALS), if it is
+    office: bool = False  # an .xlsx stored in Drive: the Sheets API serves none of it
 
     def find(self, title: str) -> Sheet | None:
         """By title; as in Sheets formulas, case does not matter (titles are unique ignoring it)."""

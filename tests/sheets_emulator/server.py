@@ -7,6 +7,7 @@ they would in production.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import re
@@ -167,6 +168,7 @@ def error_info(reason: str, **metadata: str) -> dict[str, Any]:
     }
 
 
+OFFICE_FILE = "This operation is not supported for this document"
 PROJECT = "123456789012"
 _QUOTA_INFO = error_info(
     "RATE_LIMIT_EXCEEDED",
@@ -271,8 +273,9 @@ class Router:
             book = self.books.get(key)
             if book is None:
                 return error_reply(404, "Requested entity was not found.")
-            if book.denied:
-                return error_reply(403, *DENIALS[book.denied])
+            refusal = _refusal(book)
+            if refusal is not None:
+                return refusal
             try:
                 result, updated = api.METHODS[method_id](book, params, body, rng)
                 shields = self.protections.get(key, [])
@@ -294,6 +297,16 @@ class Router:
         return _Reply(200, _dumps(result, pretty=pretty))
 
 
+def _refusal(book: model.Spreadsheet) -> _Reply | None:
+    """A spreadsheet that answers every request with an error: not shared with the caller
+    (and the like, ``deny``), or an Office file stored in Drive (``as_office_file``)."""
+    if book.denied:
+        return error_reply(403, *DENIALS[book.denied])
+    if book.office:
+        return error_reply(400, OFFICE_FILE, "FAILED_PRECONDITION")
+    return None
+
+
 def _dumps(result: Any, *, pretty: bool) -> bytes:
     """As Google answers: indented, a line per value, unless the request says
     ``prettyPrint=false``; then with no space at all."""
@@ -303,16 +316,50 @@ def _dumps(result: Any, *, pretty: bool) -> bytes:
 
 
 TOKEN_PATH = "/token"
+SHEETS_SCOPES = frozenset(
+    {"https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive"}
+)
+_UNAUTHENTICATED = (
+    "Request had invalid authentication credentials. Expected OAuth 2 access token, login "
+    "cookie or other valid authentication credential. See "
+    "https://developers.google.com/identity/sign-in/web/devconsole-project."
+)
 
 
-def token_reply() -> _Reply:
+def token_reply(token: str) -> _Reply:
     """An OAuth token endpoint, so service-account and user credentials work offline.
 
     Point a credentials file's ``token_uri`` at ``<emulator>/token``: google-auth then
     refreshes against the emulator and sends a real ``Authorization`` header.
     """
-    body = {"access_token": "emulator-token", "expires_in": 3600, "token_type": "Bearer"}
+    body = {"access_token": token, "expires_in": 3600, "token_type": "Bearer"}
     return _Reply(200, json.dumps(body).encode())
+
+
+def asked_scopes(form: bytes) -> frozenset[str]:
+    """The scopes a token request asks for: a ``scope`` field (a refresh, a token exchange)
+    or the ``scope`` claim of a signed JWT assertion (a service account)."""
+    fields = parse_qs(form.decode(errors="replace"))
+    text = " ".join(fields.get("scope", []))
+    for assertion in fields.get("assertion", []):
+        payload = assertion.split(".")[1] if assertion.count(".") == 2 else ""
+        try:
+            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        except ValueError:
+            continue
+        text += " " + str(claims.get("scope", ""))
+    return frozenset(text.split())
+
+
+def auth_error(authorization: str | None, granted: Mapping[str, frozenset[str]]) -> _Reply | None:
+    """Google's answer to a request whose token is missing or unknown (401), or lacks a
+    Sheets scope (403); None if the token may call the Sheets API."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme != "Bearer" or token not in granted:
+        return error_reply(401, _UNAUTHENTICATED)
+    if not granted[token] & SHEETS_SCOPES:
+        return error_reply(403, *DENIALS["scope"])
+    return None
 
 
 MAX_REQUEST_BYTES = 10_485_760  # Google's limit on a request body (10 MiB)
@@ -362,7 +409,7 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         params = parse_qs(split.query, keep_blank_values=True)
         if split.path == TOKEN_PATH:
-            self._send(token_reply())
+            self._send(token_reply(emulator.issue(asked_scopes(raw))))
             return
         path = unquote(split.path)
         api_name = emulator.router.route(self.command, split.path)[0]
@@ -385,9 +432,16 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.reset:
                 self._reset()
                 return
-        over = None if fault else emulator.over_quota(api_name, self.headers.get("Authorization"))
+        refused = emulator.refused(self.headers.get("Authorization"))
+        over = (
+            None
+            if fault or refused
+            else emulator.over_quota(api_name, self.headers.get("Authorization"))
+        )
         if fault is not None and fault.status:
             reply, body = fault_reply(fault), None
+        elif refused is not None:
+            reply, body = refused, None
         elif over is not None:
             reply, body = over, None
         elif len(raw) > emulator.max_request_bytes:

@@ -252,7 +252,8 @@ def update_cells(book: Spreadsheet, body: dict[str, Any], where: str) -> dict[st
     for i, row in enumerate(body.get("rows") or []):
         for j, cell in enumerate(row.get("values") or []):
             if r0 + i >= sheet.row_count or c0 + j >= sheet.column_count:
-                raise grid_error(sheet, r0, c0, r0 + i + 1, c0 + j + 1)
+                err = grid_error(sheet, r0, c0, r0 + i + 1, c0 + j + 1)
+                raise bad_request(f"{where}{err.message}")
             _put_extended(sheet, r0 + i, c0 + j, (cell or {}).get("userEnteredValue"))
     return {}
 

@@ -1,7 +1,8 @@
 """The Sheets API calls the backend makes, through gspread, each failure told as a sentence.
 
-Four calls: ``values.batchGet`` (decoded as it arrives, sync/backends/streamed_json.py),
-``values.batchUpdate``, ``spreadsheets.batchUpdate`` and ``spreadsheets.get``. Every error a
+Three calls: ``values.batchGet`` (decoded as it arrives, sync/backends/streamed_json.py),
+``spreadsheets.batchUpdate`` (the writes, tabs created or grown) and ``spreadsheets.get``
+(the tab list, or key cells with their tabs' properties). Every error a
 user can act on becomes a :class:`WorkbookError` naming the spreadsheet and the fix.
 """
 
@@ -17,7 +18,7 @@ import requests
 from google.auth.credentials import Credentials
 from google.auth.exceptions import GoogleAuthError
 from gspread.exceptions import APIError
-from gspread.urls import SPREADSHEET_VALUES_BATCH_UPDATE_URL, SPREADSHEET_VALUES_BATCH_URL
+from gspread.urls import SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_VALUES_BATCH_URL
 
 from sync.backends.google.credentials import SCOPES, account_of
 from sync.backends.google.transport import DEFAULT_ENDPOINT, RETRY_STATUSES, SheetsAdapter
@@ -27,6 +28,8 @@ from sync.grid import Grid
 
 T = TypeVar("T")
 _UNPARSABLE = "Unable to parse range: "
+_OFFICE = "not supported for this document"  # 400 FAILED_PRECONDITION: an .xlsx in Drive
+_ITEM = re.compile(r"^Invalid (?:requests|data)\[(\d+)\](?:\.\w+)?: ")  # the item refused
 _JSON = {"Content-Type": "application/json; charset=utf-8"}
 
 
@@ -44,6 +47,15 @@ class MissingRange(WorkbookError):
     def __init__(self, message: str, range_text: str) -> None:
         super().__init__(message)
         self.range_text = range_text
+
+
+class WriteRefused(WorkbookError):
+    """Google refused item ``index`` of a write (``said``: its words, without the prefix)."""
+
+    def __init__(self, message: str, index: int, said: str) -> None:
+        super().__init__(message)
+        self.index = index
+        self.said = said
 
 
 class AlreadyExists(WorkbookError):
@@ -104,13 +116,21 @@ class SheetsApi:
                 raise APIError(response)
             return decode_value_ranges(response.iter_content(CHUNK))
 
-    def values_update(self, body: bytes, what: str) -> None:
-        """One ``values.batchUpdate`` of a body built by ``payload.bodies`` (``RAW`` only)."""
+    def write_cells(self, body: bytes, fields: str, what: str) -> Mapping[str, Any]:
+        """One ``spreadsheets.batchUpdate`` of a body built by ``payload.bodies`` (``updateCells``
+        only, atomic); its answer is the spreadsheet's ``fields``."""
         http = self.client.http_client
-        url = SPREADSHEET_VALUES_BATCH_UPDATE_URL % self.key
-        self.call(
-            what, functools.partial(http.request, "post", url, data=body, headers=dict(_JSON))
+        url = SPREADSHEET_BATCH_UPDATE_URL % self.key
+        send = functools.partial(
+            http.request,
+            "post",
+            url,
+            params={"fields": fields, "prettyPrint": "false"},
+            data=body,
+            headers=dict(_JSON),
         )
+        answer: Mapping[str, Any] = self.call(what, lambda: send().json())
+        return answer
 
     def batch_update(self, requests: list[dict[str, Any]]) -> dict[str, Any]:
         """One ``spreadsheets.batchUpdate`` (atomic): tabs created or grown, colour rules."""
@@ -121,13 +141,16 @@ class SheetsApi:
         )
         return response
 
-    def metadata(self, fields: str) -> Mapping[str, Any]:
-        """One ``spreadsheets.get`` with a field mask."""
+    def metadata(
+        self, fields: str, ranges: Sequence[str] = (), what: str = "reading the list of tabs"
+    ) -> Mapping[str, Any]:
+        """One ``spreadsheets.get`` with a field mask; with ``ranges``, only the tabs they
+        touch come back (with their cells, if ``fields`` asks for ``sheets.data``)."""
+        params: dict[str, Any] = {"fields": fields, "prettyPrint": "false"}
+        if ranges:
+            params["ranges"] = list(ranges)
         meta: Mapping[str, Any] = self.call(
-            "reading the list of tabs",
-            lambda: self.client.http_client.fetch_sheet_metadata(
-                self.key, params={"fields": fields}
-            ),
+            what, lambda: self.client.http_client.fetch_sheet_metadata(self.key, params=params)
         )
         return meta
 
@@ -220,11 +243,26 @@ def _reason(error: Mapping[str, Any]) -> str:
 
 
 def bad_request(what: str, message: str) -> WorkbookError:
-    """A 400: the two the backend recovers from get their own types; others are reported."""
+    """A 400: a missing tab, a tab that exists and a refused item of a write get their own
+    types (the backend recovers from the first two, names the range of the third)."""
     if message.startswith(_UNPARSABLE):
         return MissingRange(f"{what}: {plain_text(message)}", message[len(_UNPARSABLE) :])
+    if _OFFICE in message:
+        return WorkbookError(
+            f"Google Sheets cannot open this file while {what}: it is an Office file (.xlsx) "
+            f"stored in Google Drive, not a Google Sheets spreadsheet (Google said: "
+            f"{plain_text(message)}); open it in Google Sheets and use File > Save as Google "
+            "Sheets, then set [workbook] spreadsheet to the new file's key; or download it "
+            'and use backend = "xlsx" with path = the downloaded file'
+        )
     if "already exists" in message:
         return AlreadyExists(f"{what}: {plain_text(message)}")
+    item = _ITEM.match(message)
+    if item:
+        said = plain_text(message[item.end() :])
+        return WriteRefused(
+            f"Google Sheets refused {what}: {plain_text(message)}", int(item.group(1)), said
+        )
     return WorkbookError(f"Google Sheets refused {what}: HTTP 400: {plain_text(message)}")
 
 

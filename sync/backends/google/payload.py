@@ -27,8 +27,10 @@ COLOURS: Mapping[Colour, Mapping[str, float]] = {
     "grey": {"red": 0.878, "green": 0.878, "blue": 0.878},
 }
 Json = str | int | float | bool
-_HEAD = b'{"valueInputOption":"RAW","data":['
-_TAIL = b"]}"
+# A write is one ``spreadsheets.batchUpdate`` of ``updateCells`` requests: its answer carries
+# the title and every tab (a field mask keeps it small), which no values method returns.
+_HEAD = b'{"requests":['
+_TAIL = b'],"includeSpreadsheetInResponse":true,"responseIncludeGridData":false}'
 
 
 def to_json(value: Cell) -> Json:
@@ -53,8 +55,25 @@ def json_row(row: Sequence[Cell]) -> list[Json]:
     return [v if type(v) is str and len(v) <= MAX_CELL_CHARS else to_json(v) for v in row]
 
 
+def cell_data(value: Json) -> dict[str, Any]:
+    """A ``RAW`` JSON value as the CellData ``updateCells`` writes: text stays text (a
+    ``stringValue`` is never a formula), and ``{}`` empties the cell."""
+    if value == "":
+        return {}
+    if isinstance(value, bool):
+        return {"userEnteredValue": {"boolValue": value}}
+    if isinstance(value, int | float):
+        return {"userEnteredValue": {"numberValue": value}}
+    return {"userEnteredValue": {"stringValue": value}}
+
+
 def from_json(value: Any) -> Cell:
     return None if value == "" else value
+
+
+def as_read(grid: Grid) -> Grid:
+    """A grid as written, as a read would give it back: JSON values, "" as None."""
+    return [[from_json(v) for v in json_row(row)] for row in grid]
 
 
 def blanks_to_none(rows: list[list[Any]]) -> Grid:
@@ -81,11 +100,25 @@ class Block:
     col: int
     values: list[list[Json]]
 
-    def encoded(self) -> bytes:
-        """The block as one ValueRange, compact JSON: the bytes a request body holds."""
+    def a1(self) -> str:
+        """The block's range, ``'Status'!A1:G40``, for messages."""
         last = (self.row + len(self.values) - 1, self.col + len(self.values[0]) - 1)
-        vr = {"range": cells(self.title, (self.row, self.col), last), "values": self.values}
-        return json.dumps(vr, ensure_ascii=False, separators=(",", ":")).encode()
+        return cells(self.title, (self.row, self.col), last)
+
+    def cells_request(self, sheet_id: int) -> bytes:
+        """The block as one ``updateCells`` request, compact JSON."""
+        request = {
+            "updateCells": {
+                "start": {
+                    "sheetId": sheet_id,
+                    "rowIndex": self.row - 1,
+                    "columnIndex": self.col - 1,
+                },
+                "rows": [{"values": [cell_data(v) for v in row]} for row in self.values],
+                "fields": "userEnteredValue",
+            }
+        }
+        return json.dumps(request, ensure_ascii=False, separators=(",", ":")).encode()
 
     def split(self, parts: int) -> list[Block]:
         """The block cut into ``parts`` runs of whole rows (a row is never cut)."""
@@ -199,32 +232,39 @@ def whole_tab(title: str, grid: Grid, extent: tuple[int, int]) -> Block | None:
     return Block(title, 1, 1, values)
 
 
-def bodies(blocks: Iterable[Block], limit: int) -> list[bytes]:
-    """``values.batchUpdate`` bodies of at most ``limit`` bytes each, blocks in order; a block
-    too large alone is cut into runs of rows. One row larger than ``limit`` goes alone."""
+def bodies(
+    blocks: Iterable[Block], limit: int, sheet_id: Callable[[str], int]
+) -> list[tuple[bytes, list[Block]]]:
+    """``spreadsheets.batchUpdate`` bodies of at most ``limit`` bytes each, blocks in order,
+    each with the blocks it holds (an error names its request by index); a block too large
+    alone is cut into runs of rows. One row larger than ``limit`` goes alone."""
     room = limit - len(_HEAD) - len(_TAIL)
-    out: list[bytes] = []
+    out: list[tuple[bytes, list[Block]]] = []
     parts: list[bytes] = []
+    held: list[Block] = []
     size = 0
-    for piece in _pieces(blocks, room):
+    for block, piece in _pieces(blocks, room, sheet_id):
         if parts and size + 1 + len(piece) > room:
-            out.append(_HEAD + b",".join(parts) + _TAIL)
-            parts, size = [], 0
+            out.append((_HEAD + b",".join(parts) + _TAIL, held))
+            parts, held, size = [], [], 0
         size += len(piece) + (1 if parts else 0)
         parts.append(piece)
+        held.append(block)
     if parts:
-        out.append(_HEAD + b",".join(parts) + _TAIL)
+        out.append((_HEAD + b",".join(parts) + _TAIL, held))
     return out
 
 
-def _pieces(blocks: Iterable[Block], room: int) -> Iterator[bytes]:
+def _pieces(
+    blocks: Iterable[Block], room: int, sheet_id: Callable[[str], int]
+) -> Iterator[tuple[Block, bytes]]:
     for block in blocks:
         todo = [block]
         while todo:
             part = todo.pop()
-            data = part.encoded()
+            data = part.cells_request(sheet_id(part.title))
             if len(data) <= room or len(part.values) == 1:
-                yield data
+                yield part, data
             else:  # a tenth to spare: rows differ in size
                 todo += reversed(part.split(-(-len(data) * 11 // (room * 10))))
 

@@ -7,12 +7,12 @@ docs/reliability.md for what the caller does next).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from gspread.utils import rowcol_to_a1
 
-from sync.backends.google.payload import from_json
+from sync.backends.google.payload import Block, from_json
 from sync.grid import RowKey
 
 Span = tuple[str, bool]  # (tab, True for its header row): one range re-read before a write
@@ -29,6 +29,30 @@ def key_spans(keys: Iterable[RowKey]) -> dict[Span, tuple[int, int, int]]:
             r0, c0, c1 = spans.get(span, (key.row, col, col))
             spans[span] = (min(r0, key.row), min(c0, col), max(c1, col))
     return spans
+
+
+def as_written(
+    keys: Sequence[RowKey], blocks: Iterable[Block], title_of: Callable[[str], str]
+) -> list[RowKey]:
+    """The keys once ``blocks`` are written: a key or header cell the write itself filled (a
+    new column's header, on a first run) is then expected to hold what was written."""
+    wanted = {(title_of(k.tab), k.row, col) for k in keys for col, _ in k.cells}
+    rows = {(title, row) for title, row, _ in wanted}
+    written: dict[tuple[str, int, int], Any] = {}
+    for b in blocks:
+        for i, values in enumerate(b.values):
+            if (b.title, b.row + i) in rows:
+                for j, value in enumerate(values):
+                    if (b.title, b.row + i, b.col + j) in wanted:
+                        written[(b.title, b.row + i, b.col + j)] = from_json(value)
+    return [
+        RowKey(
+            k.tab,
+            k.row,
+            tuple((c, written.get((title_of(k.tab), k.row, c), v)) for c, v in k.cells),
+        )
+        for k in keys
+    ]
 
 
 def moved_rows(

@@ -1,12 +1,15 @@
 """What the backend knows of each tab between the read and the write, and where it learnt it.
 
-A steady run needs no metadata request: the read's echoed ranges tell each tab's title and
-grid size. The tab list (``spreadsheets.get``) is fetched only when something is missing.
+A steady run needs no metadata request of its own: the read's echoed ranges tell each tab's
+title and grid size, the key check (a ``spreadsheets.get`` of key cells) the written tabs' ids
+and the title, and the write's answer every tab. The tab list is fetched only when something
+is missing before that.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +18,7 @@ from sync.backends.google.api import SheetsApi
 from sync.backends.google.payload import blanks_to_none
 from sync.backends.google.ranges import grid_size, sheet_of
 from sync.errors import WorkbookError
-from sync.grid import Grid, OwnedTab
+from sync.grid import Grid, Outline, OwnedTab
 
 METADATA_FIELDS = (
     "properties.title,sheets(properties(sheetId,title,gridProperties("
@@ -47,6 +50,49 @@ def tab_from(sheet: Mapping[str, Any]) -> Tab:
         int(props.get("sheetId", 0)),
         has_rules=bool(sheet.get("conditionalFormats")),
     )
+
+
+# A formula error as an effectiveValue, and as values.batchGet writes it (UNFORMATTED_VALUE).
+ERROR_TEXT = {
+    "ERROR": "#ERROR!",
+    "NULL_VALUE": "#NULL!",
+    "DIVIDE_BY_ZERO": "#DIV/0!",
+    "VALUE": "#VALUE!",
+    "REF": "#REF!",
+    "NAME": "#NAME?",
+    "NUM": "#NUM!",
+    "N_A": "#N/A",
+    "LOADING": "Loading...",
+}
+
+
+def cell_value(cell: Mapping[str, Any]) -> Any:
+    """A CellData's effective value as ``values.batchGet`` would give it ("" when empty)."""
+    value = cell.get("effectiveValue") or {}
+    for kind in ("stringValue", "numberValue", "boolValue"):
+        if kind in value:
+            return value[kind]
+    if "errorValue" in value:
+        return ERROR_TEXT.get(str(value["errorValue"].get("type")), "#ERROR!")
+    return ""
+
+
+def grid_rows(
+    meta: Mapping[str, Any], ranges: Sequence[str]
+) -> list[tuple[Mapping[str, Any], list[list[Any]]]]:
+    """Each range's rows, from a ``spreadsheets.get`` with ``ranges``, and the sheet it is on:
+    Google gives each sheet one GridData per range on it, in the order asked."""
+    data: dict[str, tuple[Mapping[str, Any], deque[Mapping[str, Any]]]] = {}
+    for sheet in meta.get("sheets", []):
+        title = str(sheet.get("properties", {}).get("title", ""))
+        data[title.casefold()] = (sheet, deque(sheet.get("data", [])))
+    out = []
+    for text in ranges:
+        sheet, queue = data[sheet_of(text, "").casefold()]
+        grid = queue.popleft() if queue else {}
+        rows = [[cell_value(c) for c in r.get("values", [])] for r in grid.get("rowData", [])]
+        out.append((sheet, rows))
+    return out
 
 
 def match(listing: Mapping[str, Tab], name: str) -> Tab | None:
@@ -92,7 +138,11 @@ class Tabs:
 
     def fetch(self) -> dict[str, Tab]:
         """The tab list, title and grid sizes: one ``spreadsheets.get`` with a field mask."""
-        meta = self.api.metadata(METADATA_FIELDS)
+        return self.learn_all(self.api.metadata(METADATA_FIELDS))
+
+    def learn_all(self, meta: Mapping[str, Any]) -> dict[str, Tab]:
+        """Every tab and the title from a whole Spreadsheet resource (the tab list, or the
+        one a write's answer carries)."""
         self.title = str(meta.get("properties", {}).get("title", ""))
         self.protected = protection.blocking(meta)
         listing = {tab.title: tab for tab in map(tab_from, meta.get("sheets", []))}
@@ -103,6 +153,34 @@ class Tabs:
                 fresh.extent, fresh.values = old.extent, old.values
             self.by_name[name] = fresh
         return listing
+
+    def learn_some(self, meta: Mapping[str, Any]) -> None:
+        """The title and the tabs a ``spreadsheets.get`` with ranges returned (only those the
+        ranges touch: the list stays as it was)."""
+        self.title = str(meta.get("properties", {}).get("title", self.title or ""))
+        for fresh in map(tab_from, meta.get("sheets", [])):
+            for tab in filter(None, self.by_name.values()):
+                if tab.title == fresh.title:
+                    tab.sheet_id, tab.rows, tab.cols = fresh.sheet_id, fresh.rows, fresh.cols
+                    tab.has_rules = fresh.has_rules
+
+    @property
+    def outline(self) -> Outline | None:
+        """The title and every tab's, if a whole list was seen in this run."""
+        if self.listing is None or self.title is None:
+            return None
+        return Outline(self.title, tuple(self.listing))
+
+    def sheet_id(self, title: str) -> int:
+        """The id of the tab titled ``title`` (learnt by the key check); the tab list is
+        fetched if it is not known."""
+        for _ in range(2):
+            known = [*filter(None, self.by_name.values()), *(self.listing or {}).values()]
+            found = next((t.sheet_id for t in known if t.title == title), None)
+            if found is not None:
+                return found
+            self.fetch()
+        raise WorkbookError(f"spreadsheet {self.api.key} has no tab {title!r}")
 
     def lookup(self, name: str) -> Tab | None:
         """The tab asked for as ``name`` (exact title, else ignoring case); None if missing."""

@@ -1,7 +1,8 @@
 """The HTTP under gspread: Google's URLs sent to the configured endpoint, bounded retries.
 
 A ``urllib3`` ``Retry`` on the mounted adapter rather than gspread's ``BackOffHTTPClient``,
-which retries forever, ignores ``Retry-After`` and calls itself not production ready.
+which retries forever, ignores ``Retry-After`` and calls itself not production ready (what the
+bounded retry buys is shown by tests/test_faults.py and bench/reliability.py, not a speed).
 What is retried and how long it waits: docs/reliability.md.
 """
 
@@ -33,7 +34,6 @@ from sync.hosts import is_loopback
 DEFAULT_ENDPOINT = "https://sheets.googleapis.com"
 GOOGLE_PREFIXES = ("https://sheets.googleapis.com/", "https://www.googleapis.com/")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-CELL_WRITE = "/values:batchUpdate"  # retried by the workbook, after a fresh key check
 
 
 def check_endpoint(endpoint: str | None, name: str = "") -> tuple[str, bool]:
@@ -232,7 +232,7 @@ class SheetsAdapter(HTTPAdapter):
             if url.startswith(prefix):
                 request.url = f"{self.endpoint}/{url[len(prefix) :]}"
                 break
-        once = request.method == "POST" and urlsplit(url).path.endswith(CELL_WRITE)
+        once = request.method == "POST" and self.carry is not None  # GoogleWorkbook._send
         self.last = self._tally(once)
         first, known = self.last.attempts, len(self.last.causes)
         pace = None

@@ -2,14 +2,14 @@
 Google allows.
 
 A steady run makes three requests: one ``values.batchGet`` of every tab, one small
-``values.batchGet`` of the key cells before writing (sync/backends/google/rowkeys.py), and
-one ``values.batchUpdate``. What each request holds, and when more are needed (a missing
+``spreadsheets.get`` of the key cells before writing (sync/backends/google/rowkeys.py), and
+one ``spreadsheets.batchUpdate`` of the cells, whose answer lists every tab. What each
+request holds, and when more are needed (a missing
 tab, a tab to create or grow), is told in docs/google.md.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -19,22 +19,24 @@ import gspread
 import requests
 from gspread.exceptions import APIError
 
-from sync.backends.google.api import MissingRange, RowsMovedError, SheetsApi
+from sync.backends.google.api import MissingRange, RowsMovedError, SheetsApi, WriteRefused
 from sync.backends.google.payload import (
     Block,
+    as_read,
     bodies,
     changed_blocks,
     value_blocks,
     whole_tab,
 )
 from sync.backends.google.ranges import (
+    cells,
     columns_from,
     quote_tab,
     spreadsheet_key,
 )
-from sync.backends.google.rowkeys import Span, key_spans, moved_rows
+from sync.backends.google.rowkeys import Span, as_written, key_spans, moved_rows
 from sync.backends.google.structure import prepare
-from sync.backends.google.tabs import Tabs
+from sync.backends.google.tabs import METADATA_FIELDS, Tabs, grid_rows, tab_from
 from sync.backends.google.transport import (
     GOOGLE_PREFIXES,
     RETRY_STATUSES,
@@ -47,11 +49,17 @@ from sync.backends.google.transport import (
 )
 from sync.config import WorkbookConfig
 from sync.errors import WorkbookError
-from sync.grid import CellUpdate, Grid, OwnedTab, RowKey
+from sync.grid import CellUpdate, Grid, Outline, OwnedTab, RowKey
 
 log = logging.getLogger("metrics_sync")
 
 REQUEST_BYTES = 2_000_000  # Google advises 2 MB a request at most; it refuses 10 MiB
+# The key check: the key cells, and the properties (id, grid) of the tabs they are on.
+KEY_FIELDS = (
+    "properties.title,sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),"
+    "conditionalFormats(ranges(sheetId)),data(startRow,startColumn,rowData(values(effectiveValue))))"
+)
+WRITE_FIELDS = f"updatedSpreadsheet({METADATA_FIELDS})"  # the title and every tab, after
 
 
 def open_google(
@@ -88,6 +96,14 @@ def open_google(
     return GoogleWorkbook(api, max_request_bytes=max_request_bytes)
 
 
+def refused(err: WriteRefused, held: Sequence[Block], done: int, pieces: int) -> WorkbookError:
+    """Google refused one range of a write: name it, and how much of the write went through
+    (each request is atomic: nothing of the refused one)."""
+    where = held[err.index].a1() if err.index < len(held) else "a range"
+    went = f"the first {done} of {pieces} requests went through" if done else "nothing was written"
+    return WorkbookError(f"Google Sheets refused to write {where}: {err.said}; {went}")
+
+
 class GoogleWorkbook:
     """A Google spreadsheet as a :class:`sync.backends.base.Workbook`. Use :func:`open_google`.
 
@@ -121,6 +137,11 @@ class GoogleWorkbook:
         return f"https://docs.google.com/spreadsheets/d/{self.key}"
 
     @property
+    def outline(self) -> Outline | None:
+        """The title and every tab, known after a write (its answer) or a tab-list request."""
+        return self.tabs.outline
+
+    @property
     def request_count(self) -> int:
         """HTTP requests sent to the Sheets API so far, retries included (the CLI logs it)."""
         return self.api.adapter.sent
@@ -145,7 +166,7 @@ class GoogleWorkbook:
         out, so the re-read after rows moved costs one request.
         """
         names = list(dict.fromkeys(tabs))
-        self._last_read = names
+        self._last_read = list(dict.fromkeys([*self._last_read, *names]))  # all, for a re-read
         result: dict[str, Grid | None] = dict.fromkeys(names)
         wanted = [
             n for n in names if n not in self.tabs.by_name or self.tabs.by_name[n] is not None
@@ -203,8 +224,8 @@ class GoogleWorkbook:
         blocks = value_blocks(updates, lambda name: self.tabs.known(name).title)
         for tab in owned:
             blocks += self._owned_blocks(tab)
-        pieces = bodies(blocks, self.max_request_bytes)
-        for i, body in enumerate(pieces):
+        pieces = bodies(blocks, self.max_request_bytes, self.tabs.sheet_id)
+        for i, (body, held) in enumerate(pieces):
             if i:  # rows a person moves meanwhile are caught before each request, as before one
                 self._check_keys(
                     keys,
@@ -212,24 +233,37 @@ class GoogleWorkbook:
                     written=f"the write's first {i} of {len(pieces)} requests went through",
                 )
             part = f" (request {i + 1} of {len(pieces)})" if len(pieces) > 1 else ""
-            self._send(body, f"writing {len(blocks)} range(s){part}", keys, i, len(pieces))
+            what = f"writing {len(held)} range(s){part}"
+            try:
+                answer = self._send(body, what, keys, i, len(pieces))
+            except WriteRefused as err:
+                raise refused(err, held, i, len(pieces)) from err
+            if i + 1 < len(pieces):  # what this request wrote is no person's edit
+                keys = as_written(keys, held, lambda name: self.tabs.known(name).title)
+            if "updatedSpreadsheet" in answer:
+                self.tabs.learn_all(answer["updatedSpreadsheet"])
         for tab in owned:
             known = self.tabs.known(tab.name)
             known.extent = (len(tab.grid), max(map(len, tab.grid), default=0))
-            known.values = None  # written, not read: the next write sends the whole tab
+            known.values = as_read(tab.grid)  # a second write in this run sends what changes
 
-    def _send(self, body: bytes, what: str, keys: Sequence[RowKey], i: int, pieces: int) -> None:
-        """One ``values.batchUpdate``, retried here rather than in the transport: after a
-        429, a 5xx or a lost connection, the row keys are checked again before the cells
-        are sent again, since a person may have sorted the rows during the wait."""
+    def _send(
+        self, body: bytes, what: str, keys: Sequence[RowKey], i: int, pieces: int
+    ) -> Mapping[str, Any]:
+        """One write request, retried here rather than in the transport: after a 429, a 5xx
+        or a lost connection, the row keys are checked again before the cells are sent
+        again, since a person may have sorted the rows during the wait."""
         adapter = self.api.adapter
         deadline = adapter.deadline()
         adapter.carry = Tally()  # one account of the attempts, for the error message
+        attempt = 0
         try:
-            for attempt in itertools.count(1):
+            while True:
+                attempt += 1
                 try:
-                    self.api.values_update(body, what)
-                    return
+                    return self.api.write_cells(body, WRITE_FIELDS, what)
+                except WriteRefused:
+                    raise  # Google named what it refused: sending it again changes nothing
                 except WorkbookError as err:
                     wait = self._retry_wait(err, attempt)
                     if wait is None or time.monotonic() + wait > deadline:
@@ -326,12 +360,16 @@ class GoogleWorkbook:
         ranges += [quote_tab(self.tabs.known(n).title, "A1") for n in probes]
         if not ranges:
             return {}
-        names = dict.fromkeys(tab for tab, _ in spans)
-        found = self.api.batch_get(ranges, [*names, *unseen, *probes])
-        fresh = found[len(spans) : len(spans) + len(unseen)]
-        for name, value_range in zip(unseen, fresh, strict=True):
-            self.tabs.remember(name, value_range)
-        return {span: vr.get("values", []) for span, vr in zip(spans, found, strict=False)}
+        names = [*dict.fromkeys(tab for tab, _ in spans), *unseen, *probes]
+        what = "checking the rows of " + ", ".join(repr(n) for n in dict.fromkeys(names))
+        meta = self.api.metadata(KEY_FIELDS, ranges, what)
+        self.tabs.learn_some(meta)
+        found = grid_rows(meta, ranges)
+        for name, (sheet, rows) in zip(unseen, found[len(spans) :], strict=False):
+            tab = self.tabs.by_name[name] = tab_from(sheet)
+            size = (tab.rows or max(len(rows), 1), tab.cols or 1)
+            self.tabs.remember(name, {"range": cells(tab.title, (1, 1), size), "values": rows})
+        return {span: rows for span, (_, rows) in zip(spans, found, strict=False)}
 
     def _within_grid(self, name: str, col: int) -> int:
         """``col``, or the grid's last column if ``col`` is beyond it: a column the write is

@@ -22,7 +22,7 @@ from sync.backends.xlsx.sheet import Styles, edit
 from sync.backends.xlsx.status_sheet import sheet_xml
 from sync.backends.xlsx.styles import DATE, DATETIME, FILLS, StyleBook
 from sync.errors import ConcurrentEditError, WorkbookError
-from sync.grid import Cell, CellUpdate, Grid, OwnedTab, RowKey
+from sync.grid import Cell, CellUpdate, Grid, Outline, OwnedTab, RowKey
 
 __all__ = ["FILLS", "XlsxWorkbook", "create_workbook"]
 log = logging.getLogger("metrics_sync")
@@ -36,6 +36,7 @@ class XlsxWorkbook:
         self.path = path
         self._last_read: list[str] = []  # re-read when rows moved, for the caller to re-map
         self._read_stamp: tuple[int, int, int] | None = None  # the file as last read
+        self._outline: Outline | None = None
 
     @property
     def title(self) -> str:
@@ -44,6 +45,10 @@ class XlsxWorkbook:
     @property
     def url(self) -> str | None:
         return None
+
+    @property
+    def outline(self) -> Outline | None:
+        return self._outline
 
     @property
     def request_count(self) -> int | None:
@@ -59,9 +64,10 @@ class XlsxWorkbook:
         self.close()
 
     def read(self, tabs: Sequence[str]) -> dict[str, Grid | None]:
-        self._last_read = list(tabs)
+        self._last_read = list(dict.fromkeys([*self._last_read, *tabs]))
         with self._package() as pkg:
             stamp = _stamp(self.path)
+            self._outline = Outline(self.title, tuple(s.name for s in pkg.sheets))
             try:
                 grids = read_grids(self.path, pkg, tabs)
             except WorkbookError:
