@@ -63,6 +63,7 @@ OWNED_COLUMNS: dict[str, str] = {
     "checked": "Checked",
     "progress": "Progress",
     "expected": "Expected",
+    "forecast": "Forecast",
 }
 ALL_COLUMNS = {**KPI_COLUMNS, **OKR_COLUMNS, **LOG_COLUMNS, **CHECKIN_COLUMNS, **OWNED_COLUMNS}
 # The tabs a ``[columns.<tab>]`` table or ``[tabs] header_rows`` may name.
@@ -71,7 +72,7 @@ LAYOUT_TABS = ("kpis", "okrs", "kpi_log", "checkins")
 KEY_COLUMN = {"kpis": "kpi", "okrs": "key_result", "kpi_log": "date", "checkins": "date"}
 HEADER_SEARCH_ROWS = 20  # the header is looked for among a tab's first rows
 KPI_OWNED = ("status", "note", "since", "last_alert", "checked")  # as sync.writeback writes
-OKR_OWNED = ("progress", "expected", "status", "since", "last_alert", "checked")
+OKR_OWNED = ("progress", "expected", "forecast", "status", "since", "last_alert", "checked")
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|d|w)\s*$", re.IGNORECASE)
 _DURATION_UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -94,11 +95,14 @@ class Tabs:
     kpi_log: str = "KPI log"
     status: str = "Status"
     checkins: str = ""
+    kr_history: str = "KR history"  # the sync's own record of each key result over time
 
     def to_read(self) -> list[str]:
-        """Every tab a run reads; with no KPIs tab there is no KPI log to read either."""
+        """Every tab a run reads; with no KPIs tab there is no KPI log to read either, and
+        with no OKRs tab no key-result history."""
         log = self.kpi_log if self.kpis else ""
-        return [n for n in (self.kpis, self.okrs, log, self.checkins, self.status) if n]
+        history = self.kr_history if self.okrs else ""
+        return [n for n in (self.kpis, self.okrs, log, self.checkins, history, self.status) if n]
 
 
 @dataclass(frozen=True)
@@ -719,7 +723,13 @@ class _Validator:
 
 
 _NESTED = ("tabs", "columns", "okr", "kpi", "alerts", "people")
-_OPTIONAL_TABS = {"kpis": "KPIs", "okrs": "OKRs", "kpi_log": "KPI log", "checkins": "check-ins"}
+_OPTIONAL_TABS = {
+    "kpis": "KPIs",
+    "okrs": "OKRs",
+    "kpi_log": "KPI log",
+    "checkins": "check-ins",
+    "kr_history": "KR history",
+}
 _TAB_IDS: dict[str, tuple[str, ...]] = {
     "kpis": (*KPI_COLUMNS, *KPI_OWNED),
     "okrs": (*OKR_COLUMNS, *OKR_OWNED),

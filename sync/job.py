@@ -29,6 +29,7 @@ from sync.grid import Grid, OwnedTab, Row, RowKey
 from sync.notify.compose import compose
 from sync.notify.email import Sender
 from sync.notify.model import DeliveryReport, Digest
+from sync.rules import kr_history
 from sync.rules import status as st
 from sync.stamps import stamp, stamp_series
 from sync.status_tab import StatusPage, render
@@ -113,7 +114,7 @@ def run_once(
     if dry_run:
         return report
     try:
-        workbook.write([c.update for c in updates], [_status_tab(ev, now, job, extra)], keys)
+        workbook.write([c.update for c in updates], _owned_tabs(ev, now, job, extra, grids), keys)
     except ConcurrentEditError as err:
         if err.grids is None:
             raise
@@ -172,7 +173,7 @@ def _remap(
     )
     report.changes = updates
     try:
-        workbook.write([c.update for c in updates], [_status_tab(ev, now, job, extra)], keys)
+        workbook.write([c.update for c in updates], _owned_tabs(ev, now, job, extra, grids), keys)
     except ConcurrentEditError as again:
         sent = len(report.mails) - len(report.failed)
         resend = f", and may send its {sent} mail(s) again" if sent > 0 else ""
@@ -206,6 +207,23 @@ def _count(report: RunReport, ev: Evaluation) -> None:
     report.objectives = Counter(ev.okrs.objectives["status"])
     report.key_results = Counter(ev.okrs.key_results["status"])
     report.errors = _count_errors(ev)
+
+
+def _owned_tabs(
+    ev: Evaluation,
+    now: dt.datetime,
+    job: Job,
+    extra: Sequence[Row],
+    grids: dict[str, Grid | None],
+) -> list[OwnedTab]:
+    """The Status tab, and the KR history tab where one is kept: both go in the run's one
+    write, so the history costs no request of its own. The history tab is created only once
+    there is something to record in it."""
+    tabs = [_status_tab(ev, now, job, extra)]
+    history, name = ev.kr_history, job.tabs.kr_history
+    if history is not None and (grids.get(name) is not None or not history.empty):
+        tabs.append(OwnedTab(name, kr_history.to_grid(history)))
+    return tabs
 
 
 def _status_tab(ev: Evaluation, now: dt.datetime, job: Job, extra: Sequence[Row]) -> OwnedTab:
@@ -307,6 +325,8 @@ def _updates(
         {
             "progress": krs["progress"].round(4),
             "expected": krs["expected"].round(4),
+            # "" rather than NaN: NaN leaves a cell as it is, and a forecast can go away
+            "forecast": krs["forecast"].round(4).astype(object).where(krs["forecast"].notna(), ""),
             "status": krs["status"],
             "since": stamp_series(kr_d.decided["since"], job.tz),
             "last_alert": last[1],

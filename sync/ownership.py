@@ -3,10 +3,11 @@
 A team's sheet may already have a ``Status`` (``On Track``), a ``Progress`` formula or a
 ``Note`` column. The sync writes a column only when every value in it is one the sync writes:
 ``Status`` a status word as the sync spells it (capitals), ``Last alert`` starting with one,
-``Since`` and ``Checked`` a time, and ``Progress``, ``Expected`` and ``Note`` anything only on
+``Since`` and ``Checked`` a time, ``Progress``, ``Expected`` and ``Note`` anything only on
 rows whose ``Status`` or ``Checked`` cell is the sync's (so a number a formula computed, or a
-person's note, on a row the sync never marked is the team's). Values alone decide, so every
-backend agrees. README, "Your columns stay yours", says the same to users.
+person's note, on a row the sync never marked is the team's), and ``Forecast`` (newer, so a
+team may have one of its own) a number, and only on rows the sync marked. Values alone
+decide, so every backend agrees. README, "Your columns stay yours", says the same to users.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ _ISO = re.compile(r"\A\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\b")  # a stamp's shape, even
 WORDS = frozenset({*st.KPI_ORDER, *st.OKR_ORDER})
 _TIMES = ("since", "checked")
 _BY_ROW = ("progress", "expected", "note")  # ours on rows the sync marked, whatever they hold
+_NUMBER_BY_ROW = ("forecast",)  # ours on rows the sync marked, if a number
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ def foreign_columns(
         values = rows[cid]
         filled = _filled(values)
         ours = marked if cid in _BY_ROW else _ours(cid, values, tz)
+        if cid in _NUMBER_BY_ROW:
+            ours = marked & values.map(_is_number)
         bad = filled & ~ours
         if bad.any():
             row = bad.index[bad.to_numpy()][0]
@@ -104,6 +108,10 @@ def _judge(cid: str, values: pd.Series, tz: zoneinfo.ZoneInfo) -> pd.Series:
         text = values.map(lambda v: isinstance(v, str))
         return iso | (text & parse_stamps(values.where(text, ""), tz).notna())
     return pd.Series(True, index=values.index)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _status_ours(values: pd.Series) -> pd.Series:

@@ -418,13 +418,14 @@ def test_5000_kpis_cost_as_many_requests_as_5(google: Backend) -> None:
 def test_request_counts_of_a_first_run_a_run_with_mails_and_a_run_without_a_kpi_log(
     google: Backend,
 ) -> None:
-    """First run 6 (the Status tab is missing, mails name the workbook), a run that mails 4,
-    steady 3; a workbook without a KPI log 4, or 3 with ``[tabs] kpi_log = ""``."""
+    """First run 7 (the Status and KR history tabs are missing, mails name the workbook), a
+    run that mails 4, steady 3; a workbook without a KPI log 4, or 3 with ``kpi_log = ""``."""
     emulator = google.emulator
     assert emulator is not None
     google.create(example_tabs())
-    google.run()  # no Status tab yet, and mails to send
+    google.run()  # no Status or KR history tab yet, and mails to send
     assert emulator.apis() == [
+        "values.batchGet",
         "values.batchGet",
         "values.batchGet",
         "get",
@@ -458,7 +459,7 @@ def test_kpi_log_set_to_nothing_is_a_valid_config_that_reads_no_log(tmp_path: Pa
     cfg = tmp_path / "metrics-sync.toml"
     cfg.write_text('[workbook]\npath = "w.xlsx"\n[tabs]\nkpi_log = ""\n', encoding="utf-8")
     job = load(cfg).jobs[0]
-    assert job.tabs.to_read() == ["KPIs", "OKRs", "Status"]
+    assert job.tabs.to_read() == ["KPIs", "OKRs", "KR history", "Status"]
     cfg.write_text(
         '[workbook]\npath = "w.xlsx"\n[tabs]\nkpi_log = " "\nstatus = ""\n', encoding="utf-8"
     )
