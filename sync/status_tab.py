@@ -5,13 +5,15 @@ Rendered whole from the run's results as a plain grid, top to bottom:
 * a heading: the workbook, the run time, the cycle (day N of M, or "ended: final scores");
 * counts by status for objectives, key results and KPIs (rows 4-6, label in A, counts in B),
   then focus notes (more than 5 objectives, 5 key results in one objective, 10 KPIs);
-* objectives with a text progress bar (``▓▓▓▓▓░░░░░ 52 %``) and status, their key results
-  indented beneath; after the cycle the Expected column becomes the final Score;
+* objectives with a text progress bar (``▓▓▓▓▓░░░░░ 52 %``), status, expected progress and
+  forecast, their key results indented beneath; after the cycle the Expected column becomes
+  the final Score;
 * KPIs worst first, with current value, change, target and note;
 * the rows it could not read, with where they are and why.
 
-Every table keeps the same columns (name, Status, figures, Owner, Note), so the status cells
-line up in column B and the notes in column G. The backend colours status cells by
+Every table keeps the same shape (name, Status, figures, Owner, Note), so the status cells
+line up in column B and the notes come last (G; H in the objectives' table, which has a
+Forecast beside Expected). The backend colours status cells by
 ``OwnedTab.colours``. Rows are built from whole columns and one pass over the key results
 (grouped by objective in a dict), so 10,000 KPIs render in well under a second.
 """
@@ -35,7 +37,7 @@ from sync.rules.okr import Cycle, OkrResult
 
 FOCUS_OBJECTIVES, FOCUS_KRS, FOCUS_KPIS = 5, 5, 10
 INDENT = "    "  # key results sit beneath their objective
-NOTE_COLUMN = 6  # G: every table's notes
+NOTE_COLUMN = 6  # G: the notes of every table but the objectives' (H), always the last cell
 
 
 @dataclass(frozen=True)
@@ -70,9 +72,12 @@ def render(page: StatusPage, name: str) -> OwnedTab:
 
 def _shown(row: Row) -> Row:
     """Sheet text as people read it here: bounded, no control or bidi characters
-    (sync/display.py); notes, in column G, may be longer than names."""
+    (sync/display.py); notes, the last cell from column G on, may be longer than names."""
+    last = len(row) - 1
     return [
-        shown(c, NOTE_LIMIT if i == NOTE_COLUMN else TEXT_LIMIT) if isinstance(c, str) else c
+        shown(c, NOTE_LIMIT if i == last and i >= NOTE_COLUMN else TEXT_LIMIT)
+        if isinstance(c, str)
+        else c
         for i, c in enumerate(row)
     ]
 
@@ -126,9 +131,8 @@ def _focus(page: StatusPage) -> list[Row]:
 
 def _objectives(okrs: OkrResult) -> list[Row]:
     last = "Score" if okrs.ended else "Expected"
-    rows: list[Row] = [
-        ["Objective / key result", "Status", "Progress", last, "Confidence", "Owner", "Note"]
-    ]
+    head: Row = ["Objective / key result", "Status", "Progress", last, "Forecast"]
+    rows: list[Row] = [[*head, "Confidence", "Owner", "Note"]]
     krs = okrs.key_results
     beneath: dict[str, list[Row]] = {}
     if len(krs):
@@ -139,6 +143,7 @@ def _objectives(okrs: OkrResult) -> list[Row]:
             krs["status"],
             krs["progress"].map(bar),
             _last(krs, okrs.ended),
+            _forecast(krs, okrs.ended),
             krs["confidence"],
             krs["owner"],
             krs["note"],
@@ -149,16 +154,17 @@ def _objectives(okrs: OkrResult) -> list[Row]:
     objs = okrs.objectives
     if objs.empty:
         return [*rows, ["(no key results on the OKRs tab)"]]
-    for objective, status, progress, figure, note in zip(
+    for objective, status, progress, figure, ahead, note in zip(
         objs["objective"],
         objs["status"],
         objs["progress"].map(bar),
         _last(objs, okrs.ended),
+        _forecast(objs, okrs.ended),
         objs["note"],
         strict=True,
     ):
         rows.append([])  # a gap before each objective: it reads as a group (bold on .xlsx)
-        rows.append([objective, status, progress, figure, "", "", note])
+        rows.append([objective, status, progress, figure, ahead, "", "", note])
         rows.extend(beneath.get(objective, []))
     return rows
 
@@ -168,6 +174,13 @@ def _last(frame: pd.DataFrame, ended: bool) -> pd.Series:
     if ended:
         return frame["score"].map(lambda s: "" if pd.isna(s) else f"{s:.1f}")
     return frame["expected"].map(percent)
+
+
+def _forecast(frame: pd.DataFrame, ended: bool) -> pd.Series:
+    """The projected progress at the due date while the cycle runs ("" for none)."""
+    if ended or "forecast" not in frame:
+        return pd.Series("", index=frame.index, dtype=object)
+    return frame["forecast"].map(percent)
 
 
 def _kpis(kpis: pd.DataFrame) -> list[Row]:
