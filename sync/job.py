@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 
 import pandas as pd
@@ -21,6 +21,7 @@ from sync import alerting
 from sync import digest as weekly
 from sync.alerting import Decisions
 from sync.backends.base import Workbook
+from sync.burnup import Burnup
 from sync.cells import name_key
 from sync.config import DigestConfig, Job
 from sync.errors import ConcurrentEditError
@@ -28,9 +29,10 @@ from sync.evaluate import Evaluation, evaluate
 from sync.grid import Grid, OwnedTab, Row, RowKey
 from sync.notify.compose import compose
 from sync.notify.email import Sender
-from sync.notify.model import DeliveryReport, Digest
+from sync.notify.model import AlertItem, DeliveryReport, Digest
 from sync.rules import kr_history
 from sync.rules import status as st
+from sync.rules.burnup_lines import burnups
 from sync.stamps import stamp, stamp_series
 from sync.status_tab import StatusPage, render
 from sync.writeback import (
@@ -93,11 +95,12 @@ def run_once(
     _count(report, ev)
     kpi_d = alerting.decide_kpis(ev, now, job)
     kr_d = alerting.decide_key_results(ev, now, job)
-    digests = _digests(ev, kpi_d, kr_d, job, workbook=workbook, now=now)
+    burns = burnups(ev.okrs, ev.points, ev.cycle, now.astimezone(job.tz).date(), job.okr)
+    digests = _digests(ev, kpi_d, kr_d, job, workbook=workbook, now=now, burns=burns)
     accepted = _deliver(sender, digests, sender_address, report, dry_run).accepted
     state = weekly.read_state(grids.get(job.tabs.status))
     due = weekly.due_recipients(state, now, digest) if digest else ()
-    summary = alerting.summary(ev, kpi_d, job) if due else ()
+    summary = tuple(_charted(i, ev, burns) for i in alerting.summary(ev, kpi_d, job)) if due else ()
     weekly_digests = [
         Digest(r, (), workbook.title, workbook.url, now, weekly=True, summary=summary) for r in due
     ]
@@ -257,15 +260,28 @@ def _digests(
     *,
     workbook: Workbook,
     now: dt.datetime,
+    burns: Mapping[str, Burnup],
 ) -> list[Digest]:
-    """The run's alert digests: one per recipient, never one mail per row."""
-    items = [*alerting.kpi_items(ev, kpi_d, job, now), *alerting.kr_items(ev, kr_d, job)]
+    """The run's alert digests: one per recipient, never one mail per row; a key result's
+    item carries its objective's burn-up for the chart."""
+    krs = [(r, _charted(i, ev, burns)) for r, i in alerting.kr_items(ev, kr_d, job)]
+    items = [*alerting.kpi_items(ev, kpi_d, job, now), *krs]
     for item in alerting.unrouted(items):
         log.warning(
             "no recipient for %s %r: set its Owner or [alerts] recipients", item.kind, item.name
         )
     title = workbook.title if items else ""  # on Google the title costs a request
     return alerting.digests(items, title, workbook.url, now)
+
+
+def _charted(item: AlertItem, ev: Evaluation, burns: Mapping[str, Burnup]) -> AlertItem:
+    """The item with its objective's burn-up, for the chart in the mail."""
+    krs = ev.okrs.key_results
+    if item.kind == "objective":
+        return replace(item, burnup=burns.get(item.name))
+    if item.kind == "key_result" and item.row in krs.index:
+        return replace(item, burnup=burns.get(str(krs.at[item.row, "objective"])))
+    return item
 
 
 def _deliver(

@@ -149,7 +149,7 @@ def test_a_key_result_on_pace_today_but_heading_short_is_flagged_not_re_statused
     assert f.loc[2, "forecast"] == pytest.approx(0.24 + 0.01 * 9)
     assert bool(f.loc[2, "off_pace"])
     assert (
-        f.loc[2, "forecast_note"] == "off pace: at this pace: 33 % by Dec 31, short of its 70 % aim"
+        f.loc[2, "forecast_note"] == "off pace: 33 % by Dec 31 at this pace, short of its 70 % aim"
     )
 
 
@@ -167,9 +167,10 @@ def test_a_key_result_heading_for_its_aim_says_where_it_lands() -> None:
         ({"milestone": True}, weekly(0, 0, 1), ""),
         ({"maintain": True}, weekly(1, 2, 3), ""),
         ({"status": st.ERROR}, weekly(1, 2, 3), ""),
+        ({"status": st.DONE}, weekly(1, 2), ""),
         ({"due": pd.Timestamp(TODAY - dt.timedelta(days=1))}, weekly(1, 2, 3), ""),
     ],
-    ids=["two values", "none", "milestone", "maintain", "error", "past due"],
+    ids=["two values", "none", "milestone", "maintain", "error", "done", "past due"],
 )
 def test_no_forecast_where_none_can_be_made_and_the_note_says_why_when_it_is_only_early(
     row: dict[str, Any], points: list[Point], note: str

@@ -83,7 +83,9 @@ def _one(
 ) -> tuple[float, bool, str]:
     """One key result's forecast: a plain decision with early returns."""
     due = r["due"].date() if isinstance(r["due"], pd.Timestamp) else cycle.end
-    if r["status"] == st.ERROR or r["milestone"] or r["maintain"] or cycle.ended(today):
+    if r["status"] in (st.ERROR, st.DONE) or r["milestone"] or r["maintain"]:
+        return np.nan, False, ""
+    if cycle.ended(today):
         return np.nan, False, ""
     if due < today:
         return np.nan, False, ""  # past due: the progress is what it is
@@ -94,11 +96,15 @@ def _one(
         return np.nan, False, f"no forecast yet ({n} of {MIN_POINTS} values this cycle)"
     progress = (value - start) / (target - start)
     pace = 1.0 if r["kind"] == "committed" else okr.aspirational_pace
-    text = f"at this pace: {percent(progress)} by {due:%b} {due.day}"
+    by = f"{percent(progress)} by {due:%b} {due.day}"
     off = bool(progress < pace - okr.at_risk_margin - EPS)
     if off:
-        text = f"off pace: {text}, short of its {percent(pace)} aim"
-    return float(progress), off, text
+        return (
+            float(progress),
+            off,
+            f"off pace: {by} at this pace, short of its {percent(pace)} aim",
+        )
+    return float(progress), off, f"at this pace: {by}"
 
 
 def objective_forecasts(krs: pd.DataFrame, objectives: pd.DataFrame) -> pd.Series:
