@@ -174,3 +174,39 @@ def test_the_forecast_appears_from_the_third_week_and_converges_on_the_final_pro
     print(f"forecast error at week 10: {week10:.3f} (weeks 3-12: {[round(e, 3) for e in errors]})")
     assert week10 < 0.15  # 0.104 for this seed: the walk's own noise over 3 weeks is ~0.05
     assert max(errors[-3:]) < max(errors[:3])
+
+
+def test_an_on_track_key_result_heading_short_is_flagged_in_its_note_and_mails_no_one(
+    tmp_path: Path,
+) -> None:
+    """Fast at first, stalled since: on track today, short at this pace; a flag, not a mail."""
+    path = tmp_path / "okrs.xlsx"
+    book = openpyxl.Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.title = "OKRs"
+    ws.append(["Objective", "Key result", "Owner", "Kind", "Start", "Target", "Current"])
+    ws.append(["Grow", "Close 12 deals", "sam@example.com", "committed", 0, 12, 3.6])
+    history = book.create_sheet("KR history")
+    history.append(["Date", "Objective", "Key result", "Current", "Progress", "Status"])
+    for week, value in enumerate([3.0, 3.4, 3.5, 3.6]):
+        day = dt.datetime(2026, 10, 5) + dt.timedelta(weeks=week)
+        history.append([day, "Grow", "Close 12 deals", value, value / 12, "ON TRACK"])
+    book.save(path)
+    config = tmp_path / "metrics-sync.toml"
+    config.write_text(
+        f'[workbook]\npath = "{path.name}"\n[tabs]\nkpis = ""\n'
+        '[okr]\nstart = 2026-10-01\nend = 2026-12-31\n[email]\noutbox = "outbox"\n',
+        encoding="utf-8",
+    )
+    now = dt.datetime(2026, 11, 2, 8, tzinfo=dt.UTC)
+    report = run_once(
+        load(config).jobs[0], XlsxWorkbook(path), OutboxSender(tmp_path / "outbox"), "m@x.org", now
+    )
+    assert report.key_results == {"ON TRACK": 1}
+    assert report.mails == []
+    status = openpyxl.load_workbook(path)["Status"]
+    notes = [r[-1] for r in status.iter_rows(values_only=True) if r[0] == "    Close 12 deals"]
+    assert notes == [
+        "3.6 (from 0 to 12); off pace: 38 % by Dec 31 at this pace, short of its 100 % aim"
+    ]
