@@ -17,6 +17,8 @@ from hypothesis import given
 from hypothesis import strategies as s
 
 from sync.config import OkrConfig
+from sync.forecasting import Sources, key_result_points
+from sync.rules import kr_history
 from sync.rules import status as st
 from sync.rules.forecast import (
     MIN_POINTS,
@@ -185,3 +187,32 @@ def test_a_decreasing_key_result_is_projected_on_its_own_scale() -> None:
     f = forecast_key_results(cut, {2: weekly(30, 29, 28, 27, 26)}, TODAY, CYCLE, OkrConfig())
     assert f.loc[2, "forecast"] == pytest.approx((30 - (26 - 9)) / 20)
     assert bool(f.loc[2, "off_pace"])  # committed: 65 % is more than 25 points short of 100 %
+
+
+# -- where each key result's values come from ---------------------------------------------------
+
+
+def test_each_key_result_takes_its_kpis_values_else_its_check_ins_else_the_history_tab() -> None:
+    krs_ = pd.DataFrame(
+        {
+            "objective": ["Grow", "Grow", "Grow"],
+            "key_result": ["Leads", "Deals", "Posts"],
+            "kpi": ["Qualified leads", "", ""],
+            "value": [412.0, 5.0, 2.0],
+        },
+        index=pd.RangeIndex(2, 5),
+    )
+    history = kr_history.read_history(
+        [
+            list(kr_history.HEADER),
+            *([DAY0, "Grow", k, 1.0, 0.1, "ON TRACK"] for k in ("Leads", "Deals", "Posts")),
+        ]
+    )
+    checkins = pd.DataFrame(
+        {"objective": [""], "key_result": ["deals"], "date": [pd.Timestamp(DAY0)], "current": [3]}
+    )
+    kpis = {"qualified leads": [(DAY0 - dt.timedelta(days=7), 380.0), (DAY0, 400.0)]}
+    points = key_result_points(krs_, Sources(history, checkins, kpis), CYCLE, TODAY)
+    assert points[2] == [(DAY0 - dt.timedelta(days=7), 380.0), (DAY0, 400.0)]  # the KPI's dates
+    assert points[3] == [(DAY0, 3.0)]  # the check-in, not the run's record of it
+    assert points[4] == [(DAY0, 1.0), (TODAY, 2.0)]  # the history tab and today's value
