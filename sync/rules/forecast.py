@@ -45,9 +45,10 @@ def project(points: Sequence[Point], due: dt.date, *, window: int = WINDOW) -> f
         return None
     origin = recent[0][0]
     x = [float((d - origin).days) for d, _ in recent]
-    slope, intercept = theil_sen(x, [v for _, v in recent])
-    value = intercept + slope * float((due - origin).days)
-    return value if np.isfinite(value) else None
+    with np.errstate(over="ignore", invalid="ignore"):  # figures near 1e308: no forecast
+        slope, intercept = theil_sen(x, [v for _, v in recent])
+        value = intercept + slope * float((due - origin).days)
+    return float(value) if np.isfinite(value) else None
 
 
 def usable(points: Sequence[Point]) -> int:
@@ -83,28 +84,33 @@ def _one(
 ) -> tuple[float, bool, str]:
     """One key result's forecast: a plain decision with early returns."""
     due = r["due"].date() if isinstance(r["due"], pd.Timestamp) else cycle.end
-    if r["status"] in (st.ERROR, st.DONE) or r["milestone"] or r["maintain"]:
+    if _not_forecast(r, due, today, cycle):
         return np.nan, False, ""
-    if cycle.ended(today):
-        return np.nan, False, ""
-    if due < today:
-        return np.nan, False, ""  # past due: the progress is what it is
-    start, target = float(r["start"]), float(r["target"])
-    value = project([p for p in points if cycle.start <= p[0] <= today], due)
-    if value is None or not np.isfinite(target - start) or target == start:
-        n = usable([p for p in points if cycle.start <= p[0] <= today])
-        return np.nan, False, f"no forecast yet ({n} of {MIN_POINTS} values this cycle)"
+    inside = [p for p in points if cycle.start <= p[0] <= today]
+    value = project(inside, due)
+    if value is None:
+        return (
+            np.nan,
+            False,
+            f"no forecast yet ({usable(inside)} of {MIN_POINTS} values this cycle)",
+        )
+    start, target = float(r["start"]), float(r["target"])  # target != start: not a maintain
     progress = (value - start) / (target - start)
+    if not np.isfinite(progress):
+        return np.nan, False, ""
     pace = 1.0 if r["kind"] == "committed" else okr.aspirational_pace
     by = f"{percent(progress)} by {due:%b} {due.day}"
-    off = bool(progress < pace - okr.at_risk_margin - EPS)
-    if off:
-        return (
-            float(progress),
-            off,
-            f"off pace: {by} at this pace, short of its {percent(pace)} aim",
-        )
-    return float(progress), off, f"at this pace: {by}"
+    if progress < pace - okr.at_risk_margin - EPS:
+        return progress, True, f"off pace: {by} at this pace, short of its {percent(pace)} aim"
+    return progress, False, f"at this pace: {by}"
+
+
+def _not_forecast(r: Mapping[str, Any], due: dt.date, today: dt.date, cycle: Cycle) -> bool:
+    """Key results a trend says nothing useful about: unreadable or done, a yes/no or a level
+    held, past due (the progress is what it is), or a cycle that has ended."""
+    if r["status"] in (st.ERROR, st.DONE) or r["milestone"] or r["maintain"]:
+        return True
+    return cycle.ended(today) or due < today
 
 
 def objective_forecasts(krs: pd.DataFrame, objectives: pd.DataFrame) -> pd.Series:
