@@ -406,6 +406,119 @@ OKRS: list[list[object]] = [  # [] is a blank row: people leave gaps between obj
 ]
 
 
+# The KR history tab as eight weekly runs (Mondays, Oct 5 to Nov 23) would have left it: a row
+# only when a key result's value or status changed. Statuses as the rules gave them then.
+HISTORY_WEEKS = [dt.date(2026, 10, 5) + dt.timedelta(weeks=i) for i in range(8)]
+KR_HISTORY: list[tuple[str, str, float, float, float, str, list[float]]] = [
+    # objective, key result, start, target, pace, kind, one value per week
+    (
+        "Make onboarding effortless",
+        "Raise activation rate from 35 % to 50 %",
+        0.35,
+        0.5,
+        0.7,
+        "aspirational",
+        [0.36, 0.37, 0.385, 0.39, 0.405, 0.42, 0.43, 0.44],
+    ),
+    (
+        "Make onboarding effortless",
+        "Cut time to first dashboard from 30 to 10 minutes",
+        30,
+        10,
+        0.7,
+        "aspirational",
+        [30, 29, 28, 27, 26, 25, 23, 22],
+    ),
+    (
+        "Make onboarding effortless",
+        "Ship the guided setup wizard",
+        0,
+        1,
+        1.0,
+        "committed",
+        [0, 0, 0, 0, 0, 0, 1, 1],  # a milestone: 0 until shipped on Nov 12
+    ),
+    (
+        "Grow a predictable pipeline",
+        "Launch the partner referral program",
+        0,
+        1,
+        0.7,
+        "aspirational",
+        [0, 0, 0, 0, 0, 0, 1, 1],
+    ),
+    (
+        "Be the most reliable tool in our category",
+        "Bring p95 API latency from 400 to 250 ms",
+        400,
+        250,
+        0.7,
+        "aspirational",
+        [395, 380, 350, 330, 300, 280, 255, 240],
+    ),
+    (
+        "Grow a team people want to join",
+        "Publish 6 engineering blog posts",
+        0,
+        6,
+        0.7,
+        "aspirational",
+        [0, 0, 0, 0, 0, 0, 0, 0],
+    ),
+    (
+        "Grow a predictable pipeline",
+        "Close 12 new enterprise deals",
+        0,
+        12,
+        1.0,
+        "committed",
+        [0, 1, 1, 2, 3, 3, 4, 5],
+    ),
+    (
+        "Be the most reliable tool in our category",
+        "No open P1 bugs by December 15",
+        9,
+        0,
+        1.0,
+        "committed",
+        [9, 8, 8, 7, 5, 4, 3, 2],
+    ),
+    (
+        "Grow a team people want to join",
+        "Hire 4 engineers",
+        0,
+        4,
+        0.7,
+        "aspirational",
+        [0, 0, 0, 1, 1, 1, 1, 1],
+    ),
+]
+
+
+def history_rows() -> list[list[object]]:
+    """One row per key result per week its value or status changed, oldest first."""
+    rows: list[list[object]] = []
+    last: dict[str, tuple[float, str]] = {}
+    for week, day in enumerate(HISTORY_WEEKS):
+        for objective, kr, start, target, pace, _, values in KR_HISTORY:
+            progress = round((values[week] - start) / (target - start), 4)
+            elapsed = ((day - dt.date(2026, 10, 1)).days + 8 / 24) / 92
+            status = _status(progress, elapsed * pace)
+            if last.get(kr) != (values[week], status):
+                rows.append([day, objective, kr, values[week], progress, status])
+                last[kr] = (values[week], status)
+    return sorted(rows, key=lambda r: r[0])  # type: ignore[arg-type, return-value]
+
+
+def _status(progress: float, expected: float) -> str:
+    """The OKR rule with its default margins (docs/okr-rules.md)."""
+    if progress >= 1:
+        return "DONE"
+    if progress >= expected - 0.10:
+        return "ON TRACK"
+    return "AT RISK" if progress >= expected - 0.25 else "OFF TRACK"
+
+
 def build(path: Path) -> None:
     book = Workbook()
     kpis = book.active
@@ -428,6 +541,11 @@ def build(path: Path) -> None:
     due = OKR_HEAD.index("Due") + 1
     for row in okrs.iter_rows(min_row=2, min_col=due, max_col=due):
         row[0].number_format = "yyyy-mm-dd"
+    history = book.create_sheet("KR history")
+    history.append(["Date", "Objective", "Key result", "Current", "Progress", "Status"])
+    for row in history_rows():
+        history.append(row)
+        history.cell(row=history.max_row, column=1).number_format = "yyyy-mm-dd"
     book.save(path)
 
 

@@ -7,8 +7,8 @@ I/O and reads no clock, so a replay with ``--as-of`` or a test gets the same ans
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 import numpy as np
@@ -26,12 +26,15 @@ from sync.config import (
     Job,
 )
 from sync.errors import LayoutError
+from sync.forecasting import Sources, key_result_points, kpi_points, with_forecasts
 from sync.frames import Sheet, blank_mask, read_sheet, sheet_dayfirst, wide_history
 from sync.grid import Grid
 from sync.ownership import Foreign, foreign_columns
 from sync.people import resolve_owners
 from sync.plausibility import plausibility_notes
+from sync.rules import kr_history
 from sync.rules.cell_notes import Where
+from sync.rules.forecast import Point
 from sync.rules.kpi import duplicate_names, evaluate_kpis
 from sync.rules.okr import Cycle, OkrResult, cycle_for, evaluate_okrs
 from sync.writeback import KPI_OWNED, OKR_OWNED
@@ -50,6 +53,10 @@ class Evaluation:
     okrs: OkrResult
     cycle: Cycle
     problems: tuple[str, ...]
+    # The KR history tab as this run leaves it (None: no such tab configured), and each
+    # key-result row's dated values, for the forecast and the burn-up charts.
+    kr_history: pd.DataFrame | None = None
+    points: Mapping[int, list[Point]] = field(default_factory=dict)
 
 
 def evaluate(
@@ -79,9 +86,9 @@ def evaluate(
     history = _history_blocks(kpi_sheet, kpi_rows.index, log, block_cells)
     kpis = evaluate_kpis(kpi_rows, history, now, job, where)
     kpis = duplicate_names(kpis)  # each row of a name used twice: ERROR
-    okr_rows = okr_sheet.rows
+    okr_rows, checkins = okr_sheet.rows, None
     if t.checkins and not okr_rows.empty:
-        okr_rows, checkin_problems = _checkins(job, grids, okr_rows, now)
+        okr_rows, checkin_problems, checkins = _checkins(job, grids, okr_rows, now)
         problems.extend(checkin_problems)
     names = kpis["name"].str.casefold()
     twice = names.duplicated(keep=False)
@@ -99,7 +106,23 @@ def evaluate(
     )
     problems.extend(plausibility_notes(t.kpis, kpis))
     kpis, okrs = _owners(job, kpis, okrs, problems)
-    return Evaluation(kpi_sheet, okr_sheet, kpis, okrs, cycle_for(job, now), tuple(problems))
+    cycle, today = cycle_for(job, now), _today(now, job)
+    read = kr_history.read_history(grids.get(t.kr_history) if t.kr_history else None)
+    kept = kr_history.merge(read, kr_history.today_rows(okrs.key_results, today), today)
+    linked = {name_key(k) for k in okrs.key_results["kpi"] if k} if len(okrs.key_results) else set()
+    sources = Sources(kept, checkins, kpi_points(kpi_sheet, kpis, log, linked, job))
+    points = key_result_points(okrs.key_results, sources, cycle, today)
+    okrs = with_forecasts(okrs, points, job, cycle, today)
+    return Evaluation(
+        kpi_sheet,
+        okr_sheet,
+        kpis,
+        okrs,
+        cycle,
+        tuple(problems),
+        kr_history=kept if t.kr_history and t.okrs else None,
+        points=points,
+    )
 
 
 def _owners(
@@ -183,13 +206,15 @@ def read_layout(grids: dict[str, Grid | None], job: Job, now: dt.datetime) -> tu
 
 def _checkins(
     job: Job, grids: dict[str, Grid | None], okr_rows: pd.DataFrame, now: dt.datetime
-) -> tuple[pd.DataFrame, list[str]]:
-    """The key results with empty ``Current`` cells filled from the check-ins tab."""
+) -> tuple[pd.DataFrame, list[str], pd.DataFrame]:
+    """The key results with empty ``Current`` cells filled from the check-ins tab, the
+    problems found, and the check-ins themselves (history, for the forecast)."""
     sheet = layout_sheet(
         job, "checkins", grids, list(CHECKIN_COLUMNS), ["date", "key_result", "current"]
     )
     history = checkin_history(sheet, _today(now, job))
-    return fill_current(okr_rows, history, job.tabs.checkins)
+    filled, problems = fill_current(okr_rows, history, job.tabs.checkins)
+    return filled, problems, history
 
 
 def _today(now: dt.datetime, job: Job) -> dt.date:

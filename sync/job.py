@@ -28,9 +28,11 @@ from sync.grid import Grid, OwnedTab, Row, RowKey
 from sync.notices import Digest
 from sync.notify.chat import Poster
 from sync.notify.email import Sender
-from sync.outbound import Outbound, deliver, digests_for, title_of
+from sync.outbound import Outbound, charted, deliver, digests_for, title_of
 from sync.report import RunReport
+from sync.rules import kr_history
 from sync.rules import status as st
+from sync.rules.burnup_lines import burnups
 from sync.sent_log import SentLog, record_all
 from sync.stamps import stamp, stamp_series
 from sync.status_tab import StatusPage, render
@@ -79,8 +81,9 @@ def run_once(
     for note in (*kpi_d.notes, *kr_d.notes):
         log.warning("%s", note)
     ev = replace(ev, problems=(*ev.problems, *kpi_d.notes, *kr_d.notes))  # on the Status tab
+    burns = burnups(ev.okrs, ev.points, ev.cycle, now.astimezone(job.tz).date(), job.okr)
     digests, routed, skipped = digests_for(
-        ev, kpi_d, kr_d, job, workbook=workbook, now=now, sent=sent, memory=memory
+        ev, kpi_d, kr_d, job, workbook=workbook, now=now, sent=sent, memory=memory, burns=burns
     )
     out = Outbound(sender, sender_address, chat)
     delivered = deliver(out, digests, report, dry_run)
@@ -92,6 +95,7 @@ def run_once(
     state = weekly.read_state(grids.get(job.tabs.status))
     due = weekly.due_recipients(state, now, digest) if digest else ()
     summary = alert_plan.summary(ev, kpi_d, job) if due else ()
+    summary = tuple(charted(i, ev, burns) for i in summary)
     weekly_digests = [
         Digest(r, (), title_of(workbook, memory), workbook.url, now, weekly=True, summary=summary)
         for r in due
@@ -111,7 +115,9 @@ def run_once(
     footer = _footer(workbook, job, grids, memory)
     try:
         workbook.write(
-            [c.update for c in updates], [_status_tab(ev, now, job, extra, footer)], keys
+            [c.update for c in updates],
+            _owned_tabs(ev, now, job, extra, grids, footer=footer),
+            keys,
         )
     except ConcurrentEditError as err:
         if err.grids is None:
@@ -140,7 +146,8 @@ def _footer(
     workbook: Workbook, job: Job, grids: dict[str, Grid | None], memory: tab_memory.Memory
 ) -> list[Row]:
     """The Status tab's memory rows, as this run knows the workbook now."""
-    names = [t for t in job.tabs.to_read() if t != job.tabs.status]
+    owned = (job.tabs.status, job.tabs.kr_history)  # the run itself creates these
+    names = [t for t in job.tabs.to_read() if t not in owned]
     now = tab_memory.known(names, workbook.outline, grids)
     return tab_memory.rows(now, memory.title if memory.title is not None else "")
 
@@ -203,7 +210,9 @@ def _remap(
     footer = _footer(workbook, job, grids, tab_memory.read_memory(grids.get(job.tabs.status)))
     try:
         workbook.write(
-            [c.update for c in updates], [_status_tab(ev, now, job, extra, footer)], keys
+            [c.update for c in updates],
+            _owned_tabs(ev, now, job, extra, grids, footer=footer),
+            keys,
         )
     except ConcurrentEditError as again:
         sent = len(report.mails) - len(report.failed)
@@ -248,6 +257,25 @@ def _count(report: RunReport, ev: Evaluation) -> None:
     report.objectives = Counter(ev.okrs.objectives["status"])
     report.key_results = Counter(ev.okrs.key_results["status"])
     report.errors = _count_errors(ev)
+
+
+def _owned_tabs(
+    ev: Evaluation,
+    now: dt.datetime,
+    job: Job,
+    extra: Sequence[Row],
+    grids: dict[str, Grid | None],
+    *,
+    footer: Sequence[Row] = (),
+) -> list[OwnedTab]:
+    """The Status tab, and the KR history tab where one is kept: both go in the run's one
+    write, so the history costs no request of its own. The history tab is created only once
+    there is something to record in it."""
+    tabs = [_status_tab(ev, now, job, extra, footer)]
+    history, name = ev.kr_history, job.tabs.kr_history
+    if history is not None and (grids.get(name) is not None or not history.empty):
+        tabs.append(OwnedTab(name, kr_history.to_grid(history)))
+    return tabs
 
 
 def _status_tab(
@@ -302,6 +330,8 @@ def _updates(
         {
             "progress": krs["progress"].round(4),
             "expected": krs["expected"].round(4),
+            # "" rather than NaN: NaN leaves a cell as it is, and a forecast can go away
+            "forecast": krs["forecast"].round(4).astype(object).where(krs["forecast"].notna(), ""),
             "status": krs["status"],
             "since": stamp_series(kr_d.decided["since"], job.tz),
             "last_alert": last[1],

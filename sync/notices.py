@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
+from sync.burnup import Burnup
+
 Reason = Literal["new", "worse", "repeat", "resolved"]
 Kind = Literal["kpi", "key_result", "objective"]
 
@@ -38,6 +40,8 @@ class AlertItem:
     history: tuple[tuple[dt.date, float], ...] = ()
     warning: float | None = None
     critical: float | None = None
+    # For an objective's burn-up chart (an objective, or a key result of it); None for KPIs.
+    burnup: Burnup | None = None
 
     @property
     def key(self) -> str:

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 
 from sync import alert_plan, tab_memory
 from sync.alert_plan import Decisions
 from sync.backends.base import Workbook
+from sync.burnup import Burnup
 from sync.config import Job
 from sync.evaluate import Evaluation
-from sync.notices import DeliveryReport, Digest
+from sync.notices import AlertItem, DeliveryReport, Digest
 from sync.notify.chat import ChatPost, Poster, chat_post, is_channel
 from sync.notify.compose import compose
 from sync.notify.email import Sender
@@ -45,10 +46,13 @@ def digests_for(
     now: dt.datetime,
     sent: SentLog | None = None,
     memory: tab_memory.Memory,
+    burns: Mapping[str, Burnup] | None = None,
 ) -> tuple[list[Digest], list[tuple[tuple[str, ...], str, str]], frozenset[str]]:
     """The run's alert digests: one per recipient, never one mail per row; with what each
-    tells whom (for ``sent``), and the recipients ``sent`` says were told already."""
-    items = [*alert_plan.kpi_items(ev, kpi_d, job, now), *alert_plan.kr_items(ev, kr_d, job)]
+    tells whom (for ``sent``), and the recipients ``sent`` says were told already. A key
+    result's item carries its objective's burn-up, for the chart."""
+    krs = [(r, charted(i, ev, burns or {})) for r, i in alert_plan.kr_items(ev, kr_d, job)]
+    items = [*alert_plan.kpi_items(ev, kpi_d, job, now), *krs]
     for item in alert_plan.unrouted(items):
         log.warning(
             "no recipient for %s %r: set its Owner or [alerts] recipients", item.kind, item.name
@@ -64,6 +68,16 @@ def digests_for(
         entries = [(f, key, status) for f, (_, key, status) in zip(fresh, entries, strict=True)]
     title = title_of(workbook, memory) if items else ""  # asked for only if not remembered
     return alert_plan.digests(items, title, workbook.url, now), entries, frozenset(skipped)
+
+
+def charted(item: AlertItem, ev: Evaluation, burns: Mapping[str, Burnup]) -> AlertItem:
+    """The item with its objective's burn-up, for the chart in the mail."""
+    krs = ev.okrs.key_results
+    if item.kind == "objective":
+        return replace(item, burnup=burns.get(item.name))
+    if item.kind == "key_result" and item.row in krs.index:
+        return replace(item, burnup=burns.get(str(krs.at[item.row, "objective"])))
+    return item
 
 
 @dataclass(frozen=True)

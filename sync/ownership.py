@@ -5,7 +5,8 @@ A team's sheet may already have a ``Status`` (``On Track``), a ``Progress`` form
 it (capitals) or its ``Checked`` a time. The sync writes a column only when every value in it
 is the sync's: anything on a marked row (a cell typed over there is reset, with a note, never
 a reason to stop the workbook), and on other rows ``Status`` a status word, ``Last alert``
-starting with one, ``Since`` and ``Checked`` a time. Values alone decide, so every backend
+starting with one, ``Since`` and ``Checked`` a time; ``Forecast`` (newer, so a team may
+have one of its own) only a number on a marked row. Values alone decide, so every backend
 agrees. README, "Your columns stay yours", says the same to users.
 """
 
@@ -29,6 +30,7 @@ _ISO = re.compile(r"\A\s*[0-9]{4}-[0-9]{2}-[0-9]{2}\b")  # a stamp's shape, even
 WORDS = frozenset({*st.KPI_ORDER, *st.OKR_ORDER})
 _TIMES = ("since", "checked")
 _BY_ROW = ("progress", "expected", "note")  # ours on rows the sync marked, whatever they hold
+_NUMBER_BY_ROW = ("forecast",)  # ours on rows the sync marked, if a number
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ def foreign_columns(
         values = rows[cid]
         filled = _filled(values)
         ours = marked if cid in _BY_ROW else _ours(cid, values, tz) | marked
+        if cid in _NUMBER_BY_ROW:
+            ours = marked & values.map(_is_number)
         bad = filled & ~ours
         if bad.any():
             row = bad.index[bad.to_numpy()][0]
@@ -104,6 +108,10 @@ def _judge(cid: str, values: pd.Series, tz: zoneinfo.ZoneInfo) -> pd.Series:
         text = values.map(lambda v: isinstance(v, str))
         return iso | (text & parse_stamps(values.where(text, ""), tz).notna())
     return pd.Series(True, index=values.index)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _status_ours(values: pd.Series) -> pd.Series:

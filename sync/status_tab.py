@@ -1,7 +1,8 @@
 """The Status tab: the page a manager opens on Monday morning, rendered whole as a plain grid.
 
 Heading, counts, objectives with their key results, KPIs worst first, unreadable rows; every
-table keeps the same columns so status cells line up in column B (docs/okr-rules.md, "The
+table keeps the same columns so status cells line up in column B (notes in G, in H for
+objectives, whose table adds Forecast) (docs/okr-rules.md, "The
 Status tab"). Built from whole columns: 10,000 KPIs render in well under a second.
 """
 
@@ -24,7 +25,7 @@ from sync.rules.okr import Cycle, OkrResult
 
 FOCUS_OBJECTIVES, FOCUS_KRS, FOCUS_KPIS = 5, 5, 10
 INDENT = "    "  # key results sit beneath their objective
-NOTE_COLUMN = 6  # G: every table's notes
+NOTE_COLUMN = 6  # G: the notes of every table but the objectives' (H), always the last cell
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,12 @@ def render(page: StatusPage, name: str) -> OwnedTab:
 
 def _shown(row: Row) -> Row:
     """Sheet text as people read it here: bounded, no control or bidi characters
-    (sync/display.py); notes, in column G, may be longer than names."""
+    (sync/display.py); notes, the last cell from column G on, may be longer than names."""
+    last = len(row) - 1
     return [
-        shown(c, NOTE_LIMIT if i == NOTE_COLUMN else TEXT_LIMIT) if isinstance(c, str) else c
+        shown(c, NOTE_LIMIT if i == last and i >= NOTE_COLUMN else TEXT_LIMIT)
+        if isinstance(c, str)
+        else c
         for i, c in enumerate(row)
     ]
 
@@ -119,9 +123,8 @@ def _focus(page: StatusPage) -> list[Row]:
 
 def _objectives(okrs: OkrResult) -> list[Row]:
     last = "Score" if okrs.ended else "Expected"
-    rows: list[Row] = [
-        ["Objective / key result", "Status", "Progress", last, "Confidence", "Owner", "Note"]
-    ]
+    head: Row = ["Objective / key result", "Status", "Progress", last, "Forecast"]
+    rows: list[Row] = [[*head, "Confidence", "Owner", "Note"]]
     krs = okrs.key_results
     beneath: dict[str, list[Row]] = {}
     if len(krs):
@@ -132,6 +135,7 @@ def _objectives(okrs: OkrResult) -> list[Row]:
             krs["status"],
             krs["progress"].map(bar),
             _last(krs, okrs.ended),
+            _forecast(krs, okrs.ended),
             krs["confidence"],
             krs["owner"],
             krs["note"],
@@ -142,16 +146,17 @@ def _objectives(okrs: OkrResult) -> list[Row]:
     objs = okrs.objectives
     if objs.empty:
         return [*rows, ["(no key results on the OKRs tab)"]]
-    for objective, status, progress, figure, note in zip(
+    for objective, status, progress, figure, ahead, note in zip(
         objs["objective"],
         objs["status"],
         objs["progress"].map(bar),
         _last(objs, okrs.ended),
+        _forecast(objs, okrs.ended),
         objs["note"],
         strict=True,
     ):
         rows.append([])  # a gap before each objective: it reads as a group (bold on .xlsx)
-        rows.append([objective, status, progress, figure, "", "", note])
+        rows.append([objective, status, progress, figure, ahead, "", "", note])
         rows.extend(beneath.get(objective, []))
     return rows
 
@@ -161,6 +166,13 @@ def _last(frame: pd.DataFrame, ended: bool) -> pd.Series:
     if ended:
         return frame["score"].map(lambda s: "" if pd.isna(s) else f"{s:.1f}")
     return frame["expected"].map(percent)
+
+
+def _forecast(frame: pd.DataFrame, ended: bool) -> pd.Series:
+    """The projected progress at the due date while the cycle runs ("" for none)."""
+    if ended or "forecast" not in frame:
+        return pd.Series("", index=frame.index, dtype=object)
+    return frame["forecast"].map(percent)
 
 
 def _kpis(kpis: pd.DataFrame) -> list[Row]:

@@ -19,11 +19,11 @@ from sync.a1 import a1
 from sync.evaluate import Evaluation
 from sync.grid import Cell
 from sync.output import Output
-from sync.present import bar, fmt
+from sync.present import bar, fmt, percent
 from sync.report import RunReport
 from sync.rules import status as st
 
-NO_WRAP = {"Progress", "Expected", "Status", "Current", "Change"}
+NO_WRAP = {"Progress", "Expected", "Forecast", "Status", "Current", "Change"}
 STYLES = {"green": "green", "amber": "yellow", "red": "bold red", "grey": "dim"}
 
 
@@ -89,7 +89,7 @@ def _status(word: str) -> Text:
 
 def _okr_table(ev: Evaluation, clean: Callable[[str], Text]) -> Table:
     table = Table(title="Objectives and key results", title_justify="left")
-    for header in ("Objective / key result", "Progress", "Expected", "Status", "Note"):
+    for header in ("Objective / key result", "Progress", "Expected", "Forecast", "Status", "Note"):
         table.add_column(header, overflow="fold", no_wrap=header in NO_WRAP)
     krs = ev.okrs.key_results
     for obj in _records(ev.okrs.objectives):
@@ -101,10 +101,13 @@ def _okr_table(ev: Evaluation, clean: Callable[[str], Text]) -> Table:
     return table
 
 
-def _progress(row: dict[str, Any], clean: Callable[[str], Text]) -> tuple[str, str, Text, Text]:
+def _progress(
+    row: dict[str, Any], clean: Callable[[str], Text]
+) -> tuple[str, str, str, Text, Text]:
     return (
         bar(row["progress"]),
         f"{row['expected']:.0%}",
+        percent(float(row.get("forecast", float("nan")))),
         _status(row["status"]),
         clean(_text(row["note"])),
     )

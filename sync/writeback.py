@@ -17,7 +17,7 @@ from sync.frames import Sheet, blank_mask, header_key
 from sync.grid import Cell, CellUpdate, RowKey
 
 KPI_OWNED = ("status", "note", "since", "last_alert", "checked")
-OKR_OWNED = ("progress", "expected", "status", "since", "last_alert", "checked")
+OKR_OWNED = ("progress", "expected", "forecast", "status", "since", "last_alert", "checked")
 
 
 def owned_positions(

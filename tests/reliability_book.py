@@ -51,7 +51,7 @@ OKRS: list[list[Any]] = [
 ]
 TABS = ("KPIs", "OKRs", "Status")
 KPI_OWNED = ("Status", "Note", "Since", "Last alert", "Checked")
-OKR_OWNED = ("Progress", "Expected", "Status", "Since", "Last alert", "Checked")
+OKR_OWNED = ("Progress", "Expected", "Forecast", "Status", "Since", "Last alert", "Checked")
 EXPECTED_KPI_STATUS = {
     "Signups": "CRITICAL",
     "Churn": "WARNING",
@@ -74,7 +74,7 @@ Grids = dict[str, list[list[object]]]
 def job(emulator: SheetsEmulator, key: str) -> Job:
     return Job(
         WorkbookConfig(backend="google", spreadsheet=key, endpoint=emulator.url, name="team"),
-        tabs=Tabs(kpi_log=""),
+        tabs=Tabs(kpi_log="", kr_history=""),  # request counts here pin the fault points
         okr=OkrConfig(start=dt.date(2026, 10, 1), end=dt.date(2026, 12, 31)),
         alerts=AlertsConfig(recipients=(LEADS,)),
     )
@@ -95,7 +95,7 @@ name = "team"
 spreadsheet = "{key}"
 endpoint = "{emulator.url}"
 """,
-        tabs='kpi_log = ""',
+        tabs='kpi_log = ""\nkr_history = ""',
         recipients=(LEADS,),
         email=email,
         sender=SENDER,

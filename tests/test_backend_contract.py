@@ -439,11 +439,12 @@ def test_a_steady_run_makes_three_requests_mailing_or_not_and_reads_a_kpi_log_ad
     google.run()  # no Status tab yet, mails to send: the title asked for once
     assert emulator.apis() == [
         "values.batchGet",  # 400: no Status tab yet
+        "values.batchGet",  # 400: no KR history tab yet
         "values.batchGet",
         "values.batchGet",  # 400: nothing is remembered, so the KPI log is tried
         "get",  # the title, for the mails
         "get",  # the key cells
-        "batchUpdate",  # the Status tab and its colour rules
+        "batchUpdate",  # the Status and KR history tabs, and the colour rules
         "batchUpdate",  # the cells
     ]
     status = google.cells(["Status"])["Status"]
@@ -505,7 +506,7 @@ def test_kpi_log_set_to_nothing_is_a_valid_config_that_reads_no_log(tmp_path: Pa
     cfg = tmp_path / "metrics-sync.toml"
     cfg.write_text('[workbook]\npath = "w.xlsx"\n[tabs]\nkpi_log = ""\n', encoding="utf-8")
     job = load(cfg).jobs[0]
-    assert job.tabs.to_read() == ["KPIs", "OKRs", "Status"]
+    assert job.tabs.to_read() == ["KPIs", "OKRs", "KR history", "Status"]
     cfg.write_text(
         '[workbook]\npath = "w.xlsx"\n[tabs]\nkpi_log = " "\nstatus = ""\n', encoding="utf-8"
     )

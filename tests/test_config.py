@@ -148,7 +148,7 @@ def job_of(tmp_path: Path, text: str) -> Job:
 
 def test_a_workbook_of_okrs_only_reads_no_kpi_log_either(tmp_path: Path) -> None:
     job = job_of(tmp_path, '[tabs]\nkpis = ""\n')
-    assert job.tabs.to_read() == ["OKRs", "Status"]
+    assert job.tabs.to_read() == ["OKRs", "KR history", "Status"]
 
 
 def test_a_workbook_with_neither_kpis_nor_okrs_is_refused(tmp_path: Path) -> None:

@@ -157,7 +157,8 @@ def changed_outside_owned(
     before: Snapshot, after: Snapshot, owned: set[tuple[str, str]]
 ) -> list[str]:
     def ours(tab: str, coord: str) -> bool:
-        return tab.strip().casefold() == "status" or (tab, _letters(coord)) in owned
+        owned_tab = tab.strip().casefold() in ("status", "kr history")
+        return owned_tab or (tab, _letters(coord)) in owned
 
     changed = [
         f"{tab}!{coord}: {before[(tab, coord)]!r} -> {after.get((tab, coord))!r}"

@@ -109,7 +109,7 @@ def test_an_okr_only_workbook_reads_no_kpis_and_no_kpi_log() -> None:
     ev = evaluate(grids, NOW, job(kpis=""))
     assert ev.kpis.empty
     assert ev.okrs.key_results["progress"].tolist() == [0.5]
-    assert job(kpis="").tabs.to_read() == ["OKRs", "Status"]
+    assert job(kpis="").tabs.to_read() == ["OKRs", "KR history", "Status"]
 
 
 def test_a_kpi_only_workbook_reads_no_okrs() -> None:
@@ -177,7 +177,7 @@ def test_an_okr_only_workbook_runs_and_check_passes(
     assert "tab 'Key results': header on row 2, 1 row(s) below it" in capsys.readouterr().out
     assert sync(tmp_path, tabs) == 0
     ws = openpyxl.load_workbook(path)["Key results"]
-    assert [c.value for c in ws[2]][5:8] == ["Progress", "Expected", "Status"]
+    assert [c.value for c in ws[2]][5:9] == ["Progress", "Expected", "Forecast", "Status"]
     assert ws.cell(3, 6).value == 0.5
 
 

@@ -195,6 +195,7 @@ def test_objectives_show_a_bar_and_status_with_their_key_results_indented_beneat
         "Status",
         "Progress",
         "Expected",
+        "Forecast",
         "Confidence",
         "Owner",
         "Note",
@@ -213,6 +214,7 @@ def test_objectives_show_a_bar_and_status_with_their_key_results_indented_beneat
         st.ON_TRACK,
         "▓▓▓▓▓▓░░░░ 60 %",
         "43 %",
+        "",  # no history: no forecast
         "7/10",
         "maria@example.com",
         "0.44 (from 0.35 to 0.5)",

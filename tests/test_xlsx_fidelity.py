@@ -25,7 +25,7 @@ from workbooks import config_text
 from sync.cli import main
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*extension is not supported:UserWarning")
-OWNED = {"Status", "Note", "Since", "Last alert", "Checked", "Progress", "Expected"}
+OWNED = {"Status", "Note", "Since", "Last alert", "Checked", "Progress", "Expected", "Forecast"}
 SHEETS = {"KPIs": "xl/worksheets/sheet2.xml", "OKRs": "xl/worksheets/sheet3.xml"}
 NOW = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)
 
@@ -91,7 +91,7 @@ def not_owned(path: Path) -> dict[tuple[str, str], tuple[Any, ...]]:
     return {
         (tab, ref): v
         for (tab, ref), v in cells(path).items()
-        if tab != "Status" and (tab, ref.rstrip("0123456789")) not in owned
+        if tab not in ("Status", "KR history") and (tab, ref.rstrip("0123456789")) not in owned
     }
 
 
@@ -120,8 +120,9 @@ def test_two_runs_change_only_the_owned_cells_and_keep_every_other_part_byte_for
     assert run(linked, NOW + dt.timedelta(hours=1)) == 0
     second = parts(target)
     registered = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "[Content_Types].xml"}
-    rewritten = {*SHEETS.values(), "xl/worksheets/sheet4.xml"}  # the new Status tab
-    assert set(first) == set(original) | {"xl/worksheets/sheet4.xml"}
+    new = {"xl/worksheets/sheet4.xml", "xl/worksheets/sheet5.xml"}  # Status, KR history
+    rewritten = {*SHEETS.values(), *new}
+    assert set(first) == set(original) | new
     changed_first = {n for n in original if first[n] != original[n]}
     assert changed_first <= rewritten | registered | {"xl/styles.xml", "docProps/app.xml"}
     assert {n for n in first if second[n] != first[n]} <= rewritten

@@ -62,6 +62,24 @@ def test_a_progress_formula_s_figures_on_unmarked_rows_are_the_team_s() -> None:
     assert foreign(["Progress", "Status"], ["a", 0.42, "AT RISK"], owned=OKR_OWNED) == []
 
 
+@pytest.mark.parametrize(
+    ("head", "row", "theirs"),
+    [
+        pytest.param(["Forecast"], ["a", 0.6], ["forecast"], id="a figure on an unmarked row"),
+        pytest.param(["Forecast", "Status"], ["a", 0.6, "AT RISK"], [], id="the sync's figure"),
+        pytest.param(["Forecast", "Status"], ["a", None, "AT RISK"], [], id="no forecast"),
+        pytest.param(
+            ["Forecast", "Status"], ["a", "on plan", "AT RISK"], ["forecast"], id="team's words"
+        ),
+    ],
+)
+def test_a_forecast_column_is_the_sync_s_only_where_it_marked_the_row_and_with_a_figure(
+    head: list[Cell], row: list[Cell], theirs: list[str]
+) -> None:
+    """Forecast is newer than a team's sheet may be: its own Forecast, typed in words, is kept."""
+    assert foreign(head, row, owned=OKR_OWNED) == theirs
+
+
 # --- on a real file -------------------------------------------------------------------------
 
 KPI_HEAD: list[Cell] = ["KPI", "Warning", "Critical", "Current", "Status"]

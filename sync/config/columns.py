@@ -46,6 +46,7 @@ OWNED_COLUMNS: dict[str, str] = {
     "checked": "Checked",
     "progress": "Progress",
     "expected": "Expected",
+    "forecast": "Forecast",
 }
 ALL_COLUMNS = {**KPI_COLUMNS, **OKR_COLUMNS, **LOG_COLUMNS, **CHECKIN_COLUMNS, **OWNED_COLUMNS}
 # The tabs a ``[columns.<tab>]`` table or ``[tabs] header_rows`` may name.
@@ -54,4 +55,4 @@ LAYOUT_TABS = ("kpis", "okrs", "kpi_log", "checkins")
 KEY_COLUMN = {"kpis": "kpi", "okrs": "key_result", "kpi_log": "date", "checkins": "date"}
 HEADER_SEARCH_ROWS = 20  # the header is looked for among a tab's first rows
 KPI_OWNED = ("status", "note", "since", "last_alert", "checked")  # as sync.writeback writes
-OKR_OWNED = ("progress", "expected", "status", "since", "last_alert", "checked")
+OKR_OWNED = ("progress", "expected", "forecast", "status", "since", "last_alert", "checked")

@@ -268,7 +268,13 @@ class JobSections(Fields):
 
 
 _NESTED = ("tabs", "columns", "okr", "kpi", "alerts", "people")
-_OPTIONAL_TABS = {"kpis": "KPIs", "okrs": "OKRs", "kpi_log": "KPI log", "checkins": "check-ins"}
+_OPTIONAL_TABS = {
+    "kpis": "KPIs",
+    "okrs": "OKRs",
+    "kpi_log": "KPI log",
+    "checkins": "check-ins",
+    "kr_history": "KR history",
+}
 _TAB_IDS: dict[str, tuple[str, ...]] = {
     "kpis": (*KPI_COLUMNS, *KPI_OWNED),
     "okrs": (*OKR_COLUMNS, *OKR_OWNED),

@@ -23,11 +23,15 @@ class Tabs:
     kpi_log: str = "KPI log"
     status: str = "Status"
     checkins: str = ""
+    kr_history: str = "KR history"  # the sync's own record of each key result over time
 
     def to_read(self, *, log: bool = True) -> list[str]:
         """Every tab a run reads (``log=False``: all but the KPI log, which a run reads apart,
-        sync/tab_memory.py); with no KPIs tab there is no KPI log to read either."""
-        tabs = (self.kpis, self.okrs, self.log if log else "", self.checkins, self.status)
+        sync/tab_memory.py); with no KPIs tab there is no KPI log to read either, and with no
+        OKRs tab no key-result history."""
+        history = self.kr_history if self.okrs else ""
+        log_tab = self.log if log else ""
+        tabs = (self.kpis, self.okrs, log_tab, self.checkins, history, self.status)
         return [n for n in tabs if n]
 
     @property

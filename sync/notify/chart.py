@@ -1,4 +1,4 @@
-"""A small PNG of a breached KPI's recent history, for the alert mail.
+"""Small PNGs for the mails: a breached KPI's recent history, an objective's burn-up.
 
 matplotlib is the optional ``charts`` extra: it is imported here, lazily, and only here.
 Without it ``render_png`` returns None and the mail simply carries no chart. The import is
@@ -17,11 +17,14 @@ import io
 import math
 from typing import Any
 
+from sync.burnup import Burnup, Line
 from sync.notices import AlertItem
 
 _LINE = "#1f5fa8"
 _WARNING = "#d08700"
 _CRITICAL = "#c62828"
+_EXPECTED = "#9e9e9e"
+_FORECAST = "#2e7d32"
 _SIZE_INCHES = (5.0, 1.8)
 _DPI = 100
 _DRAWABLE = 1e300  # larger figures overflow matplotlib's axis margins: no chart for those
@@ -106,3 +109,54 @@ def _date_axis(axes: Any, dates: Any) -> None:
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(dates.ConciseDateFormatter(locator))
     axes.xaxis.get_offset_text().set_fontsize(7)
+
+
+def render_burnup(burnup: Burnup) -> bytes | None:
+    """An objective's burn-up as PNG bytes: its progress so far, the expected pace and the
+    forecast to the due date; None without matplotlib or with nothing to draw."""
+    lines = (burnup.actual, burnup.expected, burnup.forecast)
+    if not burnup.actual or not all(math.isfinite(v) for line in lines for _, v in line):
+        return None
+    mpl = _matplotlib()
+    if mpl is None:
+        return None
+    return _drawn_burnup(burnup, mpl)
+
+
+@functools.lru_cache(maxsize=64)  # the same objective's chart goes to every manager
+def _drawn_burnup(burnup: Burnup, mpl: tuple[Any, Any, Any]) -> bytes:
+    figure_cls, canvas_cls, dates = mpl
+    figure = figure_cls(figsize=_SIZE_INCHES, dpi=_DPI)
+    canvas_cls(figure)
+    axes = figure.add_subplot(1, 1, 1)
+    _line(axes, burnup.expected, _EXPECTED, "--", "expected")
+    _line(axes, burnup.actual, _LINE, "-", "progress", marker="o")
+    _line(axes, burnup.forecast, _FORECAST, ":", "forecast")
+    top = max(1.0, *(v for line in (burnup.actual, burnup.forecast) for _, v in line))
+    axes.set_ylim(0, top * 1.05)
+    axes.yaxis.set_major_formatter(lambda v, _: f"{v * 100:.0f} %")
+    axes.legend(loc="upper left", fontsize=7, frameon=False)
+    axes.tick_params(labelsize=7)
+    axes.grid(alpha=0.25)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    _date_axis(axes, dates)
+    figure.subplots_adjust(left=0.1, right=0.98, top=0.95, bottom=0.14)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _line(axes: Any, line: Line, colour: str, style: str, label: str, *, marker: str = "") -> None:
+    if line:
+        days, values = [d for d, _ in line], [v for _, v in line]
+        axes.plot(
+            days,
+            values,
+            color=colour,
+            linestyle=style,
+            linewidth=1.6,
+            marker=marker or None,
+            markersize=3,
+            label=label,
+        )

@@ -69,6 +69,7 @@ class Entry:
     where: str  # "KPIs row 5"
     colour: str
     chart_cid: str | None = None
+    chart_alt: str = ""  # what the chart shows, for mail readers without images
 
 
 def compose(digest: Digest, sender: str, *, charts: bool = True) -> EmailMessage:
@@ -80,7 +81,7 @@ def compose(digest: Digest, sender: str, *, charts: bool = True) -> EmailMessage
     digest_id = _digest_hash(digest)
     items = ordered(digest.summary or digest.items) if digest.weekly else ordered(digest.items)
     shown = items[:MAX_DETAILED]
-    pngs = _charts(shown, digest_id, domain) if charts and not digest.weekly else {}
+    pngs = _charts(shown, digest_id, domain, weekly=digest.weekly) if charts else {}
     context = _context(digest, items, shown, {i: cid for i, (cid, _) in pngs.items()})
     message = _headers(digest, sender, f"<{digest_id}@{domain}>")
     message.set_content(_render("digest.txt", context), cte="quoted-printable")
@@ -168,7 +169,14 @@ def _entry(item: AlertItem, digest: Digest, chart_cid: str | None) -> Entry:
         where=f"{tab} row {item.row}" if item.row > 0 else tab,
         colour=_COLOURS.get(item.status, _GREY),
         chart_cid=chart_cid,
+        chart_alt=_chart_alt(item),
     )
+
+
+def _chart_alt(item: AlertItem) -> str:
+    if item.burnup is not None:
+        return f"progress of {one_line(item.burnup.objective, TEXT_LIMIT)} over the cycle"
+    return f"recent values of {one_line(item.name, TEXT_LIMIT)}"
 
 
 def duration(since: dt.datetime | None, now: dt.datetime) -> str:
@@ -280,19 +288,29 @@ def _render(name: str, context: Mapping[str, object]) -> str:
 
 
 def _charts(
-    items: Sequence[AlertItem], digest_id: str, domain: str
+    items: Sequence[AlertItem], digest_id: str, domain: str, *, weekly: bool = False
 ) -> dict[int, tuple[str, bytes]]:
-    """Index of a breached KPI -> (Content-ID, PNG); empty without matplotlib."""
+    """Index of an item -> (Content-ID, PNG); empty without matplotlib. A breached KPI's
+    recent values (alert mails), and each objective's burn-up once per mail, beside its
+    first item (the objective in the weekly summary, a key result in an alert mail)."""
     found: dict[int, tuple[str, bytes]] = {}
+    objectives: set[str] = set()
     for index, item in enumerate(items):
         if len(found) >= MAX_CHARTS:
             break
-        if item.kind != "kpi" or item.reason == "resolved" or item.status not in _BREACHED:
-            continue
-        png = chart.render_png(item)
+        png = None
+        if item.burnup is not None and item.burnup.objective not in objectives:
+            objectives.add(item.burnup.objective)
+            png = chart.render_burnup(item.burnup)
+        elif _kpi_charted(item) and not weekly:
+            png = chart.render_png(item)
         if png is not None:
             found[index] = (f"chart{index}.{digest_id[:12]}@{domain}", png)
     return found
+
+
+def _kpi_charted(item: AlertItem) -> bool:
+    return item.kind == "kpi" and item.reason != "resolved" and item.status in _BREACHED
 
 
 def _attach_charts(message: EmailMessage, pngs: Sequence[tuple[str, bytes]]) -> None:
