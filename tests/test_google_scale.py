@@ -1,6 +1,9 @@
-"""50,000 KPIs x 104 weeks against the emulator, which refuses a request body over 10 MiB as
-Google does: a first run and a steady run succeed, every request under the 2 MB the backend
-aims for (Google's advice), none refused."""
+"""14,000 KPIs x 104 weeks against the emulator, which refuses a request body over 10 MiB as
+Google does: a first run whose write is over the limit and a steady run succeed, every
+request under the 2 MB the backend aims for (Google's advice), none refused. The same at
+50,000 and 75,000 KPIs runs in `make bench` (bench/RESULTS.md: requests and the largest body
+per size); here the size is the smallest whose first write needs splitting, to keep the suite
+within its two minutes."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from sync.grid import Grid
 from sync.job import run_once
 from sync.notify.email import OutboxSender
 
-KPIS, WEEKS = 50_000, 104
+KPIS, WEEKS = 14_000, 104
 NOW = dt.datetime(2026, 11, 26, 8, 0, tzinfo=dt.UTC)
 GOOGLE_LIMIT, ADVISED = 10_485_760, 2_000_000
 
@@ -35,7 +38,7 @@ def wide_kpis(kpis: int, weeks: int) -> Grid:
 
 
 @pytest.mark.slow
-def test_50000_kpis_over_104_weeks_run_first_and_steady_in_requests_google_accepts(
+def test_a_first_write_over_10_mib_and_a_steady_run_go_in_requests_google_accepts(
     sheets_emulator: SheetsEmulator, tmp_path: Path
 ) -> None:
     okrs: Grid = [
