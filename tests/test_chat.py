@@ -314,3 +314,25 @@ def test_a_refused_post_is_retried_without_mailing_the_co_owner_again(
     assert _run(folder, "--as-of", "2026-11-26T10:00") == 0
     assert len(chat.posts) == 2
     assert sorted((folder / "outbox").rglob("*.eml")) == mails
+
+
+def test_a_channel_gets_a_reminder_after_repeat_after_and_a_resolved_post_on_recovery(
+    tmp_path: Path, chat: ChatServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _setup(tmp_path, chat, monkeypatch, "#ops")
+    assert _run(folder, "--as-of", AS_OF) == 0
+    assert "1 critical" in chat.posts[-1].body["title"]
+    assert _run(folder, "--as-of", "2026-11-27T09:00") == 0  # 25 h later: a reminder
+    assert "1 still critical" in chat.posts[-1].body["title"]
+    book = openpyxl.load_workbook(folder / "team-metrics.xlsx")
+    kpis = book["KPIs"]
+    leads = next(
+        r for r in range(2, kpis.max_row + 1) if kpis.cell(r, 1).value == "Qualified leads"
+    )
+    kpis.cell(leads, 21).value = 520  # the week of 2026-11-23: back above its thresholds
+    book.save(folder / "team-metrics.xlsx")
+    assert _run(folder, "--as-of", "2026-11-27T10:00") == 0
+    assert len(chat.posts) == 3
+    resolved = [line for line in chat.posts[-1].body["message"].splitlines() if "RESOLVED" in line]
+    assert len(resolved) == 1
+    assert "Qualified leads" in resolved[0]
