@@ -168,22 +168,6 @@ def plain_numeric(values: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
 
 
-def _only_numbers(values: pd.Series) -> Floats | None:
-    """The column as floats if it holds only numbers (not bools) and missing cells, else None.
-
-    What a backend hands over for a column nobody typed text into. pandas' type inference
-    stops at the first cell of another type, so asking costs little either way.
-    """
-    if plain_numeric(values):
-        return values.to_numpy(dtype=np.float64, na_value=np.nan)
-    if pd.api.types.infer_dtype(values, skipna=True) in _NUMBERS_AND_BLANKS:
-        return to_floats(values.to_numpy(dtype=object))
-    return None
-
-
-_NUMBERS_AND_BLANKS: Final = frozenset({"floating", "integer", "mixed-integer-float", "empty"})
-
-
 def to_floats(cells: Objects) -> Floats:
     """Python numbers to float64 in one go, cell by cell only if one of them cannot convert."""
     try:
