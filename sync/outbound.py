@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
 
@@ -46,12 +46,12 @@ def digests_for(
     now: dt.datetime,
     sent: SentLog | None = None,
     memory: tab_memory.Memory,
-    burns: Mapping[str, Burnup] | None = None,
+    burns: Callable[[], Mapping[str, Burnup]] = dict,
 ) -> tuple[list[Digest], list[tuple[tuple[str, ...], str, str]], frozenset[str]]:
     """The run's alert digests: one per recipient, never one mail per row; with what each
     tells whom (for ``sent``), and the recipients ``sent`` says were told already. A key
     result's item carries its objective's burn-up, for the chart."""
-    krs = [(r, charted(i, ev, burns or {})) for r, i in alert_plan.kr_items(ev, kr_d, job)]
+    krs = [(r, charted(i, ev, burns())) for r, i in alert_plan.kr_items(ev, kr_d, job)]
     items = [*alert_plan.kpi_items(ev, kpi_d, job, now), *krs]
     for item in alert_plan.unrouted(items):
         log.warning(

@@ -116,16 +116,18 @@ def _not_forecast(r: Mapping[str, Any], due: dt.date, today: dt.date, cycle: Cyc
 def objective_forecasts(krs: pd.DataFrame, objectives: pd.DataFrame) -> pd.Series:
     """Each objective's projected progress: the weighted mean of its readable key results'
     forecasts (clamped, as in the roll-up), a key result with none counting as it stands
-    today. NaN where none of its key results has a forecast."""
-    out = []
-    for name in objectives["objective"]:
-        mine = krs[(krs["objective"] == name) & (krs["status"] != st.ERROR)]
-        has = mine["forecast"].notna()
-        if mine.empty or not has.any():
-            out.append(np.nan)
-            continue
-        w = mine["weight"].to_numpy(dtype=np.float64)
-        w = w if w.sum() > 0 else np.ones(len(mine))
-        value = mine["forecast"].where(has, mine["clamped"]).clip(0.0, 1.0).to_numpy()
-        out.append(float(np.dot(w, value) / w.sum()))
-    return pd.Series(out, index=objectives.index, dtype="float64")
+    today; unweighted where its weights add up to nothing. NaN where none of its key results
+    has a forecast. One pass grouped by objective (a filter per objective was quadratic)."""
+    readable = krs[krs["status"] != st.ERROR]
+    has = readable["forecast"].notna()
+    value = readable["forecast"].where(has, readable["clamped"]).clip(0.0, 1.0).astype(float)
+    weight = readable["weight"].astype(float)
+    parts = pd.DataFrame(
+        {"w": weight, "wv": weight * value, "v": value, "has": has},
+        index=readable.index,
+    ).groupby(readable["objective"], sort=False)
+    sums = parts.agg(w=("w", "sum"), wv=("wv", "sum"), v=("v", "mean"), has=("has", "any"))
+    mean = (sums["wv"] / sums["w"]).where(sums["w"] > 0, sums["v"]).where(sums["has"])
+    return pd.Series(
+        objectives["objective"].map(mean).to_numpy(dtype=np.float64), index=objectives.index
+    )
