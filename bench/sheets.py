@@ -1,6 +1,6 @@
 """Benchmark: how a full sync's cost grows with the sheet, beside the floor and the naive script.
 
-    python -m bench.sheets [--sizes 100,1000,10000,50000,75000] [--weeks 104] [--output FILE]
+    python -m bench.sheets [--sizes 100,1000,10000,50000,70000] [--weeks 104] [--output FILE]
 
 For each size it seeds a workbook (KPIs x weekly columns, plus OKRs) in the Sheets API emulator,
 which runs in a process of its own, and runs ``metrics-sync run --once`` against it over
@@ -539,7 +539,7 @@ def report(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--sizes", default="100,1000,10000,50000,75000", help="KPI counts, comma separated"
+        "--sizes", default="100,1000,10000,50000,70000", help="KPI counts, comma separated"
     )
     parser.add_argument("--weeks", type=int, default=104)
     parser.add_argument(
