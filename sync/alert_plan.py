@@ -22,7 +22,7 @@ from sync.config import Job
 from sync.evaluate import Evaluation
 from sync.frames import Sheet, records, wide_history
 from sync.notices import AlertItem, Digest, Reason
-from sync.present import fmt, percent_change
+from sync.present import fmt, percent, percent_change
 from sync.rules import alerts
 from sync.rules import status as st
 
@@ -348,11 +348,11 @@ def _reason(value: str) -> Reason:
 
 
 def _percent(value: Any) -> str:
-    return "" if pd.isna(value) else f"{value * 100:.0f} %"
+    return "" if pd.isna(value) else percent(float(value))
 
 
 def _expected(value: Any) -> str:
-    return "" if pd.isna(value) else f"expected {value * 100:.0f} %"
+    return "" if pd.isna(value) else f"expected {percent(float(value))}"
 
 
 def _float(value: Any) -> float | None:

@@ -17,7 +17,6 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sync import __version__, logs, starter
 from sync.backends import opened
@@ -27,9 +26,6 @@ from sync.monitor import Heartbeat
 from sync.output import Output
 from sync.runner import Runner, worst
 from sync.tick import run_deadline
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(logs.LOGGER)
 DEFAULT_CONFIG = "metrics-sync.toml"

@@ -20,9 +20,10 @@ from sync.config import (
     CHECKIN_COLUMNS,
     KEY_COLUMN,
     KPI_COLUMNS,
+    KPI_OWNED,
     LOG_COLUMNS,
     OKR_COLUMNS,
-    OWNED_COLUMNS,
+    OKR_OWNED,
     Job,
 )
 from sync.errors import LayoutError
@@ -37,7 +38,6 @@ from sync.rules.cell_notes import Where
 from sync.rules.forecast import Point
 from sync.rules.kpi import duplicate_names, evaluate_kpis
 from sync.rules.okr import Cycle, OkrResult, cycle_for, evaluate_okrs
-from sync.writeback import KPI_OWNED, OKR_OWNED
 
 # Dated cells per block of KPI rows: the long history and the parsing of its cells exist for
 # one block at a time (tens of MB near Google's 10M-cell limit, not hundreds), and a block is
@@ -65,15 +65,17 @@ def evaluate(
     job: Job,
     *,
     block_cells: int = HISTORY_BLOCK_CELLS,
+    sheets: tuple[Sheet, Sheet] | None = None,
 ) -> Evaluation:
     """Every KPI and OKR result of one workbook at ``now``.
 
     The KPI history goes to the rules a block of about ``block_cells`` dated cells at a
     time; each KPI row's points depend on its own entries alone, so the block size changes
-    the memory a run needs, never its results.
+    the memory a run needs, never its results. ``sheets``: the KPIs and OKRs tabs as
+    :func:`read_layout` already read them from these grids (``check`` reads them first).
     """
     t = job.tabs
-    kpi_sheet, okr_sheet = read_layout(grids, job, now)
+    kpi_sheet, okr_sheet = sheets or read_layout(grids, job, now)
     _refuse_foreign(job, kpi_sheet, okr_sheet)
     problems = [*kpi_sheet.problems, *okr_sheet.problems]
     kpi_rows = kpi_sheet.rows[kpi_sheet.rows["kpi"].map(_filled)]
@@ -197,10 +199,8 @@ def read_layout(grids: dict[str, Grid | None], job: Job, now: dt.datetime) -> tu
     """The KPIs and OKRs tabs as ``evaluate`` reads them at ``now`` (for ``check`` too)."""
     today = _today(now, job)
     return (
-        layout_sheet(job, "kpis", grids, [*KPI_COLUMNS, *_owned(KPI_OWNED)], ["kpi"], today=today),
-        layout_sheet(
-            job, "okrs", grids, [*OKR_COLUMNS, *_owned(OKR_OWNED)], ["objective", "key_result"]
-        ),
+        layout_sheet(job, "kpis", grids, [*KPI_COLUMNS, *KPI_OWNED], ["kpi"], today=today),
+        layout_sheet(job, "okrs", grids, [*OKR_COLUMNS, *OKR_OWNED], ["objective", "key_result"]),
     )
 
 
@@ -232,10 +232,6 @@ def _no_history(job: Job, sheet: Sheet, rows: pd.DataFrame, log: pd.DataFrame | 
         "so every KPI shows NO DATA; name a history column by its date or period, or map your "
         'value column with [columns.kpis] current = "<your header>"'
     ]
-
-
-def _owned(ids: tuple[str, ...]) -> list[str]:
-    return [i for i in ids if i in OWNED_COLUMNS]
 
 
 def _filled(value: object) -> bool:

@@ -65,11 +65,6 @@ class Sheet:
         return len(self.header)
 
 
-def header_key(cell: Cell) -> str:
-    """Headers match as names do: case-insensitively, ignoring surrounding and repeated spaces."""
-    return name_key(cell)
-
-
 def read_sheet(
     tab: str,
     grid: Grid | None,
@@ -178,7 +173,7 @@ def _match_header(
     by_text: dict[str, int] = {}
     problems: list[str] = []
     for pos, cell in enumerate(header, start=1):
-        key = header_key(cell)
+        key = name_key(cell)
         if not key:
             continue
         if key in by_text:
@@ -189,9 +184,7 @@ def _match_header(
             continue
         by_text[key] = pos
     positions = {
-        cid: by_text[header_key(columns[cid])]
-        for cid in wanted
-        if header_key(columns[cid]) in by_text
+        cid: by_text[name_key(columns[cid])] for cid in wanted if name_key(columns[cid]) in by_text
     }
     return positions, problems
 

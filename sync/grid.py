@@ -66,7 +66,10 @@ class Outline:
     tabs: tuple[str, ...]
 
     def has(self, name: str) -> bool:
-        """Whether a tab is called ``name``, ignoring case and surrounding spaces, as tabs
-        are looked up."""
-        folded = name.strip().casefold()
-        return any(t.strip().casefold() == folded for t in self.tabs)
+        """Whether a tab is called ``name``, as tabs are looked up (:func:`same_tab`)."""
+        return any(same_tab(t, name) for t in self.tabs)
+
+
+def same_tab(a: str, b: str) -> bool:
+    """Tab names match ignoring case and surrounding spaces (``'KPIs '`` is ``kpis``)."""
+    return a.strip().casefold() == b.strip().casefold()

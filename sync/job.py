@@ -22,7 +22,7 @@ from sync import digest as weekly
 from sync.alert_plan import Decisions
 from sync.backends.base import Workbook
 from sync.cells import name_key
-from sync.config import DigestConfig, Job
+from sync.config import KPI_OWNED, OKR_OWNED, DigestConfig, Job
 from sync.errors import ConcurrentEditError
 from sync.evaluate import Evaluation, evaluate
 from sync.grid import Grid, OwnedTab, Row, RowKey
@@ -38,8 +38,6 @@ from sync.sent_log import SentLog, record_all
 from sync.stamps import stamp, stamp_series
 from sync.status_tab import StatusPage, render
 from sync.writeback import (
-    KPI_OWNED,
-    OKR_OWNED,
     Change,
     cell_updates,
     header_check,
@@ -72,8 +70,7 @@ def run_once(
     (``ConcurrentEditError`` with fresh grids), the run re-maps once (:func:`_remap`); a
     second move ends the run with nothing written.
     """
-    grids = read_tabs(workbook, job)
-    memory = tab_memory.read_memory(grids.get(job.tabs.status))
+    grids, memory = read_tabs(workbook, job)
     ev = evaluate(grids, now, job)
     report = RunReport(workbook=job.workbook.name)
     _count(report, ev)
@@ -133,16 +130,17 @@ def run_once(
     return report
 
 
-def read_tabs(workbook: Workbook, job: Job) -> dict[str, Grid | None]:
+def read_tabs(workbook: Workbook, job: Job) -> tuple[dict[str, Grid | None], tab_memory.Memory]:
     """Every tab of the job: all but the KPI log in one read, then the log in its own read
     unless the Status tab just read says the workbook has none (sync/tab_memory.py)."""
     grids = workbook.read(job.tabs.to_read(log=False))
+    memory = tab_memory.read_memory(grids.get(job.tabs.status))
     log_tab = job.tabs.log
-    if log_tab and tab_memory.read_memory(grids.get(job.tabs.status)).skips(log_tab):
+    if log_tab and memory.skips(log_tab):
         grids[log_tab] = None
     elif log_tab:
         grids.update(workbook.read([log_tab]))
-    return grids
+    return grids, memory
 
 
 def _footer(

@@ -32,7 +32,7 @@ def sent_log_path(wb: WorkbookConfig, folder: Path | None = None) -> Path:
 class SentLog:
     """Who was mailed which status of which row, and when."""
 
-    def __init__(self, path: Path | None, repeat_after: dt.timedelta) -> None:
+    def __init__(self, path: Path, repeat_after: dt.timedelta) -> None:
         self.path = path
         self.repeat_after = repeat_after
         self.sent: dict[Entry, dt.datetime] = {}
@@ -58,8 +58,6 @@ class SentLog:
 
     def save(self, now: dt.datetime) -> None:
         """Written whole, 0600, renamed into place; entries older than ``KEEP`` dropped."""
-        if self.path is None:
-            return
         entries = [[*key, when.isoformat()] for key, when in self.sent.items() if now - when < KEEP]
         temporary = self.path.with_name(self.path.name + f".{os.getpid()}.tmp")
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sync.grid import Grid, Outline, Row
+from sync.grid import Grid, Outline, Row, same_tab
 
 TITLE = "Spreadsheet"
 MISSING = "Tabs not found"
@@ -29,10 +29,7 @@ class Memory:
 
     def skips(self, tab: str) -> bool:
         """True if the last run recorded that the workbook has no tab called ``tab``."""
-        folded = tab.strip().casefold()
-        return self.missing is not None and any(
-            m.strip().casefold() == folded for m in self.missing
-        )
+        return self.missing is not None and any(same_tab(m, tab) for m in self.missing)
 
 
 def read_memory(grid: Grid | None) -> Memory:

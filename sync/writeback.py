@@ -13,11 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sync.frames import Sheet, blank_mask, header_key
+from sync.cells import name_key
+from sync.frames import Sheet, blank_mask
 from sync.grid import Cell, CellUpdate, RowKey
-
-KPI_OWNED = ("status", "note", "since", "last_alert", "checked")
-OKR_OWNED = ("progress", "expected", "forecast", "status", "since", "last_alert", "checked")
 
 
 def owned_positions(
@@ -25,15 +23,15 @@ def owned_positions(
 ) -> tuple[dict[str, int], list[Change]]:
     """Where each owned column is, and the header cells to write for the missing ones."""
     found = {
-        header_key(cell): pos
+        name_key(cell): pos
         for pos, cell in reversed(list(enumerate(sheet.header, 1)))
-        if header_key(cell)
+        if name_key(cell)
     }
     next_free = max(sheet.width, sheet.body.shape[1] if sheet.body.size else 0) + 1
     positions: dict[str, int] = {}
     new_headers: list[Change] = []
     for cid in owned:
-        pos = found.get(header_key(headers[cid]))
+        pos = found.get(name_key(headers[cid]))
         if pos is None:
             pos = next_free
             next_free += 1

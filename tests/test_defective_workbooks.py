@@ -22,9 +22,9 @@ import openpyxl
 import pytest
 from openpyxl.cell.read_only import ReadOnlyCell
 
+from sync.cells import name_key as header_key
 from sync.cli import main
 from sync.config import OWNED_COLUMNS
-from sync.frames import header_key
 
 
 def _corpus() -> ModuleType:

@@ -12,9 +12,9 @@ from typing import Any
 import openpyxl
 import pytest
 
+from sync.cells import name_key as header_key
 from sync.cli import main
 from sync.config import OWNED_COLUMNS, load
-from sync.frames import header_key
 
 SPEC = importlib.util.spec_from_file_location(
     "make_corpus", Path(__file__).parent / "data" / "make_corpus.py"

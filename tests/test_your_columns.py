@@ -16,11 +16,10 @@ import pytest
 from workbooks import config_text
 
 from sync.cli import main
-from sync.config import ALL_COLUMNS
+from sync.config import ALL_COLUMNS, KPI_OWNED, OKR_OWNED
 from sync.frames import read_sheet
 from sync.grid import Cell, Grid
 from sync.ownership import foreign_columns
-from sync.writeback import KPI_OWNED, OKR_OWNED
 
 UTC = zoneinfo.ZoneInfo("UTC")
 NOW = "2026-11-20T09:00:00+00:00"

@@ -9,15 +9,16 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 from sync.a1 import column_letter
+from sync.cells import name_key
 from sync.checks.finding import Finding
-from sync.config import KEY_COLUMN, Job
+from sync.config import KEY_COLUMN, KPI_OWNED, OKR_OWNED, Job
 from sync.errors import SyncError
 from sync.evaluate import evaluate, foreign, read_layout
-from sync.frames import Sheet, header_key
+from sync.frames import Sheet
 from sync.grid import Grid
 from sync.header import SEARCH_ROWS, Header, find_header
 from sync.rules.alerts import channels_named, owners
-from sync.writeback import KPI_OWNED, OKR_OWNED, owned_positions
+from sync.writeback import owned_positions
 
 # The columns without which a tab cannot be read at all (as sync.evaluate requires them).
 REQUIRED: Mapping[str, tuple[str, ...]] = {
@@ -53,10 +54,8 @@ def _tab(job: Job, key: str, tab: str, grid: Grid | None) -> Finding:
             f'to the name of yours (or "" if the workbook has none); {INIT_HINT}',
         )
     head = find_header(grid, columns[KEY_COLUMN[key]], job.header_rows.get(key))
-    header = {header_key(c) for c in head.cells}
-    missing = [
-        (cid, columns[cid]) for cid in REQUIRED[key] if header_key(columns[cid]) not in header
-    ]
+    header = {name_key(c) for c in head.cells}
+    missing = [(cid, columns[cid]) for cid in REQUIRED[key] if name_key(columns[cid]) not in header]
     if missing:
         return _missing(job, key, tab, head, missing)
     below = sum(1 for r in grid[head.index + 1 :] if any(c not in (None, "") for c in r))
@@ -91,17 +90,17 @@ def _missing(
 def rows_found(job: Job, grids: dict[str, Grid | None], now: dt.datetime) -> list[Finding]:
     name = job.workbook.name
     try:
-        theirs = [
-            Finding("FAIL", f"{name}: {f.what()}", f.fix(kind))
-            for kind, f in foreign(job, *read_layout(grids, job, now))
-        ]
-    except SyncError:
-        theirs = []  # evaluate below names what cannot be read
+        sheets = read_layout(grids, job, now)  # read once: the checks and the rules share it
+    except SyncError as err:
+        return [Finding("FAIL", f"{name}: {err}", "fix the tab it names")]
+    theirs = [
+        Finding("FAIL", f"{name}: {f.what()}", f.fix(kind)) for kind, f in foreign(job, *sheets)
+    ]
     if theirs:
         return theirs
     try:
-        guide = _guide(job, *read_layout(grids, job, now))
-        ev = evaluate(grids, now, job)
+        guide = _guide(job, *sheets)
+        ev = evaluate(grids, now, job, sheets=sheets)
     except SyncError as err:
         return [Finding("FAIL", f"{name}: {err}", "fix the tab it names")]
     kpis, krs = ev.kpis, ev.okrs.key_results

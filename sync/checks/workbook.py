@@ -17,11 +17,11 @@ from sync.backends.google.protection import OPEN, Box, Protected, covering
 from sync.backends.google.transport import endpoint_is_loopback
 from sync.checks.finding import Finding
 from sync.checks.layout import check_layout, rows_found
-from sync.config import Job, WorkbookConfig
+from sync.config import KPI_OWNED, OKR_OWNED, Job, WorkbookConfig
 from sync.errors import SyncError, WorkbookError
 from sync.evaluate import read_layout
 from sync.grid import Grid
-from sync.writeback import KPI_OWNED, OKR_OWNED, owned_positions
+from sync.writeback import owned_positions
 
 
 def check_job(job: Job, now: dt.datetime) -> list[Finding]:

@@ -7,7 +7,6 @@
 from sync.config.columns import (
     ALL_COLUMNS,
     CHECKIN_COLUMNS,
-    HEADER_SEARCH_ROWS,
     KEY_COLUMN,
     KPI_COLUMNS,
     KPI_OWNED,
@@ -39,7 +38,6 @@ from sync.config.model import (
 __all__ = [
     "ALL_COLUMNS",
     "CHECKIN_COLUMNS",
-    "HEADER_SEARCH_ROWS",
     "KEY_COLUMN",
     "KPI_COLUMNS",
     "KPI_OWNED",

@@ -53,6 +53,5 @@ ALL_COLUMNS = {**KPI_COLUMNS, **OKR_COLUMNS, **LOG_COLUMNS, **CHECKIN_COLUMNS, *
 LAYOUT_TABS = ("kpis", "okrs", "kpi_log", "checkins")
 # The column that finds each tab's header row (the first row holding it).
 KEY_COLUMN = {"kpis": "kpi", "okrs": "key_result", "kpi_log": "date", "checkins": "date"}
-HEADER_SEARCH_ROWS = 20  # the header is looked for among a tab's first rows
-KPI_OWNED = ("status", "note", "since", "last_alert", "checked")  # as sync.writeback writes
+KPI_OWNED = ("status", "note", "since", "last_alert", "checked")  # what sync.writeback writes
 OKR_OWNED = ("progress", "expected", "forecast", "status", "since", "last_alert", "checked")

@@ -83,7 +83,7 @@ def _one(
     r: Mapping[str, Any], points: Sequence[Point], today: dt.date, cycle: Cycle, okr: OkrConfig
 ) -> tuple[float, bool, str]:
     """One key result's forecast: a plain decision with early returns."""
-    due = r["due"].date() if isinstance(r["due"], pd.Timestamp) else cycle.end
+    due = due_of(r, cycle)
     if _not_forecast(r, due, today, cycle):
         return np.nan, False, ""
     inside = [p for p in points if cycle.start <= p[0] <= today]
@@ -111,6 +111,11 @@ def _not_forecast(r: Mapping[str, Any], due: dt.date, today: dt.date, cycle: Cyc
     if r["status"] in (st.ERROR, st.DONE) or r["milestone"] or r["maintain"]:
         return True
     return cycle.ended(today) or due < today
+
+
+def due_of(r: Mapping[str, Any], cycle: Cycle) -> dt.date:
+    """A key result's due date: its own, else the cycle's end."""
+    return r["due"].date() if isinstance(r["due"], pd.Timestamp) else cycle.end
 
 
 def objective_forecasts(krs: pd.DataFrame, objectives: pd.DataFrame) -> pd.Series:

@@ -14,6 +14,8 @@ from typing import Any
 
 from gspread.utils import rowcol_to_a1
 
+from sync.a1 import column_letter
+
 FIELDS = "protectedRanges(range,requestingUserCanEdit,warningOnly,description)"
 OPEN = 1 << 30  # an open end: to the grid's edge
 
@@ -42,7 +44,7 @@ class Box:
             return f"the whole tab {self.tab!r}"
         first = rowcol_to_a1(self.row0 + 1, self.col0 + 1)
         rows = "" if self.row1 == OPEN else str(self.row1)
-        last = rowcol_to_a1(1, self.col1).rstrip("0123456789") + rows if self.col1 < OPEN else ""
+        last = column_letter(self.col1) + rows if self.col1 < OPEN else ""
         return f"{self.tab!r}!{first}:{last}" if last else f"{self.tab!r} from {first}"
 
 

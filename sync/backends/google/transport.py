@@ -159,9 +159,12 @@ class BudgetRetry(Retry):
         ``backoff_jitter`` at random, at most ``backoff_max``. (urllib3's own waits nothing
         before the first retry: a 429 would be answered by another at once.)"""
         errors = len(list(takewhile(lambda h: h.redirect_location is None, reversed(self.history))))
-        if not errors:
-            return 0.0
-        wait = self.backoff_factor * 2 ** (errors - 1) + random.random() * self.backoff_jitter
+        return self.backoff(errors) if errors else 0.0
+
+    def backoff(self, n: int) -> float:
+        """The wait before the ``n``-th retry in a row (1, 2, ...): the one formula, for the
+        transport's retries and for the cell writes ``GoogleWorkbook`` retries itself."""
+        wait = self.backoff_factor * 2 ** (n - 1) + random.random() * self.backoff_jitter
         return float(min(self.backoff_max, wait))
 
     def next_wait(self, response: BaseHTTPResponse | None) -> float:
@@ -220,9 +223,7 @@ class SheetsAdapter(HTTPAdapter):
                 return self.policy.parse_retry_after(retry_after)
             except InvalidHeader:
                 pass
-        wait = self.policy.backoff_factor * 2 ** (attempt - 1)
-        wait += random.random() * self.policy.backoff_jitter
-        return float(min(self.policy.backoff_max, wait))
+        return self.policy.backoff(attempt)
 
     def send(
         self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
