@@ -7,6 +7,7 @@ server) stays on the machine; to any other host it crosses a network.
 from __future__ import annotations
 
 import ipaddress
+from urllib.parse import urlsplit
 
 
 def is_loopback(host: str) -> bool:
@@ -18,3 +19,8 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+def url_is_loopback(url: str) -> bool:
+    """Whether a URL's host is on this machine (``is_loopback`` of its host name)."""
+    return is_loopback(urlsplit(url).hostname or "")

@@ -19,7 +19,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from sync.hosts import is_loopback
+from sync.hosts import url_is_loopback
 
 log = logging.getLogger("metrics_sync")
 
@@ -31,7 +31,7 @@ def clear_text_url(url: str | None) -> str | None:
     if url is None:
         return None
     parts = urlsplit(url)
-    if parts.scheme != "http" or is_loopback(parts.hostname or ""):
+    if parts.scheme != "http" or url_is_loopback(url):
         return None
     return (
         f"monitor.ping_url is plain http:// to {parts.hostname}: its secret path travels in "

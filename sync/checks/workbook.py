@@ -14,13 +14,13 @@ from sync.backends.base import Workbook
 from sync.backends.google import GoogleWorkbook
 from sync.backends.google.credentials import account_of, credentials_kind, credentials_path
 from sync.backends.google.protection import OPEN, Box, Protected, covering
-from sync.backends.google.transport import endpoint_is_loopback
 from sync.checks.finding import Finding
 from sync.checks.layout import check_layout, rows_found
 from sync.config import KPI_OWNED, OKR_OWNED, Job, WorkbookConfig
 from sync.errors import SyncError, WorkbookError
 from sync.evaluate import read_layout
 from sync.grid import Grid
+from sync.hosts import url_is_loopback
 from sync.writeback import owned_positions
 
 
@@ -99,7 +99,7 @@ def check_credentials(
     """The credentials file the Google backend will use, looked at without printing a secret."""
     if wb.backend == "xlsx":
         return []
-    if wb.endpoint and endpoint_is_loopback(wb.endpoint):
+    if wb.endpoint and url_is_loopback(wb.endpoint):
         return [
             Finding(
                 "ok",

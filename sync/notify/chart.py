@@ -54,12 +54,22 @@ def _drawn(
     critical: float | None,
     mpl: tuple[Any, Any, Any],
 ) -> bytes:
-    figure_cls, canvas_cls, dates = mpl
+    figure, axes = _axes(mpl)
+    _draw(axes, list(points), warning, critical)
+    return _png(figure, axes, mpl)
+
+
+def _axes(mpl: tuple[Any, Any, Any]) -> tuple[Any, Any]:
+    """A chart's figure, on an Agg canvas of its own, and its one set of axes."""
+    figure_cls, canvas_cls, _ = mpl
     figure = figure_cls(figsize=_SIZE_INCHES, dpi=_DPI)
     canvas_cls(figure)
-    axes = figure.add_subplot(1, 1, 1)
-    _draw(axes, list(points), warning, critical)
-    _date_axis(axes, dates)
+    return figure, figure.add_subplot(1, 1, 1)
+
+
+def _png(figure: Any, axes: Any, mpl: tuple[Any, Any, Any]) -> bytes:
+    """The dated axis, the margins and the PNG bytes, the same for every chart."""
+    _date_axis(axes, mpl[2])
     # Fixed margins rather than tight_layout(): the layout solver cost a third of each chart,
     # and a first run mails hundreds of them.
     figure.subplots_adjust(left=0.1, right=0.98, top=0.95, bottom=0.14)
@@ -125,10 +135,7 @@ def render_burnup(burnup: Burnup) -> bytes | None:
 
 @functools.lru_cache(maxsize=64)  # the same objective's chart goes to every manager
 def _drawn_burnup(burnup: Burnup, mpl: tuple[Any, Any, Any]) -> bytes:
-    figure_cls, canvas_cls, dates = mpl
-    figure = figure_cls(figsize=_SIZE_INCHES, dpi=_DPI)
-    canvas_cls(figure)
-    axes = figure.add_subplot(1, 1, 1)
+    figure, axes = _axes(mpl)
     _line(axes, burnup.expected, _EXPECTED, "--", "expected")
     _line(axes, burnup.actual, _LINE, "-", "progress", marker="o")
     _line(axes, burnup.forecast, _FORECAST, ":", "forecast")
@@ -140,11 +147,7 @@ def _drawn_burnup(burnup: Burnup, mpl: tuple[Any, Any, Any]) -> bytes:
     axes.grid(alpha=0.25)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
-    _date_axis(axes, dates)
-    figure.subplots_adjust(left=0.1, right=0.98, top=0.95, bottom=0.14)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
+    return _png(figure, axes, mpl)
 
 
 def _line(axes: Any, line: Line, colour: str, style: str, label: str, *, marker: str = "") -> None:

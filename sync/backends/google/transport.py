@@ -57,10 +57,6 @@ def check_endpoint(endpoint: str | None, name: str = "") -> tuple[str, bool]:
     return url, loopback
 
 
-def endpoint_is_loopback(url: str) -> bool:
-    return is_loopback(urlsplit(url).hostname or "")
-
-
 def session(
     credentials: Path | None, loopback: bool
 ) -> tuple[requests.Session, Credentials | None]:

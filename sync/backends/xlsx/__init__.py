@@ -13,7 +13,7 @@ import zipfile
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO, Self
+from typing import Self
 
 from sync.backends.xlsx import atomic, guard
 from sync.backends.xlsx.package import Package, add_sheet, drop_calc_chain, rename_sheet, save
@@ -85,7 +85,7 @@ class XlsxWorkbook:
             self._check_keys(pkg, keys)
             changed, dropped = _changes(self.path, pkg, updates, owned)
             try:
-                atomic.replace(self.path, partial(_save, pkg, changed, dropped))
+                atomic.replace(self.path, partial(save, pkg, changed=changed, dropped=dropped))
             except OSError as err:
                 raise WorkbookError(
                     f"{self.path}: could not save the workbook ({err.strerror or err}); "
@@ -203,10 +203,6 @@ def _date_styles(styles: StyleBook) -> Styles:
     return Styles(
         date=styles.xf(number_format=DATE) or 0, datetime=styles.xf(number_format=DATETIME) or 0
     )
-
-
-def _save(pkg: Package, changed: dict[str, bytes], dropped: frozenset[str], out: BinaryIO) -> None:
-    save(pkg, out, changed, dropped)
 
 
 def create_workbook(path: Path, owned: Sequence[OwnedTab]) -> None:

@@ -5,21 +5,25 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 
+from sync.a1 import column_letter
+
 EPOCH = dt.datetime(1899, 12, 30)  # serial 0 of the 1900 date system (Excel's leap-year bug)
 _ALLOWED = {0x9, 0xA, 0xD}  # the control characters XML 1.0 allows
 
 
-@cache
-def letters(col: int) -> str:
-    out = ""
-    while col:
-        col, rest = divmod(col - 1, 26)
-        out = chr(65 + rest) + out
-    return out
+letters = cache(column_letter)  # cached: a write names a few columns in every row
 
 
 def a1(row: int, col: int) -> str:
+    """``sync.a1.a1`` without its checks, for the cells of a whole sheet."""
     return f"{letters(col)}{row}"
+
+
+def serial(value: dt.date) -> float | int:
+    """A date or time as the serial number a cell stores (days since ``EPOCH``)."""
+    if isinstance(value, dt.datetime):
+        return (value.replace(tzinfo=None) - EPOCH).total_seconds() / 86400
+    return (value - EPOCH.date()).days
 
 
 def column_of(ref: str) -> int:

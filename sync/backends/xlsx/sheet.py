@@ -18,7 +18,7 @@ from lxml import etree
 
 from sync.backends.xlsx.layout import Layout, scan
 from sync.backends.xlsx.package import parse
-from sync.backends.xlsx.refs import EPOCH, a1, column_of, split_ref, xml_text
+from sync.backends.xlsx.refs import a1, column_of, serial, split_ref, xml_text
 from sync.grid import Cell
 
 Splice = tuple[int, int, bytes]  # replace data[start:end] with the bytes
@@ -186,19 +186,13 @@ def _put(cell: etree._Element, ns: str, value: Cell, styles: Callable[[], Styles
         cell.set("t", "b")
         v.text = "1" if value else "0"
     elif isinstance(value, dt.datetime | dt.date):
-        v.text = repr(_serial(value))
+        v.text = repr(serial(value))
         kind = styles()
         cell.set("s", str(kind.datetime if isinstance(value, dt.datetime) else kind.date))
     elif isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{value} cannot be stored in a spreadsheet cell")
     else:
         v.text = repr(value) if isinstance(value, float) else str(value)
-
-
-def _serial(value: dt.date) -> float | int:
-    if isinstance(value, dt.datetime):
-        return (value.replace(tzinfo=None) - EPOCH).total_seconds() / 86400
-    return (value - EPOCH.date()).days
 
 
 def _unmerge(
@@ -235,7 +229,8 @@ def _dimension(lay: Layout, values: Mapping[tuple[int, int], Cell]) -> list[Spli
         (top, left), (bottom, right) = split_ref(lay.dimension_ref)
     rows = [r for r, _ in values]
     cols = [c for _, c in values]
-    box = (min(top, *rows), min(left, *cols), max(bottom, *rows), max(right, *cols))
+    first = (max(1, min(top, *rows)), max(1, min(left, *cols)))  # a ref with no row: row 1
+    box = (*first, max(bottom, *rows), max(right, *cols))
     if box == (top, left, bottom, right):
         return []
     ref = f"{a1(box[0], box[1])}:{a1(box[2], box[3])}"

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from xml.sax.saxutils import escape
 
 from sync.backends.xlsx.package import MAIN, REL
-from sync.backends.xlsx.refs import EPOCH, a1, xml_text
+from sync.backends.xlsx.refs import a1, serial, xml_text
 from sync.backends.xlsx.styles import DATE, DATETIME, FILLS, StyleBook
 from sync.grid import Cell, Grid, OwnedTab
 
@@ -63,15 +63,13 @@ def _cell(ref: str, value: Cell, style: int | None) -> str:
         return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{text}</t></is></c>'
     if isinstance(value, bool):
         return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, dt.datetime):
-        serial: float | int = (value.replace(tzinfo=None) - EPOCH).total_seconds() / 86400
-    elif isinstance(value, dt.date):
-        serial = (value - EPOCH.date()).days
+    if isinstance(value, dt.date):
+        number: float | int = serial(value)
     elif isinstance(value, float) and not math.isfinite(value):
         return f'<c r="{ref}"{s} t="inlineStr"><is><t>{value}</t></is></c>'
     else:
-        serial = value  # type: ignore[assignment]
-    return f'<c r="{ref}"{s}><v>{serial!r}</v></c>'
+        number = value  # type: ignore[assignment]
+    return f'<c r="{ref}"{s}><v>{number!r}</v></c>'
 
 
 def _filled(value: Cell) -> bool:
