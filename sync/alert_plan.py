@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -252,6 +252,9 @@ def summary(ev: Evaluation, kpi_d: Decisions, job: Job) -> tuple[AlertItem, ...]
         for o in ev.okrs.objectives.to_dict("records")
     )
     kpis = ev.kpis.join(kpi_d.decided[["since"]])
+    cells = kpis["owner"].tolist()
+    allowed = job.alerts.allowed_domains
+    shown = {c: ", ".join(alerts.owners(c, allowed)[0]) for c in dict.fromkeys(cells)}  # once each
     return objectives + tuple(
         AlertItem(
             kind="kpi",
@@ -265,10 +268,10 @@ def summary(ev: Evaluation, kpi_d: Decisions, job: Job) -> tuple[AlertItem, ...]
             threshold=_threshold(r),
             change=_change(r),
             note=r["note"],
-            owner=", ".join(alerts.owners(r["owner"], job.alerts.allowed_domains)[0]),
+            owner=shown[cell],
             since=_py(r["since"]),
         )
-        for r in records(kpis)
+        for r, cell in zip(records(kpis), cells, strict=True)
     )
 
 
@@ -341,9 +344,8 @@ def _change(r: dict[str, Any]) -> str:
 
 
 def _reason(value: str) -> Reason:
-    for reason in ("new", "worse", "repeat", "resolved"):
-        if value == reason:
-            return reason
+    if value in alerts.REASONS:
+        return cast(Reason, value)
     raise ValueError(f"not a reason to mail: {value!r}")
 
 

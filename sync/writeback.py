@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sync.cells import name_key
 from sync.frames import Sheet, blank_mask
 from sync.grid import Cell, CellUpdate, RowKey
 
@@ -21,17 +20,13 @@ from sync.grid import Cell, CellUpdate, RowKey
 def owned_positions(
     sheet: Sheet, owned: Sequence[str], headers: Mapping[str, str]
 ) -> tuple[dict[str, int], list[Change]]:
-    """Where each owned column is, and the header cells to write for the missing ones."""
-    found = {
-        name_key(cell): pos
-        for pos, cell in reversed(list(enumerate(sheet.header, 1)))
-        if name_key(cell)
-    }
+    """Where each owned column is (as ``read_sheet`` matched it, under ``headers``), and the
+    header cells to write for the missing ones."""
     next_free = max(sheet.width, sheet.body.shape[1] if sheet.body.size else 0) + 1
     positions: dict[str, int] = {}
     new_headers: list[Change] = []
     for cid in owned:
-        pos = found.get(name_key(headers[cid]))
+        pos = sheet.positions.get(cid)
         if pos is None:
             pos = next_free
             next_free += 1

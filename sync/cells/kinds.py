@@ -25,6 +25,7 @@ import pandas as pd
 Floats = npt.NDArray[np.float64]
 Objects = npt.NDArray[np.object_]
 Bools = npt.NDArray[np.bool_]
+Ints = npt.NDArray[np.int64]
 Stamps = npt.NDArray[np.datetime64]
 
 # What kind of Python value a cell holds (see classify).

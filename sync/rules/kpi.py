@@ -18,21 +18,16 @@ from collections.abc import Iterable, Mapping
 from typing import Final
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from sync.cells import cell_text, name_key
+from sync.cells.kinds import Bools, Floats
 from sync.config import Job
 from sync.present import fmt
 from sync.rules import kpi_history, kpi_notes
 from sync.rules import status as st
 from sync.rules.cell_notes import CellNotes, Where, column
 from sync.rules.kpi_notes import as_days, as_floats
-
-Floats = npt.NDArray[np.float64]
-Ints = npt.NDArray[np.int64]
-Bools = npt.NDArray[np.bool_]
-Objects = npt.NDArray[np.object_]
 
 CADENCE_DAYS: Final[Mapping[str, float]] = {
     "daily": 1, "day": 1, "weekly": 7, "week": 7, "biweekly": 14, "fortnightly": 14,

@@ -21,12 +21,9 @@ import pandas as pd
 
 from sync.a1 import a1
 from sync.cells import parse_numbers
+from sync.cells.kinds import Bools, Floats, Ints
 from sync.config import Job
 from sync.rules.cell_notes import CellNotes, joined_per_row, quoted
-
-Floats = npt.NDArray[np.float64]
-Ints = npt.NDArray[np.int64]
-Bools = npt.NDArray[np.bool_]
 
 CELLS_PER_NOTE: Final = 3  # unreadable history cells named in one note; the rest are counted
 _NO_DATE = np.datetime64("NaT", "ns")

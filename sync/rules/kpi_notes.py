@@ -10,14 +10,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from sync.cells.kinds import Floats, Ints, Objects
 from sync.config import Job
 from sync.present import fmt, percent_change
 from sync.rules import status as st
 from sync.rules.cell_notes import Where
-
-Floats = npt.NDArray[np.float64]
-Ints = npt.NDArray[np.int64]
-Objects = npt.NDArray[np.object_]
 
 
 def as_floats(column: pd.Series) -> Floats:
