@@ -471,7 +471,7 @@ def notes(sizes: list[Size]) -> list[str]:
         "request count would grow with the sheet, where the design keeps it constant. The "
         "streamed decode bounds what a single answer costs instead.",
         "- First runs are slow for another reason: every row alerts once, and the 50 digest "
-        "mails carry up to 10 matplotlib charts each (about 20 ms a chart, mostly drawing the "
+        "mails carry up to 10 matplotlib charts each (about 13 ms a chart, mostly drawing the "
         "axes' tick labels, `sync/notify/chart.py`); steady runs mail nothing.",
         "- The emulator stands in for Google's servers, over loopback, where moving the bytes "
         "costs almost nothing: on the real API the transfer lengthens the floor and the sync "

@@ -303,7 +303,7 @@ def test_without_matplotlib_installed_the_mail_simply_has_no_chart(
 
 
 def test_a_kpi_charted_in_two_mails_is_drawn_once() -> None:
-    """A first run of a big sheet mails hundreds of charts at ~20 ms each; the owner's and the
+    """A first run of a big sheet mails hundreds of charts at ~13 ms each; the owner's and the
     managers' mails show the same KPI's chart, so it is drawn once."""
     pytest.importorskip("matplotlib")
     chart._drawn.cache_clear()
