@@ -312,15 +312,13 @@ def _history(
         "value"
     ].to_numpy()
     points = long.assign(value=values).dropna(subset=["value"]).sort_values(["row", "date"])
-    return {
-        int(str(row)): tuple(
-            (d.date(), float(v))
-            for d, v in zip(
-                g["date"].tail(HISTORY_POINTS), g["value"].tail(HISTORY_POINTS), strict=True
-            )
-        )
-        for row, g in points.groupby("row")
-    }
+    last = points.groupby("row", sort=False).tail(HISTORY_POINTS)  # one pass, not one per row
+    found: dict[int, list[tuple[dt.date, float]]] = {}
+    for row, day, value in zip(
+        last["row"].astype(int), last["date"].dt.date, last["value"].astype(float), strict=True
+    ):
+        found.setdefault(row, []).append((day, value))
+    return {row: tuple(points) for row, points in found.items()}
 
 
 def _episode_since(since: Any, told_at: Any) -> dt.datetime | None:

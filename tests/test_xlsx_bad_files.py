@@ -128,6 +128,7 @@ def test_cells_written_read_back_as_they_were_given(tmp_path: Path) -> None:
         "  padded  ",
         "bell\x07",
         '=HYPERLINK("x")',
+        "Plan_x0041_B",  # typed as is: not Excel's escape for "A"
         True,
         2.5,
         10**12,
@@ -141,6 +142,7 @@ def test_cells_written_read_back_as_they_were_given(tmp_path: Path) -> None:
         "  padded  ",
         "bell\x07",  # stored as Excel stores it, bell_x0007_, and read back
         '=HYPERLINK("x")',
+        "Plan_x0041_B",  # stored as Plan_x005F_x0041_B
         True,
         2.5,
         10**12,
@@ -149,8 +151,8 @@ def test_cells_written_read_back_as_they_were_given(tmp_path: Path) -> None:
     ]
     again = openpyxl.load_workbook(path)["KPIs"]
     assert again["C3"].data_type == "s"  # text, never a formula
-    assert again["G3"].number_format == "yyyy-mm-dd hh:mm"
-    book.write([CellUpdate("KPIs", 3, c, None) for c in range(1, 9)], [])
+    assert again["H3"].number_format == "yyyy-mm-dd hh:mm"
+    book.write([CellUpdate("KPIs", 3, c, None) for c in range(1, 10)], [])
     assert book.read(["KPIs"])["KPIs"] == [["KPI", "Current", "Status"], ["Leads", 412, None]]
 
 
@@ -165,8 +167,10 @@ def test_a_status_tab_can_be_added_to_a_workbook_without_docprops(tmp_path: Path
                 name, data.replace(b'<Override PartName="/docProps', b'<Override PartName="/x')
             )
     path.write_bytes(buffer.getvalue())
-    XlsxWorkbook(path).write([], [OwnedTab("Status", [["metrics-sync status"]])])
+    status = [["metrics-sync status", None], ["Plan_x0041_B", "bell\x07"]]  # as typed in a row
+    XlsxWorkbook(path).write([], [OwnedTab("Status", status)])
     assert openpyxl.load_workbook(path).sheetnames == ["KPIs", "Status"]
+    assert XlsxWorkbook(path).read(["Status"])["Status"] == status
 
 
 def test_a_formula_in_an_owned_cell_is_replaced_and_the_calculation_chain_dropped(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import cache
 
 from sync.a1 import column_letter
 
 EPOCH = dt.datetime(1899, 12, 30)  # serial 0 of the 1900 date system (Excel's leap-year bug)
-_ALLOWED = {0x9, 0xA, 0xD}  # the control characters XML 1.0 allows
 
 
 letters = cache(column_letter)  # cached: a write names a few columns in every row
@@ -52,8 +52,14 @@ def split_ref(ref: str) -> tuple[tuple[int, int], tuple[int, int]]:
 
 
 def xml_text(text: str) -> str:
-    """Text XML 1.0 can carry: a control character is written as Excel writes it, _xHHHH_
-    (ECMA-376 Part 1, 22.9.2.19 ST_Xstring)."""
-    if all(ch >= " " or ord(ch) in _ALLOWED for ch in text):
-        return text
-    return "".join(ch if ch >= " " or ord(ch) in _ALLOWED else f"_x{ord(ch):04X}_" for ch in text)
+    """Text XML 1.0 can carry, escaped as Excel escapes it (ECMA-376 Part 1, 22.9.2.19
+    ST_Xstring): a control character as _xHHHH_, and the underscore of a typed ``_x0041_``
+    as _x005F_, so that readers do not decode it into an "A"."""
+    return _ESCAPED.sub(_escape, text)
+
+
+_ESCAPED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]|_(?=x[0-9A-Fa-f]{4}_)")
+
+
+def _escape(found: re.Match[str]) -> str:
+    return f"_x{ord(found[0]):04X}_"

@@ -88,9 +88,10 @@ def _cols(grid: Grid) -> str:
     for row in grid:
         filled = [c for c, value in enumerate(row, start=1) if _filled(value)]
         for c in filled:
-            if c == filled[-1] and c != last_column:
-                continue
-            widths[c] = max(widths.get(c, 0.0), min(_text_width(str(row[c - 1])), 80.0))
+            text, widest = str(row[c - 1]), widths.get(c, 0.0)
+            if (c == filled[-1] and c != last_column) or len(text) * _WIDEST <= widest:
+                continue  # overflows, or cannot be the widest: most cells are not measured
+            widths[c] = max(widest, min(_text_width(text), 80.0))
     if not widths:
         return ""
     cols = "".join(
@@ -111,4 +112,5 @@ def _text_width(text: str) -> float:
 
 
 _NARROW = "ilIjtfr.,;:'|!() "
+_WIDEST = 1.5  # the most digit widths one character takes in _text_width ("M", "W")
 _WIDE = "mwMW@%▓░█▒"
