@@ -32,9 +32,10 @@ TARGETS = {"wall": 1.5, "rss": 3.0, "first": 3.0}
 HEADING = "## .xlsx: a file on disk"
 NOTE = (
     "- The first run writes every owned cell and mails every alerting row: its 50 digests "
-    "carry about 500 matplotlib charts (`sync/notify/chart.py`, some 60 ms each), about three "
-    "quarters of its time; its .xlsx write about a tenth. The old openpyxl backend took "
-    "about 24 s and 750 MB for a steady run of this workbook (issue 14)."
+    "carry about 500 matplotlib charts (`sync/notify/chart.py`, about 13 ms each on figures "
+    "kept from one chart to the next; 40-60 ms when each chart built its own), about half "
+    "of its time; its .xlsx write about a quarter. The old openpyxl backend took about 24 s "
+    "and 750 MB for a steady run of this workbook (issue 14)."
 )
 
 

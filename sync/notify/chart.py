@@ -232,6 +232,8 @@ class _BurnupCanvas(_Figure):
         self.actual = self.line(_LINE, "-", 1.6, "progress", marker="o", markersize=3)
         self.forecast = self.line(_FORECAST, ":", 1.6, "forecast")
         self.axes.yaxis.set_major_formatter(lambda v, _: f"{v * 100:.0f} %")
+        steps = [1, 2.5, 5, 10]  # quarters of the goal: 0, 25, 50, 75, 100 %
+        self.axes.yaxis.set_major_locator(mpl.ticker.MaxNLocator(nbins=5, steps=steps))
 
     def draw(self, burnup: Burnup) -> bytes:
         lines = (burnup.expected, burnup.actual, burnup.forecast)
