@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Self
 
 from sync.backends.xlsx import atomic, guard
-from sync.backends.xlsx.package import Package, add_sheet, drop_calc_chain, rename_sheet, save
+from sync.backends.xlsx.package import (
+    Package,
+    Stamp,
+    add_sheet,
+    drop_calc_chain,
+    rename_sheet,
+    save,
+)
 from sync.backends.xlsx.reader import read_grids
 from sync.backends.xlsx.sheet import Styles, edit
 from sync.backends.xlsx.status_sheet import sheet_xml
@@ -35,7 +42,8 @@ class XlsxWorkbook:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._last_read: list[str] = []  # re-read when rows moved, for the caller to re-map
-        self._read_stamp: tuple[int, int, int] | None = None  # the file as last read
+        self._read_stamp: Stamp | None = None  # the file as last read
+        self._parts: dict[str, bytes] = {}  # its parts read then, unpacked, for the write
         self._outline: Outline | None = None
 
     @property
@@ -65,8 +73,7 @@ class XlsxWorkbook:
 
     def read(self, tabs: Sequence[str]) -> dict[str, Grid | None]:
         self._last_read = list(dict.fromkeys([*self._last_read, *tabs]))
-        with self._package() as pkg:
-            stamp = _stamp(self.path)
+        with _Opened(self.path) as pkg:
             self._outline = Outline(self.title, tuple(s.name for s in pkg.sheets))
             try:
                 grids = read_grids(self.path, pkg, tabs)
@@ -74,14 +81,15 @@ class XlsxWorkbook:
                 raise
             except Exception as err:  # calamine's own errors have no common base class
                 raise WorkbookError(f"{self.path}: a tab cannot be read ({err})") from err
-        self._read_stamp = stamp
+        self._read_stamp, self._parts = pkg.stamp, pkg.parts
         return grids
 
     def write(
         self, updates: Sequence[CellUpdate], owned: Sequence[OwnedTab], keys: Sequence[RowKey] = ()
     ) -> None:
         guard.check_not_held(Path(os.path.realpath(self.path)))
-        with self._package() as pkg:
+        parts, self._parts = self._parts, {}  # the file is about to change: read afresh next
+        with _Opened(self.path, (self._read_stamp, parts)) as pkg:
             self._check_keys(pkg, keys)
             changed, dropped = _changes(self.path, pkg, updates, owned)
             try:
@@ -92,13 +100,10 @@ class XlsxWorkbook:
                     "nothing was written"
                 ) from err
 
-    def _package(self) -> _Opened:
-        return _Opened(self.path)
-
     def _check_keys(self, pkg: Package, keys: Sequence[RowKey]) -> None:
         """Rows moved since the read? Not when the file is the one read (same size, time and
         inode): then nobody saved it in between. Otherwise its key cells are read again."""
-        if not keys or (self._read_stamp is not None and _stamp(self.path) == self._read_stamp):
+        if not keys or (self._read_stamp is not None and pkg.stamp == self._read_stamp):
             return
         tabs = list(dict.fromkeys(k.tab for k in keys))
         now = read_grids(self.path, pkg, tabs)
@@ -109,16 +114,23 @@ class XlsxWorkbook:
 
 
 class _Opened:
-    """The file's zip and parts for one read or write; bad files become WorkbookError."""
+    """The file's zip and parts for one read or write; bad files become WorkbookError.
 
-    def __init__(self, path: Path) -> None:
+    ``kept``: the parts a read unpacked, and the stamp of the file they came from; they are
+    used again only if the file opened now is that very file (a write then unpacks the big
+    sheet parts once, not twice)."""
+
+    def __init__(self, path: Path, kept: tuple[Stamp | None, dict[str, bytes]] = (None, {})):
         self.path = path
+        self.kept = kept
         self.zip: zipfile.ZipFile | None = None
 
     def __enter__(self) -> Package:
         self.zip = guard.open_zip(self.path)
+        stamp = _stamp(self.zip)
+        parts = self.kept[1] if stamp is not None and stamp == self.kept[0] else {}
         try:
-            return Package(self.zip)
+            return Package(self.zip, stamp, parts)
         except (*_BAD_PARTS, OSError) as err:
             self.zip.close()
             raise WorkbookError(f"{self.path}: not a readable .xlsx workbook ({err})") from err
@@ -128,8 +140,13 @@ class _Opened:
             self.zip.close()
 
 
-def _stamp(path: Path) -> tuple[int, int, int]:
-    st = path.stat()
+def _stamp(zf: zipfile.ZipFile) -> Stamp | None:
+    """The opened file's time, size and inode, from its descriptor: not whatever file the
+    path names by now."""
+    fp = getattr(zf, "fp", None)
+    if fp is None or not hasattr(fp, "fileno"):
+        return None
+    st = os.fstat(fp.fileno())
     return st.st_mtime_ns, st.st_size, st.st_ino
 
 

@@ -36,6 +36,9 @@ def serialise(root: etree._Element) -> bytes:
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True))
 
 
+Stamp = tuple[int, int, int]  # a file's modification time (ns), size and inode
+
+
 @dataclass(frozen=True)
 class Sheet:
     name: str
@@ -43,16 +46,26 @@ class Sheet:
 
 
 class Package:
-    """An open .xlsx zip: its entries, its workbook part and its sheets in tab order."""
+    """An open .xlsx zip: its entries, its workbook part and its sheets in tab order.
 
-    def __init__(self, zf: zipfile.ZipFile) -> None:
+    ``parts``: the entries unpacked so far (a read keeps them for the write that follows,
+    when the file is the same: ``stamp``, its time, size and inode)."""
+
+    def __init__(
+        self, zf: zipfile.ZipFile, stamp: Stamp | None = None, parts: dict[str, bytes] | None = None
+    ) -> None:
         self.zip = zf
+        self.stamp = stamp
+        self.parts = {} if parts is None else parts
         self.names = set(zf.namelist())
         self.workbook = _office_document(self)
         self.sheets = _sheets(self, self.workbook)
 
     def read(self, name: str) -> bytes:
-        return self.zip.read(name)
+        data = self.parts.get(name)
+        if data is None:
+            data = self.parts[name] = self.zip.read(name)
+        return data
 
     def find(self, tab: str) -> Sheet | None:
         """The sheet named ``tab``, ignoring case and surrounding spaces."""
