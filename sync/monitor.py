@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import requests
-import urllib3
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
-
 from sync.hosts import url_is_loopback
+
+if TYPE_CHECKING:
+    import requests
 
 log = logging.getLogger("metrics_sync")
 
@@ -55,7 +54,8 @@ class Heartbeat:
         if warning:
             log.warning("%s; use https://", warning)
         self.timeout = timeout
-        self.session = session or _session(retries)
+        self.retries = retries
+        self.session = session  # made at the first ping: most setups have no ping URL
         self.rid = ""
 
     def start(self) -> None:
@@ -72,6 +72,9 @@ class Heartbeat:
     def _ping(self, suffix: str, body: str) -> None:
         if self.url is None:
             return
+        import requests  # here: loading it costs a steady run 60 ms, and most never ping
+
+        self.session = self.session or _session(self.retries)
         where = urlsplit(self.url).netloc
         params = {"rid": self.rid} if self.rid else {}
         try:
@@ -96,6 +99,9 @@ class Heartbeat:
 
     def _why(self, err: requests.RequestException) -> str:
         """What went wrong, without the URL (requests puts it in every message)."""
+        import requests
+        import urllib3
+
         reason = getattr(err.args[0], "reason", None) if err.args else None
         if isinstance(reason, urllib3.exceptions.NewConnectionError):  # before: a subclass
             return "refused the connection or could not be reached"  # of TimeoutError
@@ -107,6 +113,10 @@ class Heartbeat:
 def _session(retries: int) -> requests.Session:
     """Bounded retries on connection errors and 5xx answers, POSTs included (a ping is safe
     to repeat); the environment's proxy settings are honoured."""
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
     session = requests.Session()
     retry = Retry(
         total=retries,

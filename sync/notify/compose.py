@@ -20,13 +20,15 @@ from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from sync.display import NOTE_LIMIT, TEXT_LIMIT, shown
 from sync.notices import AlertItem, Digest
 from sync.notify import chart
 from sync.rules.status import KPI_ORDER, OKR_ORDER, SEVERITY
+
+if TYPE_CHECKING:
+    import jinja2
 
 MAX_DETAILED = 50  # items shown in full; the rest are counted ("+N more")
 MAX_CHARTS = 10  # inline PNGs per mail, to keep a bad day's mail small
@@ -267,7 +269,10 @@ def _headers(digest: Digest, sender: str, message_id: str) -> EmailMessage:
 
 @functools.cache
 def _environment() -> jinja2.Environment:
-    """Autoescape on for .html (sheet text is untrusted), off for the .txt part."""
+    """Autoescape on for .html (sheet text is untrusted), off for the .txt part. jinja2 is
+    imported here: a run that mails nothing, most of them, need not load it."""
+    import jinja2
+
     return jinja2.Environment(
         loader=jinja2.PackageLoader("sync.notify", "templates"),
         autoescape=jinja2.select_autoescape(
