@@ -236,7 +236,7 @@ class Runner:
             pacer=self.pacing.pacer(job.workbook),
             google=self.cfg.google,
         ) as workbook:
-            # Imported only now, while the server answers the read (why: the docstring of
+            # Imported only now, while the read runs (why: the docstring of
             # sync/backends/readahead.py).
             from sync.job import run_once
             from sync.terminal import print_dry_run

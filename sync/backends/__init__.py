@@ -45,12 +45,11 @@ def opened(
     """The workbook, closed afterwards (Google holds a connection; a file holds nothing).
 
     With ``read_ahead`` the read of those tabs starts at once, in the background
-    (sync/backends/readahead.py); the first ``read`` of the same tabs takes its grids. Only
-    for Google, where the read waits on the network: reading a file is CPU work under the
-    GIL (python-calamine, expat, lxml), with nothing to overlap.
+    (sync/backends/readahead.py); the first ``read`` of the same tabs takes its grids. Google's
+    read waits on the network; python-calamine parses a file's sheets with the GIL released.
     """
     workbook = open_workbook(wb, pacer=pacer, google=google)
-    ahead = ReadAhead(workbook, read_ahead) if read_ahead and wb.backend == "google" else None
+    ahead = ReadAhead(workbook, read_ahead) if read_ahead else None
     try:
         yield ahead or workbook
     except BaseException:

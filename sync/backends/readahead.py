@@ -1,13 +1,14 @@
 """A workbook whose read was started before anyone asked for it.
 
-A run cannot compute before its one read has come back, and on a big sheet Google takes
-seconds to answer it (about 1.5 s for a million cells, bench/RESULTS.md). The command
-starts the read here, then imports the rules (pandas, numpy: about 0.4 s of CPU; hence the
-imports inside ``_sync`` and ``_status`` in sync/cli.py) while the server is busy, so the
-imports cost no wall time (measured without it, at 10,000 KPIs on a loaded machine: the
-sync's time over the floor 4.7 s instead of 3.6 s, sync/floor 1.58 instead of 1.46).
-Nothing else happens in parallel: the caller takes the grids with ``read`` and goes on
-alone, and ``write`` is the inner workbook's, unchanged.
+A run cannot compute before its one read has come back: on a big sheet Google takes seconds
+to answer it (about 1.5 s for a million cells, bench/RESULTS.md), and python-calamine most
+of a second to parse a file's million cells, with the GIL released. The command starts the
+read here, then imports the rules (pandas, numpy: about 0.4 s of CPU; hence the imports
+inside ``Runner._sync`` and ``cli._status``) meanwhile, so the imports cost little or
+no wall time (measured without it, at 10,000 KPIs: on Google, on a loaded machine, the
+sync's time over the floor 4.7 s instead of 3.6 s; on an .xlsx file, a steady run 5.79 s
+instead of 5.61 s). Nothing else happens in parallel: the caller takes the grids with
+``read`` and goes on alone, and ``write`` is the inner workbook's, unchanged.
 """
 
 from __future__ import annotations
