@@ -153,3 +153,23 @@ def test_any_text_or_number_written_anywhere_reads_back_as_written(
             assert (kind, stored or "") == ("inlineStr", xml_text(value))
         else:
             assert (kind, stored) == (None, str(value))
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("plain text", "plain text"),
+        ("bell\x07", "bell_x0007_"),  # XML 1.0 cannot carry it: Excel's escape
+        ("tab\tand\nline", "tab\tand\nline"),  # allowed as they are
+        ("Plan_x0041_B", "Plan_x005F_x0041_B"),  # else calamine and Excel read "PlanAB"
+        ("a_x12_b", "a_x005F_x12_b"),  # else LibreOffice reads "a\x12b"
+        ("_x0041", "_x0041"),  # no closing underscore: no escape to protect
+        ("snake_case_x", "snake_case_x"),
+    ],
+)
+def test_text_is_stored_so_that_readers_decode_it_to_what_was_typed(
+    typed: str, stored: str
+) -> None:
+    """Readers decode _xHHHH_ (ECMA-376 Part 1, 22.9.2.19): calamine four hex digits,
+    LibreOffice 7.4 one to four (checked by hand: CI has no LibreOffice)."""
+    assert xml_text(typed) == stored

@@ -54,11 +54,12 @@ def split_ref(ref: str) -> tuple[tuple[int, int], tuple[int, int]]:
 def xml_text(text: str) -> str:
     """Text XML 1.0 can carry, escaped as Excel escapes it (ECMA-376 Part 1, 22.9.2.19
     ST_Xstring): a control character as _xHHHH_, and the underscore of a typed ``_x0041_``
-    as _x005F_, so that readers do not decode it into an "A"."""
+    as _x005F_, so that no reader decodes it: calamine decodes four hex digits, LibreOffice
+    one to four (``_x12_``), openpyxl none."""
     return _ESCAPED.sub(_escape, text)
 
 
-_ESCAPED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]|_(?=x[0-9A-Fa-f]{4}_)")
+_ESCAPED = re.compile("[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]|_(?=x[0-9A-Fa-f]{1,4}_)")
 
 
 def _escape(found: re.Match[str]) -> str:
