@@ -318,7 +318,7 @@ def _history(
         last["row"].astype(int), last["date"].dt.date, last["value"].astype(float), strict=True
     ):
         found.setdefault(row, []).append((day, value))
-    return {row: tuple(points) for row, points in found.items()}
+    return {row: tuple(line) for row, line in found.items()}
 
 
 def _episode_since(since: Any, told_at: Any) -> dt.datetime | None:

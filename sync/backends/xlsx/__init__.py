@@ -120,7 +120,7 @@ class _Opened:
     used again only if the file opened now is that very file (a write then unpacks the big
     sheet parts once, not twice)."""
 
-    def __init__(self, path: Path, kept: tuple[Stamp | None, dict[str, bytes]] = (None, {})):
+    def __init__(self, path: Path, kept: tuple[Stamp | None, dict[str, bytes]] | None = None):
         self.path = path
         self.kept = kept
         self.zip: zipfile.ZipFile | None = None
@@ -128,7 +128,8 @@ class _Opened:
     def __enter__(self) -> Package:
         self.zip = guard.open_zip(self.path)
         stamp = _stamp(self.zip)
-        parts = self.kept[1] if stamp is not None and stamp == self.kept[0] else {}
+        kept_stamp, kept_parts = self.kept or (None, {})
+        parts = kept_parts if stamp is not None and stamp == kept_stamp else {}
         try:
             return Package(self.zip, stamp, parts)
         except (*_BAD_PARTS, OSError) as err:
