@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -24,12 +25,14 @@ CRITICAL_RGB = (0xC6, 0x28, 0x28)
 FORECAST_RGB = (0x2E, 0x7D, 0x32)
 
 
+ROW = AlertItem(
+    kind="kpi", name="Signups", status="CRITICAL", previous="", reason="new", row=5, tab="KPIs"
+)
+
+
 def kpi(values: list[float], warning: float | None, critical: float | None) -> AlertItem:
     history = tuple((MONDAY + dt.timedelta(weeks=n), v) for n, v in enumerate(values))
-    return AlertItem(
-        "kpi", "Signups", "CRITICAL", "", "new", 5, "KPIs",
-        history=history, warning=warning, critical=critical,
-    )  # fmt: skip
+    return replace(ROW, history=history, warning=warning, critical=critical)
 
 
 SIGNUPS = kpi([530, 515, 500, 480, 470, 430, 412], warning=480, critical=450)
@@ -93,3 +96,10 @@ def test_a_chart_drawn_in_another_thread_is_the_same_chart() -> None:
     worker.start()
     worker.join()
     assert there == [here]
+
+
+def test_a_history_spanning_centuries_is_still_drawn() -> None:
+    """Dates come from cells people type; the ticks, counted back from the newest day, never
+    step past the oldest one (nor past year 1)."""
+    ages = replace(ROW, history=((dt.date(1, 1, 1), 1.0), (dt.date(9999, 12, 31), 2.0)))
+    assert fresh(lambda: chart.render_png(ages)).startswith(b"\x89PNG")

@@ -48,12 +48,13 @@ def available() -> bool:
 def render_png(item: AlertItem) -> bytes | None:
     """The item's history as PNG bytes, or None (no matplotlib, or under two points)."""
     points = tuple(sorted((day, value) for day, value in item.history if math.isfinite(value)))
-    levels = [v for v in (item.warning, item.critical) if v is not None and math.isfinite(v)]
+    warning, critical = _finite(item.warning), _finite(item.critical)
+    levels = [v for v in (warning, critical) if v is not None]
     if len(points) < 2 or any(abs(v) > _DRAWABLE for v in [*levels, *(v for _, v in points)]):
         return None
     if _matplotlib() is None:
         return None
-    return _drawn(points, _finite(item.warning), _finite(item.critical))
+    return _drawn(points, warning, critical)
 
 
 def render_burnup(burnup: Burnup) -> bytes | None:
@@ -175,9 +176,10 @@ class _Figure:
         """At most five short labels (``Nov 17``), whole weeks apart counting back from the
         newest day, so that weekly data is labelled at its own dates; a fixed locator, as
         matplotlib's date locators cost a tenth of each chart."""
-        weeks = max(1, math.ceil((last - first).days / 7 / (_MOST_DATE_TICKS - 1)))
-        ticks = [last - dt.timedelta(weeks=weeks * n) for n in range(_MOST_DATE_TICKS)]
-        shown = [day for day in reversed(ticks) if day >= first]
+        span = (last - first).days
+        weeks = max(1, math.ceil(span / 7 / (_MOST_DATE_TICKS - 1)))
+        back = [n * weeks for n in range(_MOST_DATE_TICKS) if n * weeks * 7 <= span]
+        shown = [last - dt.timedelta(weeks=w) for w in reversed(back)]  # none before ``first``
         labels = [day.strftime("%b %d") for day in shown]
         ticker = self.mpl.ticker
         self.axes.xaxis.set_major_locator(ticker.FixedLocator(self.mpl.dates.date2num(shown)))
